@@ -1,0 +1,44 @@
+# mediawatch: `make help` lists the targets. CI runs `make lint test eval` (see .ci/run).
+SHELL := /bin/bash
+CARGO ?= cargo
+SHARED ?= ../shared
+CORPUS ?= $(SHARED)/corpus
+RELEASE_BIN := target/release/mediawatch
+DEMO_PORT ?= 8765
+TODAY := $(shell date -u +%F)
+
+.PHONY: help build release run demo test lint eval bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: ## Debug build
+	$(CARGO) build
+
+release: ## Release build (used by run, eval and bench)
+	$(CARGO) build --release
+
+run: release ## Ingest the feeds in ./feeds.toml into ./index and write today's digest to ./digests
+	$(RELEASE_BIN) --config feeds.toml ingest
+	$(RELEASE_BIN) --config feeds.toml digest --date $(TODAY) --format md --out digests
+	$(RELEASE_BIN) --config feeds.toml digest --date $(TODAY) --format html --out digests
+
+demo: build ## Offline demo: serve the fixture site on 127.0.0.1, ingest it, search, print a digest
+	scripts/demo.sh target/debug/mediawatch $(DEMO_PORT)
+
+test: ## Run every test (unit, integration, CLI) in the debug profile
+	$(CARGO) test --all-targets
+
+lint: ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+eval: release ## Score extraction on the shared corpora (reads ../shared in place)
+	scripts/eval.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
+
+bench: release ## Benchmarks (extraction speed next to trafilatura; more per issue)
+	scripts/bench.sh $(RELEASE_BIN) $(CORPUS)
+
+clean: ## Remove build output, the demo output and the local index
+	$(CARGO) clean
+	rm -rf demo-out

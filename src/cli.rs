@@ -1,0 +1,443 @@
+//! The command line: argument definitions (clap) and one function per command, each a thin shell around
+//! the library. Data goes to stdout, logs and progress to stderr.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, ConfigError, NewFeed};
+use crate::digest::{self, DigestFormat};
+use crate::index::Archive;
+use crate::pipeline;
+use crate::search::{self, OutputFormat, QueryError, SearchRequest};
+
+/// Monitor news media for state-backed disinformation campaigns.
+#[derive(Debug, Parser)]
+#[command(name = "mediawatch", version, about, long_about = None)]
+pub struct Cli {
+    /// The config file.
+    #[arg(long, global = true, default_value = "feeds.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One pass: fetch every feed and new article, extract, detect language, tag, index, commit.
+    Ingest,
+    /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
+    Search(SearchArgs),
+    /// Write the digest of one UTC day (default: yesterday).
+    Digest(DigestArgs),
+    /// Run the extraction stage alone on saved pages (no config needed).
+    Extract(ExtractArgs),
+    /// Validate the config and print a summary.
+    CheckConfig,
+    /// List or add feeds.
+    Feeds {
+        /// What to do.
+        #[command(subcommand)]
+        command: FeedsCommand,
+    },
+}
+
+/// `search` arguments.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query; empty matches every article.
+    pub query: String,
+    /// Only articles in this language (ISO 639-1).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Only articles tagged with this campaign id.
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// Only articles from this feed id.
+    #[arg(long)]
+    pub feed: Option<String>,
+    /// Only articles from outlets with this affiliation.
+    #[arg(long, value_parser = ["state", "independent", "unknown"])]
+    pub affiliation: Option<String>,
+    /// Published on or after this UTC day (YYYY-MM-DD).
+    #[arg(long, value_parser = search::parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Published on or before this UTC day (YYYY-MM-DD).
+    #[arg(long, value_parser = search::parse_day)]
+    pub until: Option<chrono::NaiveDate>,
+    /// Hits shown at most.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+}
+
+/// `digest` arguments.
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The UTC day (YYYY-MM-DD); default yesterday.
+    #[arg(long, value_parser = search::parse_day)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: DigestFormat,
+    /// Write `YYYY-MM-DD.<ext>` into this folder instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `extract` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtractFormat {
+    /// Title, blank line, text; files separated by a line of dashes.
+    Text,
+    /// A JSON array of objects.
+    Json,
+    /// One JSON object per file and line.
+    Jsonl,
+}
+
+/// `extract` arguments.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ExtractFormat,
+    /// The page's URL (resolves relative links; used for every FILE).
+    #[arg(long)]
+    pub url: Option<url::Url>,
+    /// Saved pages (.gz is decompressed).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// `feeds` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// List the configured feeds.
+    List,
+    /// Append a feed to the config file, keeping its comments and layout.
+    Add {
+        /// Feed URL.
+        url: String,
+        /// Unique id, [a-z0-9-].
+        #[arg(long)]
+        id: String,
+        /// Outlet name.
+        #[arg(long)]
+        name: Option<String>,
+        /// state | independent | unknown.
+        #[arg(long)]
+        affiliation: Option<String>,
+        /// ISO 3166-1 alpha-2 country.
+        #[arg(long)]
+        country: Option<String>,
+        /// ISO 639-1 language hint.
+        #[arg(long)]
+        language: Option<String>,
+    },
+}
+
+/// The exit status for an error: 2 for what the user must fix in the config or the query, else 1.
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err
+        .chain()
+        .any(|e| e.is::<ConfigError>() || e.is::<QueryError>())
+    {
+        2
+    } else {
+        1
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "mediawatch=info",
+        1 => "mediawatch=debug",
+        _ => "mediawatch=trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Ingest => ingest(&cli.config),
+        Command::Search(args) => search_cmd(&cli.config, args),
+        Command::Digest(args) => digest_cmd(&cli.config, args),
+        Command::Extract(args) => extract_cmd(args),
+        Command::CheckConfig => check_config(&cli.config),
+        Command::Feeds { command } => feeds_cmd(&cli.config, command),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn ingest(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let pipeline = pipeline::open_from(config_path)?;
+    eprintln!(
+        "mediawatch: ingesting {} feeds into {}",
+        pipeline.config.feeds.len(),
+        pipeline.config.index_path.display()
+    );
+    let report = runtime()?.block_on(pipeline::ingest_pass(&pipeline))?;
+    for f in &report.failures {
+        eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
+    }
+    eprintln!("mediawatch: {report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_archive(config_path: &Path) -> anyhow::Result<(config::Config, Archive)> {
+    let config = config::load(config_path)?;
+    let archive = Archive::open(&config.index_path)?;
+    Ok((config, archive))
+}
+
+fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let (config, archive) = open_archive(config_path)?;
+    if let Some(c) = &args.campaign {
+        if config.campaign(c).is_none() {
+            eprintln!(
+                "mediawatch: warning: campaign {c:?} is not in {}",
+                config.path.display()
+            );
+        }
+    }
+    let req = SearchRequest {
+        query: args.query,
+        lang: args.lang,
+        campaign: args.campaign,
+        feed: args.feed,
+        affiliation: args.affiliation,
+        since: args.since,
+        until: args.until,
+        limit: args.limit,
+    };
+    let results = search::search(&archive, &req)?;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Jsonl
+    });
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    search::write_results(&mut out, &results, format)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> {
+    let (config, archive) = open_archive(config_path)?;
+    let date = args
+        .date
+        .unwrap_or_else(|| chrono::Utc::now().date_naive() - chrono::Duration::days(1));
+    let articles = digest::load_day(&archive, date)?;
+    let d = digest::build(date, &articles, &config);
+    let rendered = digest::render(&d, args.format);
+    match args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join(format!("{date}.{}", args.format.extension()));
+            std::fs::write(&path, rendered)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("mediawatch: wrote {}", path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(rendered.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a saved page, decompressing `.gz`.
+fn read_page(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .with_context(|| format!("{}: not valid gzip", path.display()))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0;
+    let mut json_items = Vec::new();
+    for path in &args.files {
+        let bytes = match read_page(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mediawatch: {e:#}");
+                failed += 1;
+                continue;
+            }
+        };
+        let html = crate::charset::decode(&bytes, None).text;
+        let extracted = crate::extract::extract(&html, args.url.as_ref());
+        let mut hints = Vec::new();
+        if let Some(l) = extracted.language.as_deref() {
+            hints.push(l);
+        }
+        let lang = crate::lang::detect(
+            &format!(
+                "{}\n\n{}",
+                extracted.title.as_deref().unwrap_or(""),
+                extracted.text
+            ),
+            &hints,
+        );
+        match args.format {
+            ExtractFormat::Text => {
+                writeln!(
+                    out,
+                    "{}\n\n{}\n----",
+                    extracted.title.as_deref().unwrap_or(""),
+                    extracted.text
+                )?;
+            }
+            ExtractFormat::Json | ExtractFormat::Jsonl => {
+                let mut value = serde_json::to_value(&extracted)?;
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("path".into(), path.display().to_string().into());
+                    obj.insert("lang".into(), lang.lang.clone().into());
+                    obj.insert("script".into(), serde_json::to_value(&lang.script)?);
+                    obj.insert(
+                        "declared_language".into(),
+                        serde_json::to_value(&extracted.language)?,
+                    );
+                }
+                if args.format == ExtractFormat::Jsonl {
+                    serde_json::to_writer(&mut out, &value)?;
+                    writeln!(out)?;
+                } else {
+                    json_items.push(value);
+                }
+            }
+        }
+    }
+    if args.format == ExtractFormat::Json {
+        serde_json::to_writer_pretty(&mut out, &json_items)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError {
+        path: config.path.clone(),
+        line: None,
+        message: format!("{e:#}"),
+    })?;
+    let state = config
+        .feeds
+        .iter()
+        .filter(|f| f.affiliation == crate::model::Affiliation::State)
+        .count();
+    let terms: usize = config
+        .campaigns
+        .iter()
+        .map(|c| c.terms.iter().map(|(_, t)| t.len()).sum::<usize>())
+        .sum();
+    println!("{}: ok", config.path.display());
+    println!("  index:     {}", config.index_path.display());
+    println!(
+        "  feeds:     {} ({} state-affiliated)",
+        config.feeds.len(),
+        state
+    );
+    println!("  campaigns: {} ({} terms)", config.campaigns.len(), terms);
+    for c in &config.campaigns {
+        let langs: Vec<&str> = c.terms.iter().map(|(l, _)| l.as_str()).collect();
+        println!(
+            "    {:<32} min_terms={} languages={}",
+            c.id,
+            c.min_terms,
+            langs.join(",")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        FeedsCommand::List => {
+            let config = config::load(config_path)?;
+            let mut out = std::io::stdout().lock();
+            for f in &config.feeds {
+                writeln!(
+                    out,
+                    "{:<28} {:<11} {:<2} {:<2} {:<40} {}",
+                    f.id,
+                    f.affiliation,
+                    f.country.as_deref().unwrap_or("-"),
+                    f.language.as_deref().unwrap_or("-"),
+                    f.name,
+                    f.url
+                )?;
+            }
+        }
+        FeedsCommand::Add {
+            url,
+            id,
+            name,
+            affiliation,
+            country,
+            language,
+        } => {
+            let config = config::append_feed(
+                config_path,
+                &NewFeed {
+                    id: id.clone(),
+                    url,
+                    name,
+                    affiliation,
+                    country,
+                    language,
+                },
+            )?;
+            eprintln!(
+                "mediawatch: added feed {id} to {} ({} feeds)",
+                config_path.display(),
+                config.feeds.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,621 @@
+//! `feeds.toml`: read it, check it once, and hand out a `Config` that cannot hold a bad value.
+//!
+//! Every error names the file, the line and what is wrong. Unknown keys are errors (a typo must not be
+//! silently ignored). This module does not fetch anything and does not write the file, except
+//! [`append_feed`], which edits it in place keeping comments and layout.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use crate::model::{Affiliation, CampaignSpec, FeedSpec};
+
+/// A config error: where and what. Displayed as `path:line: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file.
+    pub path: PathBuf,
+    /// 1-based line, when the error has a place.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Fetch settings (`[fetch]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchSettings {
+    /// User-Agent header sent with every request.
+    pub user_agent: String,
+    /// Requests in flight overall.
+    pub concurrency: usize,
+    /// Requests in flight per host.
+    pub per_host: usize,
+    /// Total time allowed for one request, body included.
+    pub timeout_secs: u64,
+    /// Body size cap, after decompression.
+    pub max_body_bytes: u64,
+    /// Whether links found in feeds may point at loopback/private/link-local addresses.
+    pub allow_private_networks: bool,
+    /// Redirects followed at most.
+    pub max_redirects: usize,
+    /// Entries taken from one feed document at most.
+    pub max_entries_per_feed: usize,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            user_agent: format!(
+                "mediawatch/{} (+https://example.org/contact)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            concurrency: 16,
+            per_host: 2,
+            timeout_secs: 20,
+            max_body_bytes: 10_000_000,
+            allow_private_networks: false,
+            max_redirects: 5,
+            max_entries_per_feed: 200,
+        }
+    }
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Index folder (holds the tantivy index and the state store).
+    pub index_path: PathBuf,
+    /// Where `digest --out` writes by default.
+    pub digest_dir: PathBuf,
+    /// Fetch settings.
+    pub fetch: FetchSettings,
+    /// Feeds, in file order.
+    pub feeds: Vec<FeedSpec>,
+    /// Campaigns, in file order.
+    pub campaigns: Vec<CampaignSpec>,
+}
+
+impl Config {
+    /// The feed with this id.
+    pub fn feed(&self, id: &str) -> Option<&FeedSpec> {
+        self.feeds.iter().find(|f| f.id == id)
+    }
+
+    /// The campaign with this id.
+    pub fn campaign(&self, id: &str) -> Option<&CampaignSpec> {
+        self.campaigns.iter().find(|c| c.id == id)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    index: Option<RawIndex>,
+    fetch: Option<RawFetch>,
+    digest: Option<RawDigest>,
+    #[serde(default)]
+    feeds: Vec<Spanned<RawFeed>>,
+    #[serde(default)]
+    campaigns: Vec<Spanned<RawCampaign>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndex {
+    path: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDigest {
+    out_dir: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    user_agent: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    per_host: Option<Spanned<i64>>,
+    timeout_secs: Option<Spanned<i64>>,
+    max_body_bytes: Option<Spanned<i64>>,
+    allow_private_networks: Option<bool>,
+    max_redirects: Option<Spanned<i64>>,
+    max_entries_per_feed: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    id: Spanned<String>,
+    url: Spanned<String>,
+    name: Option<String>,
+    affiliation: Option<Spanned<String>>,
+    country: Option<Spanned<String>>,
+    language: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCampaign {
+    id: Spanned<String>,
+    name: Option<String>,
+    description: Option<String>,
+    min_terms: Option<Spanned<i64>>,
+    terms: Option<Spanned<toml::Table>>,
+}
+
+/// Reads and checks a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read config: {e}"),
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and checks config text; `path` is used for messages and to resolve relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let at = |span: std::ops::Range<usize>, message: String| ConfigError {
+        path: path.to_path_buf(),
+        line: Some(line_of(text, span.start)),
+        message,
+    };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+
+    let index_path = match raw.index.and_then(|i| i.path) {
+        Some(p) if p.get_ref().trim().is_empty() => {
+            return Err(at(p.span(), "index.path is empty".into()))
+        }
+        Some(p) => dir.join(p.get_ref()),
+        None => dir.join("index"),
+    };
+    let digest_dir = match raw.digest.and_then(|d| d.out_dir) {
+        Some(p) if p.get_ref().trim().is_empty() => {
+            return Err(at(p.span(), "digest.out_dir is empty".into()))
+        }
+        Some(p) => dir.join(p.get_ref()),
+        None => dir.join("digests"),
+    };
+
+    let mut fetch = FetchSettings::default();
+    if let Some(f) = raw.fetch {
+        if let Some(ua) = f.user_agent {
+            if ua.get_ref().trim().is_empty() {
+                return Err(at(ua.span(), "fetch.user_agent is empty".into()));
+            }
+            fetch.user_agent = ua.into_inner();
+        }
+        let positive =
+            |v: Option<Spanned<i64>>, name: &str, max: i64| -> Result<Option<u64>, ConfigError> {
+                match v {
+                    None => Ok(None),
+                    Some(v) if *v.get_ref() < 1 || *v.get_ref() > max => Err(at(
+                        v.span(),
+                        format!(
+                            "fetch.{name} must be between 1 and {max}, got {}",
+                            v.get_ref()
+                        ),
+                    )),
+                    Some(v) => Ok(Some(*v.get_ref() as u64)),
+                }
+            };
+        if let Some(v) = positive(f.concurrency, "concurrency", 1024)? {
+            fetch.concurrency = v as usize;
+        }
+        if let Some(v) = positive(f.per_host, "per_host", 64)? {
+            fetch.per_host = v as usize;
+        }
+        if let Some(v) = positive(f.timeout_secs, "timeout_secs", 3600)? {
+            fetch.timeout_secs = v;
+        }
+        if let Some(v) = positive(f.max_body_bytes, "max_body_bytes", 1 << 34)? {
+            fetch.max_body_bytes = v;
+        }
+        if let Some(v) = positive(f.max_redirects, "max_redirects", 20)? {
+            fetch.max_redirects = v as usize;
+        }
+        if let Some(v) = positive(f.max_entries_per_feed, "max_entries_per_feed", 100_000)? {
+            fetch.max_entries_per_feed = v as usize;
+        }
+        if let Some(b) = f.allow_private_networks {
+            fetch.allow_private_networks = b;
+        }
+    }
+
+    let mut feeds = Vec::with_capacity(raw.feeds.len());
+    let mut feed_lines: HashMap<String, usize> = HashMap::new();
+    for spanned in raw.feeds {
+        let feed_line = line_of(text, spanned.span().start);
+        let f = spanned.into_inner();
+        let id = f.id.get_ref().clone();
+        check_id(&id).map_err(|m| at(f.id.span(), format!("feed id {id:?}: {m}")))?;
+        if let Some(first) = feed_lines.get(&id) {
+            return Err(at(
+                f.id.span(),
+                format!("duplicate feed id {id:?} (first defined at line {first})"),
+            ));
+        }
+        feed_lines.insert(id.clone(), feed_line);
+        let url = check_http_url(f.url.get_ref()).map_err(|m| {
+            at(
+                f.url.span(),
+                format!("feed {id:?}: url {:?}: {m}", f.url.get_ref()),
+            )
+        })?;
+        let affiliation = match &f.affiliation {
+            None => Affiliation::Unknown,
+            Some(a) => Affiliation::parse(a.get_ref()).ok_or_else(|| {
+                at(
+                    a.span(),
+                    format!(
+                        "feed {id:?}: affiliation {:?} is not one of state, independent, unknown",
+                        a.get_ref()
+                    ),
+                )
+            })?,
+        };
+        let country = match &f.country {
+            None => None,
+            Some(c) => {
+                let v = c.get_ref();
+                if v.len() != 2 || !v.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                    return Err(at(
+                        c.span(),
+                        format!("feed {id:?}: country {v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""),
+                    ));
+                }
+                Some(v.to_ascii_uppercase())
+            }
+        };
+        let language = match &f.language {
+            None => None,
+            Some(l) => Some(
+                check_lang(l.get_ref()).map_err(|m| at(l.span(), format!("feed {id:?}: {m}")))?,
+            ),
+        };
+        feeds.push(FeedSpec {
+            name: f
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| id.clone()),
+            id,
+            url,
+            affiliation,
+            country,
+            language,
+        });
+    }
+
+    let mut campaigns = Vec::with_capacity(raw.campaigns.len());
+    let mut campaign_lines: HashMap<String, usize> = HashMap::new();
+    for spanned in raw.campaigns {
+        let campaign_line = line_of(text, spanned.span().start);
+        let c = spanned.into_inner();
+        let id = c.id.get_ref().clone();
+        check_id(&id).map_err(|m| at(c.id.span(), format!("campaign id {id:?}: {m}")))?;
+        if let Some(first) = campaign_lines.get(&id) {
+            return Err(at(
+                c.id.span(),
+                format!("duplicate campaign id {id:?} (first defined at line {first})"),
+            ));
+        }
+        campaign_lines.insert(id.clone(), campaign_line);
+        let terms_span = c.terms.as_ref().map_or_else(|| c.id.span(), |t| t.span());
+        let raw_terms = c.terms.map(Spanned::into_inner).unwrap_or_default();
+        let mut terms = Vec::new();
+        for (lang, value) in &raw_terms {
+            let lang_code = check_lang(lang).map_err(|m| {
+                at(
+                    terms_span.clone(),
+                    format!("campaign {id:?}: terms.{lang}: {m}"),
+                )
+            })?;
+            let list = value.as_array().ok_or_else(|| {
+                at(
+                    terms_span.clone(),
+                    format!("campaign {id:?}: terms.{lang} must be a list of strings"),
+                )
+            })?;
+            let mut words = Vec::with_capacity(list.len());
+            for item in list {
+                let term = item.as_str().ok_or_else(|| {
+                    at(
+                        terms_span.clone(),
+                        format!(
+                            "campaign {id:?}: terms.{lang} must hold only strings, found {item}"
+                        ),
+                    )
+                })?;
+                let trimmed = term.trim();
+                if trimmed.is_empty() || trimmed.trim_end_matches('*').trim().is_empty() {
+                    return Err(at(
+                        terms_span.clone(),
+                        format!("campaign {id:?}: terms.{lang} has an empty term {term:?}"),
+                    ));
+                }
+                words.push(trimmed.to_string());
+            }
+            if !words.is_empty() {
+                terms.push((lang_code, words));
+            }
+        }
+        if terms.is_empty() {
+            return Err(at(
+                c.id.span(),
+                format!("campaign {id:?} has no terms: add [campaigns.terms] with at least one language list"),
+            ));
+        }
+        let distinct: usize = terms.iter().map(|(_, t)| t.len()).sum();
+        let min_terms = match c.min_terms {
+            None => 1,
+            Some(m) if *m.get_ref() < 1 || *m.get_ref() as usize > distinct => {
+                return Err(at(
+                    m.span(),
+                    format!(
+                        "campaign {id:?}: min_terms must be between 1 and its number of terms ({distinct}), got {}",
+                        m.get_ref()
+                    ),
+                ))
+            }
+            Some(m) => *m.get_ref() as usize,
+        };
+        campaigns.push(CampaignSpec {
+            name: c
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| id.clone()),
+            description: c.description.unwrap_or_default(),
+            id,
+            min_terms,
+            terms,
+        });
+    }
+
+    Ok(Config {
+        path: path.to_path_buf(),
+        index_path,
+        digest_dir,
+        fetch,
+        feeds,
+        campaigns,
+    })
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Ids are `[a-z0-9-]+`: they appear in URLs, file names and queries.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("is empty".into());
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("may hold only lowercase letters a-z, digits and '-'".into());
+    }
+    Ok(())
+}
+
+/// An absolute http(s) URL with a host.
+pub fn check_http_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s.trim()).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("must be http or https, not {}", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    Ok(url)
+}
+
+/// A language code: two or three ASCII letters (ISO 639-1 preferred), returned lowercase.
+pub fn check_lang(s: &str) -> Result<String, String> {
+    let l = s.trim();
+    if (l.len() == 2 || l.len() == 3) && l.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(l.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "language {s:?} is not an ISO 639-1 code like \"en\", \"zh\", \"ru\""
+        ))
+    }
+}
+
+/// A new feed for [`append_feed`].
+#[derive(Debug, Clone, Default)]
+pub struct NewFeed {
+    /// Unique id.
+    pub id: String,
+    /// Feed URL.
+    pub url: String,
+    /// Outlet name.
+    pub name: Option<String>,
+    /// state | independent | unknown.
+    pub affiliation: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// ISO 639-1.
+    pub language: Option<String>,
+}
+
+/// Appends a `[[feeds]]` table to the config file, keeping its comments and layout, after checking that
+/// the result is still a valid config (so a bad id or a duplicate is refused and the file is untouched).
+pub fn append_feed(path: &Path, feed: &NewFeed) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read config: {e}"),
+    })?;
+    // Check the current file first, so its own errors are reported as such.
+    parse(&text, path)?;
+    let mut block = String::new();
+    if !text.ends_with('\n') && !text.is_empty() {
+        block.push('\n');
+    }
+    block.push_str("\n[[feeds]]\n");
+    let mut kv = |k: &str, v: &str| {
+        block.push_str(&format!(
+            "{k} = {}\n",
+            toml_edit::Value::from(v).to_string().trim()
+        ));
+    };
+    kv("id", &feed.id);
+    kv("url", &feed.url);
+    if let Some(v) = &feed.name {
+        kv("name", v);
+    }
+    if let Some(v) = &feed.affiliation {
+        kv("affiliation", v);
+    }
+    if let Some(v) = &feed.country {
+        kv("country", v);
+    }
+    if let Some(v) = &feed.language {
+        kv("language", v);
+    }
+    // `[[feeds]]` after `[[campaigns]]` is still valid TOML: arrays of tables may be split.
+    let new_text = format!("{text}{block}");
+    let checked = parse(&new_text, path)?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, &new_text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!("cannot write config: {e}"),
+        })?;
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Config, ConfigError> {
+        parse(s, Path::new("/tmp/x/feeds.toml"))
+    }
+
+    const GOOD: &str = r#"
+[index]
+path = "idx"
+[fetch]
+user_agent = "ua"
+per_host = 3
+[[feeds]]
+id = "a-1"
+url = "https://example.org/rss"
+affiliation = "state"
+country = "cn"
+language = "ZH"
+[[campaigns]]
+id = "c"
+name = "C"
+[campaigns.terms]
+en = ["x", "y*"]
+zh = ["统一"]
+"#;
+
+    #[test]
+    fn good_config_is_read() {
+        let c = parse_str(GOOD).unwrap();
+        assert_eq!(c.index_path, Path::new("/tmp/x/idx"));
+        assert_eq!(c.fetch.per_host, 3);
+        assert_eq!(c.fetch.concurrency, 16);
+        assert_eq!(c.feeds[0].country.as_deref(), Some("CN"));
+        assert_eq!(c.feeds[0].language.as_deref(), Some("zh"));
+        assert_eq!(c.feeds[0].affiliation, Affiliation::State);
+        assert_eq!(c.feeds[0].name, "a-1");
+        assert_eq!(c.campaigns[0].terms.len(), 2);
+        assert_eq!(c.campaigns[0].min_terms, 1);
+    }
+
+    #[test]
+    fn errors_name_line_and_problem() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("[fetch]\nbogus = 1\n", 2, "unknown field `bogus`"),
+            ("[[feeds]]\nid = \"a\"\nurl = \"ftp://x/\"\n", 3, "must be http or https"),
+            ("[[feeds]]\nid = \"a\"\nurl = \"not a url\"\n", 3, "is not a valid URL"),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\n[[feeds]]\nid = \"a\"\nurl = \"http://y/\"\n",
+                5,
+                "duplicate feed id \"a\" (first defined at line 1)",
+            ),
+            ("[[feeds]]\nid = \"A b\"\nurl = \"http://x/\"\n", 2, "lowercase letters"),
+            ("[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\naffiliation = \"gov\"\n", 4, "is not one of"),
+            ("[[campaigns]]\nid = \"c\"\n", 2, "has no terms"),
+            ("[[campaigns]]\nid = \"c\"\n[campaigns.terms]\nen = []\n", 2, "has no terms"),
+            ("[[campaigns]]\nid = \"c\"\n[campaigns.terms]\nen = [\"  \"]\n", 3, "empty term"),
+            ("[[campaigns]]\nid = \"c\"\nmin_terms = 3\n[campaigns.terms]\nen = [\"a\"]\n", 3, "min_terms"),
+            ("[fetch]\nconcurrency = 0\n", 2, "between 1 and"),
+            ("x = [\n", 1, ""),
+        ];
+        for (text, line, needle) in cases {
+            let err = parse_str(text).unwrap_err();
+            assert_eq!(err.line, Some(*line), "{text:?} -> {err}");
+            assert!(err.to_string().contains(needle), "{text:?} -> {err}");
+            assert!(err.to_string().starts_with("/tmp/x/feeds.toml:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn append_feed_keeps_comments_and_refuses_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        std::fs::write(
+            &path,
+            "# my feeds\n[[feeds]]\nid = \"a\" # first\nurl = \"http://x/\"\n",
+        )
+        .unwrap();
+        let feed = NewFeed {
+            id: "b".into(),
+            url: "https://y.example/rss".into(),
+            name: Some("Y \"news\"".into()),
+            affiliation: Some("independent".into()),
+            ..Default::default()
+        };
+        let c = append_feed(&path, &feed).unwrap();
+        assert_eq!(c.feeds.len(), 2);
+        assert_eq!(c.feeds[1].name, "Y \"news\"");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# my feeds\n[[feeds]]\nid = \"a\" # first\n"));
+        let err = append_feed(&path, &feed).unwrap_err();
+        assert!(err.message.contains("duplicate feed id"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+}

@@ -1,0 +1,265 @@
+//! The archive: a tantivy index in `<index>/tantivy`, its schema, and the one writer.
+//!
+//! Each article is one document keyed by its URL (update = delete + add). Searchable text fields use the
+//! `mw` tokenizer ([`crate::analysis`]); filter fields are raw strings with fast columns; the whole
+//! [`Article`] is stored once as JSON (`doc`), which is what search results and digests read back.
+//! Searching lives in [`crate::search`]; this module knows the layout and nothing about output.
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tantivy::collector::Count;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{Query, TermQuery};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing,
+    TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+use crate::analysis::{MwTokenizer, TOKENIZER};
+use crate::model::Article;
+
+/// Field handles of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// Article id (raw).
+    pub id: Field,
+    /// Entry URL (raw): the unique key.
+    pub url: Field,
+    /// Feed id (raw, fast).
+    pub feed: Field,
+    /// ISO 639-1 language (raw, fast).
+    pub lang: Field,
+    /// Script (raw, fast).
+    pub script: Field,
+    /// Affiliation (raw, fast).
+    pub affiliation: Field,
+    /// Country (raw, fast).
+    pub country: Field,
+    /// Campaign ids (raw, multi-valued, fast).
+    pub campaign: Field,
+    /// Headline (analysed).
+    pub title: Field,
+    /// Main text (analysed).
+    pub text: Field,
+    /// Publication time (feed, else page, else fetch time), indexed and fast.
+    pub published: Field,
+    /// The whole article as JSON (stored only).
+    pub doc: Field,
+}
+
+/// Builds the schema and its field handles.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let analysed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let date = DateOptions::from(INDEXED)
+        .set_fast()
+        .set_precision(DateTimePrecision::Seconds);
+    let fields = Fields {
+        id: b.add_text_field("id", STRING),
+        url: b.add_text_field("url", STRING),
+        feed: b.add_text_field("feed", STRING | FAST),
+        lang: b.add_text_field("lang", STRING | FAST),
+        script: b.add_text_field("script", STRING | FAST),
+        affiliation: b.add_text_field("affiliation", STRING | FAST),
+        country: b.add_text_field("country", STRING | FAST),
+        campaign: b.add_text_field("campaign", STRING | FAST),
+        title: b.add_text_field("title", analysed.clone()),
+        text: b.add_text_field("text", analysed),
+        published: b.add_date_field("published", date),
+        doc: b.add_bytes_field("doc", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// An open archive (read side). Cheap to search concurrently.
+pub struct Archive {
+    index: Index,
+    reader: IndexReader,
+    /// Field handles.
+    pub fields: Fields,
+    path: PathBuf,
+}
+
+impl Archive {
+    /// Opens the index in `<dir>/tantivy`, creating it if absent.
+    pub fn open_or_create(dir: &Path) -> anyhow::Result<Archive> {
+        let path = dir.join("tantivy");
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let (schema, fields) = schema();
+        let directory = MmapDirectory::open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let index = Index::open_or_create(directory, schema).with_context(|| {
+            format!(
+                "cannot open the index at {} (schema changed? see README)",
+                path.display()
+            )
+        })?;
+        Self::from_index(index, fields, path)
+    }
+
+    /// Opens an existing index read-only in spirit (fails if absent).
+    pub fn open(dir: &Path) -> anyhow::Result<Archive> {
+        let path = dir.join("tantivy");
+        if !path.join("meta.json").exists() {
+            anyhow::bail!(
+                "no archive at {}: run `mediawatch ingest` first",
+                path.display()
+            );
+        }
+        Self::open_or_create(dir)
+    }
+
+    /// An archive in RAM (tests and benchmarks).
+    pub fn in_ram() -> anyhow::Result<Archive> {
+        let (schema, fields) = schema();
+        Self::from_index(Index::create_in_ram(schema), fields, PathBuf::new())
+    }
+
+    fn from_index(index: Index, fields: Fields, path: PathBuf) -> anyhow::Result<Archive> {
+        // Custom tokenizers are not stored in the index: register on every open.
+        index.tokenizers().register(TOKENIZER, MwTokenizer);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Archive {
+            index,
+            reader,
+            fields,
+            path,
+        })
+    }
+
+    /// The tantivy index.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// A searcher on the last loaded commit.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Loads the latest commit.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Opens the single writer. A second writer (another process) gets a clear error.
+    pub fn writer(&self) -> anyhow::Result<ArchiveWriter> {
+        let writer = self.index.writer_with_num_threads(1, 64_000_000).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
+                "the index at {} is locked by another writer (is another `mediawatch ingest` running?)",
+                self.path.display()
+            ),
+            other => anyhow::Error::new(other).context("cannot open the index writer"),
+        })?;
+        Ok(ArchiveWriter {
+            writer,
+            fields: self.fields,
+        })
+    }
+
+    /// Whether the committed index holds an article with this URL.
+    pub fn contains_url(&self, url: &str) -> anyhow::Result<bool> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.url, url),
+            IndexRecordOption::Basic,
+        );
+        Ok(self.searcher().search(&q, &Count)? > 0)
+    }
+
+    /// Number of articles in the loaded commit.
+    pub fn num_articles(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// Reads the stored article of a document.
+    pub fn article(&self, searcher: &Searcher, address: DocAddress) -> anyhow::Result<Article> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let bytes = doc
+            .get_first(self.fields.doc)
+            .and_then(|v| v.as_bytes())
+            .context("document without stored article")?;
+        Ok(serde_json::from_slice(bytes)?)
+    }
+
+    /// A query for `published` in `[from, to)`.
+    pub fn published_range(
+        &self,
+        from: Option<tantivy::DateTime>,
+        to: Option<tantivy::DateTime>,
+    ) -> Box<dyn Query> {
+        let f = self.fields.published;
+        let lower = from.map_or(Bound::Unbounded, |d| {
+            Bound::Included(Term::from_field_date(f, d))
+        });
+        let upper = to.map_or(Bound::Unbounded, |d| {
+            Bound::Excluded(Term::from_field_date(f, d))
+        });
+        Box::new(tantivy::query::RangeQuery::new(lower, upper))
+    }
+}
+
+/// The one writer of the archive.
+pub struct ArchiveWriter {
+    writer: IndexWriter,
+    fields: Fields,
+}
+
+impl ArchiveWriter {
+    /// Adds (or replaces, by URL) an article. Visible after [`ArchiveWriter::commit`].
+    pub fn upsert(&mut self, article: &Article) -> anyhow::Result<()> {
+        let f = &self.fields;
+        self.writer
+            .delete_term(Term::from_field_text(f.url, &article.url));
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &article.id);
+        doc.add_text(f.url, &article.url);
+        doc.add_text(f.feed, &article.feed);
+        doc.add_text(f.lang, &article.lang.lang);
+        if let Some(script) = &article.lang.script {
+            doc.add_text(f.script, script);
+        }
+        doc.add_text(f.affiliation, article.affiliation.as_str());
+        if let Some(country) = &article.country {
+            doc.add_text(f.country, country);
+        }
+        for hit in &article.campaigns {
+            doc.add_text(f.campaign, &hit.id);
+        }
+        doc.add_text(f.title, &article.title);
+        doc.add_text(f.text, &article.text);
+        let when = article.published.unwrap_or(article.fetched_at);
+        doc.add_date(
+            f.published,
+            tantivy::DateTime::from_timestamp_secs(when.timestamp()),
+        );
+        doc.add_bytes(f.doc, &serde_json::to_vec(article)?);
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Makes everything added so far durable and visible to new readers.
+    pub fn commit(&mut self) -> anyhow::Result<()> {
+        self.writer.commit().context("index commit failed")?;
+        Ok(())
+    }
+
+    /// Drops everything added since the last commit.
+    pub fn rollback(&mut self) -> anyhow::Result<()> {
+        self.writer.rollback()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,29 @@
+//! mediawatch: monitor news media for state-backed disinformation campaigns.
+//!
+//! One pass of the pipeline ([`pipeline::ingest_pass`]):
+//!
+//! ```text
+//! feeds.toml ─▶ config ─▶ fetch (feeds) ─▶ feed ─▶ fetch (pages) ─▶ charset ─▶ extract ─▶ lang ─▶ tag ─▶ index
+//!                                                                                                      │
+//!                                                   search ◀── archive (tantivy + state store) ◀──────┘ ─▶ digest
+//! ```
+//!
+//! Plain data types ([`model`]) flow between the stages; I/O lives at the edges ([`fetch`], [`index`],
+//! [`store`], [`cli`]). Parsing, extraction, language detection, tagging and digest building are pure
+//! functions of their input.
+
+pub mod analysis;
+pub mod charset;
+pub mod cli;
+pub mod config;
+pub mod digest;
+pub mod extract;
+pub mod feed;
+pub mod fetch;
+pub mod index;
+pub mod lang;
+pub mod model;
+pub mod pipeline;
+pub mod search;
+pub mod store;
+pub mod tag;

@@ -1,0 +1,14 @@
+//! The `mediawatch` binary: parse arguments, start logging, run the command, map the result to an exit
+//! code (0 ok, 1 failure, 2 bad config, bad query or bad usage).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match mediawatch::cli::run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("mediawatch: error: {err:#}");
+            ExitCode::from(mediawatch::cli::exit_code_for(&err))
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Plain data types that flow between the pipeline's stages.
+//!
+//! Nothing here does I/O: a stage takes one of these and returns another
+//! (`FeedSpec` -> `Entry` -> `Page` -> `Extracted` -> `Article` -> `Hit` / `Digest`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// How a source relates to a state, as labelled in `feeds.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Affiliation {
+    /// Owned, funded or editorially controlled by a state.
+    State,
+    /// Not state-controlled.
+    Independent,
+    /// Not labelled.
+    #[default]
+    Unknown,
+}
+
+impl Affiliation {
+    /// The lowercase name used in config, the index and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Affiliation::State => "state",
+            Affiliation::Independent => "independent",
+            Affiliation::Unknown => "unknown",
+        }
+    }
+
+    /// Parses the config/CLI spelling.
+    pub fn parse(s: &str) -> Option<Affiliation> {
+        match s {
+            "state" => Some(Affiliation::State),
+            "independent" => Some(Affiliation::Independent),
+            "unknown" => Some(Affiliation::Unknown),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Affiliation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One feed from `feeds.toml`, checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedSpec {
+    /// Unique id, `[a-z0-9-]+`.
+    pub id: String,
+    /// The feed document's URL (trusted as written).
+    pub url: Url,
+    /// Human-readable outlet name.
+    pub name: String,
+    /// State affiliation of the outlet.
+    pub affiliation: Affiliation,
+    /// ISO 3166-1 alpha-2 country code, upper case.
+    pub country: Option<String>,
+    /// Language hint (ISO 639-1), used as a prior by language detection.
+    pub language: Option<String>,
+}
+
+/// One narrative campaign from `feeds.toml`, checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignSpec {
+    /// Unique id, `[a-z0-9-]+`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// What the narrative is.
+    pub description: String,
+    /// Distinct terms that must match to tag an article (at least 1).
+    pub min_terms: usize,
+    /// Terms per language (ISO 639-1 code -> terms), in config order.
+    pub terms: Vec<(String, Vec<String>)>,
+}
+
+/// An item read from a feed document, with its link resolved against the feed URL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// The feed it came from.
+    pub feed_id: String,
+    /// The article link (absolute). This is the article's identity in the archive.
+    pub url: Url,
+    /// Entry title as given by the feed (plain text).
+    pub title: Option<String>,
+    /// Summary / description (may hold HTML).
+    pub summary: Option<String>,
+    /// Full content when the feed carries it (may hold HTML).
+    pub content: Option<String>,
+    /// Publication (or, failing that, update) time from the feed.
+    pub published: Option<DateTime<Utc>>,
+    /// Author names from the feed.
+    pub authors: Vec<String>,
+}
+
+/// An HTTP response body, fetched and capped, with what we need for provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The URL we asked for.
+    pub url: Url,
+    /// The URL after redirects.
+    pub final_url: Url,
+    /// HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// `ETag` header, for conditional GET.
+    pub etag: Option<String>,
+    /// `Last-Modified` header, for conditional GET.
+    pub last_modified: Option<String>,
+    /// Raw body bytes (after content decoding, at most the configured cap).
+    pub body: Vec<u8>,
+    /// When the response arrived.
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// What the extraction stage finds in one HTML page. Every field is optional:
+/// a page may carry none of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extracted {
+    /// Article headline (without the " - Site name" suffix where it can be told).
+    pub title: Option<String>,
+    /// Main text: paragraphs separated by a blank line, no boilerplate.
+    pub text: String,
+    /// Lead / description.
+    pub description: Option<String>,
+    /// Byline names.
+    pub authors: Vec<String>,
+    /// Publication time from page metadata (JSON-LD, OpenGraph, meta, `<time>`).
+    pub published: Option<DateTime<Utc>>,
+    /// Last modification time from page metadata.
+    pub modified: Option<DateTime<Utc>>,
+    /// `<link rel=canonical>` or `og:url`, absolute.
+    pub canonical_url: Option<String>,
+    /// Outlet name from the page (`og:site_name`, JSON-LD publisher).
+    pub site_name: Option<String>,
+    /// Declared language (`<html lang>`, `og:locale`, `content-language`), as written.
+    pub language: Option<String>,
+    /// Section / category.
+    pub section: Option<String>,
+    /// Tags / keywords.
+    pub tags: Vec<String>,
+    /// Main image URL, absolute.
+    pub image: Option<String>,
+}
+
+/// Detected language and script of a text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LangInfo {
+    /// ISO 639-1 code where one exists (en, zh, ru), else ISO 639-3; "und" when unknown.
+    pub lang: String,
+    /// ISO 15924 script: "Hans" / "Hant" for Chinese, "Latn", "Cyrl", "Arab", ...; None when unknown.
+    pub script: Option<String>,
+    /// Detector confidence in [0, 1].
+    pub confidence: f64,
+    /// Whether the detection is reliable enough to filter on.
+    pub reliable: bool,
+}
+
+impl LangInfo {
+    /// The value for "no idea".
+    pub fn unknown() -> LangInfo {
+        LangInfo {
+            lang: "und".to_string(),
+            script: None,
+            confidence: 0.0,
+            reliable: false,
+        }
+    }
+}
+
+/// One campaign term found in an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermHit {
+    /// The term as written in the codebook.
+    pub term: String,
+    /// Language list it came from.
+    pub lang: String,
+    /// How many times it matched (title + text).
+    pub count: usize,
+    /// Where it matched: field ("title" or "text") and byte offsets of the first few matches.
+    pub positions: Vec<TermPosition>,
+}
+
+/// One match position of a term.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermPosition {
+    /// "title" or "text".
+    pub field: String,
+    /// Byte offset of the match start in that field.
+    pub start: usize,
+    /// Byte offset of the match end in that field.
+    pub end: usize,
+}
+
+/// A campaign that tagged an article, with the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignHit {
+    /// Campaign id.
+    pub id: String,
+    /// Sum of term counts (a simple strength score).
+    pub score: f64,
+    /// The distinct terms that matched.
+    pub terms: Vec<TermHit>,
+}
+
+/// An article ready for the archive: everything the index stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Stable id: the first 16 hex digits of sha256(url).
+    pub id: String,
+    /// Entry link from the feed: the unique key.
+    pub url: String,
+    /// URL after redirects (or the entry link when the page was not fetched).
+    pub final_url: String,
+    /// Feed id.
+    pub feed: String,
+    /// Outlet name from config.
+    pub source_name: String,
+    /// Outlet affiliation from config.
+    pub affiliation: Affiliation,
+    /// Outlet country from config.
+    pub country: Option<String>,
+    /// Detected language and script.
+    pub lang: LangInfo,
+    /// Headline.
+    pub title: String,
+    /// Main text.
+    pub text: String,
+    /// Lead / description.
+    pub description: Option<String>,
+    /// Byline names.
+    pub authors: Vec<String>,
+    /// Publication time: feed date first, then page metadata; None if neither had one.
+    pub published: Option<DateTime<Utc>>,
+    /// Modification time from page metadata.
+    pub modified: Option<DateTime<Utc>>,
+    /// When we fetched it.
+    pub fetched_at: DateTime<Utc>,
+    /// Canonical URL from the page.
+    pub canonical_url: Option<String>,
+    /// Site name from the page.
+    pub site_name: Option<String>,
+    /// Main image URL.
+    pub image: Option<String>,
+    /// Section / category.
+    pub section: Option<String>,
+    /// Tags / keywords.
+    pub tags: Vec<String>,
+    /// Campaign tags with their evidence.
+    pub campaigns: Vec<CampaignHit>,
+    /// HTTP status of the page fetch (0 when the page was not fetched).
+    pub http_status: u16,
+    /// Where the text came from: "page" or "feed".
+    pub text_source: String,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Article id.
+    pub id: String,
+    /// Article URL.
+    pub url: String,
+    /// Headline.
+    pub title: String,
+    /// Feed id.
+    pub feed: String,
+    /// Outlet name.
+    pub source_name: String,
+    /// Outlet affiliation.
+    pub affiliation: String,
+    /// Outlet country.
+    pub country: Option<String>,
+    /// ISO 639-1 language.
+    pub lang: String,
+    /// Script (Hans, Hant, Latn, Cyrl, ...).
+    pub script: Option<String>,
+    /// Publication time, RFC 3339.
+    pub published: Option<String>,
+    /// Campaign ids.
+    pub campaigns: Vec<String>,
+    /// Matched terms per campaign id.
+    pub campaign_terms: Vec<CampaignTerms>,
+    /// Relevance score.
+    pub score: f32,
+    /// A short excerpt around the match (plain text).
+    pub snippet: String,
+}
+
+/// The matched terms of one campaign, as shown with a hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignTerms {
+    /// Campaign id.
+    pub id: String,
+    /// Distinct matched terms.
+    pub terms: Vec<String>,
+}

@@ -1,0 +1,469 @@
+//! One pass of the pipeline: fetch every feed, fetch the pages of entries not yet archived, extract,
+//! detect language, tag, index, commit, then record feed state. [`ingest_pass`] is the only function that
+//! runs a pass; the `ingest` command calls it (later also the daemon and the web refresh).
+//!
+//! Crash safety: nothing is recorded as done before the index commit that holds it. Feed validators
+//! (ETag, Last-Modified, body hash) are stored after the commit, and only for feeds whose new entries were
+//! all archived: a feed with a page that failed transiently is fetched in full again next pass, and the
+//! archive (the committed index) tells which of its entries are already in.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{Duration, Utc};
+use futures_util::stream::{self, StreamExt};
+use sha2::{Digest as _, Sha256};
+use tracing::{info, warn};
+
+use crate::charset;
+use crate::config::Config;
+use crate::extract::{self, ExtractOptions};
+use crate::feed;
+use crate::fetch::{FetchError, Fetched, Fetcher, Origin, Validators};
+use crate::index::Archive;
+use crate::lang;
+use crate::model::{Article, Entry, Extracted, FeedSpec, Page};
+use crate::store::{FeedState, Store};
+use crate::tag::Tagger;
+
+/// Everything a pass needs, built once per process.
+pub struct Pipeline {
+    /// The checked config.
+    pub config: Config,
+    /// The archive.
+    pub archive: Archive,
+    /// The state store.
+    pub store: Store,
+    /// The HTTP client.
+    pub fetcher: Fetcher,
+    /// Compiled campaign matcher.
+    pub tagger: Arc<Tagger>,
+}
+
+impl Pipeline {
+    /// Opens the archive and store in the config's index folder and builds the fetcher and tagger.
+    pub fn open(config: Config) -> anyhow::Result<Pipeline> {
+        let archive = Archive::open_or_create(&config.index_path)?;
+        let store = Store::open(&config.index_path)?;
+        let trusted: Vec<url::Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
+        let fetcher = Fetcher::new(&config.fetch, &trusted)?;
+        let tagger = Arc::new(Tagger::new(&config.campaigns)?);
+        Ok(Pipeline {
+            config,
+            archive,
+            store,
+            fetcher,
+            tagger,
+        })
+    }
+}
+
+/// One failure during a pass, for the log and the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The feed concerned.
+    pub feed: String,
+    /// The URL that failed.
+    pub url: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// What a pass did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassReport {
+    /// Feeds fetched and parsed (including 304 and unchanged bodies).
+    pub feeds_ok: usize,
+    /// Feeds that answered 304 Not Modified.
+    pub feeds_not_modified: usize,
+    /// Feeds whose body had not changed since the last pass.
+    pub feeds_unchanged: usize,
+    /// Feeds that failed (fetch or parse).
+    pub feeds_failed: usize,
+    /// Entries read from feed documents.
+    pub entries_seen: usize,
+    /// Entries not yet in the archive.
+    pub entries_new: usize,
+    /// Articles written to the archive.
+    pub articles_archived: usize,
+    /// Of which tagged with at least one campaign.
+    pub articles_tagged: usize,
+    /// Articles whose text came from the feed because the page could not be used.
+    pub articles_from_feed: usize,
+    /// Pages that failed and will be retried next pass.
+    pub pages_failed: usize,
+    /// Every failure.
+    pub failures: Vec<Failure>,
+}
+
+impl std::fmt::Display for PassReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "feeds: {} ok ({} not modified, {} unchanged), {} failed; entries: {} seen, {} new; \
+             articles: {} archived ({} tagged, {} from feed text); pages failed: {}",
+            self.feeds_ok,
+            self.feeds_not_modified,
+            self.feeds_unchanged,
+            self.feeds_failed,
+            self.entries_seen,
+            self.entries_new,
+            self.articles_archived,
+            self.articles_tagged,
+            self.articles_from_feed,
+            self.pages_failed
+        )
+    }
+}
+
+enum FeedOutcome {
+    NotModified,
+    Unchanged,
+    Entries {
+        entries: Vec<Entry>,
+        page: Box<Page>,
+        sha256: String,
+    },
+    Failed(String),
+}
+
+enum PageOutcome {
+    Archived(Box<Article>, Option<Box<Page>>),
+    Retry { url: String, error: String },
+}
+
+/// Runs one ingest pass over every configured feed.
+pub async fn ingest_pass(p: &Pipeline) -> anyhow::Result<PassReport> {
+    let mut report = PassReport::default();
+    let concurrency = p.config.fetch.concurrency.max(1);
+    let now = Utc::now();
+
+    // 1. Feeds.
+    let mut states: HashMap<String, FeedState> = HashMap::new();
+    for f in &p.config.feeds {
+        states.insert(f.id.clone(), p.store.feed_state(&f.id)?);
+    }
+    let outcomes: Vec<(&FeedSpec, FeedOutcome)> = stream::iter(&p.config.feeds)
+        .map(|f| {
+            let state = states.get(&f.id).cloned().unwrap_or_default();
+            async move { (f, fetch_feed(p, f, &state).await) }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+
+    // 2. New entries (the committed archive decides what is new).
+    let mut seen_in_pass: HashSet<String> = HashSet::new();
+    let mut new_entries: Vec<(&FeedSpec, Entry)> = Vec::new();
+    let mut feed_results: Vec<(&FeedSpec, FeedOutcome)> = Vec::new();
+    for (f, outcome) in outcomes {
+        match &outcome {
+            FeedOutcome::Failed(error) => {
+                warn!(feed = %f.id, url = %f.url, %error, "feed failed");
+                report.feeds_failed += 1;
+                report.failures.push(Failure {
+                    feed: f.id.clone(),
+                    url: f.url.to_string(),
+                    error: error.clone(),
+                });
+            }
+            FeedOutcome::NotModified => {
+                report.feeds_ok += 1;
+                report.feeds_not_modified += 1;
+            }
+            FeedOutcome::Unchanged => {
+                report.feeds_ok += 1;
+                report.feeds_unchanged += 1;
+            }
+            FeedOutcome::Entries { entries, .. } => {
+                report.feeds_ok += 1;
+                report.entries_seen += entries.len();
+                let mut fresh = 0;
+                for e in entries {
+                    let key = e.url.to_string();
+                    if seen_in_pass.contains(&key) || p.archive.contains_url(&key)? {
+                        continue;
+                    }
+                    seen_in_pass.insert(key);
+                    new_entries.push((f, e.clone()));
+                    fresh += 1;
+                }
+                info!(feed = %f.id, entries = entries.len(), new = fresh, "feed read");
+            }
+        }
+        feed_results.push((f, outcome));
+    }
+    report.entries_new = new_entries.len();
+
+    // 3. Pages: fetch, extract, detect, tag.
+    let page_outcomes: Vec<(String, PageOutcome)> = stream::iter(new_entries)
+        .map(|(f, e)| async move { (f.id.clone(), process_entry(p, f, e).await) })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+
+    // 4. Archive and commit.
+    let mut writer = p.archive.writer()?;
+    let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
+    let mut retry_feeds: HashSet<String> = HashSet::new();
+    let mut snapshots = Vec::new();
+    for (feed_id, outcome) in &page_outcomes {
+        match outcome {
+            PageOutcome::Archived(article, page) => {
+                writer.upsert(article)?;
+                report.articles_archived += 1;
+                if !article.campaigns.is_empty() {
+                    report.articles_tagged += 1;
+                }
+                if article.text_source == "feed" {
+                    report.articles_from_feed += 1;
+                }
+                *archived_per_feed.entry(feed_id.clone()).or_default() += 1;
+                if let Some(page) = page {
+                    snapshots.push((article.id.clone(), &**page));
+                }
+            }
+            PageOutcome::Retry { url, error } => {
+                report.pages_failed += 1;
+                retry_feeds.insert(feed_id.clone());
+                report.failures.push(Failure {
+                    feed: feed_id.clone(),
+                    url: url.clone(),
+                    error: error.clone(),
+                });
+            }
+        }
+    }
+    // Snapshots first: an orphan snapshot is harmless, a committed article without one is not.
+    p.store.put_snapshots(&snapshots)?;
+    writer.commit()?;
+    p.archive.reload()?;
+
+    // 5. Feed state, after the commit.
+    let mut updates = Vec::new();
+    for (f, outcome) in feed_results {
+        let mut state = states.remove(&f.id).unwrap_or_default();
+        state.last_attempt = Some(now);
+        match outcome {
+            FeedOutcome::Failed(error) => {
+                state.consecutive_failures += 1;
+                state.last_error = Some(error);
+            }
+            FeedOutcome::NotModified | FeedOutcome::Unchanged => {
+                state.consecutive_failures = 0;
+                state.last_error = None;
+                state.last_success = Some(now);
+            }
+            FeedOutcome::Entries {
+                entries,
+                page,
+                sha256,
+            } => {
+                state.consecutive_failures = 0;
+                state.last_error = None;
+                state.last_success = Some(now);
+                state.entries_seen += entries.len() as u64;
+                if !retry_feeds.contains(&f.id) {
+                    state.etag = page.etag;
+                    state.last_modified = page.last_modified;
+                    state.body_sha256 = Some(sha256);
+                }
+            }
+        }
+        state.articles_archived += archived_per_feed.get(&f.id).copied().unwrap_or(0);
+        updates.push((f.id.clone(), state));
+    }
+    p.store.put_feed_states(&updates)?;
+    Ok(report)
+}
+
+async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcome {
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    let page = match p
+        .fetcher
+        .get(&f.url, Origin::Config, Some(&validators))
+        .await
+    {
+        Ok(Fetched::NotModified) => return FeedOutcome::NotModified,
+        Ok(Fetched::Page(page)) => page,
+        Err(e) => return FeedOutcome::Failed(e.to_string()),
+    };
+    let sha256 = hex::encode(Sha256::digest(&page.body));
+    if state.body_sha256.as_deref() == Some(sha256.as_str()) {
+        return FeedOutcome::Unchanged;
+    }
+    match feed::parse(
+        &f.id,
+        &page.body,
+        page.content_type.as_deref(),
+        &page.final_url,
+        p.config.fetch.max_entries_per_feed,
+    ) {
+        Ok(parsed) => FeedOutcome::Entries {
+            entries: parsed.entries,
+            page,
+            sha256,
+        },
+        Err(e) => FeedOutcome::Failed(e.to_string()),
+    }
+}
+
+async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome {
+    let fetched = p.fetcher.get(&entry.url, Origin::Link, None).await;
+    let (page, status) = match fetched {
+        Ok(Fetched::Page(page)) => {
+            let status = page.status;
+            (Some(page), status)
+        }
+        Ok(Fetched::NotModified) => (None, 304),
+        Err(e) if e.is_transient() => {
+            warn!(feed = %f.id, url = %entry.url, error = %e, "page failed, will retry next pass");
+            return PageOutcome::Retry {
+                url: entry.url.to_string(),
+                error: e.to_string(),
+            };
+        }
+        Err(e) => {
+            warn!(feed = %f.id, url = %entry.url, error = %e, "page unusable, archiving the feed's text");
+            let code = match e {
+                FetchError::Status { status, .. } => status,
+                _ => 0,
+            };
+            (None, code)
+        }
+    };
+    let feed = f.clone();
+    let tagger = Arc::clone(&p.tagger);
+    // Extraction and tagging are CPU work: keep them off the I/O threads.
+    let job = tokio::task::spawn_blocking(move || {
+        let extracted = page.as_ref().filter(|pg| is_html(pg)).map(|pg| {
+            let text = charset::decode(&pg.body, pg.content_type.as_deref()).text;
+            extract::extract_with(&text, Some(&pg.final_url), &ExtractOptions::default())
+        });
+        let article = assemble(
+            &feed,
+            &entry,
+            page.as_deref(),
+            status,
+            extracted,
+            &tagger,
+            Utc::now(),
+        );
+        (article, page)
+    });
+    match job.await {
+        Ok((article, page)) => PageOutcome::Archived(Box::new(article), page),
+        Err(e) => PageOutcome::Retry {
+            url: f.url.to_string(),
+            error: format!("extraction crashed: {e}"),
+        },
+    }
+}
+
+fn is_html(page: &Page) -> bool {
+    match page.content_type.as_deref() {
+        Some(ct) => {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("html") || ct.starts_with("text/plain") || ct.is_empty()
+        }
+        None => true,
+    }
+}
+
+/// The article id for a URL: the first 16 hex digits of its sha256.
+pub fn article_id(url: &str) -> String {
+    hex::encode(&Sha256::digest(url.as_bytes())[..8])
+}
+
+/// Builds the archived article from the feed entry and what the page gave (pure).
+pub fn assemble(
+    feed: &FeedSpec,
+    entry: &Entry,
+    page: Option<&Page>,
+    http_status: u16,
+    extracted: Option<Extracted>,
+    tagger: &Tagger,
+    now: chrono::DateTime<Utc>,
+) -> Article {
+    let extracted = extracted.unwrap_or_default();
+    let feed_text = entry
+        .content
+        .as_deref()
+        .or(entry.summary.as_deref())
+        .map(extract::html_fragment_to_text)
+        .unwrap_or_default();
+    // The page's text wins unless extraction found (almost) nothing that the feed has.
+    let page_chars = extracted.text.chars().count();
+    let feed_chars = feed_text.chars().count();
+    let (text, text_source) = if page_chars > 0 && page_chars * 2 >= feed_chars {
+        (extracted.text.clone(), "page")
+    } else {
+        (feed_text, "feed")
+    };
+    let title = entry
+        .title
+        .clone()
+        .or_else(|| extracted.title.clone())
+        .unwrap_or_else(|| "(untitled)".to_string());
+    let not_future = |d: &chrono::DateTime<Utc>| *d <= now + Duration::days(1);
+    let published = entry
+        .published
+        .filter(not_future)
+        .or(extracted.published.filter(not_future));
+    let mut hints: Vec<&str> = Vec::new();
+    if let Some(l) = feed.language.as_deref() {
+        hints.push(l);
+    }
+    if let Some(l) = extracted.language.as_deref() {
+        hints.push(l);
+    }
+    let lang = lang::detect(&format!("{title}\n\n{text}"), &hints);
+    let campaigns = tagger.tag(&title, &text, &lang.lang);
+    let url = entry.url.to_string();
+    Article {
+        id: article_id(&url),
+        final_url: page.map_or_else(|| url.clone(), |pg| pg.final_url.to_string()),
+        url,
+        feed: feed.id.clone(),
+        source_name: feed.name.clone(),
+        affiliation: feed.affiliation,
+        country: feed.country.clone(),
+        lang,
+        title,
+        text,
+        description: extracted.description.or_else(|| {
+            entry
+                .summary
+                .as_deref()
+                .map(extract::html_fragment_to_text)
+                .filter(|s| !s.is_empty())
+        }),
+        authors: if entry.authors.is_empty() {
+            extracted.authors
+        } else {
+            entry.authors.clone()
+        },
+        published,
+        modified: extracted.modified.filter(not_future),
+        fetched_at: page.map_or(now, |pg| pg.fetched_at),
+        canonical_url: extracted.canonical_url,
+        site_name: extracted.site_name,
+        image: extracted.image,
+        section: extracted.section,
+        tags: extracted.tags,
+        campaigns,
+        http_status,
+        text_source: text_source.to_string(),
+    }
+}
+
+/// Reads a config and opens everything for a pass, with the config path in errors.
+pub fn open_from(config_path: &std::path::Path) -> anyhow::Result<Pipeline> {
+    let config = crate::config::load(config_path)?;
+    Pipeline::open(config)
+        .with_context(|| format!("cannot open the archive for {}", config_path.display()))
+}

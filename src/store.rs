@@ -1,0 +1,216 @@
+//! The embedded state store (redb, one file `state.redb` in the index folder): per-feed fetch state and
+//! raw page snapshots with their HTTP metadata (provenance, and re-extraction without refetching).
+//!
+//! It deliberately does not record which articles are archived: the committed tantivy index is the only
+//! source of truth for that, so a crash between the index commit and a store write can never make the
+//! store claim an article the index lacks. Feed validators are written only after the index commit that
+//! covers their entries.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Page;
+
+const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
+const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
+
+/// What we remember about one feed between passes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedState {
+    /// `ETag` of the last good response.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last good response.
+    pub last_modified: Option<String>,
+    /// sha256 of the last processed body (servers that ignore conditional GET).
+    pub body_sha256: Option<String>,
+    /// Last time a fetch succeeded (200 or 304).
+    pub last_success: Option<DateTime<Utc>>,
+    /// Last time a fetch was tried.
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// Failures since the last success.
+    pub consecutive_failures: u32,
+    /// The last error message.
+    pub last_error: Option<String>,
+    /// Entries seen in feed documents, all passes.
+    pub entries_seen: u64,
+    /// Articles archived from this feed, all passes.
+    pub articles_archived: u64,
+}
+
+/// HTTP metadata of a stored page snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    /// Requested URL.
+    pub url: String,
+    /// URL after redirects.
+    pub final_url: String,
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` header.
+    pub content_type: Option<String>,
+    /// When it was fetched.
+    pub fetched_at: DateTime<Utc>,
+    /// Body length before compression.
+    pub body_len: usize,
+}
+
+/// The store handle. One writer process at a time (redb locks the file).
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens or creates `state.redb` in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("state.redb");
+        let db = Database::create(&path).with_context(|| {
+            format!(
+                "cannot open the state store {} (is another mediawatch ingest running?)",
+                path.display()
+            )
+        })?;
+        let txn = db.begin_write()?;
+        txn.open_table(FEEDS)?;
+        txn.open_table(SNAPSHOTS)?;
+        txn.commit()?;
+        Ok(Store { db })
+    }
+
+    /// The state of one feed (default when never fetched).
+    pub fn feed_state(&self, feed_id: &str) -> anyhow::Result<FeedState> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(FEEDS)?;
+        match table.get(feed_id)? {
+            Some(v) => serde_json::from_slice(v.value())
+                .with_context(|| format!("corrupt state for feed {feed_id}")),
+            None => Ok(FeedState::default()),
+        }
+    }
+
+    /// All feed states by id.
+    pub fn feed_states(&self) -> anyhow::Result<Vec<(String, FeedState)>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(FEEDS)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            if let Ok(state) = serde_json::from_slice(v.value()) {
+                out.push((k.value().to_string(), state));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes several feed states in one durable transaction.
+    pub fn put_feed_states(&self, states: &[(String, FeedState)]) -> anyhow::Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(FEEDS)?;
+            for (id, state) in states {
+                table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Stores the raw page under the article id, compressed, with its HTTP metadata.
+    pub fn put_snapshots(&self, snapshots: &[(String, &Page)]) -> anyhow::Result<()> {
+        if snapshots.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(SNAPSHOTS)?;
+            for (id, page) in snapshots {
+                table.insert(id.as_str(), encode_snapshot(page)?.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The stored page of an article: metadata and the raw body bytes.
+    pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(SNAPSHOTS)?;
+        match table.get(article_id)? {
+            Some(v) => Ok(Some(decode_snapshot(v.value())?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Layout: u32 LE length of the JSON metadata, the metadata, then the gzip body.
+fn encode_snapshot(page: &Page) -> anyhow::Result<Vec<u8>> {
+    let meta = SnapshotMeta {
+        url: page.url.to_string(),
+        final_url: page.final_url.to_string(),
+        status: page.status,
+        content_type: page.content_type.clone(),
+        fetched_at: page.fetched_at,
+        body_len: page.body.len(),
+    };
+    let meta = serde_json::to_vec(&meta)?;
+    let mut out = Vec::with_capacity(meta.len() + page.body.len() / 3 + 16);
+    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    out.extend_from_slice(&meta);
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+    gz.write_all(&page.body)?;
+    Ok(gz.finish()?)
+}
+
+fn decode_snapshot(bytes: &[u8]) -> anyhow::Result<(SnapshotMeta, Vec<u8>)> {
+    anyhow::ensure!(bytes.len() >= 4, "snapshot too short");
+    let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    anyhow::ensure!(bytes.len() >= 4 + len, "snapshot metadata truncated");
+    let meta: SnapshotMeta = serde_json::from_slice(&bytes[4..4 + len])?;
+    let mut body = Vec::with_capacity(meta.body_len);
+    flate2::read::GzDecoder::new(&bytes[4 + len..]).read_to_end(&mut body)?;
+    Ok((meta, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_state_and_snapshot_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.feed_state("x").unwrap(), FeedState::default());
+        let state = FeedState {
+            etag: Some("\"abc\"".into()),
+            consecutive_failures: 2,
+            ..Default::default()
+        };
+        store
+            .put_feed_states(&[("x".into(), state.clone())])
+            .unwrap();
+        assert_eq!(store.feed_state("x").unwrap(), state);
+
+        let page = Page {
+            url: url::Url::parse("http://a.example/1").unwrap(),
+            final_url: url::Url::parse("http://a.example/1?r").unwrap(),
+            status: 200,
+            content_type: Some("text/html; charset=gbk".into()),
+            etag: None,
+            last_modified: None,
+            body: "<p>台湾</p>".repeat(100).into_bytes(),
+            fetched_at: Utc::now(),
+        };
+        store.put_snapshots(&[("id1".into(), &page)]).unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let (meta, body) = store.snapshot("id1").unwrap().unwrap();
+        assert_eq!(meta.final_url, "http://a.example/1?r");
+        assert_eq!(body, page.body);
+        assert!(store.snapshot("nope").unwrap().is_none());
+    }
+}

@@ -1,0 +1,293 @@
+//! The binary's contract: exit codes, config errors with file and line, `feeds add`, `check-config`,
+//! `extract`, `search` output formats, `digest` files.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::support::{site_dir, site_server, write_config};
+
+fn mw() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+}
+
+#[test]
+fn repository_feeds_toml_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
+    let config = mediawatch::config::load(&path).unwrap();
+    assert!(config.feeds.len() >= 30, "{} feeds", config.feeds.len());
+    assert!(config.campaigns.len() >= 2);
+    mediawatch::tag::Tagger::new(&config.campaigns).unwrap();
+    for aff in ["state", "independent"] {
+        assert!(
+            config.feeds.iter().any(|f| f.affiliation.as_str() == aff),
+            "no {aff} feed"
+        );
+    }
+    for lang in ["en", "zh", "ru"] {
+        assert!(
+            config
+                .feeds
+                .iter()
+                .any(|f| f.language.as_deref() == Some(lang)),
+            "no {lang} feed"
+        );
+        for c in &config.campaigns {
+            assert!(
+                c.terms.iter().any(|(l, _)| l == lang),
+                "campaign {} has no {lang} terms",
+                c.id
+            );
+        }
+    }
+    mw().arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(": ok"));
+}
+
+#[test]
+fn config_errors_name_file_and_line_with_exit_2() {
+    let cases: &[(&str, &str)] = &[
+        ("[[feeds]]\nid = \"a\"\nurl = \"http://x.example/\"\n[[feeds\n", "feeds.toml:4:"),
+        ("[fetch]\ntimeout = 3\n", "feeds.toml:2: unknown field `timeout`"),
+        (
+            "[[feeds]]\nid = \"a\"\nurl = \"http://x.example/\"\n\n[[feeds]]\nid = \"a\"\nurl = \"http://y.example/\"\n",
+            "feeds.toml:6: duplicate feed id \"a\"",
+        ),
+        ("[[feeds]]\nid = \"a\"\nurl = \"file:///etc/passwd\"\n", "feeds.toml:3: feed \"a\": url \"file:///etc/passwd\": must be http or https"),
+        ("[[campaigns]]\nid = \"empty\"\nname = \"E\"\n", "feeds.toml:2: campaign \"empty\" has no terms"),
+    ];
+    for (text, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        std::fs::write(&path, text).unwrap();
+        for cmd in [&["check-config"][..], &["ingest"], &["search", "x"]] {
+            mw().arg("--config")
+                .arg(&path)
+                .args(cmd)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(*expected));
+        }
+    }
+    mw().args(["--config", "/nonexistent/feeds.toml", "check-config"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/nonexistent/feeds.toml: cannot read config",
+        ));
+}
+
+#[test]
+fn feeds_add_appends_and_keeps_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feeds.toml");
+    let original = "# My monitoring list\n[index]\npath = \"index\" # default\n\n[[feeds]]\nid = \"a\"\nurl = \"http://a.example/rss\"\n";
+    std::fs::write(&path, original).unwrap();
+    mw().arg("--config")
+        .arg(&path)
+        .args([
+            "feeds",
+            "add",
+            "https://b.example/feed.xml",
+            "--id",
+            "b-news",
+            "--name",
+            "B News",
+            "--affiliation",
+            "state",
+            "--country",
+            "ru",
+            "--language",
+            "ru",
+        ])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(original), "{text}");
+    mw().arg("--config")
+        .arg(&path)
+        .args(["feeds", "list"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("b-news")
+                .and(predicate::str::contains("state"))
+                .and(predicate::str::contains("RU")),
+        );
+    // Refused: duplicate id, bad affiliation; the file is untouched.
+    mw().arg("--config")
+        .arg(&path)
+        .args(["feeds", "add", "https://c.example/", "--id", "b-news"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("duplicate feed id"));
+    mw().arg("--config")
+        .arg(&path)
+        .args([
+            "feeds",
+            "add",
+            "https://c.example/",
+            "--id",
+            "c",
+            "--affiliation",
+            "govt",
+        ])
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+#[test]
+fn extract_prints_one_json_object_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = site_dir().join("articles/zh-hans/weather.html");
+    // A gzip copy too: .gz is decompressed.
+    let gz = dir.path().join("weather.html.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&page).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let out = mw()
+        .args(["extract", "--format", "jsonl"])
+        .arg(&page)
+        .arg(&gz)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (line, path) in lines.iter().zip([page.as_path(), gz.as_path()]) {
+        assert_eq!(line["path"], path.display().to_string());
+        assert_eq!(line["lang"], "zh");
+        assert!(
+            line["text"].as_str().unwrap().contains("寒潮蓝色预警"),
+            "GBK decoded from the bytes"
+        );
+        assert!(line["title"].as_str().unwrap().contains("寒潮来袭"));
+    }
+    mw().args(["extract", "/nonexistent.html"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("/nonexistent.html"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_then_search_formats_and_digest_files() {
+    let server = site_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri(), 5, "");
+    let run = |args: &[&str]| {
+        let mut c = mw();
+        c.arg("--config").arg(&config).args(args);
+        c
+    };
+    tokio::task::block_in_place(|| {
+        run(&["ingest"])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("11 archived"));
+
+        let out = run(&["search", "台独", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(json["query"], "台独");
+        assert_eq!(json["total"], 2);
+        let hit = &json["hits"][0];
+        for key in [
+            "id",
+            "url",
+            "title",
+            "feed",
+            "source_name",
+            "affiliation",
+            "lang",
+            "published",
+            "campaigns",
+            "score",
+            "snippet",
+        ] {
+            assert!(!hit[key].is_null(), "hit lacks {key}: {hit}");
+        }
+        assert_eq!(hit["campaigns"][0], "fx-taiwan");
+
+        let out = run(&[
+            "search",
+            "denazification OR денацификация OR 去纳粹化",
+            "--format",
+            "jsonl",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+
+        let out = run(&["search", "", "--campaign", "fx-taiwan", "--format", "csv"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let mut rdr = csv::Reader::from_reader(&out[..]);
+        assert_eq!(rdr.headers().unwrap().get(0), Some("id"));
+        assert_eq!(rdr.records().count(), 4);
+
+        run(&["search", "title:(unclosed", "--format", "json"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("bad query"));
+        run(&["search", "x", "--since", "2026-13-01"])
+            .assert()
+            .code(2);
+
+        let out_dir = dir.path().join("d");
+        for format in ["md", "html", "json"] {
+            run(&[
+                "digest",
+                "--date",
+                "2026-11-25",
+                "--format",
+                format,
+                "--out",
+                out_dir.to_str().unwrap(),
+            ])
+            .assert()
+            .success();
+        }
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out_dir.join("2026-11-25.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["date"], "2026-11-25");
+        assert_eq!(json["total"], 2);
+        assert_eq!(json["campaigns"][0]["id"], "fx-taiwan");
+        assert_eq!(json["campaigns"][0]["count"], 2);
+        assert_eq!(
+            json["campaigns"][0]["articles"].as_array().unwrap().len(),
+            2
+        );
+        assert_eq!(json["feeds"].as_array().unwrap().len(), 4);
+        let md = std::fs::read_to_string(out_dir.join("2026-11-25.md")).unwrap();
+        assert!(md.contains("2 articles"), "{md}");
+        let html = std::fs::read_to_string(out_dir.join("2026-11-25.html")).unwrap();
+        assert!(
+            html.contains("臺灣海峽") || html.contains("共軍宣布"),
+            "{html}"
+        );
+    });
+}

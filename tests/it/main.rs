@@ -1,0 +1,9 @@
+//! The integration test binary: one module per area (uv's layout). Never touches the real network: the
+//! fixture site in tests/fixtures/site is served from 127.0.0.1 by wiremock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod cli;
+mod lang_tag;
+mod pipeline;
+mod support;

@@ -1,0 +1,377 @@
+//! End-to-end: the fixture site (English, Simplified and Traditional Chinese, Russian; UTF-8, GBK and
+//! windows-1251) served on 127.0.0.1, ingested by the real pipeline, then searched and digested.
+//! Expected values come from tests/fixtures/site/EXPECTED.md.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use mediawatch::index::Archive;
+use mediawatch::model::Article;
+use mediawatch::pipeline::{self, Pipeline};
+use mediawatch::search::{self, SearchRequest};
+
+use crate::support::{mount, one_item_rss, site_server, write_config};
+
+fn search(archive: &Archive, query: &str, f: impl FnOnce(&mut SearchRequest)) -> Vec<String> {
+    let mut req = SearchRequest {
+        query: query.to_string(),
+        limit: 100,
+        ..Default::default()
+    };
+    f(&mut req);
+    let results = search::search(archive, &req).unwrap();
+    assert_eq!(
+        results.total,
+        results.hits.len(),
+        "{query}: limit too small"
+    );
+    let mut paths: Vec<String> = results
+        .hits
+        .iter()
+        .map(|h| url::Url::parse(&h.url).unwrap().path().to_string())
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn all_articles(archive: &Archive) -> BTreeMap<String, Article> {
+    let searcher = archive.searcher();
+    let docs = searcher
+        .search(
+            &tantivy::query::AllQuery,
+            &tantivy::collector::DocSetCollector,
+        )
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for d in docs {
+        let a = archive.article(&searcher, d).unwrap();
+        let path = url::Url::parse(&a.url).unwrap().path().to_string();
+        assert!(
+            out.insert(path.clone(), a).is_none(),
+            "duplicate article {path}"
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_ingest_search_and_second_pass() {
+    let server = site_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri(), 5, "");
+    let p = pipeline::open_from(&config).unwrap();
+
+    let report = pipeline::ingest_pass(&p).await.unwrap();
+    assert_eq!(report.feeds_ok, 4, "{report}");
+    assert_eq!(report.feeds_failed, 0, "{report}");
+    assert_eq!(report.entries_seen, 11, "{report}");
+    assert_eq!(report.articles_archived, 11, "{report}");
+    assert_eq!(
+        report.articles_from_feed, 1,
+        "the 404 page's text comes from the feed: {report}"
+    );
+    assert_eq!(report.articles_tagged, 7, "{report}");
+
+    let a = all_articles(&p.archive);
+    assert_eq!(a.len(), 11);
+    // Languages and charsets: GBK feed, windows-1251 feed and page decoded right.
+    let expect = [
+        ("/articles/en/drills.html", "en", &["fx-taiwan"][..]),
+        ("/articles/en/kyiv-talks.html", "en", &["fx-ukraine"]),
+        ("/articles/en/marathon.html", "en", &[]),
+        ("/articles/zh-hans/taihai.html", "zh", &["fx-taiwan"]),
+        (
+            "/articles/zh-hans/wukelan-tanpan.html",
+            "zh",
+            &["fx-ukraine"],
+        ),
+        ("/articles/zh-hans/weather.html", "zh", &[]),
+        ("/articles/zh-hant/baseball.html", "zh", &[]),
+        ("/articles/zh-hant/strait.html", "zh", &["fx-taiwan"]),
+        ("/articles/ru/tayvan.html", "ru", &["fx-taiwan"]),
+        ("/articles/ru/peregovory.html", "ru", &["fx-ukraine"]),
+        ("/articles/ru/sochi.html", "ru", &[]),
+    ];
+    for (path, lang, campaigns) in expect {
+        let art = &a[path];
+        assert_eq!(art.lang.lang, lang, "{path}");
+        let got: Vec<&str> = art.campaigns.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(got, campaigns, "{path}");
+        assert!(!art.text.contains('\u{FFFD}'), "{path}: mojibake in text");
+        assert!(!art.title.contains('\u{FFFD}'), "{path}: mojibake in title");
+    }
+    assert_eq!(
+        a["/articles/zh-hans/weather.html"].title,
+        "寒潮来袭 北方多地迎来入冬以来首场大范围降雪"
+    );
+    assert!(
+        a["/articles/zh-hans/weather.html"]
+            .text
+            .contains("寒潮蓝色预警"),
+        "GBK page decoded"
+    );
+    assert!(
+        a["/articles/ru/tayvan.html"].text.contains("Украина"),
+        "windows-1251 page decoded"
+    );
+    assert_eq!(
+        a["/articles/ru/sochi.html"].title,
+        "В Сочи открылся горнолыжный сезон"
+    );
+    let missing = &a["/articles/zh-hans/wukelan-tanpan.html"];
+    assert_eq!(missing.text_source, "feed");
+    assert_eq!(missing.http_status, 404);
+    assert!(missing.text.contains("非军事化"));
+    assert_eq!(a["/articles/en/drills.html"].text_source, "page");
+    // Feed date first; the weather item is 20 Nov in UTC.
+    assert_eq!(
+        a["/articles/zh-hans/weather.html"]
+            .published
+            .unwrap()
+            .to_rfc3339(),
+        "2026-11-20T23:00:00+00:00"
+    );
+    // Matched terms are kept with the hit.
+    let drills = &a["/articles/en/drills.html"].campaigns[0];
+    let terms: Vec<&str> = drills.terms.iter().map(|t| t.term.as_str()).collect();
+    assert!(
+        terms.contains(&"reunification") && terms.contains(&"separatis*"),
+        "{terms:?}"
+    );
+
+    // Search: phrase, Chinese characters in both scripts, filters.
+    assert_eq!(
+        search(&p.archive, "\"joint combat readiness patrol\"", |_| {}),
+        ["/articles/en/drills.html"]
+    );
+    assert!(search(&p.archive, "\"combat joint readiness patrol\"", |_| {}).is_empty());
+    let strait = [
+        "/articles/zh-hans/taihai.html",
+        "/articles/zh-hant/strait.html",
+    ];
+    assert_eq!(search(&p.archive, "台湾海峡", |_| {}), strait);
+    assert_eq!(search(&p.archive, "臺灣海峽", |_| {}), strait);
+    assert_eq!(
+        search(&p.archive, "寒潮蓝色预警", |_| {}),
+        ["/articles/zh-hans/weather.html"]
+    );
+    assert_eq!(
+        search(&p.archive, "Украины", |_| {}),
+        ["/articles/ru/peregovory.html"]
+    );
+    assert_eq!(
+        search(&p.archive, "", |r| r.campaign = Some("fx-ukraine".into())),
+        [
+            "/articles/en/kyiv-talks.html",
+            "/articles/ru/peregovory.html",
+            "/articles/zh-hans/wukelan-tanpan.html"
+        ]
+    );
+    assert_eq!(
+        search(&p.archive, "", |r| r.lang = Some("ru".into())),
+        [
+            "/articles/ru/peregovory.html",
+            "/articles/ru/sochi.html",
+            "/articles/ru/tayvan.html"
+        ]
+    );
+    assert_eq!(
+        search(&p.archive, "", |r| {
+            r.lang = Some("ru".into());
+            r.campaign = Some("fx-taiwan".into());
+        }),
+        ["/articles/ru/tayvan.html"]
+    );
+    assert_eq!(
+        search(&p.archive, "", |r| r.affiliation =
+            Some("independent".into())),
+        [
+            "/articles/zh-hant/baseball.html",
+            "/articles/zh-hant/strait.html"
+        ]
+    );
+    let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    assert_eq!(
+        search(&p.archive, "", |r| {
+            r.since = Some(day);
+            r.until = Some(day);
+        }),
+        [
+            "/articles/en/marathon.html",
+            "/articles/zh-hans/weather.html"
+        ]
+    );
+    assert_eq!(search(&p.archive, "feed:fx-zh-hant", |_| {}).len(), 2);
+
+    // Digest counts equal search counts for the same day and campaign.
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let articles = mediawatch::digest::load_day(&p.archive, day).unwrap();
+    let d = mediawatch::digest::build(day, &articles, &p.config);
+    let taiwan = search(&p.archive, "", |r| {
+        r.campaign = Some("fx-taiwan".into());
+        r.since = Some(day);
+        r.until = Some(day);
+    });
+    assert_eq!(d.campaigns[0].id, "fx-taiwan");
+    assert_eq!(d.campaigns[0].count, taiwan.len());
+    assert_eq!(d.campaigns[0].count, 2);
+    assert_eq!(d.total, 2);
+
+    // A second pass archives nothing twice.
+    let again = pipeline::ingest_pass(&p).await.unwrap();
+    assert_eq!(again.articles_archived, 0, "{again}");
+    assert_eq!(again.entries_new, 0, "{again}");
+    assert_eq!(
+        again.feeds_unchanged, 4,
+        "unchanged bodies are not parsed again: {again}"
+    );
+    assert_eq!(all_articles(&p.archive).len(), 11);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_feed_and_slow_page_leave_the_rest_intact() {
+    let server = site_server().await;
+    // The slow page times out on the first pass only.
+    mount(
+        &server,
+        "/extra/feed.xml",
+        200,
+        &one_item_rss("/slow/page.html", "Slow page"),
+        None,
+        None,
+    )
+    .await;
+    let slow_html = "<html><body><article><h1>Slow page</h1><p>Talks on peaceful reunification resumed, officials said on Tuesday after a long pause.</p></article></body></html>";
+    mount(
+        &server,
+        "/slow/page.html",
+        200,
+        slow_html,
+        Some(Duration::from_secs(4)),
+        Some(1),
+    )
+    .await;
+    mount(&server, "/slow/page.html", 200, slow_html, None, None).await;
+    let extra = r#"
+[[feeds]]
+id = "gone"
+url = "{BASE}/feeds/does-not-exist.xml"
+
+[[feeds]]
+id = "extra"
+url = "{BASE}/extra/feed.xml"
+"#
+    .replace("{BASE}", &server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri(), 1, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+
+    let report = pipeline::ingest_pass(&p).await.unwrap();
+    assert_eq!(report.feeds_failed, 1, "{report}");
+    assert_eq!(report.feeds_ok, 5, "{report}");
+    assert_eq!(report.articles_archived, 11, "{report}");
+    assert_eq!(report.pages_failed, 1, "{report}");
+    let errors: Vec<(&str, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.feed.as_str(), f.error.as_str()))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|(f, e)| *f == "gone" && e.contains("404")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(f, e)| *f == "extra" && e.contains("timed out")),
+        "{errors:?}"
+    );
+    let state = p.store.feed_state("gone").unwrap();
+    assert_eq!(state.consecutive_failures, 1);
+    assert!(state.last_error.unwrap().contains("404"));
+
+    // Next pass: the feed with the failed page is read again and its page archived; nothing twice.
+    let report = pipeline::ingest_pass(&p).await.unwrap();
+    assert_eq!(report.articles_archived, 1, "{report}");
+    assert_eq!(report.pages_failed, 0, "{report}");
+    let a = all_articles(&p.archive);
+    assert_eq!(a.len(), 12);
+    assert!(a["/slow/page.html"].text.contains("peaceful reunification"));
+    assert_eq!(p.store.feed_state("gone").unwrap().consecutive_failures, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_killed_mid_pass_is_completed_by_the_next() {
+    let server = site_server().await;
+    mount(
+        &server,
+        "/extra/feed.xml",
+        200,
+        &one_item_rss("/slow/page.html", "Slow page"),
+        None,
+        None,
+    )
+    .await;
+    let slow_html = "<html><body><article><h1>Slow page</h1><p>Officials met again on Tuesday to discuss the harbour project and its funding.</p></article></body></html>";
+    // First request hangs long enough for the process to be killed while it waits.
+    mount(
+        &server,
+        "/slow/page.html",
+        200,
+        slow_html,
+        Some(Duration::from_secs(30)),
+        Some(1),
+    )
+    .await;
+    mount(&server, "/slow/page.html", 200, slow_html, None, None).await;
+    let extra = format!(
+        "[[feeds]]\nid = \"extra\"\nurl = \"{}/extra/feed.xml\"\n",
+        server.uri()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri(), 60, &extra);
+
+    let bin = env!("CARGO_BIN_EXE_mediawatch");
+    let mut child = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .arg("ingest")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the slow page has been requested (every other page is fetched by then or soon).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let requests = server.received_requests().await.unwrap_or_default();
+        if requests.iter().any(|r| r.url.path() == "/slow/page.html") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow page was never requested"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let status = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .arg("ingest")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let p: Pipeline = pipeline::open_from(&config).unwrap();
+    let a = all_articles(&p.archive); // panics on a duplicate
+    assert_eq!(a.len(), 12, "{:?}", a.keys().collect::<Vec<_>>());
+    assert!(a.contains_key("/slow/page.html"));
+    // A third pass adds nothing.
+    let report = pipeline::ingest_pass(&p).await.unwrap();
+    assert_eq!(report.articles_archived, 0, "{report}");
+}

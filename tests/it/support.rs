@@ -1,0 +1,98 @@
+//! Test support: the fixture site served on 127.0.0.1, configs written from its template.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The fixture site folder.
+pub fn site_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site")
+}
+
+/// Serves files of the fixture site like a plain static server (no charset in Content-Type).
+struct SiteResponder;
+
+impl Respond for SiteResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let rel = request.url.path().trim_start_matches('/');
+        if rel.contains("..") {
+            return ResponseTemplate::new(400);
+        }
+        let file = site_dir().join(rel);
+        match std::fs::read(&file) {
+            Ok(body) => {
+                let ct = match file.extension().and_then(|e| e.to_str()) {
+                    Some("xml") => "application/xml",
+                    Some("html") => "text/html",
+                    Some("css") => "text/css",
+                    _ => "application/octet-stream",
+                };
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", ct)
+                    .set_body_bytes(body)
+            }
+            Err(_) => ResponseTemplate::new(404).set_body_string("not found"),
+        }
+    }
+}
+
+/// Starts a server with the fixture site mounted as the fallback (lowest priority), so tests can mount
+/// more specific mocks in front of it.
+pub async fn site_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(SiteResponder)
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Writes `feeds.toml` for the fixture site into `dir`, with `extra` appended (more feeds) and
+/// `timeout_secs` replaced.
+pub fn write_config(dir: &Path, base: &str, timeout_secs: u64, extra: &str) -> PathBuf {
+    let template = std::fs::read_to_string(site_dir().join("feeds.toml.template")).unwrap();
+    let text = template.replace("{{BASE}}", base).replace(
+        "timeout_secs = 5",
+        &format!("timeout_secs = {timeout_secs}"),
+    );
+    let path = dir.join("feeds.toml");
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}
+
+/// A feed with one item linking to `link` (root-relative).
+pub fn one_item_rss(link: &str, title: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Extra</title>
+<item><title>{title}</title><link>{link}</link><guid>{link}</guid><pubDate>Tue, 24 Nov 2026 12:00:00 +0000</pubDate>
+<description>Extra item about reunification talks.</description></item></channel></rss>"#
+    )
+}
+
+/// Mounts `body` at `route` with an optional delay, for at most `times` requests (None: always).
+pub async fn mount(
+    server: &MockServer,
+    route: &str,
+    status: u16,
+    body: &str,
+    delay: Option<Duration>,
+    times: Option<u64>,
+) {
+    let mut template = ResponseTemplate::new(status)
+        .insert_header("content-type", "text/html; charset=utf-8")
+        .set_body_string(body);
+    if let Some(d) = delay {
+        template = template.set_delay(d);
+    }
+    let mut mock = Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(template)
+        .with_priority(1);
+    if let Some(n) = times {
+        mock = mock.up_to_n_times(n);
+    }
+    mock.mount(server).await;
+}
