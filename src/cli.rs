@@ -33,13 +33,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// One pass: fetch every feed and new article, extract, detect language, tag, index, commit.
-    Ingest,
+    Ingest {
+        /// Fetch feeds that are under a backoff too.
+        #[arg(long)]
+        force: bool,
+    },
     /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
     Search(SearchArgs),
     /// Write the digest of one UTC day (default: yesterday).
     Digest(DigestArgs),
     /// Run the extraction stage alone on saved pages (no config needed).
     Extract(ExtractArgs),
+    /// Parse saved feed documents and report what was read (no config needed).
+    ParseFeed(ParseFeedArgs),
+    /// Report the charset each saved file decodes with, and why (no config needed).
+    DetectCharset(DetectCharsetArgs),
     /// Validate the config and print a summary.
     CheckConfig,
     /// List or add feeds.
@@ -120,6 +128,31 @@ pub struct ExtractArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// `parse-feed` arguments.
+#[derive(Debug, Args)]
+pub struct ParseFeedArgs {
+    /// The URL the documents came from (resolves relative links).
+    #[arg(long, default_value = "http://feed.invalid/")]
+    pub url: url::Url,
+    /// Also print every entry.
+    #[arg(long)]
+    pub entries: bool,
+    /// Saved feed documents (.gz is decompressed).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// `detect-charset` arguments.
+#[derive(Debug, Args)]
+pub struct DetectCharsetArgs {
+    /// A `Content-Type` header value to apply, as a server would send it.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Saved files (.gz is decompressed).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
 /// `feeds` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum FeedsCommand {
@@ -180,10 +213,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match cli.command {
-        Command::Ingest => ingest(&cli.config),
+        Command::Ingest { force } => ingest(&cli.config, force),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Extract(args) => extract_cmd(args),
+        Command::ParseFeed(args) => parse_feed_cmd(args),
+        Command::DetectCharset(args) => detect_charset_cmd(args),
         Command::CheckConfig => check_config(&cli.config),
         Command::Feeds { command } => feeds_cmd(&cli.config, command),
     }
@@ -196,16 +231,29 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn ingest(config_path: &Path) -> anyhow::Result<ExitCode> {
+fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     let pipeline = pipeline::open_from(config_path)?;
     eprintln!(
         "mediawatch: ingesting {} feeds into {}",
         pipeline.config.feeds.len(),
         pipeline.config.index_path.display()
     );
-    let report = runtime()?.block_on(pipeline::ingest_pass(&pipeline))?;
+    let options = pipeline::PassOptions { force, only: None };
+    let report = runtime()?.block_on(pipeline::ingest_pass(&pipeline, &options))?;
     for f in &report.failures {
         eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
+    }
+    for (id, until) in &report.feeds_backed_off {
+        eprintln!(
+            "mediawatch: skipped: feed {id} is backed off until {until} (--force to fetch anyway)"
+        );
+    }
+    if !report.feeds_unhealthy.is_empty() {
+        eprintln!(
+            "mediawatch: unhealthy feeds (failing {}+ times in a row): {}",
+            crate::schedule::UNHEALTHY_AFTER,
+            report.feeds_unhealthy.join(", ")
+        );
     }
     eprintln!("mediawatch: {report}");
     Ok(ExitCode::SUCCESS)
@@ -353,6 +401,96 @@ fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Runs `f` and turns a panic into an error message (diagnostic commands report panics instead of dying).
+fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        e.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| e.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string())
+    })
+}
+
+fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &args.files {
+        let mut line = serde_json::json!({"path": path.display().to_string()});
+        match read_page(path) {
+            Err(e) => {
+                failed = true;
+                line["ok"] = false.into();
+                line["error"] = format!("{e:#}").into();
+            }
+            Ok(bytes) => {
+                let decoded = crate::charset::decode(&bytes, None);
+                line["encoding"] = decoded.encoding.name().into();
+                line["charset_source"] = format!("{:?}", decoded.source).to_lowercase().into();
+                match no_panic(|| crate::feed::parse("file", &bytes, None, &args.url, usize::MAX)) {
+                    Err(panic) => {
+                        failed = true;
+                        line["ok"] = false.into();
+                        line["panicked"] = true.into();
+                        line["error"] = panic.into();
+                    }
+                    Ok(Err(e)) => {
+                        failed = true;
+                        line["ok"] = false.into();
+                        line["error"] = e.to_string().into();
+                    }
+                    Ok(Ok(parsed)) => {
+                        line["ok"] = true.into();
+                        line["title"] = serde_json::to_value(&parsed.title)?;
+                        line["entries"] = parsed.entries.len().into();
+                        line["skipped_without_link"] = parsed.skipped_without_link.into();
+                        if args.entries {
+                            line["items"] = serde_json::to_value(&parsed.entries)?;
+                        }
+                    }
+                }
+            }
+        }
+        serde_json::to_writer(&mut out, &line)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn detect_charset_cmd(args: DetectCharsetArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &args.files {
+        let line = match read_page(path) {
+            Err(e) => {
+                failed = true;
+                serde_json::json!({"path": path.display().to_string(), "error": format!("{e:#}")})
+            }
+            Ok(bytes) => {
+                let d = crate::charset::decode(&bytes, args.content_type.as_deref());
+                serde_json::json!({
+                    "path": path.display().to_string(),
+                    "encoding": d.encoding.name(),
+                    "source": format!("{:?}", d.source).to_lowercase(),
+                    "replacement_chars": d.text.matches('\u{FFFD}').count(),
+                })
+            }
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

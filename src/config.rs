@@ -55,6 +55,12 @@ pub struct FetchSettings {
     pub max_redirects: usize,
     /// Entries taken from one feed document at most.
     pub max_entries_per_feed: usize,
+    /// Minimum delay between the starts of two requests to one host, in milliseconds.
+    pub host_delay_ms: u64,
+    /// Shortest adaptive polling interval of the daemon.
+    pub min_interval_secs: u64,
+    /// Longest adaptive polling interval of the daemon.
+    pub max_interval_secs: u64,
 }
 
 impl Default for FetchSettings {
@@ -71,6 +77,9 @@ impl Default for FetchSettings {
             allow_private_networks: false,
             max_redirects: 5,
             max_entries_per_feed: 200,
+            host_delay_ms: 1000,
+            min_interval_secs: 600,
+            max_interval_secs: 14_400,
         }
     }
 }
@@ -139,6 +148,9 @@ struct RawFetch {
     allow_private_networks: Option<bool>,
     max_redirects: Option<Spanned<i64>>,
     max_entries_per_feed: Option<Spanned<i64>>,
+    host_delay_ms: Option<Spanned<i64>>,
+    min_interval_secs: Option<Spanned<i64>>,
+    max_interval_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +162,9 @@ struct RawFeed {
     affiliation: Option<Spanned<String>>,
     country: Option<Spanned<String>>,
     language: Option<Spanned<String>>,
+    interval_secs: Option<Spanned<i64>>,
+    content_selector: Option<Spanned<String>>,
+    remove_selectors: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,6 +260,34 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         if let Some(v) = positive(f.max_entries_per_feed, "max_entries_per_feed", 100_000)? {
             fetch.max_entries_per_feed = v as usize;
         }
+        if let Some(v) = f.host_delay_ms {
+            if *v.get_ref() < 0 || *v.get_ref() > 600_000 {
+                return Err(at(
+                    v.span(),
+                    format!(
+                        "fetch.host_delay_ms must be between 0 and 600000, got {}",
+                        v.get_ref()
+                    ),
+                ));
+            }
+            fetch.host_delay_ms = *v.get_ref() as u64;
+        }
+        let min_span = f.min_interval_secs.as_ref().map(|v| v.span());
+        if let Some(v) = positive(f.min_interval_secs, "min_interval_secs", 7 * 86_400)? {
+            fetch.min_interval_secs = v;
+        }
+        if let Some(v) = positive(f.max_interval_secs, "max_interval_secs", 30 * 86_400)? {
+            fetch.max_interval_secs = v;
+        }
+        if fetch.min_interval_secs > fetch.max_interval_secs {
+            return Err(at(
+                min_span.unwrap_or(0..0),
+                format!(
+                    "fetch.min_interval_secs ({}) is larger than fetch.max_interval_secs ({})",
+                    fetch.min_interval_secs, fetch.max_interval_secs
+                ),
+            ));
+        }
         if let Some(b) = f.allow_private_networks {
             fetch.allow_private_networks = b;
         }
@@ -301,7 +344,47 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 check_lang(l.get_ref()).map_err(|m| at(l.span(), format!("feed {id:?}: {m}")))?,
             ),
         };
+        let interval_secs = match &f.interval_secs {
+            None => None,
+            Some(v) if *v.get_ref() < 60 || *v.get_ref() > 30 * 86_400 => {
+                return Err(at(
+                    v.span(),
+                    format!(
+                        "feed {id:?}: interval_secs must be between 60 and 2592000, got {}",
+                        v.get_ref()
+                    ),
+                ))
+            }
+            Some(v) => Some(*v.get_ref() as u64),
+        };
+        let content_selector = match &f.content_selector {
+            None => None,
+            Some(sel) => {
+                crate::extract::check_selector(sel.get_ref()).map_err(|m| {
+                    at(
+                        sel.span(),
+                        format!("feed {id:?}: content_selector {:?}: {m}", sel.get_ref()),
+                    )
+                })?;
+                Some(sel.get_ref().clone())
+            }
+        };
+        let mut remove_selectors = Vec::new();
+        if let Some(list) = f.remove_selectors {
+            for sel in list.get_ref() {
+                crate::extract::check_selector(sel).map_err(|m| {
+                    at(
+                        list.span(),
+                        format!("feed {id:?}: remove_selectors {sel:?}: {m}"),
+                    )
+                })?;
+            }
+            remove_selectors = list.into_inner();
+        }
         feeds.push(FeedSpec {
+            interval_secs,
+            content_selector,
+            remove_selectors,
             name: f
                 .name
                 .filter(|n| !n.trim().is_empty())

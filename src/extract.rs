@@ -1,42 +1,2767 @@
-//! TEMPORARY STUB so the crate compiles until the real extractor lands (being written in a scratch crate).
+//! Article extraction: turns one HTML page into an [`Extracted`] record
+//! (headline, main text, description, byline, dates, canonical URL, site name,
+//! language, section, tags, image).
+//!
+//! How the main text is found:
+//!
+//! 1. The page is parsed with `scraper` (html5ever) and copied into a small
+//!    arena tree that the rest of the module walks iteratively (no recursion,
+//!    so deeply nested pages cannot overflow the stack).
+//! 2. Boilerplate is removed by structure (`script`, `style`, `nav`, `aside`,
+//!    `footer`, forms, hidden elements, ...) and by class/id hints (comments,
+//!    share buttons, related links, newsletter boxes, cookie banners, ...),
+//!    never removing a block that holds most of the page's paragraph text.
+//! 3. Candidate containers are scored Readability-style from the text of the
+//!    paragraphs they hold (length counted in characters, CJK characters
+//!    weighted so that a 60-character Chinese paragraph counts as substantial),
+//!    damped by link density, boosted by structural hints (`<article>`,
+//!    `itemprop=articleBody`, "article-body"-like classes). The best container
+//!    and its qualifying siblings are kept, then cleaned conditionally
+//!    (link lists, widget-like blocks).
+//! 4. The kept tree is serialised to text: block elements, headings and list
+//!    items become paragraphs separated by a blank line; `<br>` is a line
+//!    break and `<br><br>` a paragraph break; whitespace is collapsed.
+//! 5. A schema.org `articleBody` from JSON-LD is used instead when it is long
+//!    and agrees with the page while the DOM result is poor.
+//!
+//! Metadata come from JSON-LD, OpenGraph / Twitter / Dublin Core `<meta>`
+//! tags, `<link rel=canonical>`, `<html lang>` and `<time datetime>`.
+//! Dates are never taken from `<script>` text other than JSON-LD, and dates in
+//! the future (beyond a one-day tolerance) are rejected.
+//!
+//! Deliberately NOT done here: fetching, HTTP-header handling (except the
+//! optional charset in [`decode_html`]), language detection, JavaScript
+//! rendering, multi-page article stitching, comment extraction, and keeping
+//! image/table markup (the output is plain text only).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use scraper::{Html, Node, Selector};
+use serde_json::Value;
+use url::Url;
+
 use crate::model::Extracted;
-/// Per-feed overrides.
+
+/// Per-feed overrides (from feeds.toml, later): exact selectors for outlets the generic extractor gets wrong.
 #[derive(Debug, Clone, Default)]
 pub struct ExtractOptions {
+    /// CSS selector of the article body. When it matches, the matched
+    /// elements (in document order) are the text source and the generic
+    /// container search is skipped. An invalid selector is ignored.
     pub content_selector: Option<String>,
+    /// CSS selectors of elements to drop before extraction (ads, widgets the
+    /// generic rules miss). Invalid selectors are ignored.
     pub remove_selectors: Vec<String>,
 }
-/// Stub.
-pub fn extract(html: &str, page_url: Option<&url::Url>) -> Extracted {
+
+/// Extracts article text and metadata with default options.
+///
+/// `page_url` (the final URL of the page) is used to make canonical and image
+/// URLs absolute; without it only absolute URLs are kept.
+pub fn extract(html: &str, page_url: Option<&Url>) -> Extracted {
     extract_with(html, page_url, &ExtractOptions::default())
 }
-/// Stub.
-pub fn extract_with(html: &str, _page_url: Option<&url::Url>, _opts: &ExtractOptions) -> Extracted {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse("p").expect("static selector");
-    let t = scraper::Selector::parse("title").expect("static selector");
-    Extracted {
-        title: doc.select(&t).next().map(|e| e.text().collect()),
-        text: doc
-            .select(&sel)
-            .map(|e| e.text().collect::<String>())
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        ..Default::default()
+
+/// Extracts article text and metadata, applying per-feed `opts`.
+///
+/// Never panics; an empty or non-HTML input gives an `Extracted` with empty
+/// text and no metadata.
+pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -> Extracted {
+    let doc = Html::parse_document(html);
+    let meta = collect_meta(&doc);
+    let mut out = build_metadata(&meta, page_url);
+
+    let mut dom = Dom::build(&doc, opts);
+    let text = main_text(&mut dom, &meta, out.title.as_deref(), opts);
+    out.text = text;
+    out
+}
+
+/// Checks that `s` is a valid CSS selector (for config validation); the error
+/// is a human-readable message.
+pub fn check_selector(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("empty CSS selector".to_string());
+    }
+    Selector::parse(s)
+        .map(|_| ())
+        .map_err(|e| format!("invalid CSS selector {s:?}: {e}"))
+}
+
+/// Plain text from an HTML fragment (feed summaries/content), paragraphs separated by blank lines.
+///
+/// Scripts, styles and other non-text elements are dropped; no boilerplate
+/// detection is done (a feed summary is all content).
+pub fn html_fragment_to_text(fragment: &str) -> String {
+    if !fragment.contains('<') && !fragment.contains('&') {
+        return normalize_paragraphs(fragment);
+    }
+    let doc = Html::parse_fragment(fragment);
+    let mut dom = Dom::build(&doc, &ExtractOptions::default());
+    dom.remove_always_junk();
+    let root = 0;
+    serialize(&dom, &[root])
+}
+
+/// Decodes raw HTML bytes to a string: byte-order mark first, then the
+/// charset of `content_type` (an HTTP `Content-Type` value), then
+/// `<meta charset>` / `http-equiv` in the first 4 KiB, then a statistical
+/// guess. A declared legacy charset on bytes that are valid UTF-8 (with
+/// non-ASCII content) is treated as a lie and UTF-8 is used.
+pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (s, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return s.into_owned();
+    }
+    let declared = content_type
+        .and_then(charset_from_content_type)
+        .or_else(|| sniff_meta_charset(bytes));
+    let utf8_ok = std::str::from_utf8(bytes).is_ok();
+    let enc = match declared {
+        Some(enc) if enc == encoding_rs::UTF_8 => encoding_rs::UTF_8,
+        Some(_) if utf8_ok && !bytes.is_ascii() => encoding_rs::UTF_8,
+        Some(enc) => enc,
+        None if utf8_ok => encoding_rs::UTF_8,
+        None => {
+            let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            det.feed(bytes, true);
+            det.guess(None, chardetng::Utf8Detection::Allow)
+        }
+    };
+    let (s, _, _) = enc.decode(bytes);
+    s.into_owned()
+}
+
+fn charset_from_content_type(ct: &str) -> Option<&'static encoding_rs::Encoding> {
+    let lower = ct.to_ascii_lowercase();
+    let pos = lower.find("charset=")?;
+    let rest = &ct[pos + 8..];
+    let label: String = rest
+        .trim_start_matches(['"', '\'', ' '])
+        .chars()
+        .take_while(|c| !matches!(c, '"' | '\'' | ';' | ' '))
+        .collect();
+    label_to_encoding(&label)
+}
+
+fn label_to_encoding(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
+    // Per the HTML standard a UTF-16 declaration in markup means UTF-8.
+    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        return Some(encoding_rs::UTF_8);
+    }
+    Some(enc)
+}
+
+fn sniff_meta_charset(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let lower: Vec<u8> = head.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(p) = find_bytes(&lower[from..], b"<meta") {
+        let start = from + p;
+        let end = lower[start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map(|e| start + e)
+            .unwrap_or(lower.len());
+        let tag = &lower[start..end];
+        if let Some(c) = find_bytes(tag, b"charset") {
+            let mut rest = &tag[c + 7..];
+            while let Some((&b, r)) = rest.split_first() {
+                if b == b' ' || b == b'=' || b == b'"' || b == b'\'' {
+                    rest = r;
+                } else {
+                    break;
+                }
+            }
+            let label: Vec<u8> = rest
+                .iter()
+                .copied()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+                .collect();
+            if let Ok(l) = std::str::from_utf8(&label) {
+                if let Some(enc) = label_to_encoding(l) {
+                    return Some(enc);
+                }
+            }
+        }
+        from = end.max(start + 5);
+        if from >= lower.len() {
+            break;
+        }
+    }
+    None
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+// ---------------------------------------------------------------------------
+// Text measures
+// ---------------------------------------------------------------------------
+
+/// CJK ideographs, kana and Hangul: scripts where one character carries
+/// roughly a word's worth of text.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF
+        | 0x20000..=0x2FFFF)
+}
+
+/// Length of a text for thresholds: non-space characters, CJK ones weighted.
+fn weighted_len(s: &str) -> f32 {
+    let mut n = 0.0f32;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            continue;
+        }
+        n += if is_cjk(c) { 2.5 } else { 1.0 };
+    }
+    n
+}
+
+fn count_commas(s: &str) -> u32 {
+    s.chars()
+        .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；' | '。'))
+        .count() as u32
+}
+
+// ---------------------------------------------------------------------------
+// Arena DOM
+// ---------------------------------------------------------------------------
+
+const NONE: usize = usize::MAX;
+
+#[derive(Debug, Default)]
+struct DNode {
+    /// Lower-case tag name; empty for text nodes.
+    tag: String,
+    /// Text content (text nodes only).
+    text: String,
+    parent: usize,
+    children: Vec<usize>,
+    /// One past the last index of this node's subtree (pre-order numbering).
+    end: usize,
+    /// Lower-case `class` + " " + `id`.
+    hint: String,
+    itemprop_body: bool,
+    role: String,
+    hidden: bool,
+    forced_remove: bool,
+    forced_content: bool,
+    removed: bool,
+}
+
+impl DNode {
+    fn is_text(&self) -> bool {
+        self.tag.is_empty()
     }
 }
-/// Stub.
-pub fn html_fragment_to_text(fragment: &str) -> String {
-    let doc = scraper::Html::parse_fragment(fragment);
-    doc.root_element()
-        .text()
-        .collect::<String>()
+
+struct Dom {
+    nodes: Vec<DNode>,
+}
+
+fn parse_selectors(list: &[String]) -> Vec<Selector> {
+    list.iter()
+        .filter_map(|s| Selector::parse(s).ok())
+        .collect()
+}
+
+impl Dom {
+    /// Copies the parsed document into the arena (pre-order; index 0 is the
+    /// document/fragment root).
+    fn build(doc: &Html, opts: &ExtractOptions) -> Dom {
+        let mut forced_remove = HashSet::new();
+        for sel in parse_selectors(&opts.remove_selectors) {
+            for el in doc.select(&sel) {
+                forced_remove.insert(el.id());
+            }
+        }
+        let mut forced_content = HashSet::new();
+        if let Some(cs) = opts.content_selector.as_deref() {
+            if let Ok(sel) = Selector::parse(cs) {
+                for el in doc.select(&sel) {
+                    forced_content.insert(el.id());
+                }
+            }
+        }
+
+        let mut nodes: Vec<DNode> = Vec::new();
+        let root = doc.tree.root();
+        let mut stack = vec![(root, NONE)];
+        while let Some((nref, parent)) = stack.pop() {
+            let idx = nodes.len();
+            let mut dn = DNode {
+                parent,
+                ..Default::default()
+            };
+            let mut descend = true;
+            match nref.value() {
+                Node::Document | Node::Fragment => dn.tag = "#root".to_string(),
+                Node::Text(t) => {
+                    dn.text = t.to_string();
+                    descend = false;
+                }
+                Node::Element(el) => {
+                    dn.tag = el.name().to_ascii_lowercase();
+                    let mut hint = String::new();
+                    if let Some(c) = el.attr("class") {
+                        hint.push_str(&c.to_ascii_lowercase());
+                    }
+                    if let Some(i) = el.attr("id") {
+                        hint.push(' ');
+                        hint.push_str(&i.to_ascii_lowercase());
+                    }
+                    dn.hint = hint;
+                    if let Some(ip) = el.attr("itemprop") {
+                        dn.itemprop_body = ip.eq_ignore_ascii_case("articleBody");
+                    }
+                    if let Some(r) = el.attr("role") {
+                        dn.role = r.to_ascii_lowercase();
+                    }
+                    let style_hidden = el.attr("style").is_some_and(|s| {
+                        let s: String = s
+                            .chars()
+                            .filter(|c| !c.is_whitespace())
+                            .collect::<String>()
+                            .to_ascii_lowercase();
+                        s.contains("display:none") || s.contains("visibility:hidden")
+                    });
+                    dn.hidden = style_hidden
+                        || el.attr("hidden").is_some()
+                        || el
+                            .attr("aria-hidden")
+                            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                    dn.forced_remove = forced_remove.contains(&nref.id());
+                    dn.forced_content = forced_content.contains(&nref.id());
+                }
+                _ => {
+                    // Comments, doctype, processing instructions: keep as an
+                    // empty removed node so indices stay simple.
+                    dn.removed = true;
+                    descend = false;
+                }
+            }
+            nodes.push(dn);
+            if parent != NONE {
+                if let Some(p) = nodes.get_mut(parent) {
+                    p.children.push(idx);
+                }
+            }
+            if descend {
+                let kids: Vec<_> = nref.children().collect();
+                for k in kids.into_iter().rev() {
+                    stack.push((k, idx));
+                }
+            }
+        }
+        // Subtree ends: children have larger indices than their parents.
+        let n = nodes.len();
+        for (i, node) in nodes.iter_mut().enumerate() {
+            node.end = i + 1;
+        }
+        for i in (1..n).rev() {
+            let p = nodes[i].parent;
+            if p != NONE && p < n {
+                let e = nodes[i].end;
+                if e > nodes[p].end {
+                    nodes[p].end = e;
+                }
+            }
+        }
+        Dom { nodes }
+    }
+
+    fn is_removed(&self, i: usize) -> bool {
+        self.nodes.get(i).is_none_or(|n| n.removed)
+    }
+
+    /// Marks nodes inside a removed ancestor as removed too.
+    fn propagate_removed(&mut self) {
+        for i in 1..self.nodes.len() {
+            let p = self.nodes[i].parent;
+            if p != NONE && p < self.nodes.len() && self.nodes[p].removed {
+                self.nodes[i].removed = true;
+            }
+        }
+    }
+
+    /// Removes elements that never hold article text.
+    fn remove_always_junk(&mut self) {
+        for n in self.nodes.iter_mut() {
+            if n.is_text() {
+                continue;
+            }
+            if ALWAYS_REMOVE.contains(&n.tag.as_str()) || n.forced_remove || n.hidden {
+                n.removed = true;
+            }
+        }
+        self.propagate_removed();
+    }
+}
+
+const ALWAYS_REMOVE: &[&str] = &[
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed",
+    "button", "select", "option", "input", "textarea", "head", "title", "meta", "link", "audio",
+    "video", "source", "track", "map", "area", "dialog", "frame", "frameset", "applet", "math",
+    "picture", "img", "datalist", "menu", "param",
+];
+
+const BLOCK_TAGS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "ul",
+    "caption",
+    "legend",
+    "#root",
+    "noscript",
+    "option",
+    "output",
+];
+
+fn is_block(tag: &str) -> bool {
+    BLOCK_TAGS.contains(&tag)
+}
+
+fn is_heading(tag: &str) -> bool {
+    matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+// ---------------------------------------------------------------------------
+// Class/id hints
+// ---------------------------------------------------------------------------
+
+/// Hint words that mark an element as boilerplate when found anywhere in its
+/// class/id (substring match).
+const NEG_SUBSTR: &[&str] = &[
+    "comment",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "newsletter",
+    "cookie",
+    "subscri",
+    "promo",
+    "sidebar",
+    "breadcrumb",
+    "sponsor",
+    "advert",
+    "outbrain",
+    "taboola",
+    "disqus",
+    "recommend",
+    "popup",
+    "modal",
+    "gdpr",
+    "consent",
+    "skyscraper",
+    "shoutbox",
+    "banner",
+    "masthead",
+    "footer",
+    "navbar",
+    "navigation",
+    "pagination",
+    "pager",
+    "signup",
+    "sign-up",
+    "widget",
+    "byline",
+    "dateline",
+    "timestamp",
+    "toolbar",
+    "tooltip",
+    "most-popular",
+    "mostpopular",
+    "trending",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "author-bio",
+    "authorbio",
+    "author-info",
+    "share-",
+    "donate",
+    "paywall",
+    "login",
+    "register",
+    "jump-link",
+    "skip-link",
+    "visually-hidden",
+    "sr-only",
+    "screen-reader",
+    "caption",
+    "credit",
+    "copyright",
+    "tags",
+    "tagline",
+    "topics",
+    "keywords",
+    "meta-",
+    "-meta",
+    "follow",
+    "rss",
+    "feedback",
+    "rating",
+    "survey",
+    "nav-",
+    "-nav",
+    "menu",
+    "overlay",
+    "teaser",
+    "carousel",
+    "slider",
+    "gallery",
+    "video",
+    "player",
+    "audio",
+];
+
+/// Short hint tokens that must match a whole class/id token.
+const NEG_TOKENS: &[&str] = &[
+    "ad", "ads", "adv", "advert", "nav", "tag", "meta", "header", "aside", "extra", "links",
+    "author", "date", "email", "search", "share", "tools", "utility", "bottom", "top", "related",
+    "hide", "hid", "foot", "cta", "print", "byline", "info", "details", "hidden",
+];
+
+const POS_SUBSTR: &[&str] = &[
+    "article",
+    "body",
+    "content",
+    "entry",
+    "hentry",
+    "h-entry",
+    "main",
+    "post",
+    "text",
+    "blog",
+    "story",
+    "prose",
+    "richtext",
+    "rich-text",
+];
+
+/// Words that look negative but are article content.
+const NEG_EXCEPTIONS: &[&str] = &["commentary", "comments-count", "shared-content"];
+
+fn hint_tokens(hint: &str) -> impl Iterator<Item = &str> {
+    hint.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+fn hint_negative(hint: &str) -> bool {
+    if hint.is_empty() {
+        return false;
+    }
+    let mut h = hint.to_string();
+    for ex in NEG_EXCEPTIONS {
+        if h.contains(ex) {
+            h = h.replace(ex, " ");
+        }
+    }
+    if NEG_SUBSTR.iter().any(|w| h.contains(w)) {
+        return true;
+    }
+    let found = hint_tokens(&h).any(|t| NEG_TOKENS.contains(&t));
+    found
+}
+
+fn hint_positive(hint: &str) -> bool {
+    !hint.is_empty() && POS_SUBSTR.iter().any(|w| hint.contains(w))
+}
+
+/// Strongly negative hints: removed even when the element also has a
+/// positive word ("article-comments", "post-share").
+const STRONG_NEG: &[&str] = &[
+    "comment",
+    "share",
+    "social",
+    "related",
+    "newsletter",
+    "cookie",
+    "subscri",
+    "promo",
+    "sidebar",
+    "breadcrumb",
+    "sponsor",
+    "advert",
+    "outbrain",
+    "taboola",
+    "disqus",
+    "recommend",
+    "popup",
+    "modal",
+    "gdpr",
+    "consent",
+    "paywall",
+    "signup",
+    "sign-up",
+    "most-popular",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "author-bio",
+    "authorbio",
+    "visually-hidden",
+    "sr-only",
+    "screen-reader",
+    "byline",
+    "caption",
+    "dateline",
+    "timestamp",
+    "toolbar",
+    "trending",
+];
+
+fn hint_strong_negative(hint: &str) -> bool {
+    if hint.is_empty() {
+        return false;
+    }
+    let mut h = hint.to_string();
+    for ex in NEG_EXCEPTIONS {
+        if h.contains(ex) {
+            h = h.replace(ex, " ");
+        }
+    }
+    if STRONG_NEG.iter().any(|w| h.contains(w)) {
+        return true;
+    }
+    let found = hint_tokens(&h).any(|t| matches!(t, "ad" | "ads" | "adv" | "tags" | "tag" | "nav"));
+    found
+}
+
+/// Hint words used for scoring weights (narrower than the removal lists:
+/// a wrong weight moves a whole container).
+const WEIGHT_NEG: &[&str] = &[
+    "comment",
+    "combx",
+    "footer",
+    "gdpr",
+    "masthead",
+    "outbrain",
+    "taboola",
+    "promo",
+    "related",
+    "share",
+    "social",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "newsletter",
+    "cookie",
+    "recommend",
+    "breadcrumb",
+    "banner",
+    "advert",
+    "popup",
+    "modal",
+];
+
+fn hint_weight_negative(hint: &str) -> bool {
+    if hint.is_empty() {
+        return false;
+    }
+    let mut h = hint.to_string();
+    for ex in NEG_EXCEPTIONS {
+        if h.contains(ex) {
+            h = h.replace(ex, " ");
+        }
+    }
+    if WEIGHT_NEG.iter().any(|w| h.contains(w)) {
+        return true;
+    }
+    let found =
+        hint_tokens(&h).any(|t| matches!(t, "ad" | "ads" | "tags" | "nav" | "hidden" | "hid"));
+    found
+}
+
+fn class_weight(n: &DNode) -> f32 {
+    let mut w = 0.0;
+    if hint_weight_negative(&n.hint) {
+        w -= 25.0;
+    }
+    if hint_positive(&n.hint) {
+        w += 25.0;
+    }
+    if n.itemprop_body {
+        w += 50.0;
+    }
+    w
+}
+
+// ---------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    /// Weighted text length of the subtree.
+    tlen: f32,
+    /// Weighted text length inside links.
+    llen: f32,
+    /// Weighted length of text directly inside (not inside block children).
+    inline_len: f32,
+    inline_commas: u32,
+    commas: u32,
+    /// `<p>` elements with text.
+    ps: u32,
+    /// Weighted text length inside `<p>`/`<pre>`.
+    ptext: f32,
+    lis: u32,
+    headings: u32,
+    forms: u32,
+}
+
+impl Stats {
+    fn link_density(&self) -> f32 {
+        if self.tlen <= 0.0 {
+            0.0
+        } else {
+            (self.llen / self.tlen).min(1.0)
+        }
+    }
+
+    fn sub(&mut self, o: &Stats) {
+        self.tlen = (self.tlen - o.tlen).max(0.0);
+        self.llen = (self.llen - o.llen).max(0.0);
+        self.commas = self.commas.saturating_sub(o.commas);
+        self.ps = self.ps.saturating_sub(o.ps);
+        self.ptext = (self.ptext - o.ptext).max(0.0);
+        self.lis = self.lis.saturating_sub(o.lis);
+        self.headings = self.headings.saturating_sub(o.headings);
+        self.forms = self.forms.saturating_sub(o.forms);
+    }
+}
+
+fn compute_stats(dom: &Dom) -> Vec<Stats> {
+    let n = dom.nodes.len();
+    let mut st = vec![Stats::default(); n];
+    for i in (0..n).rev() {
+        let node = &dom.nodes[i];
+        if node.removed {
+            continue;
+        }
+        if node.is_text() {
+            let l = weighted_len(&node.text);
+            let c = count_commas(&node.text);
+            st[i].tlen = l;
+            st[i].commas = c;
+            st[i].inline_len = l;
+            st[i].inline_commas = c;
+        } else {
+            let tag = node.tag.as_str();
+            if tag == "a" {
+                st[i].llen = st[i].tlen;
+            }
+            if (tag == "p" || tag == "pre") && st[i].tlen > 0.0 {
+                st[i].ps += 1;
+                st[i].ptext = st[i].tlen;
+            }
+            if tag == "li" {
+                st[i].lis += 1;
+            }
+            if is_heading(tag) {
+                st[i].headings += 1;
+            }
+            if tag == "form" {
+                st[i].forms += 1;
+            }
+        }
+        let p = node.parent;
+        if p == NONE || p >= n {
+            continue;
+        }
+        let s = st[i];
+        let child_inline = node.is_text() || !is_block(&node.tag);
+        let ps = &mut st[p];
+        ps.tlen += s.tlen;
+        ps.llen += s.llen;
+        ps.commas += s.commas;
+        ps.ps += s.ps;
+        ps.ptext += s.ptext;
+        ps.lis += s.lis;
+        ps.headings += s.headings;
+        ps.forms += s.forms;
+        if child_inline && node.tag != "br" {
+            ps.inline_len += s.tlen;
+            ps.inline_commas += s.commas;
+        }
+    }
+    st
+}
+
+// ---------------------------------------------------------------------------
+// Main text
+// ---------------------------------------------------------------------------
+
+fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &ExtractOptions) -> String {
+    dom.remove_always_junk();
+
+    // Per-feed exact content selector.
+    if opts.content_selector.is_some() {
+        let roots: Vec<usize> = (0..dom.nodes.len())
+            .filter(|&i| dom.nodes[i].forced_content && !dom.nodes[i].removed)
+            .collect();
+        // Keep only outermost matches.
+        let mut outer: Vec<usize> = Vec::new();
+        for r in roots {
+            if outer.iter().any(|&o| r >= o && r < dom.nodes[o].end) {
+                continue;
+            }
+            outer.push(r);
+        }
+        if !outer.is_empty() {
+            let t = serialize(dom, &outer);
+            if !t.is_empty() {
+                return t;
+            }
+        }
+    }
+
+    let snapshot: Vec<bool> = dom.nodes.iter().map(|n| n.removed).collect();
+    let mut best = extract_generic(dom, title, true);
+    if weighted_len(&best) < 250.0 {
+        for (n, &r) in dom.nodes.iter_mut().zip(snapshot.iter()) {
+            n.removed = r;
+        }
+        let relaxed = extract_generic(dom, title, false);
+        if weighted_len(&relaxed) > weighted_len(&best) * 1.5 + 50.0 {
+            best = relaxed;
+        }
+    }
+
+    // JSON-LD articleBody when the DOM result is poor.
+    if let Some(body) = meta.ld_article_body.as_deref() {
+        let mut body_text = if body.contains('<') || body.contains('&') {
+            html_fragment_to_text(body)
+        } else {
+            normalize_paragraphs(body)
+        };
+        // Escaped markup ("&lt;p&gt;...") decodes to markup: strip it too.
+        if body_text.contains("</") || body_text.contains("<p") || body_text.contains("<div") {
+            body_text = html_fragment_to_text(&body_text);
+        }
+        let bl = weighted_len(&body_text);
+        let dl = weighted_len(&best);
+        if LD_BODY && bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &meta.page_words)
+        {
+            best = body_text;
+        }
+    }
+    best
+}
+
+fn agrees_with_page(text: &str, page_words: &HashSet<String>) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    if words.is_empty() || page_words.is_empty() {
+        return false;
+    }
+    let hit = words.iter().filter(|w| page_words.contains(*w)).count();
+    hit as f32 / words.len() as f32 >= 0.7
+}
+
+/// The generic pipeline: boilerplate removal, candidate scoring, cleaning,
+/// serialisation. `hints` switches class/id-based removal on.
+fn extract_generic(dom: &mut Dom, title: Option<&str>, hints: bool) -> String {
+    let stats = compute_stats(dom);
+    let total_ptext = stats.first().map(|s| s.tlen - s.llen).unwrap_or(0.0);
+    mark_structural(dom, &stats, total_ptext, hints);
+    dom.propagate_removed();
+
+    let stats = compute_stats(dom);
+    let scores = score_candidates(dom, &stats);
+    let roots = pick_roots(dom, &stats, &scores);
+    if roots.is_empty() {
+        return String::new();
+    }
+    clean_conditionally(dom, &roots, &scores, title, hints);
+    dom.propagate_removed();
+    let text = serialize_article(dom, &roots);
+    filter_paragraphs(&text, title)
+}
+
+/// Removes structural boilerplate (nav, aside, footer, ...) and, with
+/// `hints`, elements whose class/id says boilerplate. A block holding most of
+/// the page's paragraph text is never removed.
+fn mark_structural(dom: &mut Dom, stats: &[Stats], total_ptext: f32, hints: bool) {
+    let n = dom.nodes.len();
+    let mut i = 0;
+    while i < n {
+        let node = &dom.nodes[i];
+        if node.removed || node.is_text() {
+            i += 1;
+            continue;
+        }
+        let tag = node.tag.as_str();
+        let share = if total_ptext > 0.0 {
+            (stats[i].tlen - stats[i].llen) / total_ptext
+        } else {
+            0.0
+        };
+        let protected =
+            node.itemprop_body || matches!(tag, "html" | "body" | "#root" | "main" | "article");
+        let mut remove = false;
+        if tag == "header" && stats[i].ptext >= HEADER_KEEP_PTEXT && stats[i].link_density() < 0.3 {
+            // A <header> with real paragraphs (an article lead) is kept.
+        } else if matches!(tag, "nav" | "aside" | "footer" | "form" | "header")
+            || matches!(
+                node.role.as_str(),
+                "navigation"
+                    | "complementary"
+                    | "contentinfo"
+                    | "banner"
+                    | "dialog"
+                    | "alert"
+                    | "search"
+                    | "menu"
+                    | "menubar"
+            )
+        {
+            remove = share < GUARD_STRUCT;
+        } else if matches!(tag, "figcaption") {
+            remove = true;
+        } else if hints && !protected && !is_embed(&node.hint) {
+            if hint_strong_negative(&node.hint) {
+                remove = share < GUARD_STRONG;
+            } else if hint_negative(&node.hint) && !hint_positive(&node.hint) {
+                remove = share < GUARD_WEAK;
+            }
+        }
+        if remove {
+            dom.nodes[i].removed = true;
+            i = dom.nodes[i].end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+const SCORE_CONTAINERS: &[&str] = &[
+    "div",
+    "section",
+    "td",
+    "article",
+    "main",
+    "blockquote",
+    "span",
+    "font",
+    "center",
+    "dd",
+    "body",
+    "#root",
+    "html",
+    "form",
+];
+
+fn score_candidates(dom: &Dom, stats: &[Stats]) -> Vec<f32> {
+    let n = dom.nodes.len();
+    let mut score = vec![0.0f32; n];
+    let mut touched = vec![false; n];
+    for (i, node) in dom.nodes.iter().enumerate() {
+        if node.removed || node.is_text() {
+            continue;
+        }
+        let tag = node.tag.as_str();
+        let (len, commas, start) = if tag == "p" || tag == "pre" {
+            (stats[i].tlen, stats[i].commas, node.parent)
+        } else if SCORE_CONTAINERS.contains(&tag) && stats[i].inline_len >= 25.0 {
+            (stats[i].inline_len, stats[i].inline_commas, i)
+        } else {
+            continue;
+        };
+        if len < 25.0 {
+            continue;
+        }
+        let s = 1.0 + commas as f32 + (len / 100.0).min(3.0);
+        let mut a = start;
+        let mut level = 0;
+        while a != NONE && a < n && level < 5 {
+            let div = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            if !touched[a] {
+                touched[a] = true;
+                score[a] += init_score(&dom.nodes[a]);
+            }
+            score[a] += s / div;
+            a = dom.nodes[a].parent;
+            level += 1;
+        }
+    }
+    for i in 0..n {
+        if touched[i] {
+            score[i] *= 1.0 - stats[i].link_density();
+        }
+    }
+    score
+}
+
+fn init_score(n: &DNode) -> f32 {
+    let base = match n.tag.as_str() {
+        "div" | "article" | "main" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    };
+    base + class_weight(n)
+}
+
+/// Picks the main container and the siblings that belong with it.
+fn pick_roots(dom: &Dom, stats: &[Stats], scores: &[f32]) -> Vec<usize> {
+    let n = dom.nodes.len();
+    let mut cands: Vec<usize> = (0..n)
+        .filter(|&i| scores[i] > 0.0 && !dom.nodes[i].is_text() && !dom.nodes[i].removed)
+        .collect();
+    if cands.is_empty() {
+        return Vec::new();
+    }
+    cands.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut top = cands[0];
+    let top_score = scores[top];
+
+    // Several strong candidates under one ancestor: take the ancestor.
+    let strong: Vec<usize> = cands
+        .iter()
+        .copied()
+        .skip(1)
+        .take(5)
+        .filter(|&c| scores[c] >= top_score * 0.75)
+        .collect();
+    if strong.len() >= 2 {
+        let mut a = dom.nodes[top].parent;
+        while a != NONE && a < n && !matches!(dom.nodes[a].tag.as_str(), "body" | "html" | "#root")
+        {
+            let contained = strong
+                .iter()
+                .filter(|&&c| c >= a && c < dom.nodes[a].end)
+                .count();
+            if contained >= 2 {
+                top = a;
+                break;
+            }
+            a = dom.nodes[a].parent;
+        }
+    }
+
+    // Climb while the parent clearly is the better container.
+    let mut last = scores[top];
+    let threshold = last / 3.0;
+    let mut p = dom.nodes[top].parent;
+    while p != NONE && p < n && !matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+        if scores[p] <= 0.0 {
+            p = dom.nodes[p].parent;
+            continue;
+        }
+        if scores[p] < threshold {
+            break;
+        }
+        if scores[p] > last {
+            top = p;
+            break;
+        }
+        last = scores[p];
+        p = dom.nodes[p].parent;
+    }
+    // Only child: the parent holds the same content.
+    loop {
+        let p = dom.nodes[top].parent;
+        if p == NONE || p >= n || matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+            break;
+        }
+        let live: Vec<usize> = dom.nodes[p]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !dom.nodes[c].removed && (!dom.nodes[c].is_text() || stats[c].tlen > 0.0))
+            .collect();
+        if live.len() == 1 {
+            top = p;
+        } else {
+            break;
+        }
+    }
+
+    // Expand to an ancestor that adds a lot of clean paragraph text.
+    loop {
+        let p = dom.nodes[top].parent;
+        if p == NONE || p >= n || matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+            break;
+        }
+        let added = stats[p].tlen - stats[top].tlen;
+        let added_links = stats[p].llen - stats[top].llen;
+        let added_p = stats[p].ptext - stats[top].ptext;
+        if added <= 1.0 {
+            top = p;
+            continue;
+        }
+        if added_links / added < CLIMB_LD
+            && added_p >= CLIMB_PSHARE * added
+            && added_p >= CLIMB_MIN.max(CLIMB_REL * stats[top].ptext)
+        {
+            top = p;
+        } else {
+            break;
+        }
+    }
+
+    // Siblings.
+    let parent = dom.nodes[top].parent;
+    if parent == NONE || parent >= n {
+        return vec![top];
+    }
+    let ts = scores[top];
+    let sib_threshold = (ts * 0.2).max(10.0);
+    let top_class = dom.nodes[top].hint.clone();
+    let mut roots = Vec::new();
+    for &s in &dom.nodes[parent].children {
+        if s == top {
+            roots.push(s);
+            continue;
+        }
+        let sn = &dom.nodes[s];
+        if sn.removed || sn.is_text() {
+            continue;
+        }
+        let mut bonus = 0.0;
+        if !top_class.is_empty() && sn.hint == top_class {
+            bonus = ts * 0.2;
+        }
+        let mut append = scores[s] > 0.0 && scores[s] + bonus >= sib_threshold;
+        if !append && sn.tag == "p" {
+            let len = stats[s].tlen;
+            let ld = stats[s].link_density();
+            let text = node_text(dom, s);
+            append = (len > 80.0 && ld < 0.25)
+                || (len > 0.0 && len <= 80.0 && ld == 0.0 && ends_sentence(&text));
+        }
+        if append {
+            roots.push(s);
+        }
+    }
+    if let Some(lead) = find_lead(dom, stats, roots.first().copied().unwrap_or(top)) {
+        roots.insert(0, lead);
+    }
+    roots
+}
+
+/// Class/id tokens of an article's lead / standfirst paragraph.
+fn is_lead_hint(hint: &str) -> bool {
+    hint_tokens(hint).any(|t| {
+        matches!(
+            t,
+            "lead"
+                | "leadtext"
+                | "lede"
+                | "intro"
+                | "introduction"
+                | "chapo"
+                | "standfirst"
+                | "summary"
+                | "subtitle"
+                | "teaser"
+                | "vorspann"
+                | "excerpt"
+                | "deck"
+                | "dek"
+                | "sapo"
+                | "bajada"
+                | "entradilla"
+                | "copete"
+                | "sommario"
+                | "abstract"
+                | "description"
+        )
+    })
+}
+
+/// A lead paragraph just before the main container (within a few levels),
+/// marked as such by its class, which the container search left out.
+fn find_lead(dom: &Dom, stats: &[Stats], first_root: usize) -> Option<usize> {
+    if !LEAD {
+        return None;
+    }
+    let n = dom.nodes.len();
+    let mut cur = first_root;
+    for _level in 0..LEAD_LEVELS {
+        let p = dom.nodes[cur].parent;
+        if p == NONE || p >= n || matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+            return None;
+        }
+        let sibs = &dom.nodes[p].children;
+        let pos = sibs.iter().position(|&c| c == cur)?;
+        for &sib in sibs[..pos].iter().rev().take(4) {
+            if dom.nodes[sib].removed || dom.nodes[sib].is_text() {
+                continue;
+            }
+            let end = dom.nodes[sib].end.min(n);
+            for j in sib..end {
+                let d = &dom.nodes[j];
+                if d.removed || d.is_text() || !is_lead_hint(&d.hint) {
+                    continue;
+                }
+                let st = &stats[j];
+                if st.tlen >= 30.0 && st.tlen <= 1500.0 && st.link_density() < 0.3 {
+                    return Some(j);
+                }
+            }
+        }
+        cur = p;
+    }
+    None
+}
+
+fn ends_sentence(t: &str) -> bool {
+    let t = t.trim_end();
+    t.ends_with(['.', '!', '?', '。', '！', '？', '"', '”', '»'])
+}
+
+fn node_text(dom: &Dom, i: usize) -> String {
+    let mut s = String::new();
+    let end = dom.nodes[i].end.min(dom.nodes.len());
+    for j in i..end {
+        let n = &dom.nodes[j];
+        if n.is_text() && !n.removed {
+            s.push_str(&n.text);
+        }
+    }
+    s
+}
+
+/// Readability-style conditional cleaning of the kept subtrees, deepest
+/// first, plus removal of headings that repeat the title.
+fn clean_conditionally(
+    dom: &mut Dom,
+    roots: &[usize],
+    scores: &[f32],
+    title: Option<&str>,
+    hints: bool,
+) {
+    let mut stats = compute_stats(dom);
+    let norm_title = title.map(norm_key).unwrap_or_default();
+    for &r in roots {
+        let end = dom.nodes[r].end.min(dom.nodes.len());
+        for i in (r..end).rev() {
+            if dom.nodes[i].removed || dom.nodes[i].is_text() {
+                continue;
+            }
+            // Skip nodes whose ancestor (below the root) is already removed.
+            let tag = dom.nodes[i].tag.clone();
+            let remove = if is_heading(&tag) {
+                let t = norm_key(&node_text(dom, i));
+                tag == "h1"
+                    || (!norm_title.is_empty() && t == norm_title)
+                    || (hints && class_weight(&dom.nodes[i]) < 0.0)
+            } else if i != r
+                && matches!(
+                    tag.as_str(),
+                    "div"
+                        | "section"
+                        | "ul"
+                        | "ol"
+                        | "table"
+                        | "dl"
+                        | "form"
+                        | "aside"
+                        | "header"
+                        | "footer"
+                        | "figure"
+                        | "nav"
+                )
+            {
+                should_clean(dom, i, &stats[i], scores[i], hints)
+            } else if i != r && matches!(tag.as_str(), "p" | "li") {
+                let s = &stats[i];
+                s.tlen > 0.0 && s.link_density() >= LINK_PARA_LD && s.tlen < LINK_PARA_LEN
+            } else {
+                false
+            };
+            if remove {
+                let removed_stats = stats[i];
+                dom.nodes[i].removed = true;
+                let mut a = dom.nodes[i].parent;
+                while a != NONE && a < stats.len() {
+                    stats[a].sub(&removed_stats);
+                    if a == r {
+                        break;
+                    }
+                    a = dom.nodes[a].parent;
+                }
+            }
+        }
+    }
+}
+
+const CLIMB_LD: f32 = 0.2;
+const CLIMB_PSHARE: f32 = 0.5;
+const CLIMB_MIN: f32 = 200.0;
+const CLIMB_REL: f32 = 0.15;
+
+/// A boilerplate-looking block holding at least this share of the page's
+/// non-link text is kept (it probably wraps the article).
+const GUARD_STRUCT: f32 = 0.4;
+const GUARD_STRONG: f32 = 0.4;
+const GUARD_WEAK: f32 = 0.25;
+
+/// Embedded posts (tweets, Instagram) quoted by the article.
+fn is_embed(hint: &str) -> bool {
+    hint.contains("embed") || hint.contains("tweet") || hint.contains("instagram-media")
+}
+
+const LD_BODY: bool = true;
+
+const HEADER_KEEP_PTEXT: f32 = 100.0;
+
+const LEAD: bool = true;
+const LEAD_LEVELS: usize = 3;
+
+const LINK_PARA_LD: f32 = 0.5;
+const LINK_PARA_LEN: f32 = 300.0;
+
+fn should_clean(dom: &Dom, i: usize, s: &Stats, score: f32, hints: bool) -> bool {
+    let node = &dom.nodes[i];
+    let weight = if hints { class_weight(node) } else { 0.0 };
+    if s.tlen <= 0.0 {
+        return true;
+    }
+    let rich = s.ps >= 2 && s.ptext >= 250.0 && s.link_density() < 0.25;
+    if weight < 0.0 && weight + score < 0.0 && !rich {
+        return true;
+    }
+    let is_list = matches!(node.tag.as_str(), "ul" | "ol");
+    let ld = s.link_density();
+    if is_list {
+        return ld > 0.5;
+    }
+    if s.commas >= 10 {
+        return false;
+    }
+    if s.forms > 0 && (s.ps as f32) < 1.0 {
+        return true;
+    }
+    if s.tlen < 25.0 && s.headings == 0 {
+        return true;
+    }
+    if weight < 25.0 && ld > 0.25 && s.ptext < s.tlen * 0.5 {
+        return true;
+    }
+    if weight >= 25.0 && ld > 0.5 {
+        return true;
+    }
+    if ld > 0.5 {
+        return true;
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------
+// Serialisation
+// ---------------------------------------------------------------------------
+
+struct TextBuilder {
+    paras: Vec<String>,
+    /// Heading level (1-6) of each paragraph, 0 for body text.
+    levels: Vec<u8>,
+    /// Heading level of the block being built.
+    heading: u8,
+    cur: String,
+}
+
+impl TextBuilder {
+    fn new() -> Self {
+        TextBuilder {
+            paras: Vec::new(),
+            levels: Vec::new(),
+            heading: 0,
+            cur: String::new(),
+        }
+    }
+
+    fn push_text(&mut self, t: &str, pre: bool) {
+        for c in t.chars() {
+            if c == '\n' && pre {
+                self.cur.push('\n');
+            } else if c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}' {
+                if !self.cur.ends_with(' ') {
+                    self.cur.push(' ');
+                }
+            } else {
+                self.cur.push(c);
+            }
+        }
+    }
+
+    fn line_break(&mut self) {
+        self.cur.push('\n');
+    }
+
+    fn flush(&mut self) {
+        if self.cur.is_empty() {
+            return;
+        }
+        let cur = std::mem::take(&mut self.cur);
+        let mut lines: Vec<String> = Vec::new();
+        for line in cur.split('\n') {
+            let l = collapse_ws(line);
+            if l.is_empty() {
+                if !lines.is_empty() {
+                    self.paras.push(lines.join("\n"));
+                    self.levels.push(self.heading);
+                    lines.clear();
+                }
+            } else {
+                lines.push(l);
+            }
+        }
+        if !lines.is_empty() {
+            self.paras.push(lines.join("\n"));
+            self.levels.push(self.heading);
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.flush();
+        self.paras.join("\n\n")
+    }
+
+    /// Like `finish`, but drops headings left without body text under them
+    /// (the heading of a removed "Related stories" box, say).
+    fn finish_article(mut self) -> String {
+        self.flush();
+        let n = self.paras.len();
+        let mut keep = vec![true; n];
+        for i in (0..n).rev() {
+            let lvl = self.levels[i];
+            if lvl == 0 {
+                continue;
+            }
+            // Next kept paragraph.
+            let next = (i + 1..n).find(|&j| keep[j]);
+            keep[i] = match next {
+                None => false,
+                Some(j) => {
+                    let nl = self.levels[j];
+                    nl == 0 || nl > lvl
+                }
+            };
+        }
+        let kept: Vec<String> = self
+            .paras
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(p, k)| k.then_some(p))
+            .collect();
+        kept.join("\n\n")
+    }
+}
+
+fn collapse_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// Serialises the given subtrees (document order) to paragraphs.
+fn serialize(dom: &Dom, roots: &[usize]) -> String {
+    serialize_into(dom, roots).finish()
+}
+
+/// Serialises an article body, dropping orphan headings.
+fn serialize_article(dom: &Dom, roots: &[usize]) -> String {
+    serialize_into(dom, roots).finish_article()
+}
+
+fn serialize_into(dom: &Dom, roots: &[usize]) -> TextBuilder {
+    let mut tb = TextBuilder::new();
+    for &r in roots {
+        if dom.is_removed(r) {
+            continue;
+        }
+        let mut stack: Vec<(usize, bool)> = vec![(r, false)];
+        let mut pre_depth = 0usize;
+        while let Some((i, exiting)) = stack.pop() {
+            let node = &dom.nodes[i];
+            if node.is_text() {
+                tb.push_text(&node.text, pre_depth > 0);
+                continue;
+            }
+            let tag = node.tag.as_str();
+            if exiting {
+                if tag == "pre" {
+                    pre_depth = pre_depth.saturating_sub(1);
+                }
+                if is_block(tag) {
+                    tb.flush();
+                    if is_heading(tag) {
+                        tb.heading = 0;
+                    }
+                } else if matches!(tag, "td" | "th") {
+                    tb.push_text(" ", false);
+                }
+                continue;
+            }
+            if tag == "br" {
+                tb.line_break();
+                continue;
+            }
+            if tag == "hr" {
+                tb.flush();
+                continue;
+            }
+            if is_block(tag) {
+                tb.flush();
+                if is_heading(tag) {
+                    tb.heading = tag.as_bytes().get(1).map_or(1, |b| b.saturating_sub(b'0'));
+                }
+            }
+            if tag == "pre" {
+                pre_depth += 1;
+            }
+            stack.push((i, true));
+            for &c in node.children.iter().rev() {
+                if !dom.nodes[c].removed {
+                    stack.push((c, false));
+                }
+            }
+        }
+        tb.flush();
+    }
+    tb
+}
+
+fn normalize_paragraphs(s: &str) -> String {
+    let mut tb = TextBuilder::new();
+    for line in s.split('\n') {
+        tb.push_text(line, false);
+        tb.line_break();
+    }
+    let t = tb.finish();
+    // Single newlines in plain text are kept as line breaks.
+    t
+}
+
+/// Final per-paragraph filter: drops short boilerplate lines that survive
+/// the structural rules.
+fn filter_paragraphs(text: &str, title: Option<&str>) -> String {
+    let nt = title.map(norm_key).unwrap_or_default();
+    let mut out: Vec<&str> = Vec::new();
+    for p in text.split("\n\n") {
+        let p = p.trim();
+        if p.is_empty() {
+            continue;
+        }
+        if !nt.is_empty() && norm_key(p) == nt {
+            continue;
+        }
+        if is_boilerplate_line(p) {
+            continue;
+        }
+        out.push(p);
+    }
+    out.join("\n\n")
+}
+
+fn is_boilerplate_line(p: &str) -> bool {
+    if weighted_len(p) > 120.0 {
+        return false;
+    }
+    let l = p.to_lowercase();
+    const EXACT: &[&str] = &[
+        "advertisement",
+        "advertisement:",
+        "ad",
+        "ads",
+        "sponsored",
+        "share",
+        "share this",
+        "share this article",
+        "share this story",
+        "share on facebook",
+        "share on twitter",
+        "tweet",
+        "email",
+        "print",
+        "comments",
+        "read more",
+        "read more:",
+        "continue reading",
+        "related",
+        "related articles",
+        "related stories",
+        "related content",
+        "more on this story",
+        "skip to content",
+        "skip to main content",
+        "loading...",
+        "loading",
+        "广告",
+        "分享",
+        "реклама",
+        "поделиться",
+    ];
+    let lt = l.trim_end_matches([':', '.', ' ']);
+    if EXACT.contains(&lt) || EXACT.contains(&l.as_str()) {
+        return true;
+    }
+    const PREFIX: &[&str] = &[
+        "sign up for",
+        "subscribe to our",
+        "follow us on",
+        "click here to",
+        "all rights reserved",
+        "copyright ©",
+        "© copyright",
+        "we use cookies",
+        "this site uses cookies",
+        "share this article",
+        "share on ",
+    ];
+    PREFIX.iter().any(|pre| l.starts_with(pre))
+}
+
+fn norm_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Metadata
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct MetaData {
+    /// (lower-case key from name/property/itemprop/http-equiv, content)
+    metas: Vec<(String, String)>,
+    title_tag: Option<String>,
+    h1s: Vec<String>,
+    html_lang: Option<String>,
+    canonical: Option<String>,
+    times: Vec<(String, bool)>,
+    itemprop_authors: Vec<String>,
+    rel_authors: Vec<String>,
+    ld: Vec<Value>,
+    ld_article_body: Option<String>,
+    page_words: HashSet<String>,
+}
+
+impl MetaData {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.metas
+            .iter()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    }
+
+    fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.metas
+            .iter()
+            .filter(move |(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    }
+
+    fn first(&self, keys: &[&str]) -> Option<&str> {
+        keys.iter().find_map(|k| self.get(k))
+    }
+}
+
+fn element_text(el: scraper::ElementRef<'_>) -> String {
+    collapse_ws(&el.text().collect::<String>())
+}
+
+fn collect_meta(doc: &Html) -> MetaData {
+    let mut m = MetaData::default();
+    let mut in_body_words = String::new();
+    for nref in doc.tree.nodes() {
+        let Some(el) = scraper::ElementRef::wrap(nref) else {
+            if let Node::Text(t) = nref.value() {
+                // Visible-ish page words (for JSON-LD agreement), skipping script/style.
+                let parent_tag = nref
+                    .parent()
+                    .and_then(|p| p.value().as_element().map(|e| e.name().to_string()));
+                if !matches!(
+                    parent_tag.as_deref(),
+                    Some("script" | "style" | "noscript" | "template")
+                ) && in_body_words.len() < 4_000_000
+                {
+                    in_body_words.push_str(t);
+                    in_body_words.push(' ');
+                }
+            }
+            continue;
+        };
+        let e = el.value();
+        match e.name() {
+            "html" if m.html_lang.is_none() => {
+                m.html_lang = e
+                    .attr("lang")
+                    .or_else(|| e.attr("xml:lang"))
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty());
+            }
+            "meta" => {
+                let content = e.attr("content").unwrap_or("").to_string();
+                for key in ["name", "property", "itemprop", "http-equiv"] {
+                    if let Some(k) = e.attr(key) {
+                        for k in k.split_whitespace() {
+                            m.metas.push((k.to_ascii_lowercase(), content.clone()));
+                        }
+                    }
+                }
+            }
+            "title" if m.title_tag.is_none() => {
+                let t = element_text(el);
+                if !t.is_empty() {
+                    m.title_tag = Some(t);
+                }
+            }
+            "h1" if m.h1s.len() < 10 => {
+                let t = element_text(el);
+                if !t.is_empty() {
+                    m.h1s.push(t);
+                }
+            }
+            "link" => {
+                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                if rel.split_whitespace().any(|r| r == "canonical") && m.canonical.is_none() {
+                    m.canonical = e.attr("href").map(|s| s.trim().to_string());
+                }
+            }
+            "time" => {
+                if let Some(dt) = e.attr("datetime") {
+                    let pubdate = e.attr("pubdate").is_some()
+                        || e.attr("itemprop")
+                            .is_some_and(|v| v.eq_ignore_ascii_case("datePublished"));
+                    m.times.push((dt.trim().to_string(), pubdate));
+                }
+            }
+            "script" => {
+                let ty = e.attr("type").unwrap_or("").to_ascii_lowercase();
+                if ty.contains("ld+json") {
+                    let raw: String = el.text().collect();
+                    if let Some(v) = parse_json_lenient(&raw) {
+                        m.ld.push(v);
+                    }
+                }
+            }
+            "a" => {
+                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                if rel.split_whitespace().any(|r| r == "author") && m.rel_authors.len() < 5 {
+                    let t = element_text(el);
+                    if !t.is_empty() && t.chars().count() < 80 {
+                        m.rel_authors.push(t);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if e.attr("itemprop")
+            .is_some_and(|v| v.eq_ignore_ascii_case("author"))
+            && e.name() != "meta"
+        {
+            // The name may be a nested itemprop=name.
+            let name = el
+                .descendent_elements()
+                .find(|d| d.value().attr("itemprop").is_some_and(|v| v == "name"))
+                .map(|d| {
+                    d.value()
+                        .attr("content")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| element_text(d))
+                })
+                .unwrap_or_else(|| element_text(el));
+            if !name.is_empty() && name.chars().count() < 80 && m.itemprop_authors.len() < 5 {
+                m.itemprop_authors.push(name);
+            }
+        }
+    }
+    m.page_words = in_body_words
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    m.ld_article_body = ld_articles(&m.ld)
+        .iter()
+        .find_map(|a| {
+            a.get("articleBody")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .filter(|s| !s.trim().is_empty());
+    m
+}
+
+fn parse_json_lenient(raw: &str) -> Option<Value> {
+    let s = raw.trim();
+    let s = s
+        .strip_prefix("<!--")
+        .unwrap_or(s)
+        .trim_end()
+        .strip_suffix("-->")
+        .unwrap_or(s)
+        .trim();
+    let s = s.strip_prefix("//<![CDATA[").unwrap_or(s);
+    let s = s.strip_suffix("//]]>").unwrap_or(s).trim();
+    if let Ok(v) = serde_json::from_str::<Value>(s) {
+        return Some(v);
+    }
+    // Raw control characters inside strings are a common fault.
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if let Ok(v) = serde_json::from_str::<Value>(&cleaned) {
+        return Some(v);
+    }
+    // Trailing semicolon.
+    serde_json::from_str::<Value>(cleaned.trim_end_matches(';')).ok()
+}
+
+const ARTICLE_TYPES: &[&str] = &[
+    "article",
+    "newsarticle",
+    "blogposting",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "backgroundnewsarticle",
+    "scholarlyarticle",
+    "techarticle",
+    "report",
+    "liveblogposting",
+    "posting",
+    "socialmediaposting",
+    "webpage",
+    "advertisercontentarticle",
+    "satiricalarticle",
+    "medicalscholarlyarticle",
+    "creativework",
+    "discussionforumposting",
+    "howto",
+    "recipe",
+    "review",
+    "itempage",
+    "videoobject",
+];
+
+fn ld_type_rank(v: &Value) -> Option<usize> {
+    let types: Vec<String> = match v.get("@type") {
+        Some(Value::String(s)) => vec![s.to_ascii_lowercase()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .collect(),
+        _ => return None,
+    };
+    types
+        .iter()
+        .filter_map(|t| {
+            let t = t.rsplit('/').next().unwrap_or(t);
+            ARTICLE_TYPES.iter().position(|a| *a == t)
+        })
+        .min()
+}
+
+/// All JSON-LD objects (flattening arrays and `@graph`), article-like ones
+/// first (by type rank).
+fn ld_articles(ld: &[Value]) -> Vec<&Value> {
+    let mut flat: Vec<&Value> = Vec::new();
+    let mut stack: Vec<&Value> = ld.iter().collect();
+    let mut guard = 0;
+    while let Some(v) = stack.pop() {
+        guard += 1;
+        if guard > 10_000 {
+            break;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(o) => {
+                if let Some(g) = o.get("@graph") {
+                    stack.push(g);
+                }
+                if o.contains_key("@type") {
+                    flat.push(v);
+                }
+                if let Some(me) = o.get("mainEntity") {
+                    if me.is_object() {
+                        stack.push(me);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut ranked: Vec<(usize, &Value)> = flat
+        .into_iter()
+        .filter_map(|v| ld_type_rank(v).map(|r| (r, v)))
+        .collect();
+    // Real article types before WebPage & co.
+    ranked.sort_by_key(|(r, _)| *r);
+    ranked.into_iter().map(|(_, v)| v).collect()
+}
+
+fn ld_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Array(a) => a.iter().find_map(ld_str),
+        Value::Object(o) => o
+            .get("name")
+            .or_else(|| o.get("@value"))
+            .or_else(|| o.get("url"))
+            .and_then(ld_str),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn ld_names(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.trim().to_string()),
+        Value::Array(a) => {
+            for x in a.iter().take(20) {
+                ld_names(x, out);
+            }
+        }
+        Value::Object(o) => {
+            if let Some(n) = o.get("name").and_then(Value::as_str) {
+                out.push(n.trim().to_string());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn ld_first<'a>(arts: &[&'a Value], key: &str) -> Option<&'a Value> {
+    arts.iter()
+        .find_map(|a| a.get(key).filter(|v| !v.is_null()))
+}
+
+fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted {
+    let arts = ld_articles(&m.ld);
+    // Only article-like objects for article fields (not WebSite/Organization).
+    let art_only: Vec<&Value> = arts
+        .iter()
+        .copied()
+        .filter(|v| ld_type_rank(v).is_some_and(|r| r < 14))
+        .collect();
+    let art_or_page: &[&Value] = if art_only.is_empty() {
+        &arts
+    } else {
+        &art_only
+    };
+
+    let mut out = Extracted::default();
+
+    // Site name.
+    let site_name = m
+        .first(&[
+            "og:site_name",
+            "application-name",
+            "al:ios:app_name",
+            "twitter:site",
+        ])
+        .map(|s| s.trim_start_matches('@').to_string())
+        .or_else(|| {
+            art_or_page
+                .iter()
+                .find_map(|a| a.get("publisher").and_then(ld_str))
+        })
+        .or_else(|| ld_all_of_type(&m.ld, "website").and_then(|w| w.get("name").and_then(ld_str)))
+        .filter(|s| !s.is_empty() && !s.starts_with("http"));
+    // twitter:site is a handle; only keep it when nothing better exists.
+    out.site_name = site_name.map(|s| collapse_ws(&s));
+
+    // Title.
+    let raw_title = m
+        .first(&["og:title", "twitter:title"])
+        .map(str::to_string)
+        .or_else(|| ld_first(art_or_page, "headline").and_then(ld_str))
+        .or_else(|| ld_first(art_or_page, "name").and_then(ld_str))
+        .or_else(|| m.title_tag.clone())
+        .or_else(|| m.h1s.first().cloned())
+        .map(|t| collapse_ws(&decode_entities(&t)));
+    out.title = raw_title
+        .map(|t| clean_title(&t, out.site_name.as_deref(), page_url, &m.h1s))
+        .filter(|t| !t.is_empty());
+
+    // Description.
+    out.description = m
+        .first(&[
+            "og:description",
+            "description",
+            "twitter:description",
+            "dc.description",
+        ])
+        .map(str::to_string)
+        .or_else(|| ld_first(art_or_page, "description").and_then(ld_str))
+        .map(|d| collapse_ws(&decode_entities(&d)))
+        .filter(|d| !d.is_empty());
+
+    // Authors.
+    let mut authors: Vec<String> = Vec::new();
+    if let Some(a) = ld_first(&art_only, "author").or_else(|| ld_first(&art_only, "creator")) {
+        ld_names(a, &mut authors);
+    }
+    if authors.is_empty() {
+        for key in [
+            "author",
+            "article:author",
+            "dc.creator",
+            "dcterms.creator",
+            "parsely-author",
+            "sailthru.author",
+            "byl",
+            "citation_author",
+            "twitter:creator",
+        ] {
+            for v in m.get_all(key) {
+                if v.starts_with("http") || (key == "twitter:creator" && v.starts_with('@')) {
+                    continue;
+                }
+                authors.extend(split_authors(v));
+            }
+            if !authors.is_empty() {
+                break;
+            }
+        }
+    }
+    if authors.is_empty() {
+        authors.extend(m.itemprop_authors.iter().flat_map(|a| split_authors(a)));
+    }
+    if authors.is_empty() {
+        authors.extend(m.rel_authors.iter().flat_map(|a| split_authors(a)));
+    }
+    let mut seen = HashSet::new();
+    out.authors = authors
+        .into_iter()
+        .map(|a| clean_author(&a))
+        .filter(|a| !a.is_empty() && a.chars().count() <= 100 && !a.starts_with("http"))
+        .filter(|a| seen.insert(a.to_lowercase()))
+        .take(10)
+        .collect();
+
+    // Dates.
+    let now = Utc::now();
+    let published_cands: Vec<String> = ld_first(art_or_page, "datePublished")
+        .and_then(ld_str)
+        .into_iter()
+        .chain(ld_first(art_or_page, "dateCreated").and_then(ld_str))
+        .chain(
+            [
+                "article:published_time",
+                "og:article:published_time",
+                "published_time",
+                "article.published",
+                "datepublished",
+                "pubdate",
+                "publishdate",
+                "publish-date",
+                "publish_date",
+                "parsely-pub-date",
+                "sailthru.date",
+                "dc.date.issued",
+                "dcterms.issued",
+                "dc.date",
+                "dcterms.date",
+                "dc.date.created",
+                "dcterms.created",
+                "date",
+                "citation_publication_date",
+                "citation_date",
+                "og:pubdate",
+                "article:published",
+                "cxenseparse:recs:publishtime",
+                "originalpublicationdate",
+                "displaydate",
+                "date_published",
+                "published-date",
+                "release_date",
+            ]
+            .iter()
+            .filter_map(|k| m.get(k).map(str::to_string)),
+        )
+        .chain(m.times.iter().filter(|(_, p)| *p).map(|(t, _)| t.clone()))
+        .chain(m.times.iter().map(|(t, _)| t.clone()))
+        .collect();
+    out.published = published_cands.iter().find_map(|s| parse_date(s, now));
+    let modified_cands: Vec<String> = ld_first(art_or_page, "dateModified")
+        .and_then(ld_str)
+        .into_iter()
+        .chain(
+            [
+                "article:modified_time",
+                "og:updated_time",
+                "article:modified",
+                "datemodified",
+                "last-modified",
+                "lastmod",
+                "dcterms.modified",
+                "dc.date.modified",
+                "modified_time",
+                "date_modified",
+                "revised",
+            ]
+            .iter()
+            .filter_map(|k| m.get(k).map(str::to_string)),
+        )
+        .collect();
+    out.modified = modified_cands.iter().find_map(|s| parse_date(s, now));
+
+    // Canonical.
+    out.canonical_url = m
+        .canonical
+        .as_deref()
+        .and_then(|c| resolve_url(c, page_url))
+        .or_else(|| m.get("og:url").and_then(|c| resolve_url(c, page_url)));
+
+    // Language.
+    out.language = m
+        .html_lang
+        .clone()
+        .or_else(|| {
+            m.first(&["og:locale", "content-language", "language", "dc.language"])
+                .map(str::to_string)
+        })
+        .or_else(|| ld_first(art_or_page, "inLanguage").and_then(ld_str));
+
+    // Section.
+    out.section = m
+        .first(&["article:section", "section", "parsely-section", "category"])
+        .map(str::to_string)
+        .or_else(|| ld_first(art_or_page, "articleSection").and_then(ld_str))
+        .map(|s| collapse_ws(&decode_entities(&s)))
+        .filter(|s| !s.is_empty());
+
+    // Tags.
+    let mut tags: Vec<String> = Vec::new();
+    for v in m.get_all("article:tag") {
+        tags.extend(split_tags(v));
+    }
+    if tags.is_empty() {
+        if let Some(v) = m.first(&["news_keywords", "keywords", "parsely-tags", "sailthru.tags"]) {
+            tags.extend(split_tags(v));
+        }
+    }
+    if tags.is_empty() {
+        if let Some(k) = ld_first(art_or_page, "keywords") {
+            match k {
+                Value::String(s) => tags.extend(split_tags(s)),
+                Value::Array(a) => {
+                    for x in a.iter().filter_map(Value::as_str) {
+                        tags.extend(split_tags(x));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    out.tags = tags
+        .into_iter()
+        .filter(|t| seen.insert(t.to_lowercase()))
+        .take(50)
+        .collect();
+
+    // Image.
+    out.image = m
+        .first(&[
+            "og:image",
+            "og:image:url",
+            "og:image:secure_url",
+            "twitter:image",
+            "twitter:image:src",
+        ])
+        .and_then(|u| resolve_url(u, page_url))
+        .or_else(|| {
+            ld_first(art_or_page, "image")
+                .and_then(ld_str)
+                .and_then(|u| resolve_url(&u, page_url))
+        });
+    out
+}
+
+fn ld_all_of_type<'a>(ld: &'a [Value], ty: &str) -> Option<&'a Value> {
+    let mut stack: Vec<&Value> = ld.iter().collect();
+    let mut guard = 0;
+    while let Some(v) = stack.pop() {
+        guard += 1;
+        if guard > 10_000 {
+            break;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(o) => {
+                if o.get("@type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(ty))
+                {
+                    return Some(v);
+                }
+                if let Some(g) = o.get("@graph") {
+                    stack.push(g);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let doc = Html::parse_fragment(s);
+    doc.root_element().text().collect()
+}
+
+fn resolve_url(u: &str, base: Option<&Url>) -> Option<String> {
+    let u = u.trim();
+    if u.is_empty() || u.starts_with("data:") || u.starts_with("javascript:") {
+        return None;
+    }
+    let parsed = match base {
+        Some(b) => b.join(u).ok()?,
+        None => Url::parse(u).ok()?,
+    };
+    if matches!(parsed.scheme(), "http" | "https") {
+        Some(parsed.to_string())
+    } else {
+        None
+    }
+}
+
+fn split_authors(s: &str) -> Vec<String> {
+    let s = decode_entities(s);
+    let s = collapse_ws(&s);
+    let mut parts = vec![s];
+    for sep in [
+        ";", "|", " and ", " & ", " und ", " et ", " y ", " и ", "、", "，",
+    ] {
+        parts = parts
+            .iter()
+            .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+            .collect();
+    }
+    // Commas separate names only when every part has a space (not "Smith, John").
+    let mut out = Vec::new();
+    for p in parts {
+        let pieces: Vec<&str> = p
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect();
+        if pieces.len() > 1 && pieces.iter().all(|x| x.contains(' ')) {
+            out.extend(pieces.into_iter().map(str::to_string));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn clean_author(a: &str) -> String {
+    let a = collapse_ws(a);
+    let lower = a.to_lowercase();
+    let mut s = a.as_str();
+    for pre in [
+        "by ",
+        "von ",
+        "par ",
+        "por ",
+        "di ",
+        "автор:",
+        "автор ",
+        "作者：",
+        "作者:",
+        "作者",
+    ] {
+        if lower.starts_with(pre) {
+            s = a.get(pre.len()..).unwrap_or("");
+            break;
+        }
+    }
+    s.trim()
+        .trim_matches(|c: char| c == ',' || c == '|')
         .trim()
         .to_string()
 }
-/// Stub.
-pub fn check_selector(s: &str) -> Result<(), String> {
-    scraper::Selector::parse(s)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+
+fn split_tags(s: &str) -> Vec<String> {
+    let s = decode_entities(s);
+    s.split([',', ';', '，', '、', '；', '|'])
+        .map(collapse_ws)
+        .filter(|t| !t.is_empty() && t.chars().count() <= 100)
+        .collect()
+}
+
+const TITLE_SEPS: &[&str] = &[
+    " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " « ", " » ", " / ", "｜", " _ ", "_",
+];
+
+/// Strips a " - Site name" suffix (or "Site name | " prefix) when the
+/// other part matches the site name or the host name.
+fn clean_title(t: &str, site: Option<&str>, page_url: Option<&Url>, h1s: &[String]) -> String {
+    let t = t.trim();
+    let site_key = site.map(norm_key).unwrap_or_default();
+    let host_key = page_url
+        .and_then(|u| u.host_str())
+        .map(|h| {
+            let h = h.trim_start_matches("www.");
+            norm_key(h.split('.').next().unwrap_or(h))
+        })
+        .unwrap_or_default();
+    let matches_site = |part: &str| {
+        let k = norm_key(part);
+        if k.is_empty() {
+            return false;
+        }
+        (!site_key.is_empty()
+            && (k == site_key
+                || (k.len() >= 3 && site_key.contains(&k))
+                || (site_key.len() >= 3 && k.contains(&site_key))))
+            || (host_key.len() >= 3 && (k == host_key || k.contains(&host_key)))
+    };
+    let mut best = t.to_string();
+    for sep in TITLE_SEPS {
+        if let Some(pos) = t.rfind(sep) {
+            let (head, tail) = (&t[..pos], &t[pos + sep.len()..]);
+            if !head.trim().is_empty() && matches_site(tail) {
+                best = head.trim().to_string();
+                break;
+            }
+        }
+        if let Some(pos) = t.find(sep) {
+            let (head, tail) = (&t[..pos], &t[pos + sep.len()..]);
+            if !tail.trim().is_empty() && matches_site(head) {
+                best = tail.trim().to_string();
+                break;
+            }
+        }
+    }
+    // An h1 that starts the title is the headline ("Headline_Section_Site").
+    let bk = norm_key(&best);
+    for h in h1s {
+        let hk = norm_key(h);
+        if hk.chars().count() >= 4 && hk != bk && bk.starts_with(&hk) && !matches_site(h) {
+            return h.trim().to_string();
+        }
+    }
+    best
+}
+
+// ---------------------------------------------------------------------------
+// Dates
+// ---------------------------------------------------------------------------
+
+/// How far in the future a date may be (clock skew, naive local times read
+/// as UTC) before it is rejected.
+fn future_tolerance() -> Duration {
+    Duration::hours(24)
+}
+
+/// Parses a date in the common formats; rejects dates in the future
+/// (relative to `now`) and before 1990.
+fn parse_date(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let dt = parse_date_any(s)?;
+    if dt > now + future_tolerance() {
+        return None;
+    }
+    if dt.timestamp() < 631_152_000 {
+        return None;
+    }
+    Some(dt)
+}
+
+fn parse_date_any(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    // Normalise: trailing Z, " UTC"/" GMT", lower-case t.
+    let mut n = s.replace('t', "T");
+    for z in [" UTC", " GMT", "UTC", "GMT", "Z"] {
+        if let Some(x) = n.strip_suffix(z) {
+            n = format!("{}+0000", x.trim_end());
+            break;
+        }
+    }
+    const TZ_FORMATS: &[&str] = &[
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M%z",
+        "%Y-%m-%d %H:%M %z",
+        "%Y/%m/%d %H:%M:%S%z",
+        "%Y/%m/%d %H:%M:%S %z",
+        "%Y%m%dT%H%M%S%z",
+        "%a, %d %b %Y %H:%M:%S %z",
+        "%a %b %d %Y %H:%M:%S %z",
+        "%d %b %Y %H:%M:%S %z",
+    ];
+    for f in TZ_FORMATS {
+        if let Ok(d) = DateTime::<FixedOffset>::parse_from_str(&n, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    const NAIVE_FORMATS: &[&str] = &[
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y/%m/%d %H:%M",
+        "%Y.%m.%d %H:%M:%S",
+        "%Y.%m.%d %H:%M",
+        "%d.%m.%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M",
+        "%Y%m%dT%H%M%S",
+        "%Y年%m月%d日 %H:%M:%S",
+        "%Y年%m月%d日 %H:%M",
+        "%Y年%m月%d日%H:%M",
+        "%a, %d %b %Y %H:%M:%S",
+        "%d %b %Y %H:%M:%S",
+        "%B %d, %Y %H:%M:%S",
+    ];
+    for f in NAIVE_FORMATS {
+        if let Ok(d) = NaiveDateTime::parse_from_str(&n, f) {
+            return Some(d.and_utc());
+        }
+    }
+    const DATE_FORMATS: &[&str] = &[
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%Y.%m.%d",
+        "%d.%m.%Y",
+        "%Y%m%d",
+        "%Y年%m月%d日",
+        "%B %d, %Y",
+        "%b %d, %Y",
+        "%d %B %Y",
+        "%d %b %Y",
+    ];
+    for f in DATE_FORMATS {
+        if let Ok(d) = NaiveDate::parse_from_str(&n, f) {
+            return d.and_hms_opt(0, 0, 0).map(|x| x.and_utc());
+        }
+    }
+    // Leading date of a longer string, e.g. "2024-03-05T10:00:00.000+01:00[Europe/Paris]".
+    if n.len() >= 10 && n.is_char_boundary(10) {
+        let head = &n[..10];
+        if head != n {
+            if let Ok(d) = NaiveDate::parse_from_str(head, "%Y-%m-%d") {
+                return d.and_hms_opt(0, 0, 0).map(|x| x.and_utc());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(head: &str, body: &str) -> String {
+        format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\">{head}</head><body>{body}</body></html>")
+    }
+
+    const PARAS: &str = "<article><p>The first paragraph of the story is long enough to be taken for real article text, with commas, clauses and detail.</p>\
+        <p>A second paragraph continues the report, adding quotes, numbers and context so that the scorer sees a body.</p>\
+        <p>The third paragraph closes the piece with a short outlook on what happens next in the matter.</p></article>";
+
+    #[test]
+    fn future_date_rejected_past_kept() {
+        let future = (Utc::now() + Duration::days(30)).to_rfc3339();
+        let html = page(
+            &format!(
+                "<meta property=\"article:published_time\" content=\"{future}\">\
+                 <meta name=\"date\" content=\"2023-06-01T12:00:00Z\">"
+            ),
+            PARAS,
+        );
+        let got = extract(&html, None);
+        assert_eq!(
+            got.published.map(|d| d.to_rfc3339()),
+            Some("2023-06-01T12:00:00+00:00".to_string())
+        );
+        let only_future = page(
+            &format!("<meta property=\"article:published_time\" content=\"{future}\">"),
+            PARAS,
+        );
+        assert_eq!(extract(&only_future, None).published, None);
+    }
+
+    #[test]
+    fn date_in_plain_script_ignored() {
+        let html = page(
+            "<script>window.meta = {\"datePublished\": \"2020-01-02T03:04:05Z\"};</script>",
+            &format!("{PARAS}<script>var d = '<time datetime=\"2021-01-01\">';</script>"),
+        );
+        let got = extract(&html, None);
+        assert_eq!(got.published, None);
+        assert_eq!(got.modified, None);
+    }
+
+    #[test]
+    fn time_element_used_for_date() {
+        let html = page(
+            "",
+            &format!("<time datetime=\"2022-11-03T08:00:00-05:00\" pubdate>Nov 3</time>{PARAS}"),
+        );
+        let got = extract(&html, None);
+        assert_eq!(
+            got.published.map(|d| d.to_rfc3339()),
+            Some("2022-11-03T13:00:00+00:00".to_string())
+        );
+    }
+
+    #[test]
+    fn date_formats() {
+        let now = Utc::now();
+        let cases = [
+            ("2024-03-05T10:20:30Z", "2024-03-05T10:20:30+00:00"),
+            (
+                "2024-03-05T10:20:30.123+02:00",
+                "2024-03-05T08:20:30.123+00:00",
+            ),
+            ("2024-03-05T10:20:30+0200", "2024-03-05T08:20:30+00:00"),
+            ("2024-03-05 10:20:30", "2024-03-05T10:20:30+00:00"),
+            ("2024-03-05 10:20", "2024-03-05T10:20:00+00:00"),
+            ("2024/03/05 10:20", "2024-03-05T10:20:00+00:00"),
+            ("2024-03-05", "2024-03-05T00:00:00+00:00"),
+            ("Tue, 05 Mar 2024 10:20:30 GMT", "2024-03-05T10:20:30+00:00"),
+            (
+                "Tue, 05 Mar 2024 10:20:30 +0100",
+                "2024-03-05T09:20:30+00:00",
+            ),
+            ("2024年3月5日 10:20", "2024-03-05T10:20:00+00:00"),
+            ("20240305", "2024-03-05T00:00:00+00:00"),
+        ];
+        for (input, want) in cases {
+            let got = parse_date(input, now).map(|d| d.to_rfc3339());
+            assert_eq!(got.as_deref(), Some(want), "parsing {input:?}");
+        }
+        assert_eq!(parse_date("not a date", now), None);
+        assert_eq!(parse_date("", now), None);
+        assert_eq!(parse_date("1800-01-01", now), None);
+    }
+
+    #[test]
+    fn title_suffix_stripped() {
+        let url = Url::parse("https://www.dailyexample.com/a/b").ok();
+        assert_eq!(
+            clean_title(
+                "Budget vote delayed - Daily Example",
+                Some("Daily Example"),
+                None,
+                &[]
+            ),
+            "Budget vote delayed"
+        );
+        assert_eq!(
+            clean_title(
+                "Budget vote delayed | DailyExample.com",
+                None,
+                url.as_ref(),
+                &[]
+            ),
+            "Budget vote delayed"
+        );
+        assert_eq!(
+            clean_title(
+                "Daily Example | Budget vote delayed",
+                Some("Daily Example"),
+                None,
+                &[]
+            ),
+            "Budget vote delayed"
+        );
+        // A dash inside the headline is kept when the tail is not the site.
+        assert_eq!(
+            clean_title(
+                "Left - right divide grows",
+                Some("Daily Example"),
+                None,
+                &[]
+            ),
+            "Left - right divide grows"
+        );
+    }
+
+    #[test]
+    fn cjk_paragraph_of_sixty_chars_is_substantial() {
+        let para = "这是一段用于测试的中文新闻正文，内容描述了城市交通建设的最新进展，并引用了相关部门负责人的介绍和说明。";
+        assert!(para.chars().count() >= 50);
+        let html = page(
+            "",
+            &format!("<div class=\"menu\"><a href=\"/\">首页</a><a href=\"/n\">新闻</a></div><div class=\"text\"><p>{para}</p></div>"),
+        );
+        let got = extract(&html, None);
+        assert_eq!(got.text, para);
+    }
+
+    #[test]
+    fn br_breaks_lines_and_double_br_paragraphs() {
+        let html = page(
+            "",
+            "<div id=\"article\">第一行文字内容比较长，描述了事情的起因和经过，读者可以了解到基本情况。<br>第二行文字继续说明，补充了更多的细节和背景资料，内容同样相当充实。<br><br>第三段开始了新的话题，介绍有关部门的后续安排以及下一步的工作计划。</div>",
+        );
+        let got = extract(&html, None);
+        let paras: Vec<&str> = got.text.split("\n\n").collect();
+        assert_eq!(paras.len(), 2, "{:?}", got.text);
+        assert_eq!(paras[0].lines().count(), 2);
+        assert!(paras[1].starts_with("第三段"));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let deep = "<div><table><tr><td>".repeat(5000) + "text";
+        let inputs: Vec<String> = vec![
+            String::new(),
+            " ".to_string(),
+            "\u{0}\u{1}\u{fffd}binary\u{7f}".to_string(),
+            "<html><body><p>unclosed <b>bold <i>italic".to_string(),
+            "<<<>>><!-- <script>".to_string(),
+            deep,
+            "<script type=\"application/ld+json\">{\"@type\": [1, {}], \"author\": [[[]]], \"datePublished\": 5}</script>".to_string(),
+            "<meta property=\"og:image\" content=\"javascript:alert(1)\"><link rel=canonical href=\"http://[::1\">".to_string(),
+        ];
+        let base = Url::parse("https://example.org/x").ok();
+        for i in &inputs {
+            let _ = extract(i, None);
+            let _ = extract(i, base.as_ref());
+            let _ = html_fragment_to_text(i);
+            let _ = decode_html(i.as_bytes(), Some("text/html; charset=bogus"));
+        }
+    }
+
+    #[test]
+    fn selectors_checked() {
+        assert!(check_selector("article .body > p").is_ok());
+        assert!(check_selector("p[").is_err());
+        assert!(check_selector("   ").is_err());
+        let opts = ExtractOptions {
+            content_selector: Some(")(".to_string()),
+            remove_selectors: vec!["[".to_string(), "p:nth-child(".to_string()],
+        };
+        let got = extract_with(&page("", PARAS), None, &opts);
+        assert!(got.text.starts_with("The first paragraph"));
+    }
+
+    #[test]
+    fn decode_meta_charset_and_bom_and_lying_charset() {
+        let (cp1251, _, _) =
+            encoding_rs::WINDOWS_1251.encode("<meta charset=\"windows-1251\"><p>Привет, мир</p>");
+        assert!(decode_html(&cp1251, None).contains("Привет, мир"));
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice("<p>你好</p>".as_bytes());
+        assert_eq!(decode_html(&bom, None), "<p>你好</p>");
+        // Declared GB2312 but actually UTF-8.
+        let lying =
+            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"><p>新闻</p>";
+        assert!(decode_html(lying.as_bytes(), None).contains("新闻"));
+        let (gbk, _, _) = encoding_rs::GBK.encode("<meta charset=gbk><p>繁體與简体</p>");
+        assert!(decode_html(&gbk, None).contains("简体"));
+    }
+
+    #[test]
+    fn fragment_to_text() {
+        assert_eq!(
+            html_fragment_to_text("<div>Intro <a href=x>link</a></div><ul><li>one</li><li>two</li></ul><script>x()</script>"),
+            "Intro link\n\none\n\ntwo"
+        );
+        assert_eq!(
+            html_fragment_to_text("plain  text\n\nsecond"),
+            "plain text\n\nsecond"
+        );
+        assert_eq!(html_fragment_to_text("Fish &amp; chips"), "Fish & chips");
+    }
+
+    #[test]
+    fn authors_split_and_cleaned() {
+        let html = page(
+            "<meta name=\"author\" content=\"By Anna Berg and Tom Hale\">",
+            PARAS,
+        );
+        assert_eq!(extract(&html, None).authors, vec!["Anna Berg", "Tom Hale"]);
+        let html = page("<meta name=\"author\" content=\"Smith, John\">", PARAS);
+        assert_eq!(extract(&html, None).authors, vec!["Smith, John"]);
+    }
 }

@@ -38,12 +38,16 @@ pub fn parse(
 ) -> Result<ParsedFeed, FeedError> {
     let decoded = charset::decode(bytes, content_type);
     let text = charset::xml_declaration_to_utf8(&decoded.text);
+    let text = repair(text.trim_start());
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .build();
-    let feed = parser
-        .parse(text.trim_start().as_bytes())
-        .map_err(|e| FeedError(e.to_string()))?;
+    // feed-rs is not ours and reads hostile input: a panic inside it must become this feed's error.
+    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parser.parse(text.as_bytes())
+    }))
+    .map_err(|_| FeedError("the feed parser crashed on this document".into()))?
+    .map_err(|e| FeedError(e.to_string()))?;
     let mut entries = Vec::new();
     let mut skipped_without_link = 0;
     let mut skipped_over_cap = 0;
@@ -88,6 +92,93 @@ pub fn parse(
         skipped_without_link,
         skipped_over_cap,
     })
+}
+
+/// A pre-pass for common breakage that a liberal parser accepts: `<rss>` without a version (read as 2.0),
+/// and RSS 0.90's namespace (read as RSS 1.0, which it is a subset of).
+fn repair(text: &str) -> std::borrow::Cow<'_, str> {
+    let head = &text[..floor(text, 4096)];
+    let mut out = std::borrow::Cow::Borrowed(text);
+    if let Some(pos) = find_rss_root(head) {
+        let tag_end = head[pos..].find('>').map_or(head.len(), |e| pos + e);
+        let tag = &head[pos..tag_end];
+        // feed-rs knows versions 0.91, 0.92 and 2.0; the others (none, 0.93, 0.94, 2.01, " 2.0") are
+        // RSS 2.0 in every way that matters here.
+        let version = version_value(tag);
+        if !matches!(version.map(str::trim), Some("2.0" | "0.91" | "0.92")) {
+            let mut s = String::with_capacity(text.len() + 16);
+            match version {
+                Some(v) => {
+                    // Replace the value in place (`v` is a slice of `text`).
+                    let start = v.as_ptr() as usize - text.as_ptr() as usize;
+                    s.push_str(&text[..start]);
+                    s.push_str("2.0");
+                    s.push_str(&text[start + v.len()..]);
+                }
+                None => {
+                    s.push_str(&text[..pos + 4]);
+                    s.push_str(" version=\"2.0\"");
+                    s.push_str(&text[pos + 4..]);
+                }
+            }
+            out = std::borrow::Cow::Owned(s);
+        }
+    }
+    // Items directly under <rss> with no <channel>: wrap them in one.
+    if let Some(pos) = find_rss_root(&out[..floor(&out, 4096)]) {
+        if !out.contains("<channel") {
+            if let (Some(open_end), Some(close)) = (
+                out[pos..].find('>').map(|e| pos + e + 1),
+                out.rfind("</rss"),
+            ) {
+                if open_end <= close && !out[pos..open_end].ends_with("/>") {
+                    out = std::borrow::Cow::Owned(format!(
+                        "{}<channel>{}</channel>{}",
+                        &out[..open_end],
+                        &out[open_end..close],
+                        &out[close..]
+                    ));
+                }
+            }
+        }
+    }
+    const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
+    if out[..floor(&out, 4096)].contains(RSS090) {
+        out = std::borrow::Cow::Owned(out.replacen(RSS090, "http://purl.org/rss/1.0/", 1));
+    }
+    out
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor(s: &str, i: usize) -> usize {
+    (0..=i.min(s.len()))
+        .rev()
+        .find(|&k| s.is_char_boundary(k))
+        .unwrap_or(0)
+}
+
+/// The value of a `version` attribute in a start tag, as a slice of the tag.
+fn version_value(tag: &str) -> Option<&str> {
+    let i = tag.find("version")?;
+    let rest = &tag[i + "version".len()..];
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let inner = &rest[1..];
+    let end = inner.find(quote)?;
+    Some(&inner[..end])
+}
+
+/// Byte offset of an `<rss` root start tag (not `<rss:` or `<rssfoo`).
+fn find_rss_root(head: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = head[from..].find("<rss") {
+        let pos = from + i;
+        match head[pos + 4..].chars().next() {
+            Some(c) if c.is_whitespace() || c == '>' => return Some(pos),
+            _ => from = pos + 4,
+        }
+    }
+    None
 }
 
 /// Titles may arrive as HTML (Atom `type="html"`, or RSS titles with entities and tags).
@@ -167,6 +258,57 @@ mod tests {
         assert_eq!(parsed.entries.len(), 2);
         assert_eq!(parsed.entries[1].url.as_str(), "https://x.example/2");
         assert_eq!(parsed.skipped_over_cap, 1);
+    }
+
+    #[test]
+    fn rss_without_version_and_rss_090_are_read() {
+        for root in [
+            "<rss>",
+            "<rss version=\"0.93\">",
+            "<rss version='2.01'>",
+            "<rss version=\"0.91\">",
+        ] {
+            let xml = format!("{root}<channel><title>T</title><item><title>A</title><link>http://x.example/a</link></item></channel></rss>");
+            assert_eq!(
+                parse("f", xml.as_bytes(), None, &base(), 10)
+                    .unwrap()
+                    .entries
+                    .len(),
+                1,
+                "{root}"
+            );
+        }
+        let no_channel = "<rss><item><title>A</title><link>http://x.example/a</link></item></rss>";
+        assert_eq!(
+            parse("f", no_channel.as_bytes(), None, &base(), 10)
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
+        let rdf = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+<channel><title>T</title><link>http://x.example/</link></channel>
+<item><title>One</title><link>http://x.example/1</link></item><item><title>Two</title><link>http://x.example/2</link></item></rdf:RDF>"#;
+        assert_eq!(
+            parse("f", rdf.as_bytes(), None, &base(), 10)
+                .unwrap()
+                .entries
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn multibyte_text_at_the_4k_boundary_does_not_panic() {
+        // Regression: the repair pre-pass sliced the head at byte 4096 inside a Cyrillic letter.
+        for pad in 0..4 {
+            let xml = format!(
+                "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{}{}</title></feed>",
+                "x".repeat(pad),
+                "н".repeat(3000)
+            );
+            assert!(parse("f", xml.as_bytes(), None, &base(), 10).is_ok());
+        }
     }
 
     #[test]

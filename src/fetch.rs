@@ -3,8 +3,10 @@
 //!
 //! - Caps: total time per request (body included), body size after decompression (a gzip bomb stops at
 //!   the cap), redirect count, redirect loops.
-//! - Politeness: requests in flight overall (`concurrency`) and per host (`per_host`); a clear User-Agent;
-//!   conditional GET with stored validators.
+//! - Politeness: requests in flight overall (`concurrency`) and per host (`per_host`); a minimum delay
+//!   between request starts to one host (`host_delay_ms`, or the host's robots.txt `Crawl-delay` when
+//!   longer, capped at [`MAX_CRAWL_DELAY`]), shared by feed and page fetches; robots.txt honoured for
+//!   pages (RFC 9309, cached per host for [`ROBOTS_TTL`]); a clear User-Agent; conditional GET.
 //! - Safety: unless `allow_private_networks`, a URL that did not come from the config as written is never
 //!   fetched from loopback, private, link-local, multicast or otherwise non-public addresses: checked on
 //!   IP literals, on every redirect, and on the resolved addresses (so DNS rebinding does not get through).
@@ -14,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -50,6 +52,12 @@ pub enum FetchError {
     /// Too many redirects or a redirect loop.
     #[error("redirect: {0}")]
     Redirect(String),
+    /// The site's robots.txt disallows the URL for our user agent.
+    #[error("disallowed by robots.txt")]
+    Disallowed,
+    /// The site's robots.txt could not be fetched (server or network error): RFC 9309 says crawl nothing.
+    #[error("robots.txt unreachable: {0}")]
+    RobotsUnreachable(String),
     /// Connection, TLS, DNS or protocol failure.
     #[error("network: {0}")]
     Network(String),
@@ -60,8 +68,13 @@ impl FetchError {
     pub fn is_transient(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-            FetchError::Timeout(_) | FetchError::Network(_) => true,
-            FetchError::TooLarge(_) | FetchError::Blocked(_) | FetchError::Redirect(_) => false,
+            FetchError::Timeout(_) | FetchError::Network(_) | FetchError::RobotsUnreachable(_) => {
+                true
+            }
+            FetchError::TooLarge(_)
+            | FetchError::Blocked(_)
+            | FetchError::Redirect(_)
+            | FetchError::Disallowed => false,
         }
     }
 }
@@ -93,12 +106,36 @@ pub enum Origin {
     Link,
 }
 
+/// Longest `Crawl-delay` we honour; a longer one is capped (and the host is still fetched).
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(60);
+/// How long a fetched robots.txt is trusted.
+pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long an unreachable robots.txt blocks a host before it is asked again.
+const ROBOTS_RETRY: Duration = Duration::from_secs(3600);
+/// robots.txt bytes read at most (RFC 9309 asks for at least 500 KiB).
+const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
+
+/// Per-host politeness state.
+struct HostState {
+    permits: Arc<Semaphore>,
+    next_start: Mutex<Option<Instant>>,
+    robots: tokio::sync::Mutex<Option<(Instant, Arc<RobotsRules>)>>,
+}
+
+/// What a host's robots.txt says for us.
+#[derive(Debug)]
+enum RobotsRules {
+    Parsed(robotxt::Robots),
+    Unreachable(String),
+}
+
 /// The shared HTTP client with its limits.
 pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
     global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    agent: String,
 }
 
 /// The error a guarded resolve or redirect returns; found again in reqwest's error chain.
@@ -189,17 +226,26 @@ impl Fetcher {
                 trusted_hosts,
             }))
             .build()?;
+        // The robots.txt product token: the User-Agent's first word, before any '/'.
+        let agent = settings
+            .user_agent
+            .split(|c: char| c == '/' || c.is_whitespace())
+            .next()
+            .unwrap_or("mediawatch")
+            .to_string();
         Ok(Fetcher {
             client,
             settings: settings.clone(),
             global: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             hosts: Mutex::new(HashMap::new()),
+            agent,
         })
     }
 
-    fn host_semaphore(&self, url: &Url) -> Arc<Semaphore> {
+    fn host_state(&self, url: &Url) -> Arc<HostState> {
         let key = format!(
-            "{}:{}",
+            "{}://{}:{}",
+            url.scheme(),
             url.host_str().unwrap_or(""),
             url.port_or_known_default().unwrap_or(0)
         );
@@ -207,8 +253,93 @@ impl Fetcher {
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         hosts
             .entry(key)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.per_host.max(1))))
+            .or_insert_with(|| {
+                Arc::new(HostState {
+                    permits: Arc::new(Semaphore::new(self.settings.per_host.max(1))),
+                    next_start: Mutex::new(None),
+                    robots: tokio::sync::Mutex::new(None),
+                })
+            })
             .clone()
+    }
+
+    /// Waits until the host may be sent the next request, and reserves the slot after it.
+    async fn throttle(&self, host: &HostState, delay: Duration) {
+        if delay.is_zero() {
+            return;
+        }
+        let wait = {
+            let mut next = host.next_start.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let start = next.map_or(now, |n| n.max(now));
+            *next = Some(start + delay);
+            start - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The delay between request starts for a host: the configured one, or the host's Crawl-delay.
+    async fn host_delay(&self, host: &HostState) -> Duration {
+        let configured = Duration::from_millis(self.settings.host_delay_ms);
+        let robots = host.robots.lock().await;
+        let crawl_delay = match robots.as_ref().map(|(_, r)| r.as_ref()) {
+            Some(RobotsRules::Parsed(r)) => {
+                r.crawl_delay().unwrap_or_default().min(MAX_CRAWL_DELAY)
+            }
+            _ => Duration::ZERO,
+        };
+        configured.max(crawl_delay)
+    }
+
+    /// Checks the URL against the host's robots.txt, fetching it (once per [`ROBOTS_TTL`]) if needed.
+    async fn check_robots(&self, url: &Url, host: &HostState) -> Result<(), FetchError> {
+        let mut cached = host.robots.lock().await;
+        let fresh = cached.as_ref().is_some_and(|(at, rules)| {
+            let ttl = match rules.as_ref() {
+                RobotsRules::Parsed(_) => ROBOTS_TTL,
+                RobotsRules::Unreachable(_) => ROBOTS_RETRY,
+            };
+            at.elapsed() < ttl
+        });
+        if !fresh {
+            let rules = self.fetch_robots(url, host).await;
+            *cached = Some((Instant::now(), Arc::new(rules)));
+        }
+        match cached.as_ref().map(|(_, r)| r.as_ref()) {
+            Some(RobotsRules::Parsed(r)) if !r.is_url_allowed(url) => Err(FetchError::Disallowed),
+            Some(RobotsRules::Unreachable(e)) => Err(FetchError::RobotsUnreachable(e.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    async fn fetch_robots(&self, url: &Url, host: &HostState) -> RobotsRules {
+        let mut robots_url = url.clone();
+        robots_url.set_path("/robots.txt");
+        robots_url.set_query(None);
+        robots_url.set_fragment(None);
+        let permit = host.permits.clone().acquire_owned().await;
+        self.throttle(host, Duration::from_millis(self.settings.host_delay_ms))
+            .await;
+        let result = self.request(&robots_url, None, ROBOTS_MAX_BYTES).await;
+        drop(permit);
+        match result {
+            Ok(Fetched::Page(page)) => {
+                RobotsRules::Parsed(robotxt::Robots::parse(&page.body, self.agent.as_str()))
+            }
+            Ok(Fetched::NotModified) => RobotsRules::Parsed(robotxt::Robots::allow_all()),
+            // RFC 9309 2.3.1: 4xx (and too many redirects) mean no restrictions; 5xx or no answer, none allowed.
+            Err(FetchError::Status { status, .. })
+                if (400..500).contains(&status) && status != 429 =>
+            {
+                RobotsRules::Parsed(robotxt::Robots::allow_all())
+            }
+            Err(FetchError::Redirect(_)) | Err(FetchError::TooLarge(_)) => {
+                RobotsRules::Parsed(robotxt::Robots::allow_all())
+            }
+            Err(e) => RobotsRules::Unreachable(e.to_string()),
+        }
     }
 
     /// GETs `url` within the limits. With `validators`, sends a conditional request.
@@ -227,12 +358,20 @@ impl Fetcher {
         if origin == Origin::Link {
             check_link(url, self.settings.allow_private_networks).map_err(FetchError::Blocked)?;
         }
-        // Host permit first, then a global one: waiting for a busy host must not hold a global slot.
-        let host = self.host_semaphore(url);
+        let host = self.host_state(url);
+        if origin == Origin::Link {
+            self.check_robots(url, &host).await?;
+        }
+        // Host permit and host delay first, then a global slot: waiting for a busy or slow host must not
+        // hold a global slot.
         let _host_permit = host
+            .permits
+            .clone()
             .acquire_owned()
             .await
             .map_err(|_| FetchError::Network("fetcher is shutting down".into()))?;
+        let delay = self.host_delay(&host).await;
+        self.throttle(&host, delay).await;
         let _global_permit = self
             .global
             .clone()
@@ -240,7 +379,7 @@ impl Fetcher {
             .await
             .map_err(|_| FetchError::Network("fetcher is shutting down".into()))?;
         let timeout = self.settings.timeout_secs;
-        let fut = self.request(url, validators);
+        let fut = self.request(url, validators, self.settings.max_body_bytes);
         // The client's own timeout covers the body too; this outer one is a backstop.
         match tokio::time::timeout(Duration::from_secs(timeout + 1), fut).await {
             Ok(result) => result,
@@ -252,6 +391,7 @@ impl Fetcher {
         &self,
         url: &Url,
         validators: Option<&Validators>,
+        cap: u64,
     ) -> Result<Fetched, FetchError> {
         let mut request = self.client.get(url.clone());
         if let Some(v) = validators {
@@ -273,7 +413,6 @@ impl Fetcher {
                 retry_after: retry_after_secs(response.headers()),
             });
         }
-        let cap = self.settings.max_body_bytes;
         if response.content_length().is_some_and(|len| len > cap) {
             return Err(FetchError::TooLarge(cap));
         }

@@ -7,15 +7,21 @@
 //!   Traditional is told by [`chinese_script`] (characters that only one of OpenCC's conversion tables changes).
 //! - Cyrillic: letters that only some languages use (Ukrainian і ї є ґ, Belarusian ў, Russian ы э ъ ё, Kazakh
 //!   ә ғ қ ң ө ұ ү һ, Serbian/Macedonian ј љ њ ...) are strong evidence; whatlang, restricted to the Cyrillic
-//!   languages that the letters allow, decides the rest. whatlang has no Kazakh model: Kazakh is letters only.
+//!   languages that the letters allow, decides the rest. whatlang has no Kazakh model: Kazakh is letters and a
+//!   few common words only. A Latin `i` typed inside a Cyrillic word counts as `і`.
 //! - Latin, Arabic and the other multi-language scripts: whatlang restricted to that script's languages, run on
 //!   the letters of the dominant script only (so an English menu on a Russian page does not vote), with
 //!   Persian/Urdu/Arabic letter checks.
+//! - Function words: very frequent words that belong to one language group only ("the", "und", "что", "това",
+//!   ...) overrule whatlang when it is unsure (short texts), e.g. a short English sentence whatlang calls French.
+//! - A Cyrillic text with no marker letter, no declared language and a very unsure result is taken as Russian
+//!   (the likeliest Cyrillic language in news); with a declared language the hint decides instead.
+//! - Mongolian (ө ү without і or Kazakh letters) is recognised by letters only, like Kazakh.
 //! - Declared languages (`hints`) act as priors: they win when the text is short or whatlang is unsure, unless
 //!   the letters rule them out (a `ru` hint never turns a text with ї into Russian).
 //!
 //! Deliberately not done: detecting several languages per document or per paragraph, languages whatlang does not
-//! know (other than Kazakh), romanised text (e.g. pinyin), and Traditional-Chinese *vocabulary* (Taiwan vs Hong
+//! know (other than Kazakh and Mongolian), romanised text (e.g. pinyin), and Traditional-Chinese *vocabulary* (Taiwan vs Hong
 //! Kong usage); the script is told by character forms only.
 
 use std::collections::HashMap;
@@ -220,17 +226,25 @@ struct Stats {
     kana: usize,
     hangul: usize,
     cyrillic: usize,
-    /// Letters of the other whatlang scripts.
-    other: HashMap<ScriptKey, usize>,
+    /// Letters of the other whatlang scripts, indexed by [`script_index`].
+    other: [usize; SCRIPTS],
     /// Cyrillic marker letters (lowercased).
     cyr: CyrLetters,
     /// Arabic-script marker letters.
     arab: ArabLetters,
 }
 
-/// `whatlang::Script` does not implement `Ord`; this wraps it for counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct ScriptKey(Script);
+/// Number of whatlang scripts.
+const SCRIPTS: usize = 25;
+
+/// Position of `script` in `Script::all()` (which has [`SCRIPTS`] entries), for counting without hashing.
+fn script_index(script: Script) -> usize {
+    Script::all()
+        .iter()
+        .position(|s| *s == script)
+        .unwrap_or(0)
+        .min(SCRIPTS - 1)
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 struct CyrLetters {
@@ -254,6 +268,8 @@ struct CyrLetters {
     kk_only: usize,
     /// ң ө ү (Kazakh, also Kyrgyz/Mongolian/Tatar)
     kk_shared: usize,
+    /// ө ү (Mongolian uses these but not ң or і)
+    mn: usize,
     /// ј љ њ ћ ђ џ ѓ ќ ѕ (Serbian / Macedonian)
     south: usize,
 }
@@ -273,10 +289,19 @@ struct ArabLetters {
 impl Stats {
     fn collect(text: &str) -> Stats {
         let mut s = Stats::default();
-        for ch in text.chars() {
+        let mut prev = ' ';
+        let mut chars = text.chars().peekable();
+        while let Some(ch) = chars.next() {
+            let next = chars.peek().copied().unwrap_or(' ');
+            let current = prev;
+            prev = ch;
             if ch.is_ascii() {
-                if ch.is_ascii_alphabetic() {
-                    *s.other.entry(ScriptKey(Script::Latin)).or_insert(0) += 1;
+                if (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next)) {
+                    // A Latin i typed for Cyrillic і inside a Ukrainian/Belarusian word (common on the web).
+                    s.cyrillic += 1;
+                    s.cyr.i_dot += 1;
+                } else if ch.is_ascii_alphabetic() {
+                    s.other[script_index(Script::Latin)] += 1;
                 }
                 continue;
             }
@@ -294,7 +319,7 @@ impl Stats {
                     if script == Script::Arabic {
                         s.count_arabic(ch);
                     }
-                    *s.other.entry(ScriptKey(script)).or_insert(0) += 1;
+                    s.other[script_index(script)] += 1;
                 }
             }
         }
@@ -313,7 +338,11 @@ impl Stats {
             'и' | 'И' => c.i += 1,
             'щ' | 'Щ' => c.shcha += 1,
             'ә' | 'Ә' | 'ғ' | 'Ғ' | 'қ' | 'Қ' | 'ұ' | 'Ұ' | 'һ' | 'Һ' => c.kk_only += 1,
-            'ң' | 'Ң' | 'ө' | 'Ө' | 'ү' | 'Ү' => c.kk_shared += 1,
+            'ң' | 'Ң' => c.kk_shared += 1,
+            'ө' | 'Ө' | 'ү' | 'Ү' => {
+                c.kk_shared += 1;
+                c.mn += 1;
+            }
             'ј' | 'Ј' | 'љ' | 'Љ' | 'њ' | 'Њ' | 'ћ' | 'Ћ' | 'ђ' | 'Ђ' | 'џ' | 'Џ' | 'ѓ' | 'Ѓ'
             | 'ќ' | 'Ќ' | 'ѕ' | 'Ѕ' => c.south += 1,
             _ => {}
@@ -344,16 +373,14 @@ impl Stats {
         consider(Family::Cjk, cjk);
         consider(Family::Cyrillic, self.cyrillic);
         // Deterministic order: iterate the scripts in whatlang's order, not the map's.
-        for script in Script::all() {
-            if let Some(&n) = self.other.get(&ScriptKey(*script)) {
-                consider(Family::Other(*script), n);
-            }
+        for (script, &n) in Script::all().iter().zip(self.other.iter()) {
+            consider(Family::Other(*script), n);
         }
         best.map(|(f, _)| f)
     }
 
     fn letters(&self) -> usize {
-        self.han + self.kana + self.hangul + self.cyrillic + self.other.values().sum::<usize>()
+        self.han + self.kana + self.hangul + self.cyrillic + self.other.iter().sum::<usize>()
     }
 }
 
@@ -378,8 +405,12 @@ fn is_cyrillic(ch: char) -> bool {
 /// The whatlang script of a non-ASCII, non-CJK, non-Cyrillic letter, by Unicode block.
 fn script_of(ch: char) -> Option<Script> {
     let s = match ch {
-        '\u{00C0}'..='\u{024F}'
+        '\u{00C0}'..='\u{02AF}'
+        | '\u{1D00}'..='\u{1DBF}'
         | '\u{1E00}'..='\u{1EFF}'
+        | '\u{2C60}'..='\u{2C7F}'
+        | '\u{A720}'..='\u{A7FF}'
+        | '\u{AB30}'..='\u{AB6F}'
         | '\u{FF21}'..='\u{FF3A}'
         | '\u{FF41}'..='\u{FF5A}' => Script::Latin,
         '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}' => Script::Greek,
@@ -443,8 +474,23 @@ fn script_code(script: Script) -> &'static str {
 /// The first `max` characters of `text` (a prefix ending on a char boundary).
 fn cap_chars(text: &str, max: usize) -> &str {
     match text.char_indices().nth(max) {
-        Some((i, _)) => &text[..i],
+        Some((i, _)) => &text[..i], // i comes from char_indices: a char boundary
         None => text,
+    }
+}
+
+/// At most this many characters of the (script-filtered) text go to whatlang.
+const MAX_WHATLANG_CHARS: usize = 2_000;
+
+/// The first `max` characters of `text`, cut back to the last space when there is one.
+fn cap_at_word(text: &str, max: usize) -> &str {
+    let capped = cap_chars(text, max);
+    if capped.len() == text.len() {
+        return text;
+    }
+    match capped.rfind(' ') {
+        Some(i) if i > 0 => &capped[..i], // the position of an ASCII space: a char boundary
+        _ => capped,
     }
 }
 
@@ -467,36 +513,106 @@ fn filter_text(text: &str, keep: impl Fn(char) -> bool) -> String {
     out
 }
 
+/// The Cyrillic words of `text` (apostrophes kept), with a Latin `i` next to a Cyrillic letter read as `і`.
+fn cyrillic_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut gap = false;
+    let mut prev = ' ';
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        let next = chars.peek().copied().unwrap_or(' ');
+        let current = prev;
+        prev = ch;
+        let mapped = if (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next)) {
+            Some(if ch == 'i' { 'і' } else { 'І' })
+        } else if is_cyrillic(ch) || matches!(ch, '\'' | '’' | 'ʼ') {
+            Some(ch)
+        } else {
+            None
+        };
+        match mapped {
+            Some(c) => {
+                if gap && !out.is_empty() {
+                    out.push(' ');
+                }
+                gap = false;
+                out.push(c);
+            }
+            None => gap = true,
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Chinese, Japanese, Korean
 
-/// Character maps from OpenCC's tables (via hanconv): Traditional-only and Simplified-only characters.
+/// Which side of the Simplified/Traditional divide a Han character marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HanMark {
+    Neither,
+    /// `t2s` changes it and it is not its own simplified form.
+    Traditional,
+    /// `s2t` changes it and it is not its own traditional form.
+    Simplified,
+}
+
+/// Character marks from OpenCC's tables (via hanconv): a dense table for the main CJK blocks, a map for the rest.
 struct HanTables {
-    /// Characters that `t2s` changes and that are not their own simplified form.
-    traditional_only: std::collections::HashSet<char>,
-    /// Characters that `s2t` changes and that are not their own traditional form.
-    simplified_only: std::collections::HashSet<char>,
+    dense: Vec<HanMark>,
+    sparse: HashMap<char, HanMark>,
+}
+
+const HAN_DENSE_BASE: u32 = 0x3400;
+const HAN_DENSE_END: u32 = 0xA000;
+
+impl HanTables {
+    fn mark(&self, c: char) -> HanMark {
+        let cp = c as u32;
+        if (HAN_DENSE_BASE..HAN_DENSE_END).contains(&cp) {
+            return self
+                .dense
+                .get((cp - HAN_DENSE_BASE) as usize)
+                .copied()
+                .unwrap_or(HanMark::Neither);
+        }
+        self.sparse.get(&c).copied().unwrap_or(HanMark::Neither)
+    }
 }
 
 fn han_tables() -> &'static HanTables {
     static TABLES: OnceLock<HanTables> = OnceLock::new();
     TABLES.get_or_init(|| {
-        let markers = |raw: hanconv::RawDictionary| {
-            raw.var_iter()
-                .filter_map(|(key, values)| {
-                    let mut chars = key.chars();
-                    let c = chars.next()?;
-                    if chars.next().is_some() || values.contains(&key) {
-                        return None;
-                    }
-                    Some(c)
-                })
-                .collect::<std::collections::HashSet<char>>()
+        let mut tables = HanTables {
+            dense: vec![HanMark::Neither; (HAN_DENSE_END - HAN_DENSE_BASE) as usize],
+            sparse: HashMap::new(),
         };
-        HanTables {
-            traditional_only: markers(hanconv::RawDictionary::TSCharacters),
-            simplified_only: markers(hanconv::RawDictionary::STCharacters),
+        // Simplified first, Traditional second: a character in both lists counts as Traditional (as before).
+        for (raw, mark) in [
+            (hanconv::RawDictionary::STCharacters, HanMark::Simplified),
+            (hanconv::RawDictionary::TSCharacters, HanMark::Traditional),
+        ] {
+            for (key, values) in raw.var_iter() {
+                let mut chars = key.chars();
+                let (Some(c), None) = (chars.next(), chars.next()) else {
+                    continue;
+                };
+                if values.contains(&key) {
+                    continue;
+                }
+                let cp = c as u32;
+                match tables
+                    .dense
+                    .get_mut(cp.wrapping_sub(HAN_DENSE_BASE) as usize)
+                {
+                    Some(slot) if (HAN_DENSE_BASE..HAN_DENSE_END).contains(&cp) => *slot = mark,
+                    _ => {
+                        tables.sparse.insert(c, mark);
+                    }
+                }
+            }
         }
+        tables
     })
 }
 
@@ -506,10 +622,10 @@ fn chinese_markers(text: &str) -> (usize, usize, usize) {
     let (mut han, mut trad, mut simp) = (0, 0, 0);
     for ch in text.chars().filter(|c| is_han(*c)) {
         han += 1;
-        if tables.traditional_only.contains(&ch) {
-            trad += 1;
-        } else if tables.simplified_only.contains(&ch) {
-            simp += 1;
+        match tables.mark(ch) {
+            HanMark::Traditional => trad += 1,
+            HanMark::Simplified => simp += 1,
+            HanMark::Neither => {}
         }
     }
     (han, trad, simp)
@@ -566,17 +682,30 @@ fn detect_cjk(text: &str, stats: &Stats, hints: &[Hint]) -> LangInfo {
 fn detect_cyrillic(text: &str, stats: &Stats, hints: &[Hint]) -> LangInfo {
     let c = stats.cyr;
     let n = stats.cyrillic.max(1);
-    let filtered = filter_text(text, |ch| {
-        is_cyrillic(ch) || ch == '\'' || ch == '’' || ch == 'ʼ'
-    });
+    let filtered = cyrillic_text(text);
 
-    // Kazakh: whatlang has no model, letters decide.
+    // Kazakh: whatlang has no model; its letters (and a few of its commonest words) decide. One Kazakh letter per
+    // 300 Cyrillic letters is far more than a Russian text quoting a Kazakh name has.
+    let kk_words = kazakh_words(&filtered);
     if c.kk_only >= 2
-        || (c.kk_only >= 1 && (c.kk_shared >= 1 || c.i_dot >= 1))
-        || (c.kk_only >= 1 && n < 30)
+        || (c.kk_only >= 1
+            && (c.kk_shared >= 1 || c.i_dot >= 1 || kk_words >= 1 || c.kk_only * 300 >= n))
+        || (c.kk_shared >= 1 && c.i_dot >= 1 && c.short_u == 0 && c.uk_only == 0)
+        || (kk_words >= 2 && c.i_dot >= 1 && c.short_u == 0 && c.uk_only == 0)
     {
         let conf = ((c.kk_only + c.kk_shared) as f64 * 20.0 / n as f64).clamp(0.6, 1.0);
         return info("kk", Some("Cyrl"), conf, true);
+    }
+
+    // Mongolian (no whatlang model either): ө ү without ң, і or the Kazakh letters.
+    if c.mn >= 1
+        && c.mn == c.kk_shared
+        && c.i_dot == 0
+        && c.kk_only == 0
+        && c.short_u == 0
+        && c.uk_only == 0
+    {
+        return info("mn", Some("Cyrl"), 0.6, c.mn >= 2);
     }
 
     // Which languages the letters allow (a few stray letters are tolerated in long texts: quotes, names).
@@ -619,7 +748,68 @@ fn detect_cyrillic(text: &str, stats: &Stats, hints: &[Hint]) -> LangInfo {
         // Contradictory letters (e.g. a Ukrainian text quoting Russian): fall back to the big three.
         allowed = vec![Lang::Rus, Lang::Ukr, Lang::Bel];
     }
-    pick_with_whatlang(&filtered, Script::Cyrillic, allowed, stats, hints)
+    let ru_allowed = allowed.contains(&Lang::Rus);
+    let mut found = pick_with_whatlang(&filtered, Script::Cyrillic, allowed, stats, hints);
+    // No letter of its own, no function word, whatlang barely prefers it, nothing declared: for a text without
+    // any marker letter, Russian is by far the likeliest Cyrillic language in news, so it wins the tie.
+    let unmarked = c.hard + c.i_dot + c.uk_only + c.short_u + c.south == 0;
+    if ru_allowed
+        && unmarked
+        && hints.is_empty()
+        && found.lang != "ru"
+        && found.confidence < RU_PRIOR_BELOW
+    {
+        found.lang = "ru".to_string();
+        found.reliable = false;
+    }
+    found
+}
+
+/// Below this confidence an unmarked Cyrillic text without hints is taken as Russian (see `detect_cyrillic`).
+const RU_PRIOR_BELOW: f64 = 0.3;
+
+/// Frequent Kazakh words written without the Kazakh-only letters (whatlang has no Kazakh model).
+const KAZAKH_WORDS: &[&str] = &[
+    "мен",
+    "деп",
+    "еді",
+    "екен",
+    "бар",
+    "сол",
+    "осы",
+    "біз",
+    "ол",
+    "олар",
+    "бір",
+    "бен",
+    "пен",
+    "емес",
+    "жоқ",
+    "керек",
+    "болды",
+    "болып",
+    "кейін",
+    "жылы",
+    "жыл",
+    "бойынша",
+    "барлық",
+    "бірі",
+    "туралы",
+    "түрде",
+    "үшін",
+    "мысалы",
+];
+
+/// How many of the first words of `text` are in [`KAZAKH_WORDS`].
+fn kazakh_words(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphabetic())
+        .take(MAX_VOTING_WORDS)
+        .filter(|w| !w.is_empty() && w.chars().count() <= 8)
+        .filter(|w| {
+            let lower = w.to_lowercase();
+            KAZAKH_WORDS.contains(&lower.as_str())
+        })
+        .count()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -659,8 +849,8 @@ fn detect_with_whatlang(text: &str, script: Script, stats: &Stats, hints: &[Hint
     pick_with_whatlang(&filtered, script, allowed, stats, hints)
 }
 
-/// Runs whatlang restricted to `allowed`, then lets a declared language win when the text is short or whatlang is
-/// unsure (and the declared language is allowed by the letters).
+/// Runs whatlang restricted to `allowed`, corrects it with function-word votes, then lets a declared language win
+/// when the text is short or the detection is unsure (and the declared language is allowed by the letters).
 fn pick_with_whatlang(
     text: &str,
     script: Script,
@@ -674,39 +864,564 @@ fn pick_with_whatlang(
         .iter()
         .filter_map(|h| lang_from_639_1(&h.lang))
         .find(|l| allowed.contains(l));
-    if allowed.len() == 1 {
-        let only = allowed[0];
-        return info(iso639_1(only), Some(code), 1.0, letters >= 10);
+    if let [only] = allowed.as_slice() {
+        return info(iso639_1(*only), Some(code), 1.0, letters >= 10);
     }
-    let detected = Detector::with_allowlist(allowed.clone()).detect(text);
-    let Some(det) = detected else {
+    // whatlang's cost grows with the text; a few thousand letters settle the language of an article.
+    let text = cap_at_word(text, MAX_WHATLANG_CHARS);
+    let Some(det) = Detector::with_allowlist(allowed.clone()).detect(text) else {
         return match hint_lang {
             Some(h) => info(iso639_1(h), Some(code), 0.3, false),
             None => info("und", Some(code), 0.0, false),
         };
     };
-    let unsure = letters < SHORT_TEXT_LETTERS || !det.is_reliable();
+    let (mut pick, mut confidence, mut reliable) =
+        (det.lang(), det.confidence(), det.is_reliable());
+    let votes = word_votes(text, &allowed);
+    if let Some((leaders, best)) = votes.leaders(&allowed) {
+        let for_pick = votes.for_lang(pick);
+        if leaders.contains(&pick) {
+            // Function words agree with whatlang.
+            if best >= 2 {
+                confidence = confidence.max(0.9);
+                reliable = true;
+            } else {
+                confidence = confidence.max(0.5);
+            }
+        } else if (best >= 2
+            || (for_pick == 0 && !reliable && (script == Script::Cyrillic || confidence < 0.5)))
+            && best > 2 * for_pick
+            && (script == Script::Cyrillic || best * 5 >= votes.words)
+            && (!reliable || (best >= 3 && for_pick == 0))
+        {
+            pick = match leaders.as_slice() {
+                [one] => *one,
+                _ => Detector::with_allowlist(leaders.clone())
+                    .detect_lang(text)
+                    .unwrap_or(pick),
+            };
+            confidence = (0.5 + 0.1 * best as f64).min(0.95);
+            reliable = best >= 3;
+        }
+    }
+    let unsure = letters < SHORT_TEXT_LETTERS || !reliable;
     if let Some(h) = hint_lang {
-        if h != det.lang() && unsure {
-            // Pairwise: does the text clearly prefer whatlang's pick over the declared language?
-            let pair = Detector::with_allowlist(vec![h, det.lang()]).detect(text);
+        if h != pick && unsure {
+            // Pairwise: does the text clearly prefer our pick over the declared language?
+            let pair = Detector::with_allowlist(vec![h, pick]).detect(text);
             let clear = pair.as_ref().is_some_and(|p| {
-                p.lang() == det.lang() && p.confidence() >= 0.9 && letters >= SHORT_TEXT_LETTERS
-            });
+                p.lang() == pick && p.confidence() >= 0.9 && letters >= SHORT_TEXT_LETTERS
+            }) || votes.for_lang(pick) >= 2 + 2 * votes.for_lang(h);
             if !clear {
                 return info(iso639_1(h), Some(code), 0.5, false);
             }
         }
-        if h == det.lang() {
-            return info(iso639_1(h), Some(code), det.confidence().max(0.9), true);
+        if h == pick {
+            return info(iso639_1(h), Some(code), confidence.max(0.9), true);
         }
     }
     info(
-        iso639_1(det.lang()),
+        iso639_1(pick),
         Some(code),
-        det.confidence(),
-        det.is_reliable() && letters >= 10,
+        confidence,
+        reliable && letters >= 10,
     )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Function words
+
+/// Very frequent words that, among the languages listed here, belong to one group only. A group is a set of
+/// languages whatlang tells apart well enough by itself (e.g. Danish/Norwegian/Swedish), so votes only correct
+/// whatlang across groups (English taken for French, Russian for Bulgarian ...). Words listed for two groups are
+/// dropped when the table is built, so the lists may overlap without harm.
+const FUNCTION_WORDS: &[(&[Lang], &[&str])] = &[
+    (
+        &[Lang::Eng],
+        &[
+            "the", "and", "you", "your", "with", "that", "this", "have", "has", "had", "are",
+            "were", "from", "they", "them", "their", "there", "which", "would", "could", "should",
+            "been", "what", "about", "these", "those", "when", "where", "who", "not", "but", "how",
+            "its", "it", "our", "does", "did", "just", "like", "more", "some", "than", "then",
+            "only", "also", "into", "after", "said", "she", "his", "can", "one", "out", "get",
+            "new", "or", "if", "any", "very", "i'm", "don't", "it's",
+        ],
+    ),
+    (
+        &[Lang::Deu],
+        &[
+            "der", "das", "und", "ist", "nicht", "ein", "eine", "einen", "einem", "einer", "ich",
+            "sich", "mit", "auf", "für", "von", "zu", "wird", "wurde", "sind", "oder", "aber",
+            "noch", "nur", "werden", "über", "auch", "dem", "vom", "zum", "zur", "bei", "nach",
+            "sie", "wir", "ihr", "ihre", "dass", "daß", "wenn", "kann", "können", "haben", "hat",
+            "hier", "im", "bis", "durch", "gegen", "unter", "sehr", "schon", "mehr", "diese",
+            "dieser", "dieses", "alle", "jetzt", "immer", "wieder", "keine", "kein", "mich", "mir",
+            "dich", "uns", "sein", "seine", "gibt", "viel", "viele", "ob", "beim",
+        ],
+    ),
+    (
+        &[Lang::Fra],
+        &[
+            "les", "des", "une", "pas", "pour", "dans", "qui", "sur", "aux", "cette", "ces", "ils",
+            "elle", "elles", "nous", "vous", "sont", "avec", "été", "être", "très", "leur",
+            "leurs", "ont", "au", "plus", "fait", "tout", "tous", "comme", "avait", "était",
+            "peut", "aussi", "bien", "chez", "ses", "notre", "votre", "même", "quand", "donc",
+            "alors", "encore", "après", "avant", "depuis", "lui", "c'est", "d'un", "d'une", "l'on",
+            "qu'il", "n'est", "j'ai",
+        ],
+    ),
+    (
+        &[Lang::Spa],
+        &[
+            "el", "los", "las", "del", "y", "muy", "pero", "hay", "fue", "sus", "cuando", "desde",
+            "también", "tambien", "está", "ese", "esa", "eso", "yo", "usted", "ustedes",
+            "nosotros", "ellos", "ellas", "hasta", "donde", "sin", "otro", "otra", "otros",
+            "otras", "mismo", "misma", "puede", "tiene", "tienen", "hacer", "aquí", "aqui", "así",
+            "asi", "qué", "cómo", "hace", "mucho", "muchos", "más", "según", "porque", "la", "lo",
+            "una", "con", "por", "para", "como",
+        ],
+    ),
+    (&[Lang::Spa, Lang::Cat], &["el", "del", "al", "en", "un"]),
+    (
+        &[Lang::Por],
+        &[
+            "não", "nao", "uma", "um", "com", "mais", "foi", "ele", "ela", "eles", "você", "voce",
+            "também", "muito", "muita", "isso", "isto", "pelo", "pela", "seu", "sua", "dos", "das",
+            "em", "ao", "aos", "os", "até", "onde", "já", "há", "tem", "mas", "ou", "meu", "minha",
+            "nós", "eu", "está", "por", "para", "como", "porque", "são",
+        ],
+    ),
+    (
+        &[Lang::Ita],
+        &[
+            "il", "della", "delle", "degli", "dei", "che", "non", "sono", "è", "questo", "questa",
+            "anche", "più", "molto", "nel", "nella", "gli", "alla", "alle", "sul", "sulla",
+            "essere", "stato", "hanno", "perché", "così", "ancora", "dove", "tutto", "tutti",
+            "fatto", "ci", "con", "una", "per", "come",
+        ],
+    ),
+    (
+        &[Lang::Cat],
+        &[
+            "els", "amb", "és", "però", "aquest", "aquesta", "també", "molt", "més", "seva",
+            "dels", "als", "això", "quan", "perquè", "fins", "són", "per", "una", "la", "el",
+            "del", "al", "en", "un",
+        ],
+    ),
+    (
+        &[Lang::Nld, Lang::Afr],
+        &[
+            "het", "een", "niet", "ook", "maar", "hulle", "jy", "sy", "vir", "omdat", "deur",
+            "wat", "hierdie", "naar", "zijn", "wordt", "worden", "hij", "wij", "bij", "deze",
+            "dit", "heeft", "hebben", "geen", "veel", "ek", "van", "die", "nie",
+        ],
+    ),
+    (
+        &[Lang::Dan, Lang::Nob, Lang::Swe],
+        &[
+            "og", "ikke", "inte", "jeg", "jag", "det", "och", "att", "til", "till", "på", "med",
+            "som", "har", "efter", "blev", "hvor", "når", "också", "også", "være", "vara", "havde",
+            "hade", "skal", "ska", "meget", "mycket", "mig", "sig", "hun", "hon", "hvad", "vad",
+            "eller", "fra", "från", "av",
+        ],
+    ),
+    (
+        &[Lang::Rus],
+        &[
+            "что",
+            "это",
+            "мне",
+            "меня",
+            "его",
+            "ее",
+            "её",
+            "уже",
+            "только",
+            "если",
+            "когда",
+            "был",
+            "была",
+            "было",
+            "были",
+            "быть",
+            "нет",
+            "вот",
+            "тоже",
+            "здесь",
+            "сейчас",
+            "теперь",
+            "потом",
+            "очень",
+            "надо",
+            "нужно",
+            "чтобы",
+            "себя",
+            "который",
+            "которые",
+            "которая",
+            "которого",
+            "которых",
+            "также",
+            "можно",
+            "будет",
+            "будут",
+            "еще",
+            "ещё",
+            "него",
+            "ему",
+            "лишь",
+            "даже",
+            "почему",
+            "потому",
+            "хорошо",
+            "ничего",
+            "никогда",
+            "всегда",
+            "сегодня",
+            "сразу",
+            "более",
+            "время",
+            "года",
+            "году",
+            "человек",
+            "мы",
+            "вы",
+            "ты",
+            "их",
+            "всех",
+            "после",
+            "между",
+            "со",
+            "об",
+            "бы",
+            "ведь",
+            "чем",
+            "тем",
+            "как",
+            "так",
+            "он",
+            "она",
+            "они",
+            "все",
+            "тебя",
+            "кто",
+            "где",
+            "или",
+            "того",
+            "к",
+            "вдруг",
+            "уж",
+            "есть",
+            "ней",
+            "чтоб",
+            "будто",
+            "чего",
+            "тогда",
+            "какой",
+            "совсем",
+            "почти",
+            "нее",
+            "куда",
+            "зачем",
+            "наконец",
+            "другой",
+            "хоть",
+            "больше",
+            "тот",
+            "всего",
+            "какая",
+            "разве",
+            "впрочем",
+            "иногда",
+            "лучше",
+            "чуть",
+            "нельзя",
+            "такой",
+            "конечно",
+            "всю",
+            "ей",
+            "вас",
+            "опять",
+            "нибудь",
+            "самый",
+            "теперь",
+            "сказал",
+            "сказала",
+            "говорит",
+            "знаю",
+            "здесь",
+            "тут",
+        ],
+    ),
+    (
+        &[Lang::Ukr],
+        &[
+            "що",
+            "це",
+            "він",
+            "вона",
+            "вони",
+            "але",
+            "або",
+            "від",
+            "вже",
+            "був",
+            "була",
+            "було",
+            "були",
+            "бути",
+            "мені",
+            "його",
+            "її",
+            "цей",
+            "ця",
+            "ці",
+            "цього",
+            "який",
+            "яка",
+            "яке",
+            "які",
+            "якщо",
+            "тепер",
+            "потім",
+            "дуже",
+            "треба",
+            "також",
+            "року",
+            "років",
+            "щоб",
+            "можна",
+            "буде",
+            "має",
+            "немає",
+            "нема",
+            "хоча",
+            "тобто",
+            "завжди",
+            "й",
+            "і",
+            "як",
+            "так",
+            "та",
+            "ще",
+            "де",
+            "того",
+            "ми",
+            "ви",
+            "ти",
+            "мене",
+            "тут",
+            "вас",
+            "нас",
+        ],
+    ),
+    (
+        &[Lang::Bel],
+        &[
+            "гэта",
+            "што",
+            "яго",
+            "але",
+            "ці",
+            "ўсё",
+            "калі",
+            "таксама",
+            "вельмі",
+            "трэба",
+            "можна",
+            "і",
+            "як",
+        ],
+    ),
+    (
+        &[Lang::Bul, Lang::Mkd, Lang::Srp],
+        &[
+            "е",
+            "се",
+            "са",
+            "ще",
+            "със",
+            "във",
+            "към",
+            "това",
+            "тази",
+            "този",
+            "тези",
+            "които",
+            "която",
+            "който",
+            "което",
+            "беше",
+            "бяха",
+            "няма",
+            "има",
+            "след",
+            "като",
+            "си",
+            "ги",
+            "го",
+            "му",
+            "пък",
+            "вече",
+            "още",
+            "тук",
+            "сега",
+            "защото",
+            "обаче",
+            "според",
+            "чрез",
+            "всички",
+            "нещо",
+            "нищо",
+            "днес",
+            "че",
+            "ние",
+            "вие",
+            "тя",
+            "як",
+            "ти",
+            "ми",
+            "ви",
+            "мене",
+            "он",
+            "она",
+            "они",
+            "где",
+            "бил",
+            "била",
+            "било",
+            "били",
+            "трябва",
+            "както",
+            "когато",
+            "където",
+            "кой",
+            "коя",
+            "какво",
+            "защо",
+            "колко",
+            "също",
+            "година",
+            "години",
+            "хора",
+            "ни",
+            "им",
+            "ѝ",
+            "съм",
+            "сме",
+            "сте",
+            "нашата",
+            "је",
+            "од",
+        ],
+    ),
+];
+
+/// Word -> index into [`FUNCTION_WORDS`], for words that belong to exactly one group.
+fn function_words() -> &'static HashMap<&'static str, usize> {
+    static MAP: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map: HashMap<&'static str, Option<usize>> = HashMap::new();
+        for (gi, (_, words)) in FUNCTION_WORDS.iter().enumerate() {
+            for w in *words {
+                map.entry(*w)
+                    .and_modify(|g| {
+                        if *g != Some(gi) {
+                            *g = None;
+                        }
+                    })
+                    .or_insert(Some(gi));
+            }
+        }
+        map.into_iter()
+            .filter_map(|(w, g)| g.map(|g| (w, g)))
+            .collect()
+    })
+}
+
+/// At most this many words are looked up (the vote is settled long before).
+const MAX_VOTING_WORDS: usize = 2_000;
+
+/// Function-word votes per group, and how many words were looked at.
+struct Votes {
+    counts: Vec<usize>,
+    words: usize,
+}
+
+impl Votes {
+    /// Votes for one language: the sum over the groups that contain it.
+    fn for_lang(&self, lang: Lang) -> usize {
+        FUNCTION_WORDS
+            .iter()
+            .zip(&self.counts)
+            .filter(|((langs, _), _)| langs.contains(&lang))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// The allowed languages with the most votes (ties kept, e.g. a whole group) and their votes; None when no
+    /// word voted.
+    fn leaders(&self, allowed: &[Lang]) -> Option<(Vec<Lang>, usize)> {
+        let scored: Vec<(Lang, usize)> = allowed.iter().map(|l| (*l, self.for_lang(*l))).collect();
+        let best = scored.iter().map(|(_, n)| *n).max().filter(|n| *n > 0)?;
+        Some((
+            scored
+                .into_iter()
+                .filter(|(_, n)| *n == best)
+                .map(|(l, _)| l)
+                .collect(),
+            best,
+        ))
+    }
+}
+
+/// Counts function words of the groups that contain an allowed language.
+fn word_votes(text: &str, allowed: &[Lang]) -> Votes {
+    let table = function_words();
+    let mut counts = vec![0usize; FUNCTION_WORDS.len()];
+    let usable: Vec<bool> = FUNCTION_WORDS
+        .iter()
+        .map(|(langs, _)| langs.iter().any(|l| allowed.contains(l)))
+        .collect();
+    let mut word = String::new();
+    let mut words = 0usize;
+    let ru_group = FUNCTION_WORDS
+        .iter()
+        .position(|(langs, _)| langs == &[Lang::Rus])
+        .filter(|_| allowed.contains(&Lang::Rus));
+    for raw in text
+        .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .take(MAX_VOTING_WORDS)
+    {
+        words += 1;
+        word.clear();
+        for c in raw.trim_matches(['\'', '’']).chars() {
+            if c == '’' {
+                word.push('\'');
+            } else {
+                word.extend(c.to_lowercase());
+            }
+        }
+        // Russian adjective endings that Ukrainian and the South Slavic languages do not use.
+        if ru_group.is_some()
+            && word.chars().count() >= 4
+            && ["ая", "яя", "ое"].iter().any(|e| word.ends_with(e))
+        {
+            if let Some(n) = ru_group.and_then(|g| counts.get_mut(g)) {
+                *n += 1;
+            }
+            continue;
+        }
+        if let Some(&gi) = table.get(word.as_str()) {
+            if usable.get(gi).copied().unwrap_or(false) {
+                if let Some(n) = counts.get_mut(gi) {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    Votes { counts, words }
 }
 
 fn lang_from_639_1(code: &str) -> Option<Lang> {
@@ -828,12 +1543,26 @@ mod tests {
             "ru",
             "Cyrl",
         ),
+        (
+            "be with Latin i for і",
+            "У вынiку атрымалася моцная жывёлiна.",
+            &[],
+            "be",
+            "Cyrl",
+        ),
+        ("kk with one Kazakh letter", "Ол 2000 жылдары машина апатынан қайтыс болды.", &[], "kk", "Cyrl"),
+        ("mn", "Монгол улсын Ерөнхийлөгч айлчлал хийлээ.", &[], "mn", "Cyrl"),
+        ("bg", "Ето защо този закон е важен за страната.", &[], "bg", "Cyrl"),
+        // Function words correct whatlang on short texts (it says fr / bg here).
+        ("en short, whatlang says fr", "It is much less destructive.", &[], "en", "Latn"),
+        ("ru unmarked, whatlang says bg", "Теперь все понятно.", &[], "ru", "Cyrl"),
         // Hints decide short ambiguous texts ...
         ("hint uk on ambiguous Cyrillic", "Новини дня", &["uk"], "uk", "Cyrl"),
         ("hint ru on ambiguous Cyrillic", "Новини дня", &["ru-RU"], "ru", "Cyrl"),
         ("hint ja on kanji-only headline", "日本経済新聞", &["ja"], "ja", "Jpan"),
         ("hint zh-TW on marker-free Han", "中文", &["zh-TW"], "zh", "Hant"),
         ("no hint on marker-free Han", "中文", &[], "zh", "Hans"),
+        ("zh-TW hint vs Simplified characters", "台湾是中国领土不可分割的一部分。", &["zh-TW"], "zh", "Hans"),
         // ... but not against the letters.
         ("ru hint vs Ukrainian letters", "Київ, Україна, їжа", &["ru"], "uk", "Cyrl"),
         ("uk hint vs Russian letters", "Это объявление", &["uk"], "ru", "Cyrl"),

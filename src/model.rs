@@ -62,6 +62,12 @@ pub struct FeedSpec {
     pub country: Option<String>,
     /// Language hint (ISO 639-1), used as a prior by language detection.
     pub language: Option<String>,
+    /// Fixed polling interval for the daemon, overriding the adaptive one.
+    pub interval_secs: Option<u64>,
+    /// CSS selector of the article body on this outlet's pages (overrides the generic extractor).
+    pub content_selector: Option<String>,
+    /// CSS selectors of elements to drop before extraction.
+    pub remove_selectors: Vec<String>,
 }
 
 /// One narrative campaign from `feeds.toml`, checked.

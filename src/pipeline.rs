@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, StreamExt};
 use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
@@ -24,6 +24,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Origin, Validators};
 use crate::index::Archive;
 use crate::lang;
 use crate::model::{Article, Entry, Extracted, FeedSpec, Page};
+use crate::schedule;
 use crate::store::{FeedState, Store};
 use crate::tag::Tagger;
 
@@ -70,6 +71,15 @@ pub struct Failure {
     pub error: String,
 }
 
+/// What a pass should do.
+#[derive(Debug, Clone, Default)]
+pub struct PassOptions {
+    /// Fetch feeds even when they are under a backoff.
+    pub force: bool,
+    /// Only these feed ids (None: every configured feed).
+    pub only: Option<HashSet<String>>,
+}
+
 /// What a pass did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PassReport {
@@ -81,6 +91,10 @@ pub struct PassReport {
     pub feeds_unchanged: usize,
     /// Feeds that failed (fetch or parse).
     pub feeds_failed: usize,
+    /// Feeds skipped because they are under a backoff: id and until when.
+    pub feeds_backed_off: Vec<(String, DateTime<Utc>)>,
+    /// Feeds that have failed [`crate::schedule::UNHEALTHY_AFTER`] times or more in a row, after this pass.
+    pub feeds_unhealthy: Vec<String>,
     /// Entries read from feed documents.
     pub entries_seen: usize,
     /// Entries not yet in the archive.
@@ -101,12 +115,14 @@ impl std::fmt::Display for PassReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "feeds: {} ok ({} not modified, {} unchanged), {} failed; entries: {} seen, {} new; \
-             articles: {} archived ({} tagged, {} from feed text); pages failed: {}",
+            "feeds: {} ok ({} not modified, {} unchanged), {} failed, {} backed off, {} unhealthy; \
+             entries: {} seen, {} new; articles: {} archived ({} tagged, {} from feed text); pages failed: {}",
             self.feeds_ok,
             self.feeds_not_modified,
             self.feeds_unchanged,
             self.feeds_failed,
+            self.feeds_backed_off.len(),
+            self.feeds_unhealthy.len(),
             self.entries_seen,
             self.entries_new,
             self.articles_archived,
@@ -125,7 +141,10 @@ enum FeedOutcome {
         page: Box<Page>,
         sha256: String,
     },
-    Failed(String),
+    Failed {
+        error: String,
+        retry_after: Option<u64>,
+    },
 }
 
 enum PageOutcome {
@@ -133,18 +152,38 @@ enum PageOutcome {
     Retry { url: String, error: String },
 }
 
-/// Runs one ingest pass over every configured feed.
-pub async fn ingest_pass(p: &Pipeline) -> anyhow::Result<PassReport> {
+/// Runs one ingest pass over the configured feeds (all, or `options.only`), skipping feeds under a
+/// backoff unless `options.force`.
+pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<PassReport> {
     let mut report = PassReport::default();
     let concurrency = p.config.fetch.concurrency.max(1);
     let now = Utc::now();
 
     // 1. Feeds.
     let mut states: HashMap<String, FeedState> = HashMap::new();
+    let mut selected: Vec<&FeedSpec> = Vec::new();
     for f in &p.config.feeds {
-        states.insert(f.id.clone(), p.store.feed_state(&f.id)?);
+        if options
+            .only
+            .as_ref()
+            .is_some_and(|only| !only.contains(&f.id))
+        {
+            continue;
+        }
+        let state = p.store.feed_state(&f.id)?;
+        match schedule::backed_off_until(&state, now) {
+            Some(until) if !options.force => {
+                info!(feed = %f.id, until = %until, reason = state.backoff_reason.as_deref().unwrap_or(""), "feed backed off, skipped");
+                report.feeds_backed_off.push((f.id.clone(), until));
+                if schedule::health(&state) == schedule::Health::Unhealthy {
+                    report.feeds_unhealthy.push(f.id.clone());
+                }
+            }
+            _ => selected.push(f),
+        }
+        states.insert(f.id.clone(), state);
     }
-    let outcomes: Vec<(&FeedSpec, FeedOutcome)> = stream::iter(&p.config.feeds)
+    let outcomes: Vec<(&FeedSpec, FeedOutcome)> = stream::iter(selected)
         .map(|f| {
             let state = states.get(&f.id).cloned().unwrap_or_default();
             async move { (f, fetch_feed(p, f, &state).await) }
@@ -156,10 +195,11 @@ pub async fn ingest_pass(p: &Pipeline) -> anyhow::Result<PassReport> {
     // 2. New entries (the committed archive decides what is new).
     let mut seen_in_pass: HashSet<String> = HashSet::new();
     let mut new_entries: Vec<(&FeedSpec, Entry)> = Vec::new();
+    let mut new_per_feed: HashMap<String, usize> = HashMap::new();
     let mut feed_results: Vec<(&FeedSpec, FeedOutcome)> = Vec::new();
     for (f, outcome) in outcomes {
         match &outcome {
-            FeedOutcome::Failed(error) => {
+            FeedOutcome::Failed { error, .. } => {
                 warn!(feed = %f.id, url = %f.url, %error, "feed failed");
                 report.feeds_failed += 1;
                 report.failures.push(Failure {
@@ -189,6 +229,7 @@ pub async fn ingest_pass(p: &Pipeline) -> anyhow::Result<PassReport> {
                     new_entries.push((f, e.clone()));
                     fresh += 1;
                 }
+                new_per_feed.insert(f.id.clone(), fresh);
                 info!(feed = %f.id, entries = entries.len(), new = fresh, "feed read");
             }
         }
@@ -203,7 +244,7 @@ pub async fn ingest_pass(p: &Pipeline) -> anyhow::Result<PassReport> {
         .collect()
         .await;
 
-    // 4. Archive and commit.
+    // 4. Archive and commit. No await from here on: a cancelled pass stops before the writer opens.
     let mut writer = p.archive.writer()?;
     let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
     let mut retry_feeds: HashSet<String> = HashSet::new();
@@ -244,26 +285,25 @@ pub async fn ingest_pass(p: &Pipeline) -> anyhow::Result<PassReport> {
     let mut updates = Vec::new();
     for (f, outcome) in feed_results {
         let mut state = states.remove(&f.id).unwrap_or_default();
-        state.last_attempt = Some(now);
+        let new = new_per_feed.get(&f.id).copied().unwrap_or(0);
         match outcome {
-            FeedOutcome::Failed(error) => {
-                state.consecutive_failures += 1;
-                state.last_error = Some(error);
+            FeedOutcome::Failed { error, retry_after } => {
+                schedule::after_failure(&mut state, &error, retry_after, now);
+                if schedule::health(&state) == schedule::Health::Unhealthy {
+                    report.feeds_unhealthy.push(f.id.clone());
+                }
             }
             FeedOutcome::NotModified | FeedOutcome::Unchanged => {
-                state.consecutive_failures = 0;
-                state.last_error = None;
-                state.last_success = Some(now);
+                schedule::after_success(&mut state, f, &p.config.fetch, 0, now);
             }
             FeedOutcome::Entries {
                 entries,
                 page,
                 sha256,
             } => {
-                state.consecutive_failures = 0;
-                state.last_error = None;
-                state.last_success = Some(now);
+                schedule::after_success(&mut state, f, &p.config.fetch, new, now);
                 state.entries_seen += entries.len() as u64;
+                // Validators only when every new entry made it: otherwise the next pass reads the feed in full.
                 if !retry_feeds.contains(&f.id) {
                     state.etag = page.etag;
                     state.last_modified = page.last_modified;
@@ -290,7 +330,16 @@ async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcom
     {
         Ok(Fetched::NotModified) => return FeedOutcome::NotModified,
         Ok(Fetched::Page(page)) => page,
-        Err(e) => return FeedOutcome::Failed(e.to_string()),
+        Err(e) => {
+            let retry_after = match &e {
+                FetchError::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            return FeedOutcome::Failed {
+                error: e.to_string(),
+                retry_after,
+            };
+        }
     };
     let sha256 = hex::encode(Sha256::digest(&page.body));
     if state.body_sha256.as_deref() == Some(sha256.as_str()) {
@@ -308,7 +357,10 @@ async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcom
             page,
             sha256,
         },
-        Err(e) => FeedOutcome::Failed(e.to_string()),
+        Err(e) => FeedOutcome::Failed {
+            error: e.to_string(),
+            retry_after: None,
+        },
     }
 }
 
@@ -337,12 +389,17 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome 
         }
     };
     let feed = f.clone();
+    let entry_url = entry.url.to_string();
     let tagger = Arc::clone(&p.tagger);
     // Extraction and tagging are CPU work: keep them off the I/O threads.
     let job = tokio::task::spawn_blocking(move || {
         let extracted = page.as_ref().filter(|pg| is_html(pg)).map(|pg| {
             let text = charset::decode(&pg.body, pg.content_type.as_deref()).text;
-            extract::extract_with(&text, Some(&pg.final_url), &ExtractOptions::default())
+            let options = ExtractOptions {
+                content_selector: feed.content_selector.clone(),
+                remove_selectors: feed.remove_selectors.clone(),
+            };
+            extract::extract_with(&text, Some(&pg.final_url), &options)
         });
         let article = assemble(
             &feed,
@@ -358,7 +415,7 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome 
     match job.await {
         Ok((article, page)) => PageOutcome::Archived(Box::new(article), page),
         Err(e) => PageOutcome::Retry {
-            url: f.url.to_string(),
+            url: entry_url,
             error: format!("extraction crashed: {e}"),
         },
     }

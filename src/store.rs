@@ -40,6 +40,21 @@ pub struct FeedState {
     pub entries_seen: u64,
     /// Articles archived from this feed, all passes.
     pub articles_archived: u64,
+    /// No fetch before this time (failure backoff or the server's `Retry-After`).
+    #[serde(default)]
+    pub backoff_until: Option<DateTime<Utc>>,
+    /// Why the backoff.
+    #[serde(default)]
+    pub backoff_reason: Option<String>,
+    /// Current polling interval of the daemon.
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
+    /// When the daemon fetches the feed next.
+    #[serde(default)]
+    pub next_due: Option<DateTime<Utc>>,
+    /// Last pass that found new entries.
+    #[serde(default)]
+    pub last_new_entries: Option<DateTime<Utc>>,
 }
 
 /// HTTP metadata of a stored page snapshot.

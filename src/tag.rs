@@ -43,9 +43,23 @@ pub const MAX_POSITIONS: usize = 10;
 pub struct Normalized {
     /// The normalised text.
     pub text: String,
-    /// `(normalised byte offset, original byte offset)` at the start of each source segment, ascending in both,
-    /// plus a final `(text.len(), original.len())`.
-    segments: Vec<(usize, usize)>,
+    /// Where runs of the normalised text came from, ascending in both offsets, ending with a sentinel
+    /// `(text.len(), original.len())`. Only changes of mapping are stored, so a plain ASCII or Cyrillic text
+    /// needs a handful of entries rather than one per character.
+    spans: Vec<Span>,
+}
+
+/// The start of a run of normalised text and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    /// Byte offset in the normalised text.
+    norm: usize,
+    /// Byte offset in the original text.
+    orig: usize,
+    /// True for a run of characters that each became one character of the same UTF-8 length (ASCII, Cyrillic,
+    /// most Han): offsets inside map one to one. False for one source segment whose output differs in length
+    /// (full-width forms, ligatures, whitespace runs, combining sequences): offsets inside widen to the segment.
+    linear: bool,
 }
 
 impl Normalized {
@@ -55,78 +69,134 @@ impl Normalized {
     }
 
     /// The byte range of the original text that produced `range` of the normalised text. A range starting or
-    /// ending inside the output of one source character (e.g. inside the "fi" that "ﬁ" became) widens to that
-    /// whole character. Returns None for a range outside the normalised text.
+    /// ending inside the output of one source segment (e.g. inside the "fi" that "ﬁ" became) widens to that
+    /// whole segment. Returns None for a range outside the normalised text or not on its character boundaries.
     pub fn original_range(&self, range: Range<usize>) -> Option<Range<usize>> {
-        if range.start > range.end || range.end > self.text.len() {
+        let (start, end) = (range.start, range.end);
+        if start > end || !self.text.is_char_boundary(start) || !self.text.is_char_boundary(end) {
             return None;
         }
-        // Last segment starting at or before range.start.
+        // The span containing byte `start`.
         let si = self
-            .segments
-            .partition_point(|&(n, _)| n <= range.start)
+            .spans
+            .partition_point(|s| s.norm <= start)
             .checked_sub(1)?;
-        // First segment starting at or after range.end.
-        let ei = self.segments.partition_point(|&(n, _)| n < range.end);
-        let start = self.segments.get(si)?.1;
-        let end = self.segments.get(ei)?.1;
-        Some(start..end.max(start))
+        let sp = self.spans.get(si)?;
+        let orig_start = if sp.linear {
+            sp.orig + (start - sp.norm)
+        } else {
+            sp.orig
+        };
+        if end == start {
+            return Some(orig_start..orig_start);
+        }
+        // The span containing byte `end - 1`.
+        let ei = self
+            .spans
+            .partition_point(|s| s.norm < end)
+            .checked_sub(1)?;
+        let ep = self.spans.get(ei)?;
+        let orig_end = if ep.linear {
+            ep.orig + (end - ep.norm)
+        } else {
+            self.spans.get(ei + 1)?.orig
+        };
+        Some(orig_start..orig_end.max(orig_start))
+    }
+
+    /// Records that normalised output from `norm` on came from original offset `orig`.
+    fn push_span(&mut self, norm: usize, orig: usize, linear: bool) {
+        if linear {
+            if let Some(last) = self.spans.last() {
+                // Same offset difference as the current linear run: nothing to record.
+                if last.linear && last.norm.checked_add(orig) == norm.checked_add(last.orig) {
+                    return;
+                }
+            }
+        }
+        self.spans.push(Span { norm, orig, linear });
     }
 }
 
 /// Normalises `text` for matching: NFKC, Unicode lowercase, ё→е, ς→σ, curly apostrophes → `'`, whitespace runs →
-/// one space, Traditional → Simplified Chinese (character by character). The result maps back to byte offsets of
-/// `text` with [`Normalized::original_range`]. Used for both codebook terms and article text; search and UI code
-/// can reuse it to highlight matches the same way.
+/// one space, invisible format characters (soft hyphen, zero-width space/joiners, BOM, direction marks) dropped,
+/// Traditional → Simplified Chinese (character by character). The result maps back to byte offsets of `text`
+/// with [`Normalized::original_range`]. Used for both codebook terms and article text; search and UI code can
+/// reuse it to highlight matches the same way.
 pub fn normalize(text: &str) -> Normalized {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let mut segments: Vec<(usize, usize)> = Vec::with_capacity(text.len() + 1);
+    let mut n = Normalized {
+        text: String::with_capacity(text.len() + text.len() / 8),
+        spans: Vec::new(),
+    };
     let t2s = t2s_table();
     let mut iter = text.char_indices().peekable();
     while let Some((start, ch)) = iter.next() {
+        let before = n.text.len();
         // Whitespace run -> one space.
         if ch.is_whitespace() {
-            while iter.peek().is_some_and(|&(_, c)| c.is_whitespace()) {
+            let mut end = start + ch.len_utf8();
+            while let Some(&(i, c)) = iter.peek() {
+                if !c.is_whitespace() {
+                    break;
+                }
+                end = i + c.len_utf8();
                 iter.next();
             }
-            segments.push((out.len(), start));
-            out.push(' ');
+            n.text.push(' ');
+            n.push_span(before, start, end == start + 1);
+            continue;
+        }
+        if is_ignorable(ch) {
             continue;
         }
         // A segment: one starter plus the combining characters that follow it (NFKC composes within it).
         let mut end = start + ch.len_utf8();
         while let Some(&(i, c)) = iter.peek() {
-            if c.is_ascii() || canonical_combining_class(c) == 0 {
+            if is_common_starter(c) || canonical_combining_class(c) == 0 {
                 break;
             }
             end = i + c.len_utf8();
             iter.next();
         }
-        segments.push((out.len(), start));
         let single = end == start + ch.len_utf8();
         if single && ch.is_ascii() {
             // ASCII: NFKC-stable, lowercase is one char.
-            out.push(ch.to_ascii_lowercase());
+            n.text.push(ch.to_ascii_lowercase());
         } else if single && is_stable_cjk(ch) {
-            out.push(t2s.simplify(ch));
+            n.text.push(t2s.simplify(ch));
+        } else if single && is_stable_cyrillic(ch) {
+            n.text.push(lowercase_cyrillic(ch));
         } else {
             let seg = text.get(start..end).unwrap_or_default();
             if is_nfkc_quick(seg.chars()) == IsNormalized::Yes {
                 for c in seg.chars() {
-                    push_folded(&mut out, c, t2s);
+                    push_folded(&mut n.text, c, t2s);
                 }
             } else {
                 for c in seg.nfkc() {
-                    push_folded(&mut out, c, t2s);
+                    push_folded(&mut n.text, c, t2s);
                 }
             }
         }
+        let produced = n.text.get(before..).unwrap_or_default();
+        let linear = single && produced.len() == end - start && produced.chars().nth(1).is_none();
+        n.push_span(before, start, linear);
     }
-    segments.push((out.len(), text.len()));
-    Normalized {
-        text: out,
-        segments,
-    }
+    let len = n.text.len();
+    n.spans.push(Span {
+        norm: len,
+        orig: text.len(),
+        linear: false,
+    });
+    n
+}
+
+/// Invisible format characters that only affect rendering or line breaking; dropped before matching.
+fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
 }
 
 /// Lowercases and folds one NFKC character into `out`.
@@ -152,6 +222,32 @@ fn push_folded(out: &mut String, c: char, t2s: &T2s) {
             other => other,
         };
         out.push(l);
+    }
+}
+
+/// Characters of common scripts that are certainly starters (canonical combining class 0), checked without a
+/// table lookup.
+fn is_common_starter(c: char) -> bool {
+    c.is_ascii() || is_stable_cyrillic(c) || is_stable_cjk(c)
+}
+
+/// Cyrillic letters (not the combining marks U+0483..U+0489), all of which NFKC leaves alone.
+fn is_stable_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{0482}' | '\u{048A}'..='\u{052F}')
+}
+
+/// Lowercase of a Cyrillic letter (one char for all of U+0400..U+052F), with ё folded to е.
+fn lowercase_cyrillic(c: char) -> char {
+    let lower = match c {
+        'А'..='Я' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
+        'а'..='я' | 'ѐ'..='џ' => c,
+        _ => c.to_lowercase().next().unwrap_or(c),
+    };
+    if lower == 'ё' {
+        'е'
+    } else {
+        lower
     }
 }
 
@@ -280,7 +376,8 @@ pub struct Tagger {
 impl Tagger {
     /// Compiles all terms of all campaigns into one automaton. Fails (naming the campaign and term) on a term that
     /// is empty after normalisation, has no letter or digit, is a lone `*`, or has `*` anywhere but at its ends;
-    /// and on `min_terms` of 0 or a campaign without terms.
+    /// and on a campaign without terms, with `min_terms` of 0, or with `min_terms` above its number of distinct
+    /// terms (it could never match).
     pub fn new(campaigns: &[CampaignSpec]) -> anyhow::Result<Tagger> {
         let mut compiled = Vec::with_capacity(campaigns.len());
         let mut patterns: Vec<String> = Vec::new();
@@ -335,6 +432,15 @@ impl Tagger {
             }
             if terms.is_empty() {
                 bail!("campaign {:?} has no terms", spec.id);
+            }
+            if spec.min_terms > terms.len() {
+                bail!(
+                    "campaign {:?}: min_terms is {} but it has only {} distinct terms (after normalisation), so it \
+                     could never match",
+                    spec.id,
+                    spec.min_terms,
+                    terms.len()
+                );
             }
             compiled.push(Campaign {
                 id: spec.id.clone(),
@@ -745,6 +851,10 @@ mod tests {
         }
         assert!(Tagger::new(&[campaign("zero", 0, &[("en", &["x"])])]).is_err());
         assert!(Tagger::new(&[campaign("none", 1, &[])]).is_err());
+        // 台湾 and 臺灣 are one term after folding: min_terms 2 could never be met.
+        let err = Tagger::new(&[campaign("dup", 2, &[("zh", &["台湾", "臺灣"])])])
+            .expect_err("unreachable min_terms");
+        assert!(format!("{err:#}").contains("dup"));
     }
 
     #[test]
@@ -761,7 +871,75 @@ mod tests {
         assert_eq!(find("fix"), Some("ﬁx"));
         assert_eq!(find("ix"), Some("ﬁx")); // inside a ligature: widened to the whole source character
         assert_eq!(find("台湾"), Some("臺灣"));
+        assert_eq!(find("лка"), Some("лка"));
         assert_eq!(n.original_range(0..1000), None);
+        assert_eq!(n.original_range(1..2), None, "inside a two-byte char");
+        // Soft hyphens and zero-width spaces do not break words or matches.
+        let text = "Tai\u{00AD}wan and Tai\u{200B}wanese";
+        let n = normalize(text);
+        assert_eq!(n.as_str(), "taiwan and taiwanese");
+        assert_eq!(
+            n.original_range(0..6).map(|r| &text[r]),
+            Some("Tai\u{00AD}wan")
+        );
+        let t = tagger(&[("en", &["Taiwan"])]);
+        assert_eq!(count(&t, text), 1);
+        // A plain text needs few spans.
+        assert!(normalize(&"Россия и Китай. ".repeat(100)).spans.len() < 5);
+    }
+
+    #[test]
+    fn cyrillic_fast_path_agrees_with_the_general_one() {
+        for cp in 0x0400u32..=0x052F {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            if !is_stable_cyrillic(c) {
+                continue;
+            }
+            assert_eq!(
+                c.to_string().nfkc().collect::<String>(),
+                c.to_string(),
+                "U+{cp:04X} not NFKC-stable"
+            );
+            let mut general = String::new();
+            push_folded(&mut general, c, t2s_table());
+            assert_eq!(lowercase_cyrillic(c).to_string(), general, "U+{cp:04X}");
+        }
+    }
+
+    #[test]
+    fn empty_codebook_tags_nothing() {
+        let t = Tagger::new(&[]).expect("an empty codebook is valid");
+        assert!(t.tag("Taiwan", "台独", "zh").is_empty());
+    }
+
+    #[test]
+    fn every_normalized_range_maps_to_a_valid_original_range() {
+        let text = "Ёлка  ＡＢ\u{00A0}ﬁx 臺灣 e\u{0301}t\u{00AD}é İstanbul ǅ 𠀀 ｶﾀｶﾅ \t\n Ως 한국";
+        let n = normalize(text);
+        let norm = n.as_str();
+        let bounds: Vec<usize> = norm
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([norm.len()])
+            .collect();
+        for (a, &i) in bounds.iter().enumerate() {
+            for &j in bounds.iter().skip(a + 1).take(4) {
+                let r = n.original_range(i..j).expect("valid range");
+                assert!(
+                    text.is_char_boundary(r.start) && text.is_char_boundary(r.end),
+                    "{i}..{j} -> {r:?}"
+                );
+                let back = normalize(&text[r.clone()]);
+                assert!(
+                    back.as_str().contains(&norm[i..j]),
+                    "{i}..{j} {:?} -> {:?}",
+                    &norm[i..j],
+                    &text[r]
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use mediawatch::index::Archive;
 use mediawatch::model::Article;
-use mediawatch::pipeline::{self, Pipeline};
+use mediawatch::pipeline::{self, PassOptions, Pipeline};
 use mediawatch::search::{self, SearchRequest};
 
 use crate::support::{mount, one_item_rss, site_server, write_config};
@@ -62,7 +62,9 @@ async fn full_ingest_search_and_second_pass() {
     let config = write_config(dir.path(), &server.uri(), 5, "");
     let p = pipeline::open_from(&config).unwrap();
 
-    let report = pipeline::ingest_pass(&p).await.unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.feeds_ok, 4, "{report}");
     assert_eq!(report.feeds_failed, 0, "{report}");
     assert_eq!(report.entries_seen, 11, "{report}");
@@ -219,7 +221,9 @@ async fn full_ingest_search_and_second_pass() {
     assert_eq!(d.total, 2);
 
     // A second pass archives nothing twice.
-    let again = pipeline::ingest_pass(&p).await.unwrap();
+    let again = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
     assert_eq!(again.articles_archived, 0, "{again}");
     assert_eq!(again.entries_new, 0, "{again}");
     assert_eq!(
@@ -267,7 +271,9 @@ url = "{BASE}/extra/feed.xml"
     let config = write_config(dir.path(), &server.uri(), 1, &extra);
     let p = pipeline::open_from(&config).unwrap();
 
-    let report = pipeline::ingest_pass(&p).await.unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.feeds_failed, 1, "{report}");
     assert_eq!(report.feeds_ok, 5, "{report}");
     assert_eq!(report.articles_archived, 11, "{report}");
@@ -294,12 +300,29 @@ url = "{BASE}/extra/feed.xml"
     assert!(state.last_error.unwrap().contains("404"));
 
     // Next pass: the feed with the failed page is read again and its page archived; nothing twice.
-    let report = pipeline::ingest_pass(&p).await.unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.articles_archived, 1, "{report}");
     assert_eq!(report.pages_failed, 0, "{report}");
     let a = all_articles(&p.archive);
     assert_eq!(a.len(), 12);
     assert!(a["/slow/page.html"].text.contains("peaceful reunification"));
+    // The 404 feed is under a backoff now: skipped and reported, not fetched, unless forced.
+    let backed_off: Vec<&str> = report
+        .feeds_backed_off
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(backed_off, ["gone"], "{report}");
+    assert_eq!(p.store.feed_state("gone").unwrap().consecutive_failures, 1);
+    let forced = PassOptions {
+        force: true,
+        only: Some(["gone".to_string()].into()),
+    };
+    let report = pipeline::ingest_pass(&p, &forced).await.unwrap();
+    assert_eq!(report.feeds_failed, 1, "{report}");
+    assert_eq!(report.feeds_ok, 0, "only the chosen feed: {report}");
     assert_eq!(p.store.feed_state("gone").unwrap().consecutive_failures, 2);
 }
 
@@ -372,6 +395,8 @@ async fn ingest_killed_mid_pass_is_completed_by_the_next() {
     assert_eq!(a.len(), 12, "{:?}", a.keys().collect::<Vec<_>>());
     assert!(a.contains_key("/slow/page.html"));
     // A third pass adds nothing.
-    let report = pipeline::ingest_pass(&p).await.unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.articles_archived, 0, "{report}");
 }
