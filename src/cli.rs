@@ -38,6 +38,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The daemon: poll each feed when it is due, commit after every pass, stop on SIGINT/SIGTERM.
+    Run,
     /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
     Search(SearchArgs),
     /// Write the digest of one UTC day (default: yesterday).
@@ -153,11 +155,36 @@ pub struct DetectCharsetArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// `feeds status` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// Aligned text.
+    Table,
+    /// A JSON array.
+    Json,
+}
+
 /// `feeds` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum FeedsCommand {
     /// List the configured feeds.
     List,
+    /// Per feed: health, last success, failures and last error, entries and articles, next due.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatusFormat,
+    },
+    /// Add the feeds of an OPML file to the config (ill-formed OPML is read as far as it can be).
+    ImportOpml {
+        /// The OPML file.
+        file: PathBuf,
+        /// Affiliation for imported feeds that carry none.
+        #[arg(long, value_parser = ["state", "independent", "unknown"])]
+        affiliation: Option<String>,
+    },
+    /// Print the configured feeds as OPML 2.0 (with mediawatch's labels as attributes).
+    ExportOpml,
     /// Append a feed to the config file, keeping its comments and layout.
     Add {
         /// Feed URL.
@@ -214,6 +241,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     init_logging(cli.verbose);
     match cli.command {
         Command::Ingest { force } => ingest(&cli.config, force),
+        Command::Run => run_daemon(&cli.config),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Extract(args) => extract_cmd(args),
@@ -256,6 +284,21 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("mediawatch: {report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_daemon(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let pipeline = pipeline::open_from(config_path)?;
+    eprintln!(
+        "mediawatch: daemon polling {} feeds into {} (SIGINT/SIGTERM to stop)",
+        pipeline.config.feeds.len(),
+        pipeline.config.index_path.display()
+    );
+    let passes = runtime()?.block_on(crate::daemon::run(
+        &pipeline,
+        crate::daemon::shutdown_signal(),
+    ))?;
+    eprintln!("mediawatch: stopped after {passes} passes; index committed");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -497,6 +540,152 @@ fn detect_charset_cmd(args: DetectCharsetArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
+    let config = config::load(config_path)?;
+    let store = crate::store::Store::open_read_only(&config.index_path)?;
+    let states: std::collections::HashMap<String, crate::store::FeedState> = match &store {
+        Some(s) => s.feed_states()?.into_iter().collect(),
+        None => Default::default(),
+    };
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let rows: Vec<serde_json::Value> = config
+        .feeds
+        .iter()
+        .map(|f| {
+            let s = states.get(&f.id).cloned().unwrap_or_default();
+            serde_json::json!({
+                "id": f.id,
+                "url": f.url.as_str(),
+                "affiliation": f.affiliation,
+                "health": crate::schedule::health(&s).as_str(),
+                "last_success": time(s.last_success),
+                "last_attempt": time(s.last_attempt),
+                "consecutive_failures": s.consecutive_failures,
+                "last_error": s.last_error,
+                "backoff_until": time(s.backoff_until),
+                "backoff_reason": s.backoff_reason,
+                "entries_seen": s.entries_seen,
+                "articles_archived": s.articles_archived,
+                "interval_secs": s.interval_secs,
+                "next_due": time(s.next_due),
+            })
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatusFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        StatusFormat::Table => {
+            writeln!(
+                out,
+                "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:<20} last error",
+                "feed", "health", "last success", "fails", "entries", "articles", "next due"
+            )?;
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:<20} {}",
+                    s(&r["id"]),
+                    s(&r["health"]),
+                    s(&r["last_success"]),
+                    r["consecutive_failures"].to_string(),
+                    r["entries_seen"].to_string(),
+                    r["articles_archived"].to_string(),
+                    s(&r["next_due"]),
+                    crate::search::truncate_chars(&s(&r["last_error"]), 60)
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn import_opml(config_path: &Path, file: &Path, affiliation: Option<String>) -> anyhow::Result<()> {
+    let config = config::load(config_path)?;
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = crate::charset::decode(&text, None).text;
+    let import =
+        crate::opml::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut taken: std::collections::HashSet<String> =
+        config.feeds.iter().map(|f| f.id.clone()).collect();
+    let known_urls: std::collections::HashSet<String> =
+        config.feeds.iter().map(|f| f.url.to_string()).collect();
+    let mut skipped = import.skipped.clone();
+    let mut new_feeds = Vec::new();
+    for f in &import.feeds {
+        let url = match config::check_http_url(&f.url) {
+            Ok(u) => u,
+            Err(e) => {
+                skipped.push(format!("{}: {e}", f.url));
+                continue;
+            }
+        };
+        if known_urls.contains(url.as_str()) {
+            skipped.push(format!("{url}: already in {}", config_path.display()));
+            continue;
+        }
+        let id = crate::opml::suggested_id(f, &taken);
+        taken.insert(id.clone());
+        let valid = |v: &Option<String>,
+                     ok: &dyn Fn(&str) -> bool,
+                     what: &str,
+                     skipped: &mut Vec<String>| {
+            v.as_ref().and_then(|x| {
+                if ok(x) {
+                    Some(x.clone())
+                } else {
+                    skipped.push(format!("{url}: {what} {x:?} ignored"));
+                    None
+                }
+            })
+        };
+        new_feeds.push(NewFeed {
+            id,
+            url: url.to_string(),
+            name: f.title.clone(),
+            affiliation: valid(
+                &f.affiliation,
+                &|a| crate::model::Affiliation::parse(a).is_some(),
+                "affiliation",
+                &mut skipped,
+            )
+            .or_else(|| affiliation.clone()),
+            country: valid(
+                &f.country,
+                &|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()),
+                "country",
+                &mut skipped,
+            ),
+            language: valid(
+                &f.language,
+                &|l| config::check_lang(l).is_ok(),
+                "language",
+                &mut skipped,
+            ),
+        });
+    }
+    if !new_feeds.is_empty() {
+        config::append_feeds(config_path, &new_feeds)?;
+    }
+    for s in &skipped {
+        eprintln!("mediawatch: skipped: {s}");
+    }
+    eprintln!(
+        "mediawatch: imported {} feeds from {} into {} ({} skipped)",
+        new_feeds.len(),
+        file.display(),
+        config_path.display(),
+        skipped.len()
+    );
+    Ok(())
+}
+
 fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = config::load(config_path)?;
     crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError {
@@ -551,6 +740,16 @@ fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCo
                     f.url
                 )?;
             }
+        }
+        FeedsCommand::Status { format } => feeds_status(config_path, format)?,
+        FeedsCommand::ImportOpml { file, affiliation } => {
+            import_opml(config_path, &file, affiliation)?
+        }
+        FeedsCommand::ExportOpml => {
+            let config = config::load(config_path)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(crate::opml::export(&config.feeds, "mediawatch feeds").as_bytes())?;
+            out.flush()?;
         }
         FeedsCommand::Add {
             url,

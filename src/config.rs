@@ -560,6 +560,11 @@ pub struct NewFeed {
 /// Appends a `[[feeds]]` table to the config file, keeping its comments and layout, after checking that
 /// the result is still a valid config (so a bad id or a duplicate is refused and the file is untouched).
 pub fn append_feed(path: &Path, feed: &NewFeed) -> Result<Config, ConfigError> {
+    append_feeds(path, std::slice::from_ref(feed))
+}
+
+/// Appends several `[[feeds]]` tables at once (all or nothing), as [`append_feed`] does.
+pub fn append_feeds(path: &Path, new_feeds: &[NewFeed]) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         line: None,
@@ -571,26 +576,28 @@ pub fn append_feed(path: &Path, feed: &NewFeed) -> Result<Config, ConfigError> {
     if !text.ends_with('\n') && !text.is_empty() {
         block.push('\n');
     }
-    block.push_str("\n[[feeds]]\n");
-    let mut kv = |k: &str, v: &str| {
-        block.push_str(&format!(
-            "{k} = {}\n",
-            toml_edit::Value::from(v).to_string().trim()
-        ));
-    };
-    kv("id", &feed.id);
-    kv("url", &feed.url);
-    if let Some(v) = &feed.name {
-        kv("name", v);
-    }
-    if let Some(v) = &feed.affiliation {
-        kv("affiliation", v);
-    }
-    if let Some(v) = &feed.country {
-        kv("country", v);
-    }
-    if let Some(v) = &feed.language {
-        kv("language", v);
+    for feed in new_feeds {
+        block.push_str("\n[[feeds]]\n");
+        let mut kv = |k: &str, v: &str| {
+            block.push_str(&format!(
+                "{k} = {}\n",
+                toml_edit::Value::from(v).to_string().trim()
+            ));
+        };
+        kv("id", &feed.id);
+        kv("url", &feed.url);
+        if let Some(v) = &feed.name {
+            kv("name", v);
+        }
+        if let Some(v) = &feed.affiliation {
+            kv("affiliation", v);
+        }
+        if let Some(v) = &feed.country {
+            kv("country", v);
+        }
+        if let Some(v) = &feed.language {
+            kv("language", v);
+        }
     }
     // `[[feeds]]` after `[[campaigns]]` is still valid TOML: arrays of tables may be split.
     let new_text = format!("{text}{block}");

@@ -1253,8 +1253,7 @@ fn find_lead(dom: &Dom, stats: &[Stats], first_root: usize) -> Option<usize> {
                 continue;
             }
             let end = dom.nodes[sib].end.min(n);
-            for j in sib..end {
-                let d = &dom.nodes[j];
+            for (j, d) in dom.nodes.iter().enumerate().take(end).skip(sib) {
                 if d.removed || d.is_text() || !is_lead_hint(&d.hint) {
                     continue;
                 }

@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod charset;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod digest;
 pub mod extract;
 pub mod feed;

@@ -11,7 +11,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
+    TableDefinition,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Page;
@@ -74,32 +77,68 @@ pub struct SnapshotMeta {
     pub body_len: usize,
 }
 
-/// The store handle. One writer process at a time (redb locks the file).
+/// The store handle: one writer process at a time (redb locks the file), any number of readers beside it.
 pub struct Store {
-    db: Database,
+    db: Db,
+}
+
+enum Db {
+    Write(Database),
+    Read(ReadOnlyDatabase),
 }
 
 impl Store {
-    /// Opens or creates `state.redb` in `dir`.
+    /// Opens or creates `state.redb` in `dir` for writing. A second writer gets a clear error.
     pub fn open(dir: &Path) -> anyhow::Result<Store> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("state.redb");
-        let db = Database::create(&path).with_context(|| {
-            format!(
-                "cannot open the state store {} (is another mediawatch ingest running?)",
-                path.display()
-            )
-        })?;
+        let db = redb::Builder::new()
+            .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+            .create(&path)
+            .with_context(|| {
+                format!(
+                    "cannot open the state store {} for writing (is another `mediawatch ingest` or `run` using it?)",
+                    path.display()
+                )
+            })?;
         let txn = db.begin_write()?;
         txn.open_table(FEEDS)?;
         txn.open_table(SNAPSHOTS)?;
         txn.commit()?;
-        Ok(Store { db })
+        Ok(Store { db: Db::Write(db) })
+    }
+
+    /// Opens `state.redb` in `dir` read-only; works while a writer (`ingest`, `run`) has it open.
+    /// None when there is no store yet.
+    pub fn open_read_only(dir: &Path) -> anyhow::Result<Option<Store>> {
+        let path = dir.join("state.redb");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let db = redb::Builder::new()
+            .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+            .open_read_only(&path)
+            .with_context(|| format!("cannot read the state store {}", path.display()))?;
+        Ok(Some(Store { db: Db::Read(db) }))
+    }
+
+    fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
+        Ok(match &self.db {
+            Db::Write(d) => d.begin_read()?,
+            Db::Read(d) => d.begin_read()?,
+        })
+    }
+
+    fn writable(&self) -> anyhow::Result<&Database> {
+        match &self.db {
+            Db::Write(d) => Ok(d),
+            Db::Read(_) => anyhow::bail!("the state store was opened read-only"),
+        }
     }
 
     /// The state of one feed (default when never fetched).
     pub fn feed_state(&self, feed_id: &str) -> anyhow::Result<FeedState> {
-        let txn = self.db.begin_read()?;
+        let txn = self.begin_read()?;
         let table = txn.open_table(FEEDS)?;
         match table.get(feed_id)? {
             Some(v) => serde_json::from_slice(v.value())
@@ -110,7 +149,7 @@ impl Store {
 
     /// All feed states by id.
     pub fn feed_states(&self) -> anyhow::Result<Vec<(String, FeedState)>> {
-        let txn = self.db.begin_read()?;
+        let txn = self.begin_read()?;
         let table = txn.open_table(FEEDS)?;
         let mut out = Vec::new();
         for row in table.iter()? {
@@ -124,7 +163,7 @@ impl Store {
 
     /// Writes several feed states in one durable transaction.
     pub fn put_feed_states(&self, states: &[(String, FeedState)]) -> anyhow::Result<()> {
-        let txn = self.db.begin_write()?;
+        let txn = self.writable()?.begin_write()?;
         {
             let mut table = txn.open_table(FEEDS)?;
             for (id, state) in states {
@@ -140,7 +179,7 @@ impl Store {
         if snapshots.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin_write()?;
+        let txn = self.writable()?.begin_write()?;
         {
             let mut table = txn.open_table(SNAPSHOTS)?;
             for (id, page) in snapshots {
@@ -153,7 +192,7 @@ impl Store {
 
     /// The stored page of an article: metadata and the raw body bytes.
     pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
-        let txn = self.db.begin_read()?;
+        let txn = self.begin_read()?;
         let table = txn.open_table(SNAPSHOTS)?;
         match table.get(article_id)? {
             Some(v) => Ok(Some(decode_snapshot(v.value())?)),
@@ -223,6 +262,13 @@ mod tests {
         store.put_snapshots(&[("id1".into(), &page)]).unwrap();
         drop(store);
         let store = Store::open(dir.path()).unwrap();
+        let reader = Store::open_read_only(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            reader.feed_state("x").unwrap(),
+            state,
+            "a reader beside the writer"
+        );
+        assert!(reader.put_feed_states(&[]).is_err());
         let (meta, body) = store.snapshot("id1").unwrap().unwrap();
         assert_eq!(meta.final_url, "http://a.example/1?r");
         assert_eq!(body, page.body);

@@ -5,6 +5,7 @@
 
 mod cli;
 mod extract;
+mod fetch;
 mod lang_tag;
 mod pipeline;
 mod support;
