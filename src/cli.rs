@@ -46,6 +46,15 @@ pub enum Command {
     Digest(DigestArgs),
     /// Run the extraction stage alone on saved pages (no config needed).
     Extract(ExtractArgs),
+    /// Detect language and script: one result line per input line (no config needed).
+    Lang(LangArgs),
+    /// Convert Chinese text between scripts, line by line (stdin to stdout), with the OpenCC tables.
+    #[command(hide = true)]
+    HanConvert {
+        /// `s2t` (Simplified to Traditional) or `t2s`.
+        #[arg(value_parser = ["s2t", "t2s"])]
+        direction: String,
+    },
     /// Parse saved feed documents and report what was read (no config needed).
     ParseFeed(ParseFeedArgs),
     /// Report the charset each saved file decodes with, and why (no config needed).
@@ -128,6 +137,40 @@ pub struct ExtractArgs {
     /// Saved pages (.gz is decompressed).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// `lang` arguments.
+#[derive(Debug, Args)]
+pub struct LangArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: LangFormat,
+    /// Which detector: ours (whatlang with script statistics and priors), or whatlang alone (for comparison).
+    #[arg(long, value_enum, default_value = "mediawatch")]
+    pub detector: Detector,
+    /// A declared language to use as a prior (like a feed's `language`).
+    #[arg(long)]
+    pub hint: Option<String>,
+    /// Input file; `-` or none reads standard input.
+    pub file: Option<PathBuf>,
+}
+
+/// `lang` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LangFormat {
+    /// `lang script confidence reliable`, tab-separated.
+    Text,
+    /// `{"lang", "script", "confidence", "reliable"}` per line.
+    Jsonl,
+}
+
+/// Language detectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Detector {
+    /// mediawatch's detector.
+    Mediawatch,
+    /// whatlang's raw guess.
+    Whatlang,
 }
 
 /// `parse-feed` arguments.
@@ -245,6 +288,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Extract(args) => extract_cmd(args),
+        Command::Lang(args) => lang_cmd(args),
+        Command::HanConvert { direction } => {
+            use std::io::BufRead;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for line in std::io::stdin().lock().lines() {
+                let line = line.context("cannot read input")?;
+                let converted = if direction == "s2t" { hanconv::s2t(&line) } else { hanconv::t2s(&line) };
+                writeln!(out, "{converted}")?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::ParseFeed(args) => parse_feed_cmd(args),
         Command::DetectCharset(args) => detect_charset_cmd(args),
         Command::CheckConfig => check_config(&cli.config),
@@ -448,6 +503,50 @@ fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn lang_cmd(args: LangArgs) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead;
+    let input: Box<dyn BufRead> = match args.file.as_deref() {
+        None => Box::new(std::io::stdin().lock()),
+        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
+        Some(p) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )),
+    };
+    let hints: Vec<&str> = args.hint.as_deref().into_iter().collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in input.lines() {
+        let line = line.context("cannot read input")?;
+        let info = match args.detector {
+            Detector::Mediawatch => crate::lang::detect(&line, &hints),
+            Detector::Whatlang => match whatlang::detect(&line) {
+                Some(i) => crate::model::LangInfo {
+                    lang: crate::lang::iso639_1(i.lang()).to_string(),
+                    script: None,
+                    confidence: i.confidence(),
+                    reliable: i.is_reliable(),
+                },
+                None => crate::model::LangInfo::unknown(),
+            },
+        };
+        match args.format {
+            LangFormat::Jsonl => {
+                serde_json::to_writer(&mut out, &info)?;
+                writeln!(out)?;
+            }
+            LangFormat::Text => writeln!(
+                out,
+                "{}\t{}\t{:.2}\t{}",
+                info.lang,
+                info.script.as_deref().unwrap_or("-"),
+                info.confidence,
+                info.reliable
+            )?,
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `f` and turns a panic into an error message (diagnostic commands report panics instead of dying).
