@@ -175,6 +175,20 @@ struct RawCampaign {
     description: Option<String>,
     min_terms: Option<Spanned<i64>>,
     terms: Option<Spanned<toml::Table>>,
+    all: Option<Spanned<Vec<Vec<String>>>>,
+    none: Option<Spanned<Vec<String>>>,
+    near: Option<Vec<Spanned<RawNear>>>,
+    feeds: Option<Spanned<Vec<String>>>,
+    affiliations: Option<Spanned<Vec<String>>>,
+    countries: Option<Spanned<Vec<String>>>,
+}
+
+/// One `near = [{ terms = ["a", "b"], within = 10 }]` rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNear {
+    terms: Vec<String>,
+    within: i64,
 }
 
 /// Reads and checks a config file.
@@ -444,6 +458,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                         format!("campaign {id:?}: terms.{lang} has an empty term {term:?}"),
                     ));
                 }
+                crate::tag::check_term(trimmed).map_err(|m| {
+                    at(
+                        terms_span.clone(),
+                        format!("campaign {id:?}: terms.{lang}: term {term:?}: {m}"),
+                    )
+                })?;
                 words.push(trimmed.to_string());
             }
             if !words.is_empty() {
@@ -470,7 +490,124 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
             Some(m) => *m.get_ref() as usize,
         };
+        // Rule terms: checked as the tagger will, so a bad one is reported with its line.
+        let rule_terms = |key: &str,
+                          span: std::ops::Range<usize>,
+                          list: Vec<String>|
+         -> Result<Vec<String>, ConfigError> {
+            if list.is_empty() {
+                return Err(at(
+                    span,
+                    format!("campaign {id:?}: {key} is empty (remove the key instead)"),
+                ));
+            }
+            list.into_iter()
+                .map(|t| {
+                    let trimmed = t.trim().to_string();
+                    crate::tag::check_term(&trimmed)
+                        .map(|()| trimmed)
+                        .map_err(|m| at(span.clone(), format!("campaign {id:?}: {key}: term {t:?}: {m}")))
+                })
+                .collect()
+        };
+        let mut all = Vec::new();
+        if let Some(groups) = c.all {
+            let span = groups.span();
+            let groups = groups.into_inner();
+            if groups.is_empty() {
+                return Err(at(
+                    span,
+                    format!("campaign {id:?}: all is empty (remove the key instead)"),
+                ));
+            }
+            for (g, group) in groups.into_iter().enumerate() {
+                all.push(rule_terms(&format!("all group {}", g + 1), span.clone(), group)?);
+            }
+        }
+        let none = match c.none {
+            None => Vec::new(),
+            Some(list) => rule_terms("none", list.span(), list.into_inner())?,
+        };
+        let mut near = Vec::new();
+        for (r, rule) in c.near.unwrap_or_default().into_iter().enumerate() {
+            let span = rule.span();
+            let rule = rule.into_inner();
+            let key = format!("near rule {}", r + 1);
+            let terms = rule_terms(&key, span.clone(), rule.terms)?;
+            let [a, b]: [String; 2] = terms.try_into().map_err(|t: Vec<String>| {
+                at(
+                    span.clone(),
+                    format!("campaign {id:?}: {key}: terms must hold exactly two terms, got {}", t.len()),
+                )
+            })?;
+            if crate::tag::normalize(&a).as_str() == crate::tag::normalize(&b).as_str() {
+                return Err(at(
+                    span,
+                    format!("campaign {id:?}: {key}: its two terms {a:?} and {b:?} are the same"),
+                ));
+            }
+            if !(1..=1000).contains(&rule.within) {
+                return Err(at(
+                    span,
+                    format!(
+                        "campaign {id:?}: {key}: within must be between 1 and 1000 (words, or CJK characters), got {}",
+                        rule.within
+                    ),
+                ));
+            }
+            near.push(crate::tag::NearRule {
+                terms: [a, b],
+                within: rule.within as usize,
+            });
+        }
+        let restriction = |key: &str,
+                           v: Option<Spanned<Vec<String>>>,
+                           check: &dyn Fn(&str) -> Result<String, String>|
+         -> Result<Vec<String>, ConfigError> {
+            let Some(v) = v else {
+                return Ok(Vec::new());
+            };
+            let span = v.span();
+            let list = v.into_inner();
+            if list.is_empty() {
+                return Err(at(
+                    span,
+                    format!("campaign {id:?}: {key} is empty (remove the key to allow every source)"),
+                ));
+            }
+            list.iter()
+                .map(|x| check(x).map_err(|m| at(span.clone(), format!("campaign {id:?}: {key}: {m}"))))
+                .collect()
+        };
+        let feed_ids = restriction("feeds", c.feeds, &|f| {
+            if feed_lines.contains_key(f) {
+                Ok(f.to_string())
+            } else {
+                Err(format!("no feed with id {f:?} in this config"))
+            }
+        })?;
+        let affiliations = restriction("affiliations", c.affiliations, &|a| {
+            Affiliation::parse(a)
+                .map(|a| a.as_str().to_string())
+                .ok_or_else(|| format!("{a:?} is not one of state, independent, unknown"))
+        })?
+        .iter()
+        .filter_map(|a| Affiliation::parse(a))
+        .collect();
+        let countries = restriction("countries", c.countries, &|v| {
+            if v.len() == 2 && v.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                Ok(v.to_ascii_uppercase())
+            } else {
+                Err(format!("{v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""))
+            }
+        })?;
         campaigns.push(CampaignSpec {
+            all,
+            none,
+            near,
+            feeds: feed_ids,
+            affiliations,
+            countries,
             name: c
                 .name
                 .filter(|n| !n.trim().is_empty())
@@ -479,6 +616,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             id,
             min_terms,
             terms,
+            ..CampaignSpec::default()
         });
     }
 

@@ -216,6 +216,9 @@ fn is_cjk(c: char) -> bool {
 
 /// Length of a text for thresholds: non-space characters, CJK ones weighted.
 fn weighted_len(s: &str) -> f32 {
+    if s.is_ascii() {
+        return s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as f32;
+    }
     let mut n = 0.0f32;
     for c in s.chars() {
         if c.is_whitespace() {
@@ -256,6 +259,11 @@ struct DNode {
     forced_remove: bool,
     forced_content: bool,
     removed: bool,
+    /// Block-level element (starts a new paragraph).
+    block: bool,
+    /// Weighted length and comma count of a text node.
+    wlen: f32,
+    commas: u32,
 }
 
 impl DNode {
@@ -304,13 +312,24 @@ impl Dom {
             };
             let mut descend = true;
             match nref.value() {
-                Node::Document | Node::Fragment => dn.tag = "#root".to_string(),
+                Node::Document | Node::Fragment => {
+                    dn.tag = "#root".to_string();
+                    dn.block = true;
+                }
                 Node::Text(t) => {
                     dn.text = t.to_string();
+                    let raw_parent = nodes
+                        .get(parent)
+                        .is_some_and(|p| matches!(p.tag.as_str(), "script" | "style"));
+                    if !raw_parent {
+                        dn.wlen = weighted_len(&dn.text);
+                        dn.commas = count_commas(&dn.text);
+                    }
                     descend = false;
                 }
                 Node::Element(el) => {
                     dn.tag = el.name().to_ascii_lowercase();
+                    dn.block = is_block(&dn.tag);
                     let mut hint = String::new();
                     if let Some(c) = el.attr("class") {
                         hint.push_str(&c.to_ascii_lowercase());
@@ -562,16 +581,30 @@ const NEG_SUBSTR: &[&str] = &[
     "carousel",
     "slider",
     "gallery",
-    "video",
-    "player",
-    "audio",
+    "popover",
+    "hovercard",
+    "rollover",
+    "authorbox",
+    "author-box",
+    "author-description",
+    "about-author",
+    "entry-utility",
+    "postmetadata",
+    "disclosure",
+    "affiliate",
+    "crumb",
+    "linkbox",
+    "linklist",
+    "link-list",
+    "contact",
 ];
 
 /// Short hint tokens that must match a whole class/id token.
 const NEG_TOKENS: &[&str] = &[
     "ad", "ads", "adv", "advert", "nav", "tag", "meta", "header", "aside", "extra", "links",
     "author", "date", "email", "search", "share", "tools", "utility", "bottom", "top", "related",
-    "hide", "hid", "foot", "cta", "print", "byline", "info", "details", "hidden",
+    "hide", "hid", "foot", "cta", "print", "byline", "info", "details", "hidden", "authors",
+    "alert",
 ];
 
 const POS_SUBSTR: &[&str] = &[
@@ -661,6 +694,19 @@ const STRONG_NEG: &[&str] = &[
     "timestamp",
     "toolbar",
     "trending",
+    "authorbox",
+    "author-box",
+    "author-description",
+    "about-author",
+    "saboxplugin",
+    "entry-utility",
+    "postmetadata",
+    "disclosure",
+    "affiliate",
+    "crumb",
+    "linkbox",
+    "linklist",
+    "link-list",
 ];
 
 fn hint_strong_negative(hint: &str) -> bool {
@@ -794,8 +840,8 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
             continue;
         }
         if node.is_text() {
-            let l = weighted_len(&node.text);
-            let c = count_commas(&node.text);
+            let l = node.wlen;
+            let c = node.commas;
             st[i].tlen = l;
             st[i].commas = c;
             st[i].inline_len = l;
@@ -824,7 +870,7 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
             continue;
         }
         let s = st[i];
-        let child_inline = node.is_text() || !is_block(&node.tag);
+        let child_inline = node.is_text() || !node.block;
         let ps = &mut st[p];
         ps.tlen += s.tlen;
         ps.llen += s.llen;
@@ -895,12 +941,32 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
         }
         let bl = weighted_len(&body_text);
         let dl = weighted_len(&best);
-        if LD_BODY && bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &meta.page_words)
+        if LD_BODY && bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &page_words(dom))
         {
             best = body_text;
         }
     }
     best
+}
+
+/// Lower-cased words of the page's text outside scripts and styles.
+fn page_words(dom: &Dom) -> HashSet<String> {
+    let mut words = HashSet::new();
+    for n in &dom.nodes {
+        if !n.is_text() {
+            continue;
+        }
+        let parent_tag = dom.nodes.get(n.parent).map_or("", |p| p.tag.as_str());
+        if matches!(parent_tag, "script" | "style" | "noscript" | "template") {
+            continue;
+        }
+        for w in n.text.split(|c: char| !c.is_alphanumeric()) {
+            if !w.is_empty() {
+                words.insert(w.to_lowercase());
+            }
+        }
+    }
+    words
 }
 
 fn agrees_with_page(text: &str, page_words: &HashSet<String>) -> bool {
@@ -957,7 +1023,10 @@ fn mark_structural(dom: &mut Dom, stats: &[Stats], total_ptext: f32, hints: bool
         let protected =
             node.itemprop_body || matches!(tag, "html" | "body" | "#root" | "main" | "article");
         let mut remove = false;
-        if tag == "header" && stats[i].ptext >= HEADER_KEEP_PTEXT && stats[i].link_density() < 0.3 {
+        if tag == "header"
+            && stats[i].link_density() < 0.3
+            && (stats[i].ptext >= HEADER_KEEP_PTEXT || has_lead(dom, i))
+        {
             // A <header> with real paragraphs (an article lead) is kept.
         } else if matches!(tag, "nav" | "aside" | "footer" | "form" | "header")
             || matches!(
@@ -1231,6 +1300,14 @@ fn is_lead_hint(hint: &str) -> bool {
                 | "description"
         )
     })
+}
+
+/// Whether the subtree of `i` holds an element marked as a lead.
+fn has_lead(dom: &Dom, i: usize) -> bool {
+    let end = dom.nodes[i].end.min(dom.nodes.len());
+    dom.nodes[i..end]
+        .iter()
+        .any(|d| !d.is_text() && !d.removed && is_lead_hint(&d.hint))
 }
 
 /// A lead paragraph just before the main container (within a few levels),
@@ -1552,7 +1629,7 @@ fn serialize_into(dom: &Dom, roots: &[usize]) -> TextBuilder {
                 if tag == "pre" {
                     pre_depth = pre_depth.saturating_sub(1);
                 }
-                if is_block(tag) {
+                if node.block {
                     tb.flush();
                     if is_heading(tag) {
                         tb.heading = 0;
@@ -1570,7 +1647,7 @@ fn serialize_into(dom: &Dom, roots: &[usize]) -> TextBuilder {
                 tb.flush();
                 continue;
             }
-            if is_block(tag) {
+            if node.block {
                 tb.flush();
                 if is_heading(tag) {
                     tb.heading = tag.as_bytes().get(1).map_or(1, |b| b.saturating_sub(b'0'));
@@ -1703,9 +1780,10 @@ struct MetaData {
     times: Vec<(String, bool)>,
     itemprop_authors: Vec<String>,
     rel_authors: Vec<String>,
+    /// Text of elements whose class/id says byline / author.
+    byline_texts: Vec<String>,
     ld: Vec<Value>,
     ld_article_body: Option<String>,
-    page_words: HashSet<String>,
 }
 
 impl MetaData {
@@ -1734,23 +1812,8 @@ fn element_text(el: scraper::ElementRef<'_>) -> String {
 
 fn collect_meta(doc: &Html) -> MetaData {
     let mut m = MetaData::default();
-    let mut in_body_words = String::new();
     for nref in doc.tree.nodes() {
         let Some(el) = scraper::ElementRef::wrap(nref) else {
-            if let Node::Text(t) = nref.value() {
-                // Visible-ish page words (for JSON-LD agreement), skipping script/style.
-                let parent_tag = nref
-                    .parent()
-                    .and_then(|p| p.value().as_element().map(|e| e.name().to_string()));
-                if !matches!(
-                    parent_tag.as_deref(),
-                    Some("script" | "style" | "noscript" | "template")
-                ) && in_body_words.len() < 4_000_000
-                {
-                    in_body_words.push_str(t);
-                    in_body_words.push(' ');
-                }
-            }
             continue;
         };
         let e = el.value();
@@ -1767,7 +1830,13 @@ fn collect_meta(doc: &Html) -> MetaData {
                 for key in ["name", "property", "itemprop", "http-equiv"] {
                     if let Some(k) = e.attr(key) {
                         for k in k.split_whitespace() {
-                            m.metas.push((k.to_ascii_lowercase(), content.clone()));
+                            let k = k.to_ascii_lowercase();
+                            // "dc:creator" and "DC.creator" are the same key.
+                            let k = match k.split_once(':') {
+                                Some((ns @ ("dc" | "dcterms"), rest)) => format!("{ns}.{rest}"),
+                                _ => k,
+                            };
+                            m.metas.push((k, content.clone()));
                         }
                     }
                 }
@@ -1818,6 +1887,24 @@ fn collect_meta(doc: &Html) -> MetaData {
             }
             _ => {}
         }
+        if m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
+            let hint = format!(
+                "{} {}",
+                e.attr("class").unwrap_or(""),
+                e.attr("id").unwrap_or("")
+            )
+            .to_ascii_lowercase();
+            if hint.contains("byline")
+                || hint_tokens(&hint).any(|t| matches!(t, "author" | "authorname" | "author_name"))
+                || hint.contains("author-name")
+                || hint.contains("author__name")
+            {
+                let t = element_text(el);
+                if (3..=120).contains(&t.chars().count()) {
+                    m.byline_texts.push(t);
+                }
+            }
+        }
         if e.attr("itemprop")
             .is_some_and(|v| v.eq_ignore_ascii_case("author"))
             && e.name() != "meta"
@@ -1838,11 +1925,6 @@ fn collect_meta(doc: &Html) -> MetaData {
             }
         }
     }
-    m.page_words = in_body_words
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect();
     m.ld_article_body = ld_articles(&m.ld)
         .iter()
         .find_map(|a| {
@@ -2037,14 +2119,40 @@ fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted {
     out.site_name = site_name.map(|s| collapse_ws(&s));
 
     // Title.
-    let raw_title = m
-        .first(&["og:title", "twitter:title"])
-        .map(str::to_string)
-        .or_else(|| ld_first(art_or_page, "headline").and_then(ld_str))
-        .or_else(|| ld_first(art_or_page, "name").and_then(ld_str))
-        .or_else(|| m.title_tag.clone())
-        .or_else(|| m.h1s.first().cloned())
-        .map(|t| collapse_ws(&decode_entities(&t)));
+    // Candidates in order of preference; the first one that agrees with the
+    // <title> or an <h1> wins (JSON-LD "headline" is sometimes a description).
+    let cands: Vec<String> = [
+        m.first(&["og:title", "twitter:title", "dc.title", "dcterms.title"])
+            .map(str::to_string),
+        ld_first(art_or_page, "headline").and_then(ld_str),
+        ld_first(&art_only, "name").and_then(ld_str),
+        m.title_tag.clone(),
+        m.h1s.first().cloned(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|t| collapse_ws(&decode_entities(&t)))
+    .filter(|t| !t.is_empty())
+    .collect();
+    let refs: Vec<String> = m
+        .title_tag
+        .iter()
+        .chain(m.h1s.iter())
+        .map(|t| norm_key(t))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let agrees = |t: &str| {
+        let k = norm_key(t);
+        !k.is_empty()
+            && refs
+                .iter()
+                .any(|r| r.contains(&k) || k.contains(r.as_str()))
+    };
+    let raw_title = cands
+        .iter()
+        .find(|t| refs.is_empty() || agrees(t))
+        .or_else(|| cands.first())
+        .cloned();
     out.title = raw_title
         .map(|t| clean_title(&t, out.site_name.as_deref(), page_url, &m.h1s))
         .filter(|t| !t.is_empty());
@@ -2095,6 +2203,11 @@ fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted {
     }
     if authors.is_empty() {
         authors.extend(m.rel_authors.iter().flat_map(|a| split_authors(a)));
+    }
+    if authors.is_empty() {
+        if let Some(b) = m.byline_texts.iter().find_map(|b| byline_name(b)) {
+            authors.extend(split_authors(&b));
+        }
     }
     let mut seen = HashSet::new();
     out.authors = authors
@@ -2299,13 +2412,28 @@ fn resolve_url(u: &str, base: Option<&Url>) -> Option<String> {
 fn split_authors(s: &str) -> Vec<String> {
     let s = decode_entities(s);
     let s = collapse_ws(&s);
+    if s.contains('(') {
+        // "A (with B and C)": keep as written.
+        return vec![s];
+    }
     let mut parts = vec![s];
     for sep in [
         ";", "|", " and ", " & ", " und ", " et ", " y ", " и ", "、", "，",
     ] {
         parts = parts
             .iter()
-            .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|p| {
+                let pieces: Vec<String> = p.split(sep).map(str::to_string).collect();
+                // "Mac & i" is one name: split only into multi-word names.
+                if pieces.len() > 1
+                    && sep.starts_with(' ')
+                    && pieces.iter().any(|x| !x.trim().contains(' '))
+                {
+                    vec![p.clone()]
+                } else {
+                    pieces
+                }
+            })
             .collect();
     }
     // Commas separate names only when every part has a space (not "Smith, John").
@@ -2323,6 +2451,24 @@ fn split_authors(s: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The name part of a visible byline ("By Jane Roe | May 3, 2024").
+fn byline_name(b: &str) -> Option<String> {
+    let first = b.split(['|', '•', '·', '\n', '—']).next().unwrap_or("");
+    let name = clean_author(first);
+    let name = name
+        .trim_end_matches([',', ':', '-', ' '])
+        .trim()
+        .to_string();
+    let words = name.split_whitespace().count();
+    let ok = !name.is_empty()
+        && name.chars().count() <= 60
+        && words <= 5
+        && !name.chars().any(|c| c.is_ascii_digit())
+        && !name.contains('@')
+        && !name.to_lowercase().starts_with("http");
+    ok.then_some(name)
 }
 
 fn clean_author(a: &str) -> String {
@@ -2400,6 +2546,21 @@ fn clean_title(t: &str, site: Option<&str>, page_url: Option<&Url>, h1s: &[Strin
             let (head, tail) = (&t[..pos], &t[pos + sep.len()..]);
             if !tail.trim().is_empty() && matches_site(head) {
                 best = tail.trim().to_string();
+                break;
+            }
+        }
+    }
+    // No known site name: an unambiguous separator followed by a short
+    // tail ("Headline | Site") still marks a suffix.
+    if best == t {
+        for sep in [" | ", " – ", " — ", " · ", " :: ", " » ", " « ", " ｜ "] {
+            if let Some(pos) = t.rfind(sep) {
+                let (head, tail) = (t[..pos].trim(), t[pos + sep.len()..].trim());
+                let head_words = head.split_whitespace().count();
+                let head_cjk = head.chars().filter(|&c| is_cjk(c)).count();
+                if (head_words >= 3 || head_cjk >= 8) && tail.split_whitespace().count() <= 4 {
+                    best = head.to_string();
+                }
                 break;
             }
         }
@@ -2652,6 +2813,16 @@ mod tests {
             ),
             "Budget vote delayed"
         );
+        // No site name known: a short tail after an unambiguous separator.
+        assert_eq!(
+            clean_title(
+                "Harbour fees rise again this spring – Coastal Ledger",
+                None,
+                None,
+                &[]
+            ),
+            "Harbour fees rise again this spring"
+        );
         // A dash inside the headline is kept when the tail is not the site.
         assert_eq!(
             clean_title(
@@ -2751,6 +2922,31 @@ mod tests {
             "plain text\n\nsecond"
         );
         assert_eq!(html_fragment_to_text("Fish &amp; chips"), "Fish & chips");
+    }
+
+    #[test]
+    fn lead_before_body_kept_and_orphan_heading_dropped() {
+        let html = page(
+            "",
+            "<article><header><h1>Headline</h1><p class=\"article-lead\">A short standfirst that sums the story up.</p></header>\
+             <div class=\"story-body\"><p>The first paragraph of the story is long enough to be taken for real article text, with commas and detail.</p>\
+             <p>A second paragraph continues the report, adding quotes, numbers and context so that the scorer sees a body.</p>\
+             <h3>More from the site</h3><ul><li><a href=\"/a\">Another story entirely</a></li><li><a href=\"/b\">Yet another story</a></li></ul></div></article>",
+        );
+        let got = extract(&html, None);
+        assert!(got.text.starts_with("A short standfirst"), "{:?}", got.text);
+        assert!(!got.text.contains("More from the site"), "{:?}", got.text);
+        assert!(!got.text.contains("Another story"), "{:?}", got.text);
+        assert!(got.text.ends_with("sees a body."));
+    }
+
+    #[test]
+    fn byline_from_page_when_no_metadata() {
+        let html = page(
+            "",
+            &format!("<div class=\"byline\">By Jane Roe | 3 May 2024</div>{PARAS}"),
+        );
+        assert_eq!(extract(&html, None).authors, vec!["Jane Roe"]);
     }
 
     #[test]

@@ -591,6 +591,26 @@ mod tests {
         assert!(check_link(&url("http://127.0.0.1/x"), true).is_ok());
     }
 
+    #[tokio::test]
+    async fn resolver_drops_non_public_addresses_unless_trusted() {
+        use std::str::FromStr;
+        let guarded = GuardedResolver {
+            allow_private: false,
+            trusted_hosts: HashSet::from(["trusted.localhost".to_string()]),
+        };
+        // "localhost" resolves to loopback only (from /etc/hosts, no network): refused after resolution.
+        let err = match guarded.resolve(Name::from_str("localhost").unwrap()).await {
+            Ok(_) => panic!("localhost resolved through the guard"),
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains("non-public"), "{err}");
+        let open = GuardedResolver {
+            allow_private: true,
+            trusted_hosts: HashSet::new(),
+        };
+        assert!(open.resolve(Name::from_str("localhost").unwrap()).await.is_ok());
+    }
+
     #[test]
     fn transient_errors() {
         assert!(FetchError::Status {

@@ -14,6 +14,7 @@
 
 pub mod analysis;
 pub mod charset;
+pub mod codebook;
 pub mod cli;
 pub mod config;
 pub mod daemon;

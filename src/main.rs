@@ -6,6 +6,15 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     match mediawatch::cli::run() {
         Ok(code) => code,
+        // A closed pipe (`mediawatch search ... | head`) is not an error worth reporting.
+        Err(err)
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("mediawatch: error: {err:#}");
             ExitCode::from(mediawatch::cli::exit_code_for(&err))

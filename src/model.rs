@@ -70,8 +70,10 @@ pub struct FeedSpec {
     pub remove_selectors: Vec<String>,
 }
 
-/// One narrative campaign from `feeds.toml`, checked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One narrative campaign from `feeds.toml`, checked. The rules are explained in [`crate::tag`]: an article is
+/// tagged when `min_terms` distinct `terms` match AND every `all` group has a match AND (if `near` is not
+/// empty) at least one `near` rule holds AND no `none` term matches AND the source passes the restrictions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CampaignSpec {
     /// Unique id, `[a-z0-9-]+`.
     pub id: String,
@@ -83,6 +85,18 @@ pub struct CampaignSpec {
     pub min_terms: usize,
     /// Terms per language (ISO 639-1 code -> terms), in config order.
     pub terms: Vec<(String, Vec<String>)>,
+    /// `all`: groups of terms; each group needs at least one matching term.
+    pub all: Vec<Vec<String>>,
+    /// `none`: exclusion terms; any match vetoes the tag.
+    pub none: Vec<String>,
+    /// `near`: proximity rules; when there are any, at least one must hold.
+    pub near: Vec<crate::tag::NearRule>,
+    /// `feeds`: only articles from these feed ids (empty: any feed).
+    pub feeds: Vec<String>,
+    /// `affiliations`: only articles from sources with these affiliations (empty: any).
+    pub affiliations: Vec<Affiliation>,
+    /// `countries`: only articles from sources in these countries, ISO 3166-1 alpha-2 upper case (empty: any).
+    pub countries: Vec<String>,
 }
 
 /// An item read from a feed document, with its link resolved against the feed URL.

@@ -479,7 +479,8 @@ pub fn assemble(
         hints.push(l);
     }
     let lang = lang::detect(&format!("{title}\n\n{text}"), &hints);
-    let campaigns = tagger.tag(&title, &text, &lang.lang);
+    let input = crate::tag::TagInput::for_feed(feed, &title, &text, &lang.lang);
+    let campaigns = tagger.tag(&input);
     let url = entry.url.to_string();
     Article {
         id: article_id(&url),

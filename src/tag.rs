@@ -33,7 +33,9 @@ use anyhow::{bail, Context};
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::model::{CampaignHit, CampaignSpec, TermHit, TermPosition};
+use serde::Serialize;
+
+use crate::model::{Affiliation, CampaignHit, CampaignSpec, FeedSpec, TermHit, TermPosition};
 
 /// At most this many positions are kept per term (the count covers all matches).
 pub const MAX_POSITIONS: usize = 10;
@@ -338,13 +340,152 @@ fn is_word_char(c: char) -> bool {
 // ---------------------------------------------------------------------------------------------------------------
 // Tagger
 
+/// A `near` rule of a campaign: a match of `terms[0]` and a match of `terms[1]` at most `within` tokens apart in
+/// the same field (title or text). See the module docs for what a token is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NearRule {
+    /// The two terms (same syntax as codebook terms: `*` wildcards, folding).
+    pub terms: [String; 2],
+    /// Largest token distance: 1 = adjacent, 2 = one token in between, ...
+    pub within: usize,
+}
+
+/// What [`Tagger::tag`] looks at: the article and its source (for `feeds` / `affiliations` / `countries`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TagInput<'a> {
+    /// Headline.
+    pub title: &'a str,
+    /// Main text.
+    pub text: &'a str,
+    /// Detected ISO 639-1 language ("und" when unknown); reported only, it restricts nothing.
+    pub lang: &'a str,
+    /// Feed id of the source ("" when unknown).
+    pub feed: &'a str,
+    /// Affiliation of the source.
+    pub affiliation: Affiliation,
+    /// ISO 3166-1 alpha-2 country of the source.
+    pub country: Option<&'a str>,
+}
+
+impl<'a> TagInput<'a> {
+    /// An article from a configured feed.
+    pub fn for_feed(feed: &'a FeedSpec, title: &'a str, text: &'a str, lang: &'a str) -> Self {
+        TagInput {
+            title,
+            text,
+            lang,
+            feed: &feed.id,
+            affiliation: feed.affiliation,
+            country: feed.country.as_deref(),
+        }
+    }
+
+    /// A text from no known source: campaigns restricted to feeds, affiliations or countries do not tag it.
+    pub fn text(title: &'a str, text: &'a str, lang: &'a str) -> Self {
+        TagInput {
+            title,
+            text,
+            lang,
+            ..TagInput::default()
+        }
+    }
+}
+
+/// Why a campaign did or did not tag an article ([`Tagger::explain`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// Campaign id.
+    pub id: String,
+    /// What [`Tagger::tag`] decides: `text_match && source_ok`.
+    pub tagged: bool,
+    /// The rules on the text hold: `min_terms`, `all`, `near`, `none`.
+    pub text_match: bool,
+    /// The source passes `feeds`, `affiliations` and `countries`.
+    pub source_ok: bool,
+    /// Distinct main terms that matched.
+    pub main_terms: usize,
+    /// The campaign's `min_terms`.
+    pub min_terms: usize,
+    /// Per `all` group: whether one of its terms matched.
+    pub all_groups: Vec<bool>,
+    /// Per `near` rule: whether it holds.
+    pub near: Vec<bool>,
+    /// The `none` terms that matched (as written).
+    pub vetoed_by: Vec<String>,
+    /// The evidence a hit would carry (see [`Tagger::tag`]).
+    pub terms: Vec<TermHit>,
+    /// The score a hit would carry.
+    pub score: f64,
+}
+
+impl Explanation {
+    /// One line: which conditions held and which did not.
+    pub fn why(&self) -> String {
+        let mut parts = vec![format!(
+            "{} of min_terms {} main terms",
+            self.main_terms, self.min_terms
+        )];
+        let list = |v: &[bool], want: bool| -> String {
+            v.iter()
+                .enumerate()
+                .filter(|(_, &b)| b == want)
+                .map(|(i, _)| (i + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if !self.all_groups.is_empty() {
+            let missing = list(&self.all_groups, false);
+            if missing.is_empty() {
+                parts.push("all groups matched".to_string());
+            } else {
+                parts.push(format!("all groups missing: {missing}"));
+            }
+        }
+        if !self.near.is_empty() {
+            let holding = list(&self.near, true);
+            if holding.is_empty() {
+                parts.push("no near rule holds".to_string());
+            } else {
+                parts.push(format!("near rules holding: {holding}"));
+            }
+        }
+        if !self.vetoed_by.is_empty() {
+            parts.push(format!(
+                "vetoed by none terms: {}",
+                self.vetoed_by.join(", ")
+            ));
+        }
+        if !self.source_ok {
+            parts.push("source excluded by feeds/affiliations/countries".to_string());
+        }
+        parts.join("; ")
+    }
+}
+
+/// What a term is for in its campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Role {
+    /// `[campaigns.terms]`: counted for `min_terms`.
+    Main,
+    /// `all` group (index).
+    All(usize),
+    /// `none`.
+    Veto,
+    /// `near` rule (index), side 0 or 1.
+    Near(usize, usize),
+}
+
 /// One codebook term of one campaign, after normalisation.
 #[derive(Debug, Clone)]
 struct Term {
     /// As written in the config.
     written: String,
-    /// The language list it came from.
+    /// The language list it came from (main terms) or the rule ("all:1", "near:2", "none").
     lang: String,
+    /// What it is for.
+    role: Role,
+    /// Its pattern in the automaton.
+    pid: usize,
     /// Check for a word boundary before / after the match.
     boundary_start: bool,
     boundary_end: bool,
@@ -358,10 +499,46 @@ struct Campaign {
     id: String,
     min_terms: usize,
     terms: Vec<Term>,
+    /// Number of `all` groups.
+    all_groups: usize,
+    /// Per `near` rule: term index of each side, and `within`.
+    near: Vec<(usize, usize, usize)>,
+    feeds: Vec<String>,
+    affiliations: Vec<Affiliation>,
+    countries: Vec<String>,
+}
+
+impl Campaign {
+    fn source_ok(&self, input: &TagInput<'_>) -> bool {
+        (self.feeds.is_empty() || self.feeds.iter().any(|f| f == input.feed))
+            && (self.affiliations.is_empty() || self.affiliations.contains(&input.affiliation))
+            && (self.countries.is_empty()
+                || input
+                    .country
+                    .is_some_and(|c| self.countries.iter().any(|x| x.eq_ignore_ascii_case(c))))
+    }
 }
 
 /// Where a pattern of the automaton is used: campaign index, term index.
 type TermRef = (usize, usize);
+
+/// At most this many match spans per `near` term and field are compared (the count covers all matches).
+const MAX_NEAR_SPANS: usize = 256;
+
+/// Matches of one term in one article.
+#[derive(Debug, Clone, Default)]
+struct Found {
+    count: usize,
+    positions: Vec<TermPosition>,
+    /// Normalised byte spans in the field being scanned (`near` terms only; cleared after each field).
+    spans: Vec<(usize, usize)>,
+}
+
+/// Matches of all terms, and which `near` rules hold, per campaign.
+struct ScanState {
+    found: Vec<Vec<Found>>,
+    near_ok: Vec<Vec<bool>>,
+}
 
 /// Tags articles with campaigns. Built once from the codebook; `tag` is cheap and thread-safe.
 #[derive(Debug, Clone)]
@@ -373,24 +550,84 @@ pub struct Tagger {
     users: Vec<Vec<TermRef>>,
 }
 
+/// Checks one codebook term as the tagger will: the config uses it to report bad terms with their line.
+pub fn check_term(term: &str) -> Result<(), String> {
+    compile_term(term).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Builds the automaton: collects distinct patterns and the terms using them.
+#[derive(Default)]
+struct Patterns {
+    patterns: Vec<String>,
+    ids: HashMap<String, usize>,
+    users: Vec<Vec<TermRef>>,
+}
+
+impl Patterns {
+    fn id(&mut self, pattern: String, user: TermRef) -> usize {
+        let pid = match self.ids.get(&pattern) {
+            Some(&pid) => pid,
+            None => {
+                let pid = self.patterns.len();
+                self.ids.insert(pattern.clone(), pid);
+                self.patterns.push(pattern);
+                self.users.push(Vec::new());
+                pid
+            }
+        };
+        if let Some(u) = self.users.get_mut(pid) {
+            u.push(user);
+        }
+        pid
+    }
+}
+
 impl Tagger {
-    /// Compiles all terms of all campaigns into one automaton. Fails (naming the campaign and term) on a term that
-    /// is empty after normalisation, has no letter or digit, is a lone `*`, or has `*` anywhere but at its ends;
-    /// and on a campaign without terms, with `min_terms` of 0, or with `min_terms` above its number of distinct
-    /// terms (it could never match).
+    /// Compiles all terms of all campaigns (main terms and the terms of `all`, `none` and `near`) into one
+    /// automaton. Fails (naming the campaign and term) on a term that is empty after normalisation, has no letter
+    /// or digit, is a lone `*`, or has `*` anywhere but at its ends; and on a campaign without main terms, with
+    /// `min_terms` of 0 or above its number of distinct main terms (it could never match), with an empty `all`
+    /// group, or with a `near` rule whose `within` is 0 or whose two terms are the same after normalisation.
     pub fn new(campaigns: &[CampaignSpec]) -> anyhow::Result<Tagger> {
         let mut compiled = Vec::with_capacity(campaigns.len());
-        let mut patterns: Vec<String> = Vec::new();
-        let mut pattern_ids: HashMap<String, usize> = HashMap::new();
-        let mut users: Vec<Vec<TermRef>> = Vec::new();
+        let mut pats = Patterns::default();
         for (ci, spec) in campaigns.iter().enumerate() {
             if spec.min_terms == 0 {
                 bail!("campaign {:?}: min_terms must be at least 1", spec.id);
             }
-            let mut terms: Vec<Term> = Vec::new();
-            // Within a campaign: normalised pattern + wildcards -> term index (duplicates merge).
-            let mut seen: HashMap<(String, bool, bool), usize> = HashMap::new();
+            // (role, language label, terms)
+            let mut lists: Vec<(Role, String, Vec<&String>)> = Vec::new();
             for (lang, list) in &spec.terms {
+                lists.push((Role::Main, lang.clone(), list.iter().collect()));
+            }
+            for (g, group) in spec.all.iter().enumerate() {
+                if group.is_empty() {
+                    bail!("campaign {:?}: all group {} is empty", spec.id, g + 1);
+                }
+                lists.push((
+                    Role::All(g),
+                    format!("all:{}", g + 1),
+                    group.iter().collect(),
+                ));
+            }
+            lists.push((Role::Veto, "none".to_string(), spec.none.iter().collect()));
+            for (r, rule) in spec.near.iter().enumerate() {
+                if rule.within == 0 {
+                    bail!(
+                        "campaign {:?}: near rule {}: within must be at least 1",
+                        spec.id,
+                        r + 1
+                    );
+                }
+                for (side, t) in rule.terms.iter().enumerate() {
+                    lists.push((Role::Near(r, side), format!("near:{}", r + 1), vec![t]));
+                }
+            }
+            let mut terms: Vec<Term> = Vec::new();
+            // Within a campaign and role: normalised pattern + boundaries -> term index (duplicates merge).
+            let mut seen: HashMap<(Role, String, bool, bool), usize> = HashMap::new();
+            let mut near_sides: HashMap<(usize, usize), usize> = HashMap::new();
+            for (role, lang, list) in lists {
                 for written in list {
                     let CompiledTerm {
                         pattern,
@@ -401,100 +638,104 @@ impl Tagger {
                     } = compile_term(written).with_context(|| {
                         format!("campaign {:?}, {lang} term {written:?}", spec.id)
                     })?;
-                    let key = (pattern.clone(), boundary_start, boundary_end);
-                    if seen.contains_key(&key) {
+                    let key = (role, pattern.clone(), boundary_start, boundary_end);
+                    if let Some(&ti) = seen.get(&key) {
+                        if let Role::Near(r, s) = role {
+                            near_sides.insert((r, s), ti);
+                        }
                         continue;
                     }
                     let ti = terms.len();
                     seen.insert(key, ti);
+                    if let Role::Near(r, s) = role {
+                        near_sides.insert((r, s), ti);
+                    }
+                    let pid = pats.id(pattern, (ci, ti));
                     terms.push(Term {
                         written: written.clone(),
                         lang: lang.clone(),
+                        role,
+                        pid,
                         boundary_start,
                         boundary_end,
                         wild_start,
                         wild_end,
                     });
-                    let pid = match pattern_ids.get(&pattern) {
-                        Some(&pid) => pid,
-                        None => {
-                            let pid = patterns.len();
-                            pattern_ids.insert(pattern.clone(), pid);
-                            patterns.push(pattern);
-                            users.push(Vec::new());
-                            pid
-                        }
-                    };
-                    if let Some(u) = users.get_mut(pid) {
-                        u.push((ci, ti));
-                    }
                 }
             }
-            if terms.is_empty() {
+            let main = terms.iter().filter(|t| t.role == Role::Main).count();
+            if main == 0 {
                 bail!("campaign {:?} has no terms", spec.id);
             }
-            if spec.min_terms > terms.len() {
+            if spec.min_terms > main {
                 bail!(
                     "campaign {:?}: min_terms is {} but it has only {} distinct terms (after normalisation), so it \
                      could never match",
                     spec.id,
                     spec.min_terms,
-                    terms.len()
+                    main
                 );
+            }
+            let mut near = Vec::with_capacity(spec.near.len());
+            for (r, rule) in spec.near.iter().enumerate() {
+                let (Some(&a), Some(&b)) = (near_sides.get(&(r, 0)), near_sides.get(&(r, 1)))
+                else {
+                    bail!(
+                        "campaign {:?}: near rule {} needs two terms",
+                        spec.id,
+                        r + 1
+                    );
+                };
+                let same = terms.get(a).map(|t| t.pid) == terms.get(b).map(|t| t.pid);
+                if same {
+                    bail!(
+                        "campaign {:?}: near rule {}: its two terms are the same after normalisation",
+                        spec.id,
+                        r + 1
+                    );
+                }
+                near.push((a, b, rule.within));
             }
             compiled.push(Campaign {
                 id: spec.id.clone(),
                 min_terms: spec.min_terms,
                 terms,
+                all_groups: spec.all.len(),
+                near,
+                feeds: spec.feeds.clone(),
+                affiliations: spec.affiliations.clone(),
+                countries: spec.countries.clone(),
             });
         }
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .build(&patterns)
+            .build(&pats.patterns)
             .context("building the campaign term automaton")?;
         Ok(Tagger {
             campaigns: compiled,
             automaton,
-            users,
+            users: pats.users,
         })
     }
 
-    /// Campaigns whose rules match `title` + `text`, with the evidence, in codebook order (terms in codebook
-    /// order too). `lang` is the article's detected ISO 639-1 language (may be "und"); it does not restrict which
-    /// terms are tried.
-    pub fn tag(&self, title: &str, text: &str, lang: &str) -> Vec<CampaignHit> {
-        let _ = lang; // all lists are tried on every article (see the module docs)
-                      // Per campaign, per term: (count, positions).
-        let mut found: Vec<Vec<(usize, Vec<TermPosition>)>> = self
-            .campaigns
-            .iter()
-            .map(|c| vec![(0, Vec::new()); c.terms.len()])
-            .collect();
-        for (field, original) in [("title", title), ("text", text)] {
-            if original.is_empty() {
-                continue;
-            }
-            self.scan(field, original, &mut found);
-        }
+    /// Campaigns whose rules match the article and whose restrictions admit its source, with the evidence, in
+    /// codebook order. A hit's `terms` are the matched main terms in codebook order (with their language), then
+    /// the evidence of the rules: the matched terms of `all` groups (language "all:N", N counted from 1) and
+    /// the terms of the `near` rules that hold ("near:N"), each pattern reported once. `score` is the sum of the
+    /// counts of the reported terms. `none` terms are never reported (a match removes the tag).
+    pub fn tag(&self, input: &TagInput<'_>) -> Vec<CampaignHit> {
+        let state = self.scan_all(input);
         let mut hits = Vec::new();
-        for (campaign, per_term) in self.campaigns.iter().zip(found) {
-            let mut terms = Vec::new();
-            let mut score = 0usize;
-            for (term, (count, positions)) in campaign.terms.iter().zip(per_term) {
-                if count > 0 {
-                    score += count;
-                    terms.push(TermHit {
-                        term: term.written.clone(),
-                        lang: term.lang.clone(),
-                        count,
-                        positions,
-                    });
-                }
-            }
-            if !terms.is_empty() && terms.len() >= campaign.min_terms {
+        for (ci, campaign) in self.campaigns.iter().enumerate() {
+            let (Some(found), Some(near_ok)) = (state.found.get(ci), state.near_ok.get(ci)) else {
+                continue;
+            };
+            let c = conditions(campaign, found, near_ok);
+            if c.text_match() && campaign.source_ok(input) {
+                let (terms, score) = evidence(campaign, found, near_ok);
                 hits.push(CampaignHit {
                     id: campaign.id.clone(),
-                    score: score as f64,
+                    score,
                     terms,
                 });
             }
@@ -502,12 +743,77 @@ impl Tagger {
         hits
     }
 
-    /// Scans one field and adds its matches to `found`.
-    fn scan(&self, field: &str, original: &str, found: &mut [Vec<(usize, Vec<TermPosition>)>]) {
+    /// [`Tagger::tag`] on a text from no known source (restricted campaigns do not tag it).
+    pub fn tag_text(&self, title: &str, text: &str, lang: &str) -> Vec<CampaignHit> {
+        self.tag(&TagInput::text(title, text, lang))
+    }
+
+    /// For every campaign, in codebook order, whether and why it tags the article.
+    pub fn explain(&self, input: &TagInput<'_>) -> Vec<Explanation> {
+        let state = self.scan_all(input);
+        let mut out = Vec::with_capacity(self.campaigns.len());
+        for (ci, campaign) in self.campaigns.iter().enumerate() {
+            let (Some(found), Some(near_ok)) = (state.found.get(ci), state.near_ok.get(ci)) else {
+                continue;
+            };
+            let c = conditions(campaign, found, near_ok);
+            let text_match = c.text_match();
+            let source_ok = campaign.source_ok(input);
+            let (terms, score) = evidence(campaign, found, near_ok);
+            out.push(Explanation {
+                id: campaign.id.clone(),
+                tagged: text_match && source_ok,
+                text_match,
+                source_ok,
+                main_terms: c.main,
+                min_terms: campaign.min_terms,
+                all_groups: c.all,
+                near: near_ok.clone(),
+                vetoed_by: campaign
+                    .terms
+                    .iter()
+                    .zip(found)
+                    .filter(|(t, f)| t.role == Role::Veto && f.count > 0)
+                    .map(|(t, _)| t.written.clone())
+                    .collect(),
+                terms,
+                score,
+            });
+        }
+        out
+    }
+
+    /// Scans title and text.
+    fn scan_all(&self, input: &TagInput<'_>) -> ScanState {
+        let mut state = ScanState {
+            found: self
+                .campaigns
+                .iter()
+                .map(|c| vec![Found::default(); c.terms.len()])
+                .collect(),
+            near_ok: self
+                .campaigns
+                .iter()
+                .map(|c| vec![false; c.near.len()])
+                .collect(),
+        };
+        for (field, original) in [("title", input.title), ("text", input.text)] {
+            if original.is_empty() {
+                continue;
+            }
+            self.scan(field, original, &mut state);
+        }
+        state
+    }
+
+    /// Scans one field and adds its matches to `state`, then checks the `near` rules on this field.
+    fn scan(&self, field: &str, original: &str, state: &mut ScanState) {
         let norm = normalize(original);
         let hay = norm.as_str();
+        let found = &mut state.found;
         // Per term: end of its last counted match in this field (counts are non-overlapping per term).
         let mut last_end: HashMap<TermRef, usize> = HashMap::new();
+        let mut any_near = false;
         for m in self.automaton.find_overlapping_iter(hay) {
             let (s, e) = (m.start(), m.end());
             let Some(users) = self.users.get(m.pattern().as_usize()) else {
@@ -542,10 +848,14 @@ impl Tagger {
                 let Some(slot) = found.get_mut(ci).and_then(|c| c.get_mut(ti)) else {
                     continue;
                 };
-                slot.0 += 1;
-                if slot.1.len() < MAX_POSITIONS {
+                slot.count += 1;
+                if matches!(term.role, Role::Near(..)) && slot.spans.len() < MAX_NEAR_SPANS {
+                    slot.spans.push((s, e));
+                    any_near = true;
+                }
+                if slot.positions.len() < MAX_POSITIONS {
                     if let Some(r) = norm.original_range(s..e) {
-                        slot.1.push(TermPosition {
+                        slot.positions.push(TermPosition {
                             field: field.to_string(),
                             start: r.start,
                             end: r.end,
@@ -554,7 +864,172 @@ impl Tagger {
                 }
             }
         }
+        if !any_near {
+            return;
+        }
+        let mut tokens: Option<Vec<(usize, usize)>> = None;
+        for (ci, campaign) in self.campaigns.iter().enumerate() {
+            let (Some(f), Some(ok)) = (found.get_mut(ci), state.near_ok.get_mut(ci)) else {
+                continue;
+            };
+            for (&(a, b, within), holds) in campaign.near.iter().zip(ok.iter_mut()) {
+                if *holds {
+                    continue;
+                }
+                let (Some(fa), Some(fb)) = (f.get(a), f.get(b)) else {
+                    continue;
+                };
+                if fa.spans.is_empty() || fb.spans.is_empty() {
+                    continue;
+                }
+                let toks = tokens.get_or_insert_with(|| tokenize(hay));
+                *holds = spans_near(toks, &fa.spans, &fb.spans, within);
+            }
+            for &(a, b, _) in &campaign.near {
+                for ti in [a, b] {
+                    if let Some(slot) = f.get_mut(ti) {
+                        slot.spans.clear();
+                    }
+                }
+            }
+        }
     }
+}
+
+/// Which of a campaign's text conditions hold.
+struct Conditions {
+    main: usize,
+    min_terms: usize,
+    all: Vec<bool>,
+    near: bool,
+    vetoed: bool,
+}
+
+impl Conditions {
+    fn text_match(&self) -> bool {
+        self.main > 0
+            && self.main >= self.min_terms
+            && self.all.iter().all(|&b| b)
+            && self.near
+            && !self.vetoed
+    }
+}
+
+fn conditions(campaign: &Campaign, found: &[Found], near_ok: &[bool]) -> Conditions {
+    let mut c = Conditions {
+        main: 0,
+        min_terms: campaign.min_terms,
+        all: vec![false; campaign.all_groups],
+        near: near_ok.is_empty() || near_ok.iter().any(|&b| b),
+        vetoed: false,
+    };
+    for (term, f) in campaign.terms.iter().zip(found) {
+        if f.count == 0 {
+            continue;
+        }
+        match term.role {
+            Role::Main => c.main += 1,
+            Role::All(g) => {
+                if let Some(slot) = c.all.get_mut(g) {
+                    *slot = true;
+                }
+            }
+            Role::Veto => c.vetoed = true,
+            Role::Near(..) => {}
+        }
+    }
+    c
+}
+
+/// The reported terms and score of a campaign (see [`Tagger::tag`]).
+fn evidence(campaign: &Campaign, found: &[Found], near_ok: &[bool]) -> (Vec<TermHit>, f64) {
+    let mut terms = Vec::new();
+    let mut reported: Vec<usize> = Vec::new();
+    let mut score = 0usize;
+    // Main terms first, then rule evidence.
+    for pass in [true, false] {
+        for (term, f) in campaign.terms.iter().zip(found) {
+            if f.count == 0 || (term.role == Role::Main) != pass {
+                continue;
+            }
+            let report = match term.role {
+                Role::Main | Role::All(_) => true,
+                Role::Near(r, _) => near_ok.get(r).copied().unwrap_or(false),
+                Role::Veto => false,
+            };
+            if !report || reported.contains(&term.pid) {
+                continue;
+            }
+            reported.push(term.pid);
+            score += f.count;
+            terms.push(TermHit {
+                term: term.written.clone(),
+                lang: term.lang.clone(),
+                count: f.count,
+                positions: f.positions.clone(),
+            });
+        }
+    }
+    (terms, score as f64)
+}
+
+/// The tokens of a normalised text, as byte ranges: each run of word characters of an alphabetic script is one
+/// token, and so is each CJK letter (Han character, kana, Hangul syllable). Spaces and punctuation are not.
+fn tokenize(hay: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut word: Option<usize> = None;
+    for (i, c) in hay.char_indices() {
+        if is_word_char(c) {
+            word.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = word.take() {
+            out.push((s, i));
+        }
+        if is_cjk(c) && c.is_alphanumeric() {
+            out.push((i, i + c.len_utf8()));
+        }
+    }
+    if let Some(s) = word {
+        out.push((s, hay.len()));
+    }
+    out
+}
+
+/// First and last token index covered by the byte span `s..e`.
+fn token_span(tokens: &[(usize, usize)], s: usize, e: usize) -> Option<(usize, usize)> {
+    let first = tokens.partition_point(|t| t.1 <= s);
+    let end = tokens.partition_point(|t| t.0 < e);
+    (first < end).then(|| (first, end - 1))
+}
+
+/// Whether a span of `a` and a span of `b` are at most `within` tokens apart (overlapping spans are 0 apart).
+fn spans_near(
+    tokens: &[(usize, usize)],
+    a: &[(usize, usize)],
+    b: &[(usize, usize)],
+    within: usize,
+) -> bool {
+    let ta: Vec<(usize, usize)> = a
+        .iter()
+        .filter_map(|&(s, e)| token_span(tokens, s, e))
+        .collect();
+    let tb: Vec<(usize, usize)> = b
+        .iter()
+        .filter_map(|&(s, e)| token_span(tokens, s, e))
+        .collect();
+    ta.iter().any(|x| {
+        tb.iter().any(|y| {
+            let gap = if x.1 < y.0 {
+                y.0 - x.1
+            } else if y.1 < x.0 {
+                x.0 - y.1
+            } else {
+                0
+            };
+            gap <= within
+        })
+    })
 }
 
 /// Start of the word that contains byte `i` of `hay` (alphabetic word characters only).
@@ -634,6 +1109,7 @@ mod tests {
                 .iter()
                 .map(|(l, ts)| (l.to_string(), ts.iter().map(|t| t.to_string()).collect()))
                 .collect(),
+            ..CampaignSpec::default()
         }
     }
 
@@ -643,7 +1119,7 @@ mod tests {
 
     /// Total count of matches of a one-campaign tagger (0 when the campaign did not tag).
     fn count(t: &Tagger, text: &str) -> usize {
-        t.tag("", text, "und")
+        t.tag_text("", text, "und")
             .first()
             .map_or(0, |h| h.score as usize)
     }
@@ -693,7 +1169,7 @@ mod tests {
         }
         // Full-width match maps back to the original (3-byte) characters.
         let t = tagger(&[("en", &["nato"])]);
-        let hit = &t.tag("", "x ＮＡＴＯ y", "en")[0].terms[0];
+        let hit = &t.tag_text("", "x ＮＡＴＯ y", "en")[0].terms[0];
         assert_eq!((hit.positions[0].start, hit.positions[0].end), (2, 14));
     }
 
@@ -701,7 +1177,7 @@ mod tests {
     fn one_zh_list_matches_both_scripts_with_original_offsets() {
         let t = tagger(&[("zh", &["台湾", "台独"])]);
         let text = "臺灣與台灣，反對臺獨。台湾";
-        let hits = t.tag("", text, "zh");
+        let hits = t.tag_text("", text, "zh");
         assert_eq!(hits.len(), 1);
         let taiwan = &hits[0].terms[0];
         assert_eq!(taiwan.term, "台湾");
@@ -739,11 +1215,11 @@ mod tests {
         );
         let t = Tagger::new(&[spec]).expect("valid");
         assert!(
-            t.tag("", "The Kiev regime. The Kiev regime again.", "en")
+            t.tag_text("", "The Kiev regime. The Kiev regime again.", "en")
                 .is_empty(),
             "same term twice is 1"
         );
-        let hits = t.tag(
+        let hits = t.tag_text(
             "",
             "The Kiev regime and its neo-Nazis; киевский режим.",
             "en",
@@ -766,15 +1242,15 @@ mod tests {
             campaign("ukraine", 1, &[("en", &["Kiev regime"])]),
         ])
         .expect("valid");
-        let hits = t.tag(
+        let hits = t.tag_text(
             "Kiev regime",
             "US biolabs and Taiwan independence forces",
             "en",
         );
         let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(ids, ["taiwan", "biolabs", "ukraine"]);
-        assert!(t.tag("Weather", "Sunny tomorrow.", "en").is_empty());
-        assert!(t.tag("", "", "und").is_empty());
+        assert!(t.tag_text("Weather", "Sunny tomorrow.", "en").is_empty());
+        assert!(t.tag_text("", "", "und").is_empty());
     }
 
     #[test]
@@ -782,7 +1258,7 @@ mod tests {
         let t = tagger(&[("en", &["Taiwan"])]);
         let title = "Why Taiwan matters";
         let text = "Taiwan. Again: Taiwan.";
-        let hits = t.tag(title, text, "en");
+        let hits = t.tag_text(title, text, "en");
         let h = &hits[0].terms[0];
         assert_eq!(h.count, 3);
         let got: Vec<(&str, usize, usize)> = h
@@ -797,7 +1273,7 @@ mod tests {
     fn wildcard_positions_cover_the_word() {
         let t = tagger(&[("en", &["Taiwan*", "*nazis"])]);
         let text = "Taiwanese and neonazis";
-        let hits = t.tag("", text, "en");
+        let hits = t.tag_text("", text, "en");
         let spans: Vec<&str> = hits[0]
             .terms
             .iter()
@@ -810,7 +1286,7 @@ mod tests {
     fn positions_are_capped_but_counts_are_not() {
         let t = tagger(&[("en", &["nato"])]);
         let text = "NATO ".repeat(25);
-        let h = &t.tag("", &text, "en")[0].terms[0];
+        let h = &t.tag_text("", &text, "en")[0].terms[0];
         assert_eq!(h.count, 25);
         assert_eq!(h.positions.len(), MAX_POSITIONS);
     }
@@ -822,7 +1298,7 @@ mod tests {
             campaign("b", 2, &[("zh", &["台湾", "臺灣"]), ("en", &["Taiwan"])]),
         ])
         .expect("valid");
-        let hits = t.tag("", "台灣 Taiwan", "und");
+        let hits = t.tag_text("", "台灣 Taiwan", "und");
         assert_eq!(hits.len(), 2);
         // In "b", 台湾 and 臺灣 are one term after folding: 台湾 + Taiwan = 2 distinct.
         let b = &hits[1];
@@ -911,7 +1387,7 @@ mod tests {
     #[test]
     fn empty_codebook_tags_nothing() {
         let t = Tagger::new(&[]).expect("an empty codebook is valid");
-        assert!(t.tag("Taiwan", "台独", "zh").is_empty());
+        assert!(t.tag_text("Taiwan", "台独", "zh").is_empty());
     }
 
     #[test]
@@ -955,7 +1431,7 @@ mod tests {
             "ß",
             "ﷺ a",
         ] {
-            let _ = t.tag(text, text, "und");
+            let _ = t.tag_text(text, text, "und");
         }
     }
 }

@@ -291,3 +291,61 @@ async fn ingest_then_search_formats_and_digest_files() {
         );
     });
 }
+
+#[test]
+fn opml_import_export_round_trip_and_feeds_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feeds.toml");
+    std::fs::write(&path, "# keep me\n[[feeds]]\nid = \"a\"\nurl = \"http://a.example/rss\"\naffiliation = \"state\"\ncountry = \"CN\"\n").unwrap();
+    let opml = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/opml/ill-formed.opml");
+    mw().arg("--config")
+        .arg(&path)
+        .args(["feeds", "import-opml"])
+        .arg(&opml)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("imported 3 feeds").and(predicate::str::contains("skipped: line 7")));
+    let config = mediawatch::config::load(&path).unwrap();
+    assert_eq!(config.feeds.len(), 4);
+    assert!(std::fs::read_to_string(&path).unwrap().starts_with("# keep me\n"));
+    // Importing again adds nothing: every URL is known.
+    mw().arg("--config").arg(&path).args(["feeds", "import-opml"]).arg(&opml).assert().success().stderr(predicate::str::contains("imported 0 feeds"));
+
+    let out = mw().arg("--config").arg(&path).args(["feeds", "export-opml"]).assert().success().get_output().stdout.clone();
+    let exported = mediawatch::opml::parse(&String::from_utf8(out).unwrap()).unwrap();
+    assert_eq!(exported.feeds.len(), 4);
+    assert_eq!(exported.feeds[0].id.as_deref(), Some("a"));
+    assert_eq!(exported.feeds[0].affiliation.as_deref(), Some("state"));
+    assert_eq!(exported.feeds[0].country.as_deref(), Some("CN"));
+
+    // Status before any fetch: every feed "new", as table and json.
+    mw().arg("--config").arg(&path).args(["feeds", "status"]).assert().success().stdout(predicate::str::contains("new"));
+    let out = mw().arg("--config").arg(&path).args(["feeds", "status", "--format", "json"]).assert().success().get_output().stdout.clone();
+    let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 4);
+    assert_eq!(rows[0]["health"], "new");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_status_reports_failures_while_the_store_is_open() {
+    let server = site_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("[[feeds]]\nid = \"gone\"\nurl = \"{}/nope.xml\"\n", server.uri());
+    let config = write_config(dir.path(), &server.uri(), 5, &extra);
+    // Keep a writer open, as a running daemon would.
+    let p = mediawatch::pipeline::open_from(&config).unwrap();
+    mediawatch::pipeline::ingest_pass(&p, &Default::default()).await.unwrap();
+    let out = tokio::task::block_in_place(|| {
+        mw().arg("--config").arg(&config).args(["feeds", "status", "--format", "json"]).assert().success().get_output().stdout.clone()
+    });
+    let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let gone = rows.as_array().unwrap().iter().find(|r| r["id"] == "gone").unwrap();
+    assert_eq!(gone["health"], "failing");
+    assert_eq!(gone["consecutive_failures"], 1);
+    assert!(gone["last_error"].as_str().unwrap().contains("404"));
+    assert!(gone["backoff_until"].is_string());
+    let en = rows.as_array().unwrap().iter().find(|r| r["id"] == "fx-en").unwrap();
+    assert_eq!(en["health"], "ok");
+    assert_eq!(en["articles_archived"], 3);
+    assert!(en["next_due"].is_string());
+}

@@ -14,6 +14,7 @@ fn codebook() -> Vec<CampaignSpec> {
             .iter()
             .map(|(lang, ts)| (lang.to_string(), ts.iter().map(|t| t.to_string()).collect()))
             .collect(),
+        ..CampaignSpec::default()
     };
     vec![
         spec(
@@ -47,7 +48,7 @@ fn traditional_chinese_article_is_detected_and_tagged_with_simplified_terms() {
     assert_eq!(lang.script.as_deref(), Some("Hant"));
 
     let tagger = Tagger::new(&codebook()).expect("valid codebook");
-    let hits = tagger.tag(title, text, &lang.lang);
+    let hits = tagger.tag_text(title, text, &lang.lang);
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, "prc-taiwan-reunification");
     let terms: Vec<&str> = hits[0].terms.iter().map(|t| t.term.as_str()).collect();
@@ -68,7 +69,7 @@ fn russian_article_quoting_english_is_russian_and_counts_both_lists() {
     assert_eq!(lang.script.as_deref(), Some("Cyrl"));
 
     let tagger = Tagger::new(&codebook()).expect("valid codebook");
-    let hits = tagger.tag(title, text, &lang.lang);
+    let hits = tagger.tag_text(title, text, &lang.lang);
     assert_eq!(hits.len(), 1);
     let hit = &hits[0];
     assert_eq!(hit.id, "ru-ukraine-nazi");
@@ -100,7 +101,7 @@ fn unrelated_ukrainian_article_is_ukrainian_and_untagged() {
     let lang = detect(text, &[]);
     assert_eq!(lang.lang, "uk");
     let tagger = Tagger::new(&codebook()).expect("valid codebook");
-    assert!(tagger.tag("Новини", text, &lang.lang).is_empty());
+    assert!(tagger.tag_text("Новини", text, &lang.lang).is_empty());
 }
 
 #[test]
