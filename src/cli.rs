@@ -42,6 +42,14 @@ pub enum Command {
     Run,
     /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
     Search(SearchArgs),
+    /// List the near-duplicate cluster of an article (copies across outlets), first publisher first.
+    Similar {
+        /// Article id or URL.
+        id_or_url: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatusFormat,
+    },
     /// Write the digest of one UTC day (default: yesterday).
     Digest(DigestArgs),
     /// Run the extraction stage alone on saved pages (no config needed).
@@ -287,6 +295,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run => run_daemon(&cli.config),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
+        Command::Similar { id_or_url, format } => similar_cmd(&cli.config, &id_or_url, format),
         Command::Extract(args) => extract_cmd(args),
         Command::Lang(args) => lang_cmd(args),
         Command::HanConvert { direction } => {
@@ -294,7 +303,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for line in std::io::stdin().lock().lines() {
                 let line = line.context("cannot read input")?;
-                let converted = if direction == "s2t" { hanconv::s2t(&line) } else { hanconv::t2s(&line) };
+                let converted = if direction == "s2t" {
+                    hanconv::s2t(&line)
+                } else {
+                    hanconv::t2s(&line)
+                };
                 writeln!(out, "{converted}")?;
             }
             out.flush()?;
@@ -392,6 +405,73 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     search::write_results(&mut out, &results, format)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn similar_cmd(
+    config_path: &Path,
+    id_or_url: &str,
+    format: StatusFormat,
+) -> anyhow::Result<ExitCode> {
+    let (_, archive) = open_archive(config_path)?;
+    let Some(article) = search::find_article(&archive, id_or_url)? else {
+        eprintln!("mediawatch: no archived article with id or URL {id_or_url:?}");
+        return Ok(ExitCode::FAILURE);
+    };
+    let members = search::cluster_members(&archive, &article)?;
+    let first = members.first().map(|m| m.published.unwrap_or(m.fetched_at));
+    let rows: Vec<serde_json::Value> = members
+        .iter()
+        .map(|m| {
+            let when = m.published.unwrap_or(m.fetched_at);
+            serde_json::json!({
+                "id": m.id,
+                "url": m.url,
+                "title": m.title,
+                "feed": m.feed,
+                "source_name": m.source_name,
+                "affiliation": m.affiliation,
+                "country": m.country,
+                "lang": m.lang.lang,
+                "published": m.published.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                "delay_secs": first.map(|f| (when - f).num_seconds()),
+                "cluster": m.cluster,
+            })
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatusFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({"cluster": article.cluster, "members": rows}),
+            )?;
+            writeln!(out)?;
+        }
+        StatusFormat::Table => {
+            writeln!(
+                out,
+                "cluster {} ({} articles), first publisher first:",
+                article.cluster.as_deref().unwrap_or("-"),
+                rows.len()
+            )?;
+            for (m, r) in members.iter().zip(&rows) {
+                let delay = r["delay_secs"].as_i64().unwrap_or(0);
+                writeln!(
+                    out,
+                    "{:<20} +{:>6} min  {:<11} {:<2} {:<16} {}\n    {}",
+                    r["published"].as_str().unwrap_or("undated"),
+                    delay / 60,
+                    m.affiliation,
+                    m.country.as_deref().unwrap_or("-"),
+                    m.feed,
+                    m.title,
+                    m.url
+                )?;
+            }
+        }
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

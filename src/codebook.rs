@@ -33,7 +33,10 @@ pub struct Example {
 }
 
 /// Reads the examples of every campaign, in campaign order, positives then negatives, files sorted by name.
-pub fn load_examples(config_dir: &Path, campaigns: &[CampaignSpec]) -> anyhow::Result<Vec<Example>> {
+pub fn load_examples(
+    config_dir: &Path,
+    campaigns: &[CampaignSpec],
+) -> anyhow::Result<Vec<Example>> {
     let root = config_dir.join("campaigns");
     if root.is_dir() {
         let entries =
@@ -42,7 +45,10 @@ pub fn load_examples(config_dir: &Path, campaigns: &[CampaignSpec]) -> anyhow::R
             let entry = entry.with_context(|| format!("cannot read {}", root.display()))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if entry.path().is_dir() && !name.starts_with('.') && !campaigns.iter().any(|c| c.id == name) {
+            if entry.path().is_dir()
+                && !name.starts_with('.')
+                && !campaigns.iter().any(|c| c.id == name)
+            {
                 bail!(
                     "{}: no campaign with id {name:?} in the config (renamed or removed?)",
                     entry.path().display()
@@ -58,16 +64,21 @@ pub fn load_examples(config_dir: &Path, campaigns: &[CampaignSpec]) -> anyhow::R
                 continue;
             }
             let mut files = Vec::new();
-            for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
-                let path = entry.with_context(|| format!("cannot read {}", dir.display()))?.path();
+            for entry in
+                std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+            {
+                let path = entry
+                    .with_context(|| format!("cannot read {}", dir.display()))?
+                    .path();
                 if path.is_file() && path.extension().is_some_and(|e| e == "txt") {
                     files.push(path);
                 }
             }
             files.sort();
             for path in files {
-                let raw = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read example {} (must be UTF-8)", path.display()))?;
+                let raw = std::fs::read_to_string(&path).with_context(|| {
+                    format!("cannot read example {} (must be UTF-8)", path.display())
+                })?;
                 let raw = raw.trim_start_matches('\u{FEFF}');
                 let (title, text) = raw.split_once('\n').unwrap_or((raw, ""));
                 let (title, text) = (title.trim(), text.trim());
@@ -157,7 +168,11 @@ impl CodebookReport {
 }
 
 /// Runs every example through the tagger (text rules only, see the module docs) and scores each campaign.
-pub fn evaluate(tagger: &Tagger, campaigns: &[CampaignSpec], examples: &[Example]) -> CodebookReport {
+pub fn evaluate(
+    tagger: &Tagger,
+    campaigns: &[CampaignSpec],
+    examples: &[Example],
+) -> CodebookReport {
     let mut report = CodebookReport {
         campaigns: campaigns
             .iter()

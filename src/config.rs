@@ -506,7 +506,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     let trimmed = t.trim().to_string();
                     crate::tag::check_term(&trimmed)
                         .map(|()| trimmed)
-                        .map_err(|m| at(span.clone(), format!("campaign {id:?}: {key}: term {t:?}: {m}")))
+                        .map_err(|m| {
+                            at(
+                                span.clone(),
+                                format!("campaign {id:?}: {key}: term {t:?}: {m}"),
+                            )
+                        })
                 })
                 .collect()
         };
@@ -521,7 +526,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 ));
             }
             for (g, group) in groups.into_iter().enumerate() {
-                all.push(rule_terms(&format!("all group {}", g + 1), span.clone(), group)?);
+                all.push(rule_terms(
+                    &format!("all group {}", g + 1),
+                    span.clone(),
+                    group,
+                )?);
             }
         }
         let none = match c.none {
@@ -537,7 +546,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             let [a, b]: [String; 2] = terms.try_into().map_err(|t: Vec<String>| {
                 at(
                     span.clone(),
-                    format!("campaign {id:?}: {key}: terms must hold exactly two terms, got {}", t.len()),
+                    format!(
+                        "campaign {id:?}: {key}: terms must hold exactly two terms, got {}",
+                        t.len()
+                    ),
                 )
             })?;
             if crate::tag::normalize(&a).as_str() == crate::tag::normalize(&b).as_str() {
@@ -572,11 +584,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             if list.is_empty() {
                 return Err(at(
                     span,
-                    format!("campaign {id:?}: {key} is empty (remove the key to allow every source)"),
+                    format!(
+                        "campaign {id:?}: {key} is empty (remove the key to allow every source)"
+                    ),
                 ));
             }
             list.iter()
-                .map(|x| check(x).map_err(|m| at(span.clone(), format!("campaign {id:?}: {key}: {m}"))))
+                .map(|x| {
+                    check(x).map_err(|m| at(span.clone(), format!("campaign {id:?}: {key}: {m}")))
+                })
                 .collect()
         };
         let feed_ids = restriction("feeds", c.feeds, &|f| {
@@ -598,7 +614,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             if v.len() == 2 && v.chars().all(|ch| ch.is_ascii_alphabetic()) {
                 Ok(v.to_ascii_uppercase())
             } else {
-                Err(format!("{v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""))
+                Err(format!(
+                    "{v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""
+                ))
             }
         })?;
         campaigns.push(CampaignSpec {

@@ -461,6 +461,7 @@ mod tests {
             },
             http_status: 200,
             text_source: "page".into(),
+            cluster: None,
         }
     }
 

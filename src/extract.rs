@@ -1782,6 +1782,8 @@ struct MetaData {
     rel_authors: Vec<String>,
     /// Text of elements whose class/id says byline / author.
     byline_texts: Vec<String>,
+    /// Dates written in the text of elements whose class/id says date/time.
+    text_dates: Vec<DateTime<Utc>>,
     ld: Vec<Value>,
     ld_article_body: Option<String>,
 }
@@ -1886,6 +1888,28 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
             _ => {}
+        }
+        if m.text_dates.len() < 3
+            && !matches!(e.name(), "meta" | "script" | "style" | "html" | "body")
+        {
+            let hint = format!(
+                "{} {}",
+                e.attr("class").unwrap_or(""),
+                e.attr("id").unwrap_or("")
+            )
+            .to_ascii_lowercase();
+            let datey = hint_tokens(&hint).any(|t| {
+                t.contains("date") || t.contains("time") || t.starts_with("pub") || t == "info"
+            }) && !hint.contains("update")
+                && !hint.contains("modif");
+            if datey {
+                let t: String = el.text().take(50).collect();
+                if t.chars().count() <= 200 {
+                    if let Some(d) = date_in_text(&t) {
+                        m.text_dates.push(d);
+                    }
+                }
+            }
         }
         if m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
             let hint = format!(
@@ -2214,6 +2238,7 @@ fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted {
         .into_iter()
         .map(|a| clean_author(&a))
         .filter(|a| !a.is_empty() && a.chars().count() <= 100 && !a.starts_with("http"))
+        .filter(|a| a.chars().any(char::is_alphabetic))
         .filter(|a| seen.insert(a.to_lowercase()))
         .take(10)
         .collect();
@@ -2261,7 +2286,15 @@ fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted {
         .chain(m.times.iter().filter(|(_, p)| *p).map(|(t, _)| t.clone()))
         .chain(m.times.iter().map(|(t, _)| t.clone()))
         .collect();
-    out.published = published_cands.iter().find_map(|s| parse_date(s, now));
+    out.published = published_cands
+        .iter()
+        .find_map(|s| parse_date(s, now))
+        .or_else(|| {
+            m.text_dates
+                .iter()
+                .copied()
+                .find(|d| *d <= now + future_tolerance() && d.timestamp() >= 631_152_000)
+        });
     let modified_cands: Vec<String> = ld_first(art_or_page, "dateModified")
         .and_then(ld_str)
         .into_iter()
@@ -2565,6 +2598,29 @@ fn clean_title(t: &str, site: Option<&str>, page_url: Option<&Url>, h1s: &[Strin
             }
         }
     }
+    // Chinese/Japanese titles: "标题_频道_网站名" / "标题-新华网" without spaces.
+    if best.chars().filter(|&c| is_cjk(c)).count() >= 8 {
+        for _ in 0..3 {
+            let trimmed = best
+                .trim_end_matches(['_', '-', '|', '｜', ' '])
+                .to_string();
+            let Some(pos) = trimmed.rfind(['_', '-', '|', '｜']) else {
+                best = trimmed;
+                break;
+            };
+            let sep_len = trimmed[pos..].chars().next().map_or(1, char::len_utf8);
+            let head = trimmed[..pos].trim_end_matches(['_', '-', ' ']).trim();
+            let tail = trimmed[pos + sep_len..].trim();
+            let head_cjk = head.chars().filter(|&c| is_cjk(c)).count();
+            let tail_cjk = tail.chars().filter(|&c| is_cjk(c)).count();
+            if head_cjk >= 6 && tail_cjk >= 2 && tail.chars().count() <= 15 {
+                best = head.to_string();
+            } else {
+                best = trimmed;
+                break;
+            }
+        }
+    }
     // An h1 that starts the title is the headline ("Headline_Section_Site").
     let bk = norm_key(&best);
     for h in h1s {
@@ -2579,6 +2635,29 @@ fn clean_title(t: &str, site: Option<&str>, page_url: Option<&Url>, h1s: &[Strin
 // ---------------------------------------------------------------------------
 // Dates
 // ---------------------------------------------------------------------------
+
+/// The first "2024-03-05 10:20(:30)", "2024/3/5", "2024年3月5日 10:20"
+/// style date in a short visible text (read as UTC).
+fn date_in_text(t: &str) -> Option<DateTime<Utc>> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    let c = re.captures(t)?;
+    let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+    let date = NaiveDate::from_ymd_opt(num(1)? as i32, num(2)?, num(3)?)?;
+    let dt = date.and_hms_opt(
+        num(4).unwrap_or(0),
+        num(5).unwrap_or(0),
+        num(6).unwrap_or(0),
+    )?;
+    Some(dt.and_utc())
+}
 
 /// How far in the future a date may be (clock skew, naive local times read
 /// as UTC) before it is rejected.
@@ -2823,6 +2902,19 @@ mod tests {
             ),
             "Harbour fees rise again this spring"
         );
+        assert_eq!(
+            clean_title("法国全国大罢工再次严重影响交通-新华网", None, None, &[]),
+            "法国全国大罢工再次严重影响交通"
+        );
+        assert_eq!(
+            clean_title(
+                "城市公园春季开放时间调整_新闻频道_示例日报网",
+                None,
+                None,
+                &[]
+            ),
+            "城市公园春季开放时间调整"
+        );
         // A dash inside the headline is kept when the tail is not the site.
         assert_eq!(
             clean_title(
@@ -2938,6 +3030,27 @@ mod tests {
         assert!(!got.text.contains("More from the site"), "{:?}", got.text);
         assert!(!got.text.contains("Another story"), "{:?}", got.text);
         assert!(got.text.ends_with("sees a body."));
+    }
+
+    #[test]
+    fn visible_dates_in_date_elements() {
+        assert_eq!(
+            date_in_text("发布时间：2019年09月09日 18:13:22").map(|d| d.to_rfc3339()),
+            Some("2019-09-09T18:13:22+00:00".to_string())
+        );
+        assert_eq!(
+            date_in_text("2020-1-5").map(|d| d.to_rfc3339()),
+            Some("2020-01-05T00:00:00+00:00".to_string())
+        );
+        assert_eq!(date_in_text("no date here"), None);
+        let html = page(
+            "",
+            &format!("<span class=\"pubtime\">2021/04/05 09:30</span>{PARAS}"),
+        );
+        assert_eq!(
+            extract(&html, None).published.map(|d| d.to_rfc3339()),
+            Some("2021-04-05T09:30:00+00:00".to_string())
+        );
     }
 
     #[test]

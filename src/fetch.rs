@@ -608,7 +608,10 @@ mod tests {
             allow_private: true,
             trusted_hosts: HashSet::new(),
         };
-        assert!(open.resolve(Name::from_str("localhost").unwrap()).await.is_ok());
+        assert!(open
+            .resolve(Name::from_str("localhost").unwrap())
+            .await
+            .is_ok());
     }
 
     #[test]

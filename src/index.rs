@@ -42,6 +42,8 @@ pub struct Fields {
     pub country: Field,
     /// Campaign ids (raw, multi-valued, fast).
     pub campaign: Field,
+    /// Near-duplicate cluster id (raw, fast).
+    pub cluster: Field,
     /// Headline (analysed).
     pub title: Field,
     /// Main text (analysed).
@@ -72,6 +74,7 @@ pub fn schema() -> (Schema, Fields) {
         affiliation: b.add_text_field("affiliation", STRING | FAST),
         country: b.add_text_field("country", STRING | FAST),
         campaign: b.add_text_field("campaign", STRING | FAST),
+        cluster: b.add_text_field("cluster", STRING | FAST),
         title: b.add_text_field("title", analysed.clone()),
         text: b.add_text_field("text", analysed),
         published: b.add_date_field("published", date),
@@ -238,6 +241,9 @@ impl ArchiveWriter {
         }
         for hit in &article.campaigns {
             doc.add_text(f.campaign, &hit.id);
+        }
+        if let Some(cluster) = &article.cluster {
+            doc.add_text(f.cluster, cluster);
         }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);

@@ -14,8 +14,9 @@
 
 pub mod analysis;
 pub mod charset;
-pub mod codebook;
 pub mod cli;
+pub mod cluster;
+pub mod codebook;
 pub mod config;
 pub mod daemon;
 pub mod digest;

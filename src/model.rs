@@ -278,6 +278,10 @@ pub struct Article {
     pub http_status: u16,
     /// Where the text came from: "page" or "feed".
     pub text_source: String,
+    /// Near-duplicate cluster: the id of the earliest archived article this one is a copy of (its own id
+    /// when it is the first, or too short to compare).
+    #[serde(default)]
+    pub cluster: Option<String>,
 }
 
 /// One search result.

@@ -17,6 +17,7 @@ use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
 
 use crate::charset;
+use crate::cluster::{self, ClusterIndex, Signature};
 use crate::config::Config;
 use crate::extract::{self, ExtractOptions};
 use crate::feed;
@@ -40,6 +41,8 @@ pub struct Pipeline {
     pub fetcher: Fetcher,
     /// Compiled campaign matcher.
     pub tagger: Arc<Tagger>,
+    /// Near-duplicate index of every archived article, rebuilt from the store at open.
+    pub clusters: std::sync::Mutex<ClusterIndex>,
 }
 
 impl Pipeline {
@@ -50,12 +53,20 @@ impl Pipeline {
         let trusted: Vec<url::Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
         let fetcher = Fetcher::new(&config.fetch, &trusted)?;
         let tagger = Arc::new(Tagger::new(&config.campaigns)?);
+        let mut clusters = ClusterIndex::new();
+        // Oldest first, so every cluster's id is its first publisher's.
+        for (id, _, bytes) in store.signatures()? {
+            if let Some(sig) = Signature::from_bytes(&bytes) {
+                clusters.insert(&id, sig);
+            }
+        }
         Ok(Pipeline {
             config,
             archive,
             store,
             fetcher,
             tagger,
+            clusters: std::sync::Mutex::new(clusters),
         })
     }
 }
@@ -245,6 +256,8 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         .await;
 
     // 4. Archive and commit. No await from here on: a cancelled pass stops before the writer opens.
+    let mut page_outcomes = page_outcomes;
+    let signatures = assign_clusters(p, &mut page_outcomes);
     let mut writer = p.archive.writer()?;
     let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
     let mut retry_feeds: HashSet<String> = HashSet::new();
@@ -276,8 +289,9 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
             }
         }
     }
-    // Snapshots first: an orphan snapshot is harmless, a committed article without one is not.
+    // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
     p.store.put_snapshots(&snapshots)?;
+    p.store.put_signatures(&signatures)?;
     writer.commit()?;
     p.archive.reload()?;
 
@@ -316,6 +330,34 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
     }
     p.store.put_feed_states(&updates)?;
     Ok(report)
+}
+
+/// Gives each new article its near-duplicate cluster, oldest first; returns the signatures to store.
+fn assign_clusters(
+    p: &Pipeline,
+    outcomes: &mut [(String, PageOutcome)],
+) -> Vec<(String, i64, Vec<u8>)> {
+    let mut articles: Vec<&mut Article> = outcomes
+        .iter_mut()
+        .filter_map(|(_, o)| match o {
+            PageOutcome::Archived(a, _) => Some(&mut **a),
+            PageOutcome::Retry { .. } => None,
+        })
+        .collect();
+    articles.sort_by(|a, b| {
+        let when = |x: &Article| x.published.unwrap_or(x.fetched_at);
+        when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id))
+    });
+    // A poisoned lock means a panic elsewhere mid-insert; the index is still usable.
+    let mut index = p.clusters.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rows = Vec::with_capacity(articles.len());
+    for a in articles {
+        let sig = cluster::signature(&a.title, &a.text);
+        a.cluster = Some(index.insert(&a.id, sig));
+        let when = a.published.unwrap_or(a.fetched_at).timestamp();
+        rows.push((a.id.clone(), when, sig.to_bytes().to_vec()));
+    }
+    rows
 }
 
 async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcome {
@@ -516,6 +558,7 @@ pub fn assemble(
         campaigns,
         http_status,
         text_source: text_source.to_string(),
+        cluster: None,
     }
 }
 

@@ -199,6 +199,48 @@ pub fn truncate_chars(s: &str, n: usize) -> String {
     }
 }
 
+/// Finds an article by id or URL.
+pub fn find_article(archive: &Archive, id_or_url: &str) -> anyhow::Result<Option<Article>> {
+    let f = archive.fields;
+    let searcher = archive.searcher();
+    for field in [f.id, f.url] {
+        let q = TermQuery::new(
+            Term::from_field_text(field, id_or_url),
+            IndexRecordOption::Basic,
+        );
+        if let Some((_, address)) = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())?
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(archive.article(&searcher, address)?));
+        }
+    }
+    Ok(None)
+}
+
+/// The near-duplicate cluster of an article: every member, first publisher first.
+pub fn cluster_members(archive: &Archive, article: &Article) -> anyhow::Result<Vec<Article>> {
+    let Some(cluster) = &article.cluster else {
+        return Ok(vec![article.clone()]);
+    };
+    let searcher = archive.searcher();
+    let q = TermQuery::new(
+        Term::from_field_text(archive.fields.cluster, cluster),
+        IndexRecordOption::Basic,
+    );
+    let docs = searcher.search(&q, &tantivy::collector::DocSetCollector)?;
+    let mut members = Vec::with_capacity(docs.len());
+    for address in docs {
+        members.push(archive.article(&searcher, address)?);
+    }
+    members.sort_by(|a, b| {
+        let when = |x: &Article| x.published.unwrap_or(x.fetched_at);
+        when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(members)
+}
+
 /// Output formats of `search`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {

@@ -21,6 +21,8 @@ use crate::model::Page;
 
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
+/// article id -> 8-byte LE publication timestamp + near-duplicate signature bytes.
+const SIGNATURES: TableDefinition<&str, &[u8]> = TableDefinition::new("signatures");
 
 /// What we remember about one feed between passes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -104,6 +106,7 @@ impl Store {
         let txn = db.begin_write()?;
         txn.open_table(FEEDS)?;
         txn.open_table(SNAPSHOTS)?;
+        txn.open_table(SIGNATURES)?;
         txn.commit()?;
         Ok(Store { db: Db::Write(db) })
     }
@@ -188,6 +191,46 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Stores near-duplicate signatures with the article's publication time (seconds).
+    pub fn put_signatures(&self, rows: &[(String, i64, Vec<u8>)]) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let txn = self.writable()?.begin_write()?;
+        {
+            let mut table = txn.open_table(SIGNATURES)?;
+            for (id, published, sig) in rows {
+                let mut value = published.to_le_bytes().to_vec();
+                value.extend_from_slice(sig);
+                table.insert(id.as_str(), value.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every stored signature: (article id, publication time, signature bytes), oldest first.
+    pub fn signatures(&self) -> anyhow::Result<Vec<(String, i64, Vec<u8>)>> {
+        let txn = self.begin_read()?;
+        let table = match txn.open_table(SIGNATURES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let v = v.value();
+            if v.len() >= 8 {
+                let published =
+                    i64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]);
+                out.push((k.value().to_string(), published, v[8..].to_vec()));
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(out)
     }
 
     /// The stored page of an article: metadata and the raw body bytes.

@@ -304,14 +304,33 @@ fn opml_import_export_round_trip_and_feeds_status() {
         .arg(&opml)
         .assert()
         .success()
-        .stderr(predicate::str::contains("imported 3 feeds").and(predicate::str::contains("skipped: line 7")));
+        .stderr(
+            predicate::str::contains("imported 3 feeds")
+                .and(predicate::str::contains("skipped: line 7")),
+        );
     let config = mediawatch::config::load(&path).unwrap();
     assert_eq!(config.feeds.len(), 4);
-    assert!(std::fs::read_to_string(&path).unwrap().starts_with("# keep me\n"));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .starts_with("# keep me\n"));
     // Importing again adds nothing: every URL is known.
-    mw().arg("--config").arg(&path).args(["feeds", "import-opml"]).arg(&opml).assert().success().stderr(predicate::str::contains("imported 0 feeds"));
+    mw().arg("--config")
+        .arg(&path)
+        .args(["feeds", "import-opml"])
+        .arg(&opml)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("imported 0 feeds"));
 
-    let out = mw().arg("--config").arg(&path).args(["feeds", "export-opml"]).assert().success().get_output().stdout.clone();
+    let out = mw()
+        .arg("--config")
+        .arg(&path)
+        .args(["feeds", "export-opml"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let exported = mediawatch::opml::parse(&String::from_utf8(out).unwrap()).unwrap();
     assert_eq!(exported.feeds.len(), 4);
     assert_eq!(exported.feeds[0].id.as_deref(), Some("a"));
@@ -319,8 +338,21 @@ fn opml_import_export_round_trip_and_feeds_status() {
     assert_eq!(exported.feeds[0].country.as_deref(), Some("CN"));
 
     // Status before any fetch: every feed "new", as table and json.
-    mw().arg("--config").arg(&path).args(["feeds", "status"]).assert().success().stdout(predicate::str::contains("new"));
-    let out = mw().arg("--config").arg(&path).args(["feeds", "status", "--format", "json"]).assert().success().get_output().stdout.clone();
+    mw().arg("--config")
+        .arg(&path)
+        .args(["feeds", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("new"));
+    let out = mw()
+        .arg("--config")
+        .arg(&path)
+        .args(["feeds", "status", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 4);
     assert_eq!(rows[0]["health"], "new");
@@ -330,21 +362,43 @@ fn opml_import_export_round_trip_and_feeds_status() {
 async fn feeds_status_reports_failures_while_the_store_is_open() {
     let server = site_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let extra = format!("[[feeds]]\nid = \"gone\"\nurl = \"{}/nope.xml\"\n", server.uri());
+    let extra = format!(
+        "[[feeds]]\nid = \"gone\"\nurl = \"{}/nope.xml\"\n",
+        server.uri()
+    );
     let config = write_config(dir.path(), &server.uri(), 5, &extra);
     // Keep a writer open, as a running daemon would.
     let p = mediawatch::pipeline::open_from(&config).unwrap();
-    mediawatch::pipeline::ingest_pass(&p, &Default::default()).await.unwrap();
+    mediawatch::pipeline::ingest_pass(&p, &Default::default())
+        .await
+        .unwrap();
     let out = tokio::task::block_in_place(|| {
-        mw().arg("--config").arg(&config).args(["feeds", "status", "--format", "json"]).assert().success().get_output().stdout.clone()
+        mw().arg("--config")
+            .arg(&config)
+            .args(["feeds", "status", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
     });
     let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let gone = rows.as_array().unwrap().iter().find(|r| r["id"] == "gone").unwrap();
+    let gone = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "gone")
+        .unwrap();
     assert_eq!(gone["health"], "failing");
     assert_eq!(gone["consecutive_failures"], 1);
     assert!(gone["last_error"].as_str().unwrap().contains("404"));
     assert!(gone["backoff_until"].is_string());
-    let en = rows.as_array().unwrap().iter().find(|r| r["id"] == "fx-en").unwrap();
+    let en = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "fx-en")
+        .unwrap();
     assert_eq!(en["health"], "ok");
     assert_eq!(en["articles_archived"], 3);
     assert!(en["next_due"].is_string());

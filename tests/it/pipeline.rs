@@ -400,3 +400,179 @@ async fn ingest_killed_mid_pass_is_completed_by_the_next() {
         .unwrap();
     assert_eq!(report.articles_archived, 0, "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_across_outlets_share_a_cluster_with_the_first_publisher_first() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let body = "The foreign ministry spokesperson said on Monday that the so-called independence forces on the island \
+        are colluding with external powers, and warned that any attempt to split the country would be met with resolute \
+        countermeasures. The spokesperson added that national reunification is an unstoppable historical trend and \
+        that compatriots across the strait share a common future. Observers noted that the statement came a day after \
+        a foreign naval vessel transited the strait, the third such passage this year, and that military exercises \
+        near the island have become more frequent in recent months.";
+    let other = "Fishermen in the southern port reported a record catch of mackerel this week, as warmer waters pushed \
+        shoals closer to the coast. The harbour authority said it would extend opening hours at the fish market, and \
+        local restaurants expect a busy weekend. Officials also mentioned the strait and the island, but only to \
+        warn sailors about a storm forecast for Thursday, when winds could reach gale force along the coast and \
+        ferries to the outlying islands may be cancelled until the weather improves.";
+    let page = |header: &str, title: &str, text: &str, footer: &str| {
+        format!("<html><body><header>{header}</header><article><h1>{title}</h1><p>{text}</p></article><footer>{footer}</footer></body></html>")
+    };
+    let rss = |items: &[(&str, &str, &str)]| {
+        let items: String = items
+            .iter()
+            .map(|(link, title, date)| format!("<item><title>{title}</title><link>{link}</link><guid>{link}</guid><pubDate>{date}</pubDate></item>"))
+            .collect();
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title>{items}</channel></rss>")
+    };
+    let routes = [
+        (
+            "/state/feed.xml",
+            rss(&[(
+                "/state/a.html",
+                "Spokesperson warns separatists",
+                "Mon, 23 Nov 2026 08:00:00 +0000",
+            )]),
+        ),
+        (
+            "/state/a.html",
+            page(
+                "State News Agency",
+                "Spokesperson warns separatists",
+                body,
+                "(c) State News Agency",
+            ),
+        ),
+        (
+            "/blog/feed.xml",
+            rss(&[
+                (
+                    "/blog/copy.html",
+                    "Beijing: reunification unstoppable",
+                    "Mon, 23 Nov 2026 11:30:00 +0000",
+                ),
+                (
+                    "/blog/fish.html",
+                    "Record mackerel catch",
+                    "Mon, 23 Nov 2026 12:00:00 +0000",
+                ),
+            ]),
+        ),
+        (
+            "/blog/copy.html",
+            page(
+                "Asia Daily Blog - news you can trust",
+                "Beijing: reunification unstoppable",
+                body,
+                "Share this story. Subscribe to our newsletter.",
+            ),
+        ),
+        (
+            "/blog/fish.html",
+            page(
+                "Asia Daily Blog",
+                "Record mackerel catch",
+                other,
+                "Share this story.",
+            ),
+        ),
+    ];
+    for (route, content) in routes {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(200).set_body_string(content))
+            .mount(&server)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("feeds.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[fetch]\nhost_delay_ms = 0\nallow_private_networks = true\n\
+             [[feeds]]\nid = \"blog\"\nurl = \"{0}/blog/feed.xml\"\naffiliation = \"independent\"\n\
+             [[feeds]]\nid = \"agency\"\nurl = \"{0}/state/feed.xml\"\naffiliation = \"state\"\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let p = pipeline::open_from(&config).unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.articles_archived, 3, "{report}");
+    let a = all_articles(&p.archive);
+    let original = &a["/state/a.html"];
+    assert_eq!(
+        original.cluster.as_deref(),
+        Some(original.id.as_str()),
+        "the first publisher names the cluster"
+    );
+    assert_eq!(
+        a["/blog/copy.html"].cluster, original.cluster,
+        "the copy joins it"
+    );
+    assert_eq!(
+        a["/blog/fish.html"].cluster.as_deref(),
+        Some(a["/blog/fish.html"].id.as_str()),
+        "same topic words, different text"
+    );
+    let members = mediawatch::search::cluster_members(&p.archive, &a["/blog/copy.html"]).unwrap();
+    let feeds: Vec<&str> = members.iter().map(|m| m.feed.as_str()).collect();
+    assert_eq!(feeds, ["agency", "blog"]);
+    drop(p);
+    // A later pass (new process) keeps clustering against what is archived.
+    Mock::given(method("GET"))
+        .and(path("/blog2/feed.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss(&[(
+            "/blog2/again.html",
+            "Copy again",
+            "Tue, 24 Nov 2026 09:00:00 +0000",
+        )])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/blog2/again.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(page(
+            "Another site",
+            "Copy again",
+            body,
+            "footer",
+        )))
+        .mount(&server)
+        .await;
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[[feeds]]\nid = \"blog2\"\nurl = \"{}/blog2/feed.xml\"\n",
+        server.uri()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let p = pipeline::open_from(&config).unwrap();
+    pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    let a = all_articles(&p.archive);
+    assert_eq!(a["/blog2/again.html"].cluster, a["/state/a.html"].cluster);
+    tokio::task::block_in_place(|| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "similar",
+                &format!("{}/blog2/again.html", server.uri()),
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let members = json["members"].as_array().unwrap();
+        assert_eq!(members.len(), 3);
+        assert_eq!(members[0]["feed"], "agency");
+        assert_eq!(members[0]["affiliation"], "state");
+        assert_eq!(members[2]["delay_secs"], 25 * 3600);
+    });
+}
