@@ -36,8 +36,8 @@ lint: ## rustfmt check and clippy with warnings as errors
 eval: release ## Score extraction on the shared corpora (reads ../shared in place)
 	scripts/eval.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
-bench: release ## Benchmarks (extraction speed next to trafilatura; more per issue)
-	scripts/bench.sh $(RELEASE_BIN) $(CORPUS)
+bench: release ## Benchmarks: extraction next to trafilatura (Zyte pages), then feed polling (poll_feeds)
+	CARGO="$(CARGO)" scripts/bench.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
 clean: ## Remove build output, the demo output and the local index
 	$(CARGO) clean

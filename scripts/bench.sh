@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# make bench: extraction speed on the Zyte pages, single-threaded (later issues add their benchmarks here).
-# Usage: scripts/bench.sh BIN CORPUS_DIR
+# make bench: every benchmark, in order. They report figures and PASS/MISS against targets; they do not gate.
+#   1. extraction speed, quality and memory next to trafilatura on the Zyte pages, single-threaded
+#      (scripts/bench_extract.sh);
+#   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
+#      sets the number of feeds, default 5000).
+# Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
-bin=$(realpath "$1"); corpus=$2
-files=("$corpus"/zyte-article-extraction/html/*.html.gz)
-echo "== extraction speed: ${#files[@]} Zyte pages, one process, one thread"
-start=$(date +%s.%N)
-"$bin" extract --format jsonl "${files[@]}" > /dev/null
-end=$(date +%s.%N)
-python3 -c "import sys; n=int(sys.argv[1]); t=float(sys.argv[3])-float(sys.argv[2]); print(f'mediawatch extract: {n} pages in {t:.2f} s = {n/t:.1f} pages/s')" "${#files[@]}" "$start" "$end"
+if [ $# -ne 3 ]; then
+  echo "usage: $0 BIN CORPUS_DIR EVAL_EXTRACTION_PY" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/bench_extract.sh" "$1" "$2" "$3"
+echo "== fetcher: poll_feeds (cargo bench --bench poll_feeds)"
+cd "$here/.."
+"${CARGO:-cargo}" bench --bench poll_feeds

@@ -42,6 +42,17 @@ pub enum Command {
     Run,
     /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
     Search(SearchArgs),
+    /// Run the language and tagging stages alone on saved pages or text files (first line = title).
+    Tag {
+        /// Output format (one JSON object per file).
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: TagFormat,
+        /// Files: HTML pages (extracted first) or plain text.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Re-apply the current campaign codebooks to the whole archive, without refetching.
+    Retag,
     /// List the near-duplicate cluster of an article (copies across outlets), first publisher first.
     Similar {
         /// Article id or URL.
@@ -206,6 +217,13 @@ pub struct DetectCharsetArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// `tag` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TagFormat {
+    /// One JSON object per file.
+    Jsonl,
+}
+
 /// `feeds status` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
@@ -295,6 +313,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run => run_daemon(&cli.config),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
+        Command::Tag { format: _, files } => tag_cmd(&cli.config, &files),
+        Command::Retag => retag_cmd(&cli.config),
         Command::Similar { id_or_url, format } => similar_cmd(&cli.config, &id_or_url, format),
         Command::Extract(args) => extract_cmd(args),
         Command::Lang(args) => lang_cmd(args),
@@ -406,6 +426,120 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
     let mut out = stdout.lock();
     search::write_results(&mut out, &results, format)?;
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let tagger = crate::tag::Tagger::new(&config.campaigns)?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in files {
+        let bytes = match read_page(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mediawatch: {e:#}");
+                failed = true;
+                continue;
+            }
+        };
+        let decoded = crate::charset::decode(&bytes, None).text;
+        let is_html = path.extension().is_some_and(|e| e == "html" || e == "htm")
+            || decoded.trim_start().starts_with('<');
+        // The same code path as ingest: extraction for pages, then language, then tags.
+        let file_url = url::Url::from_file_path(std::path::absolute(path)?)
+            .unwrap_or_else(|()| url::Url::parse("file:///unknown").expect("static URL"));
+        let (title, extracted) = if is_html {
+            let e = crate::extract::extract(&decoded, None);
+            (e.title.clone(), Some(e))
+        } else {
+            let (first, rest) = decoded.split_once('\n').unwrap_or((decoded.as_str(), ""));
+            let e = crate::model::Extracted {
+                title: Some(first.trim().to_string()),
+                text: rest.trim().to_string(),
+                ..Default::default()
+            };
+            (e.title.clone(), Some(e))
+        };
+        let feed = crate::model::FeedSpec {
+            id: "file".into(),
+            url: file_url.clone(),
+            name: "file".into(),
+            affiliation: crate::model::Affiliation::Unknown,
+            country: None,
+            language: None,
+            interval_secs: None,
+            content_selector: None,
+            remove_selectors: vec![],
+        };
+        let entry = crate::model::Entry {
+            feed_id: "file".into(),
+            url: file_url,
+            title,
+            summary: None,
+            content: None,
+            published: None,
+            authors: vec![],
+        };
+        let article = pipeline::assemble(
+            &feed,
+            &entry,
+            None,
+            0,
+            extracted,
+            &tagger,
+            chrono::Utc::now(),
+        );
+        let line = serde_json::json!({
+            "path": path.display().to_string(),
+            "title": article.title,
+            "lang": article.lang.lang,
+            "script": article.lang.script,
+            "confidence": article.lang.confidence,
+            "reliable": article.lang.reliable,
+            "campaigns": article.campaigns,
+        });
+        serde_json::to_writer(&mut out, &line)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn retag_cmd(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let tagger = crate::tag::Tagger::new(&config.campaigns)?;
+    let archive = Archive::open(&config.index_path)?;
+    let bar = indicatif::ProgressBar::new(archive.num_articles());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "retag {bar:40} {pos}/{len} articles ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let report = pipeline::retag_archive(&config, &archive, &tagger, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    eprintln!(
+        "mediawatch: retagged {} articles in {:.1} s ({:.0} articles/s), {} changed",
+        report.articles,
+        secs,
+        report.articles as f64 / secs,
+        report.changed
+    );
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<36} {:>8} {:>8}", "campaign", "before", "after")?;
+    for (id, before, after) in &report.counts {
+        writeln!(out, "{id:<36} {before:>8} {after:>8}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -722,7 +722,11 @@ fn hint_strong_negative(hint: &str) -> bool {
     if STRONG_NEG.iter().any(|w| h.contains(w)) {
         return true;
     }
-    let found = hint_tokens(&h).any(|t| matches!(t, "ad" | "ads" | "adv" | "tags" | "tag" | "nav"));
+    // "tag-foo" / "nav-tabs" style modifiers (WordPress puts "tag-xyz" on the
+    // post itself) only count as whole class names; "ad-slot" counts.
+    let found = hint_tokens(&h).any(|t| matches!(t, "ad" | "ads" | "adv"))
+        || h.split_whitespace()
+            .any(|c| matches!(c, "tags" | "tag" | "nav"));
     found
 }
 
@@ -1476,7 +1480,7 @@ fn should_clean(dom: &Dom, i: usize, s: &Stats, score: f32, hints: bool) -> bool
     if s.tlen < 25.0 && s.headings == 0 {
         return true;
     }
-    if weight < 25.0 && ld > 0.25 && s.ptext < s.tlen * 0.5 {
+    if weight < 25.0 && ld > 0.2 && s.ptext < s.tlen * 0.5 {
         return true;
     }
     if weight >= 25.0 && ld > 0.5 {

@@ -568,3 +568,90 @@ pub fn open_from(config_path: &std::path::Path) -> anyhow::Result<Pipeline> {
     Pipeline::open(config)
         .with_context(|| format!("cannot open the archive for {}", config_path.display()))
 }
+
+/// What a retag did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RetagReport {
+    /// Articles read.
+    pub articles: u64,
+    /// Articles whose campaign tags changed (and were re-indexed).
+    pub changed: u64,
+    /// Tagged articles per campaign id before and after, in campaign order then any retired id.
+    pub counts: Vec<(String, u64, u64)>,
+}
+
+/// The campaign tags of an archived article under the current codebook (its stored source labels).
+pub fn retag_article(article: &Article, tagger: &Tagger) -> Vec<crate::model::CampaignHit> {
+    let input = crate::tag::TagInput {
+        title: &article.title,
+        text: &article.text,
+        lang: &article.lang.lang,
+        feed: &article.feed,
+        affiliation: article.affiliation,
+        country: article.country.as_deref(),
+    };
+    tagger.tag(&input)
+}
+
+/// Re-applies the current codebook to every archived article, without refetching, and commits.
+/// Only articles whose tags change are re-indexed. `progress(done, total)` is called as it goes.
+pub fn retag_archive(
+    config: &Config,
+    archive: &Archive,
+    tagger: &Tagger,
+    progress: &dyn Fn(u64, u64),
+) -> anyhow::Result<RetagReport> {
+    let searcher = archive.searcher();
+    let docs = searcher.search(
+        &tantivy::query::AllQuery,
+        &tantivy::collector::DocSetCollector,
+    )?;
+    let mut docs: Vec<_> = docs.into_iter().collect();
+    docs.sort();
+    let total = docs.len() as u64;
+    let mut writer = archive.writer()?;
+    let mut report = RetagReport::default();
+    let mut before: HashMap<String, u64> = HashMap::new();
+    let mut after: HashMap<String, u64> = HashMap::new();
+    for (i, address) in docs.into_iter().enumerate() {
+        let mut article = archive.article(&searcher, address)?;
+        let hits = retag_article(&article, tagger);
+        for h in &article.campaigns {
+            *before.entry(h.id.clone()).or_default() += 1;
+        }
+        for h in &hits {
+            *after.entry(h.id.clone()).or_default() += 1;
+        }
+        report.articles += 1;
+        if hits != article.campaigns {
+            article.campaigns = hits;
+            writer.upsert(&article)?;
+            report.changed += 1;
+        }
+        if i % 1000 == 0 {
+            progress(i as u64, total);
+        }
+    }
+    writer.commit()?;
+    archive.reload()?;
+    progress(total, total);
+    let mut ids: Vec<String> = config.campaigns.iter().map(|c| c.id.clone()).collect();
+    let mut retired: Vec<String> = before
+        .keys()
+        .filter(|k| !ids.contains(k))
+        .cloned()
+        .collect();
+    retired.sort();
+    ids.extend(retired);
+    report.counts = ids
+        .into_iter()
+        .map(|id| {
+            let (b, a) = (
+                before.get(&id).copied().unwrap_or(0),
+                after.get(&id).copied().unwrap_or(0),
+            );
+            (id, b, a)
+        })
+        .collect();
+    Ok(report)
+}

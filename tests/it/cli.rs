@@ -403,3 +403,127 @@ async fn feeds_status_reports_failures_while_the_store_is_open() {
     assert_eq!(en["articles_archived"], 3);
     assert!(en["next_due"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retag_recounts_the_archive_after_a_codebook_edit() {
+    let server = site_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri(), 5, "");
+    let run = |args: &[&str]| {
+        let mut c = mw();
+        c.arg("--config").arg(&config).args(args);
+        c
+    };
+    let count = |campaign: &str| -> usize {
+        let out = run(&[
+            "search",
+            "",
+            "--campaign",
+            campaign,
+            "--format",
+            "jsonl",
+            "--limit",
+            "100",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+        String::from_utf8(out).unwrap().lines().count()
+    };
+    tokio::task::block_in_place(|| {
+        run(&["ingest"]).assert().success();
+        assert_eq!(count("fx-taiwan"), 4);
+        assert_eq!(count("fx-sport"), 0);
+        // The codebook changes: a new campaign, and "separatis*" dropped from fx-taiwan.
+        let text = std::fs::read_to_string(&config).unwrap();
+        let text = text.replace(
+            "\"Taiwan independence forces\", \"separatis*\"]",
+            "\"Taiwan independence forces\"]",
+        );
+        let text = format!("{text}\n[[campaigns]]\nid = \"fx-sport\"\nname = \"Sport\"\n[campaigns.terms]\nen = [\"marathon\"]\nzh = [\"总冠军\"]\nru = [\"горнолыжный\"]\n");
+        std::fs::write(&config, text).unwrap();
+        let out = run(&["retag"])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("retagged 11 articles"))
+            .get_output()
+            .stdout
+            .clone();
+        let table = String::from_utf8(out).unwrap();
+        assert!(
+            table
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["fx-sport", "0", "3"]),
+            "{table}"
+        );
+        assert!(
+            table
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["fx-taiwan", "4", "4"]),
+            "{table}"
+        );
+        assert_eq!(
+            count("fx-sport"),
+            3,
+            "marathon, baseball (總冠軍 folds to 总冠军), sochi"
+        );
+        // The drills article still matches through its other terms, now without separatis*.
+        let out = run(&[
+            "search",
+            "\"joint combat readiness patrol\"",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let terms = json["hits"][0]["campaign_terms"][0]["terms"]
+            .as_array()
+            .unwrap();
+        assert!(!terms.iter().any(|t| t == "separatis*"), "{terms:?}");
+    });
+}
+
+#[test]
+fn tag_runs_language_and_tagging_on_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("feeds.toml");
+    std::fs::write(&config, "[[campaigns]]\nid = \"c\"\n[campaigns.terms]\nzh = [\"台独\"]\nru = [\"киевский режим\"]\n").unwrap();
+    let txt = dir.path().join("a.txt");
+    std::fs::write(
+        &txt,
+        "標題\n國台辦表示，堅決反對任何形式的「臺獨」分裂活動。",
+    )
+    .unwrap();
+    let page = site_dir().join("articles/ru/peregovory.html");
+    let out = mw()
+        .arg("--config")
+        .arg(&config)
+        .arg("tag")
+        .arg(&txt)
+        .arg(&page)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["lang"], "zh");
+    assert_eq!(lines[0]["script"], "Hant");
+    assert_eq!(lines[0]["campaigns"][0]["id"], "c");
+    assert_eq!(lines[0]["campaigns"][0]["terms"][0]["term"], "台独");
+    assert_eq!(lines[1]["lang"], "ru");
+    assert_eq!(
+        lines[1]["campaigns"][0]["terms"][0]["term"],
+        "киевский режим"
+    );
+}

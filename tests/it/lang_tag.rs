@@ -112,3 +112,23 @@ fn bad_codebook_term_is_reported() {
     let msg = format!("{err:#}");
     assert!(msg.contains("ru-ukraine-nazi"), "{msg}");
 }
+
+#[test]
+fn repository_codebook_passes_its_own_examples() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
+    let config = mediawatch::config::load(&path).expect("valid feeds.toml");
+    let dir = path.parent().expect("config folder");
+    let tagger = Tagger::new(&config.campaigns).expect("valid codebook");
+    let examples =
+        mediawatch::codebook::load_examples(dir, &config.campaigns).expect("examples load");
+    let report = mediawatch::codebook::evaluate(&tagger, &config.campaigns, &examples);
+    println!("{report}");
+    assert!(report.ok(), "{report}");
+    // At least four narratives carry at least 10 positive and 10 negative examples each.
+    let covered = report
+        .campaigns
+        .iter()
+        .filter(|c| c.tp + c.fn_ >= 10 && c.fp + c.tn >= 10)
+        .count();
+    assert!(covered >= 4, "{report}");
+}

@@ -1,0 +1,678 @@
+//! Fetcher benchmark: polling many feeds through the real pipeline, against a local server.
+//!
+//! `cargo bench --bench poll_feeds` (or `make bench`). A small HTTP/1.1 server (keep-alive, tokio
+//! `TcpListener`, own thread) on 127.0.0.1 serves N feeds (`MW_BENCH_FEEDS`, default 5,000) at
+//! `/feed/{i}.xml`, each with an ETag (a matching `If-None-Match` gets 304), and ~3 KB article pages at
+//! `/article/{i}/{n}.html`. A temporary `feeds.toml` lists the N feeds, and two passes of
+//! `mediawatch::pipeline::ingest_pass` run against it:
+//!
+//! - cycle 1, cold: every feed answers 200 and its one item's page is fetched, extracted and archived;
+//! - cycle 2, steady state (the one this benchmark is about): one feed in 20 has a new item (a new ETag,
+//!   so 200 with the new item above the old one), every other feed answers 304.
+//!
+//! For each cycle it prints feeds, 304s, new articles, wall time and feeds/s, then the process's peak RSS
+//! (VmHWM, the server included), and a PASS/MISS line against the targets: a cycle of 5,000 feeds in
+//! under 30 s, memory under 300 MB. A MISS does not fail the process (benchmarks report, they do not
+//! gate); an error from a pass does.
+//!
+//! Run without `--bench` (as `cargo test --all-targets` does), it is a quick smoke run on 20 feeds that
+//! fails when the counts are not the expected ones.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use mediawatch::pipeline::{self, PassOptions, PassReport};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Default number of feeds (overridden by `MW_BENCH_FEEDS`).
+const DEFAULT_FEEDS: usize = 5_000;
+/// Feeds in the smoke run (without `--bench`).
+const SMOKE_FEEDS: usize = 20;
+/// One feed in this many has a new item in cycle 2.
+const NEW_EVERY: usize = 20;
+/// A pass taking longer than this is an error (the benchmark must stop by itself).
+const PASS_TIMEOUT: Duration = Duration::from_secs(600);
+/// Target: a full cycle of 5,000 feeds in under 30 s.
+const TARGET_CYCLE_S: f64 = 30.0;
+/// Target: peak memory under 300 MB.
+const TARGET_RSS_MB: f64 = 300.0;
+/// Longest request head the server reads.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// What the server serves, and what it counts.
+struct Site {
+    feeds: usize,
+    /// Per feed, the number of its newest item (0 in cycle 1). The feed lists items newest..0 (at most 3).
+    generation: Vec<AtomicU32>,
+    port: AtomicU32,
+    feed_200: AtomicU64,
+    feed_304: AtomicU64,
+    articles: AtomicU64,
+    robots: AtomicU64,
+    other: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    feed_200: u64,
+    feed_304: u64,
+    articles: u64,
+    robots: u64,
+    other: u64,
+    bytes_out: u64,
+}
+
+impl Site {
+    fn new(feeds: usize) -> Site {
+        Site {
+            feeds,
+            generation: (0..feeds).map(|_| AtomicU32::new(0)).collect(),
+            port: AtomicU32::new(0),
+            feed_200: AtomicU64::new(0),
+            feed_304: AtomicU64::new(0),
+            articles: AtomicU64::new(0),
+            robots: AtomicU64::new(0),
+            other: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+        }
+    }
+
+    /// Reads and resets the request counters.
+    fn take_counts(&self) -> Counts {
+        Counts {
+            feed_200: self.feed_200.swap(0, Ordering::Relaxed),
+            feed_304: self.feed_304.swap(0, Ordering::Relaxed),
+            articles: self.articles.swap(0, Ordering::Relaxed),
+            robots: self.robots.swap(0, Ordering::Relaxed),
+            other: self.other.swap(0, Ordering::Relaxed),
+            bytes_out: self.bytes_out.swap(0, Ordering::Relaxed),
+        }
+    }
+
+    fn etag(&self, feed: usize, generation: u32) -> String {
+        format!("\"f{feed}-g{generation}\"")
+    }
+
+    /// Answers one GET: status line, headers and body.
+    fn respond(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+    ) -> (&'static str, Vec<String>, Vec<u8>) {
+        if path == "/robots.txt" {
+            self.robots.fetch_add(1, Ordering::Relaxed);
+            return (
+                "200 OK",
+                vec!["Content-Type: text/plain; charset=utf-8".into()],
+                b"User-agent: *\nAllow: /\n".to_vec(),
+            );
+        }
+        if let Some(i) = path
+            .strip_prefix("/feed/")
+            .and_then(|s| s.strip_suffix(".xml"))
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|i| *i < self.feeds)
+        {
+            let generation = self.generation[i].load(Ordering::Relaxed);
+            let etag = self.etag(i, generation);
+            if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+                self.feed_304.fetch_add(1, Ordering::Relaxed);
+                return (
+                    "304 Not Modified",
+                    vec![format!("ETag: {etag}")],
+                    Vec::new(),
+                );
+            }
+            self.feed_200.fetch_add(1, Ordering::Relaxed);
+            let port = self.port.load(Ordering::Relaxed);
+            return (
+                "200 OK",
+                vec![
+                    "Content-Type: application/rss+xml; charset=utf-8".into(),
+                    format!("ETag: {etag}"),
+                ],
+                rss(port, i, generation).into_bytes(),
+            );
+        }
+        if let Some((i, n)) = path
+            .strip_prefix("/article/")
+            .and_then(|s| s.strip_suffix(".html"))
+            .and_then(|s| s.split_once('/'))
+            .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<u32>().ok()?)))
+            .filter(|(i, _)| *i < self.feeds)
+        {
+            self.articles.fetch_add(1, Ordering::Relaxed);
+            let port = self.port.load(Ordering::Relaxed);
+            return (
+                "200 OK",
+                vec!["Content-Type: text/html; charset=utf-8".into()],
+                article_html(port, i, n).into_bytes(),
+            );
+        }
+        self.other.fetch_add(1, Ordering::Relaxed);
+        (
+            "404 Not Found",
+            vec!["Content-Type: text/plain".into()],
+            b"not found\n".to_vec(),
+        )
+    }
+}
+
+/// A small deterministic generator so every page reads differently.
+struct Lcg(u64);
+
+impl Lcg {
+    fn new(a: usize, b: u32) -> Lcg {
+        Lcg((a as u64).wrapping_mul(6_364_136_223_846_793_005) ^ (u64::from(b) << 32) ^ 0x9E37_79B9)
+    }
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "government",
+    "officials",
+    "said",
+    "on",
+    "Tuesday",
+    "that",
+    "the",
+    "new",
+    "policy",
+    "would",
+    "take",
+    "effect",
+    "next",
+    "month",
+    "after",
+    "a",
+    "long",
+    "debate",
+    "in",
+    "parliament",
+    "over",
+    "its",
+    "cost",
+    "critics",
+    "argue",
+    "measure",
+    "does",
+    "not",
+    "go",
+    "far",
+    "enough",
+    "while",
+    "supporters",
+    "say",
+    "it",
+    "strikes",
+    "balance",
+    "between",
+    "security",
+    "and",
+    "growth",
+    "ministry",
+    "statement",
+    "added",
+    "regional",
+    "trade",
+    "talks",
+    "resume",
+    "week",
+    "analysts",
+    "expect",
+    "little",
+    "change",
+    "markets",
+    "reacted",
+    "calmly",
+    "news",
+    "agency",
+    "reported",
+    "delegation",
+    "visited",
+    "capital",
+    "for",
+    "meetings",
+    "with",
+    "local",
+    "leaders",
+    "about",
+    "energy",
+    "prices",
+    "infrastructure",
+    "projects",
+    "shipping",
+    "routes",
+    "across",
+    "strait",
+    "military",
+    "exercises",
+    "drew",
+    "sharp",
+    "response",
+    "from",
+    "neighbours",
+];
+
+fn sentence(rng: &mut Lcg, words: usize) -> String {
+    let mut s = String::new();
+    for k in 0..words {
+        if k > 0 {
+            s.push(' ');
+        }
+        let w = WORDS[rng.next(WORDS.len())];
+        if k == 0 {
+            let mut c = w.chars();
+            if let Some(first) = c.next() {
+                s.extend(first.to_uppercase());
+                s.push_str(c.as_str());
+            }
+        } else {
+            s.push_str(w);
+        }
+    }
+    s.push('.');
+    s
+}
+
+fn title(i: usize, n: u32) -> String {
+    let mut rng = Lcg::new(i, n);
+    let mut t = sentence(&mut rng, 7);
+    t.pop();
+    format!("{t} ({i}/{n})")
+}
+
+/// A feed with its newest item `generation` and up to two older ones.
+fn rss(port: u32, i: usize, generation: u32) -> String {
+    let base = format!("http://127.0.0.1:{port}");
+    let mut items = String::new();
+    for n in (generation.saturating_sub(2)..=generation).rev() {
+        let mut rng = Lcg::new(i, n + 1000);
+        let summary = sentence(&mut rng, 24);
+        let minutes = 60 * 24 - (n as i64 * 30) - (i % 600) as i64;
+        let date = (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc2822();
+        items.push_str(&format!(
+            "<item><title>{title}</title><link>{base}/article/{i}/{n}.html</link>\
+             <guid isPermaLink=\"true\">{base}/article/{i}/{n}.html</guid><pubDate>{date}</pubDate>\
+             <description>{summary}</description></item>\n",
+            title = title(i, n),
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
+         <title>Bench outlet {i}</title><link>{base}/</link><description>Feed {i} of the poll_feeds \
+         benchmark</description><language>en</language>\n{items}</channel></rss>\n"
+    )
+}
+
+/// A ~3 KB news page: head metadata, navigation, the article, related links, footer.
+fn article_html(port: u32, i: usize, n: u32) -> String {
+    let mut rng = Lcg::new(i, n);
+    let t = title(i, n);
+    let mut body = String::new();
+    for p in 0..5 {
+        let sentences = 3 + rng.next(2);
+        let para: Vec<String> = (0..sentences)
+            .map(|_| sentence(&mut rng, 9 + rng.next(8)))
+            .collect();
+        let mut para = para.join(" ");
+        if p == 2 && i % 7 == 0 {
+            para.push_str(" Beijing again called for peaceful reunification.");
+        }
+        body.push_str(&format!("      <p>{para}</p>\n"));
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{t} | Bench Outlet {i}</title>
+  <meta name="description" content="Article {n} of outlet {i}.">
+  <meta property="og:title" content="{t}">
+  <meta property="og:site_name" content="Bench Outlet {i}">
+  <meta property="article:published_time" content="2025-01-01T08:00:00Z">
+  <link rel="canonical" href="http://127.0.0.1:{port}/article/{i}/{n}.html">
+  <link rel="stylesheet" href="/static/site.css">
+  <script>window.dataLayer = window.dataLayer || [];</script>
+</head>
+<body>
+  <header class="site-header"><a href="/">Bench Outlet {i}</a>
+    <nav><ul><li><a href="/world">World</a></li><li><a href="/politics">Politics</a></li>
+    <li><a href="/business">Business</a></li><li><a href="/opinion">Opinion</a></li></ul></nav>
+  </header>
+  <main>
+    <article>
+      <h1>{t}</h1>
+      <p class="byline">By <span class="author">Staff Reporter</span> · <time datetime="2025-01-01T08:00:00Z">1 January 2025</time></p>
+{body}    </article>
+    <aside class="related"><h2>Related</h2><ul>
+      <li><a href="/article/{i}/{r1}.html">Earlier coverage from this desk</a></li>
+      <li><a href="/article/{i}/{r2}.html">Analysis: what the talks mean</a></li>
+    </ul></aside>
+  </main>
+  <footer><p>© 2025 Bench Outlet {i}. All rights reserved.</p><a href="/privacy">Privacy</a> <a href="/contact">Contact</a></footer>
+</body>
+</html>
+"#,
+        r1 = n + 100,
+        r2 = n + 200,
+    )
+}
+
+/// One keep-alive HTTP/1.1 connection: GET requests without bodies, answered in order.
+async fn serve_conn(site: Arc<Site>, stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if read.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (method, path) = (method.to_string(), target.to_string());
+        let mut head_len = line.len();
+        let mut if_none_match = None;
+        let mut close = false;
+        loop {
+            line.clear();
+            if read.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            head_len += line.len();
+            if head_len > MAX_HEAD {
+                return Ok(());
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = l.split_once(':') {
+                let value = value.trim();
+                if name.eq_ignore_ascii_case("if-none-match") {
+                    if_none_match = Some(value.to_string());
+                } else if name.eq_ignore_ascii_case("connection")
+                    && value.eq_ignore_ascii_case("close")
+                {
+                    close = true;
+                }
+            }
+        }
+        let (status, headers, body) = if method == "GET" || method == "HEAD" {
+            site.respond(&path, if_none_match.as_deref())
+        } else {
+            ("405 Method Not Allowed", Vec::new(), Vec::new())
+        };
+        let mut out = format!("HTTP/1.1 {status}\r\n");
+        for h in &headers {
+            out.push_str(h);
+            out.push_str("\r\n");
+        }
+        if !status.starts_with("304") {
+            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        if close {
+            out.push_str("Connection: close\r\n");
+        }
+        out.push_str("\r\n");
+        let mut bytes = out.into_bytes();
+        if method != "HEAD" {
+            bytes.extend_from_slice(&body);
+        }
+        site.bytes_out
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        write.write_all(&bytes).await?;
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+/// Starts the server on its own thread (its own single-threaded runtime), like a separate process.
+fn start_server(site: Arc<Site>) -> anyhow::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    site.port.store(u32::from(addr.port()), Ordering::Relaxed);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("bench-server".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else {
+                    return;
+                };
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    tokio::spawn(serve_conn(Arc::clone(&site), stream));
+                }
+            });
+        })?;
+    Ok(addr)
+}
+
+fn write_config(dir: &Path, addr: SocketAddr, feeds: usize) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("feeds.toml");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    writeln!(
+        f,
+        "[index]\npath = \"index\"\n\n[fetch]\nuser_agent = \"mediawatch-bench/0.1 (+poll_feeds benchmark)\"\n\
+         concurrency = 64\nper_host = 64\ntimeout_secs = 20\nallow_private_networks = true\nhost_delay_ms = 0\n"
+    )?;
+    for i in 0..feeds {
+        writeln!(
+            f,
+            "[[feeds]]\nid = \"bench-{i}\"\nurl = \"http://{addr}/feed/{i}.xml\"\nname = \"Bench outlet {i}\"\n\
+             affiliation = \"{}\"\nlanguage = \"en\"\n",
+            if i % 3 == 0 { "state" } else { "independent" }
+        )?;
+    }
+    writeln!(
+        f,
+        "[[campaigns]]\nid = \"bench-reunification\"\nname = \"Reunification narrative\"\n\
+         [campaigns.terms]\nen = [\"reunification\", \"separatis*\"]\n"
+    )?;
+    f.flush()?;
+    Ok(path)
+}
+
+/// A /proc/self/status value in MB (VmHWM: peak RSS, VmRSS: current).
+fn proc_status_mb(key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn fmt_mb(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
+}
+
+struct Cycle {
+    wall_s: f64,
+    report: PassReport,
+    counts: Counts,
+}
+
+fn run_cycle(
+    rt: &tokio::runtime::Runtime,
+    p: &pipeline::Pipeline,
+    site: &Site,
+    cycle: u32,
+) -> anyhow::Result<Cycle> {
+    site.take_counts();
+    let start = Instant::now();
+    let report = rt
+        .block_on(async {
+            tokio::time::timeout(
+                PASS_TIMEOUT,
+                pipeline::ingest_pass(p, &PassOptions::default()),
+            )
+            .await
+        })
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "cycle {cycle}: pass did not finish in {} s",
+                PASS_TIMEOUT.as_secs()
+            )
+        })?
+        .with_context(|| format!("cycle {cycle}: ingest pass failed"))?;
+    let wall_s = start.elapsed().as_secs_f64();
+    let counts = site.take_counts();
+    let feeds = site.feeds;
+    println!(
+        "poll_feeds cycle={cycle} feeds={feeds} feeds_ok={} not_modified={} failed={} entries_seen={} \
+         new_articles={} tagged={} from_feed_text={} pages_failed={} wall_s={wall_s:.2} feeds_per_s={:.0} \
+         rss_mb={} peak_rss_mb={}",
+        report.feeds_ok,
+        report.feeds_not_modified,
+        report.feeds_failed,
+        report.entries_seen,
+        report.articles_archived,
+        report.articles_tagged,
+        report.articles_from_feed,
+        report.pages_failed,
+        feeds as f64 / wall_s,
+        fmt_mb(proc_status_mb("VmRSS:")),
+        fmt_mb(proc_status_mb("VmHWM:")),
+    );
+    println!(
+        "poll_feeds cycle={cycle} server: feed_200={} feed_304={} articles={} robots={} other={} bytes_out={}",
+        counts.feed_200, counts.feed_304, counts.articles, counts.robots, counts.other, counts.bytes_out
+    );
+    for f in report.failures.iter().take(5) {
+        println!(
+            "poll_feeds cycle={cycle} failure: feed={} url={} error={}",
+            f.feed, f.url, f.error
+        );
+    }
+    if report.failures.len() > 5 {
+        println!(
+            "poll_feeds cycle={cycle} ... {} failures in all",
+            report.failures.len()
+        );
+    }
+    Ok(Cycle {
+        wall_s,
+        report,
+        counts,
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this binary without it: smoke run.
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let feeds = match std::env::var("MW_BENCH_FEEDS") {
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .with_context(|| {
+                format!("MW_BENCH_FEEDS={v:?} is not a number between 1 and 1000000")
+            })?,
+        Err(_) if bench_mode => DEFAULT_FEEDS,
+        Err(_) => SMOKE_FEEDS,
+    };
+    let expected_new = (0..feeds).filter(|i| i % NEW_EVERY == 0).count();
+    println!(
+        "poll_feeds: {} on 127.0.0.1, {feeds} feeds; cycle 1 cold (200 + page each), cycle 2 steady \
+         ({expected_new} feeds with a new item, the rest 304)",
+        if bench_mode { "benchmark" } else { "smoke run (no --bench)" }
+    );
+
+    let site = Arc::new(Site::new(feeds));
+    let addr = start_server(Arc::clone(&site))?;
+    let dir = tempfile::Builder::new().prefix("mw-poll-feeds").tempdir()?;
+    let config_path = write_config(dir.path(), addr, feeds)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+
+    let open_start = Instant::now();
+    let p = pipeline::open_from(&config_path)?;
+    println!(
+        "poll_feeds open: config+archive+store in {:.2} s",
+        open_start.elapsed().as_secs_f64()
+    );
+
+    let c1 = run_cycle(&rt, &p, &site, 1)?;
+    // Between cycles the site changes: one feed in NEW_EVERY gets a new item (and so a new ETag).
+    for i in (0..feeds).filter(|i| i % NEW_EVERY == 0) {
+        site.generation[i].fetch_add(1, Ordering::Relaxed);
+    }
+    let c2 = run_cycle(&rt, &p, &site, 2)?;
+
+    let peak = proc_status_mb("VmHWM:");
+    println!(
+        "poll_feeds peak_rss_mb={} (whole process: pipeline, local server and runtime)",
+        fmt_mb(peak)
+    );
+
+    // Expected counts: a wrong count is a broken benchmark or a pipeline bug, not a slow run.
+    let mut problems = Vec::new();
+    if c1.report.articles_archived != feeds || c1.report.feeds_ok != feeds {
+        problems.push(format!(
+            "cycle 1 archived {} articles from {} ok feeds, expected {feeds}",
+            c1.report.articles_archived, c1.report.feeds_ok
+        ));
+    }
+    if c2.report.feeds_not_modified != feeds - expected_new
+        || c2.report.articles_archived != expected_new
+        || c2.counts.articles != expected_new as u64
+    {
+        problems.push(format!(
+            "cycle 2: {} not modified, {} archived, {} pages fetched; expected {}, {expected_new}, {expected_new}",
+            c2.report.feeds_not_modified,
+            c2.report.articles_archived,
+            c2.counts.articles,
+            feeds - expected_new
+        ));
+    }
+    for problem in &problems {
+        println!("poll_feeds WARN {problem}");
+    }
+
+    // Targets are for 5,000 feeds; scale the time target for other sizes.
+    let target_s = TARGET_CYCLE_S * feeds as f64 / DEFAULT_FEEDS as f64;
+    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    for (n, c) in [(1, &c1), (2, &c2)] {
+        println!(
+            "poll_feeds {} cycle={n} wall_s={:.2} target_s<{target_s:.1}",
+            verdict(c.wall_s < target_s),
+            c.wall_s
+        );
+    }
+    println!(
+        "poll_feeds {} peak_rss_mb={} target_mb<{TARGET_RSS_MB:.0}",
+        verdict(peak.is_some_and(|mb| mb < TARGET_RSS_MB)),
+        fmt_mb(peak)
+    );
+
+    drop(p);
+    drop(rt);
+    dir.close()?;
+    if !bench_mode && !problems.is_empty() {
+        bail!("smoke run: {}", problems.join("; "));
+    }
+    Ok(())
+}
