@@ -26,8 +26,9 @@ run: release ## Ingest the feeds in ./feeds.toml into ./index and write today's 
 demo: build ## Offline demo: serve the fixture site on 127.0.0.1, ingest it, search, print a digest
 	scripts/demo.sh target/debug/mediawatch $(DEMO_PORT)
 
-test: ## Run every test (unit, integration, CLI) in the debug profile
+test: ## Run every test (unit, integration, CLI) in the debug profile, then the codebooks' own examples
 	$(CARGO) test --all-targets
+	target/debug/mediawatch --config feeds.toml campaigns test
 
 lint: ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

@@ -22,7 +22,7 @@ if [ ! -d "$pages" ] || [ ! -f "$tool" ]; then
   exit 1
 fi
 TRAFILATURA_PIN=${TRAFILATURA_PIN:-trafilatura==2.0.0}   # the version of the published Zyte numbers
-venv="$root/target/bench-venv"
+venv=${BENCH_VENV:-$root/target/bench-venv}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

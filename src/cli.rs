@@ -80,6 +80,12 @@ pub enum Command {
     DetectCharset(DetectCharsetArgs),
     /// Validate the config and print a summary.
     CheckConfig,
+    /// Campaign codebooks: check them against their labelled examples.
+    Campaigns {
+        /// What to do.
+        #[command(subcommand)]
+        command: CampaignsCommand,
+    },
     /// List or add feeds.
     Feeds {
         /// What to do.
@@ -224,6 +230,14 @@ pub enum TagFormat {
     Jsonl,
 }
 
+/// `campaigns` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CampaignsCommand {
+    /// Run every campaign's examples (`campaigns/<id>/positive|negative/*.txt` beside the config): precision
+    /// and recall per campaign, the failing examples; exit 1 on any failure.
+    Test,
+}
+
 /// `feeds status` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
@@ -337,6 +351,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::DetectCharset(args) => detect_charset_cmd(args),
         Command::CheckConfig => check_config(&cli.config),
         Command::Feeds { command } => feeds_cmd(&cli.config, command),
+        Command::Campaigns {
+            command: CampaignsCommand::Test,
+        } => campaigns_test(&cli.config),
     }
 }
 
@@ -427,6 +444,20 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
     search::write_results(&mut out, &results, format)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn campaigns_test(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let tagger = crate::tag::Tagger::new(&config.campaigns)?;
+    let dir = config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let examples = crate::codebook::load_examples(dir, &config.campaigns)?;
+    if examples.is_empty() {
+        eprintln!("mediawatch: no examples under {}", dir.join("campaigns").display());
+        return Ok(ExitCode::FAILURE);
+    }
+    let report = crate::codebook::evaluate(&tagger, &config.campaigns, &examples);
+    print!("{report}");
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {

@@ -1384,6 +1384,218 @@ mod tests {
         }
     }
 
+    fn ruled(f: impl FnOnce(&mut CampaignSpec)) -> Tagger {
+        let mut spec = campaign(
+            "r",
+            1,
+            &[
+                ("en", &["reunification"]),
+                ("zh", &["统一"]),
+                ("ru", &["воссоединени*"]),
+            ],
+        );
+        f(&mut spec);
+        Tagger::new(&[spec]).expect("valid")
+    }
+
+    fn tags(t: &Tagger, text: &str) -> bool {
+        !t.tag_text("", text, "und").is_empty()
+    }
+
+    #[test]
+    fn all_groups_in_every_script() {
+        let t = ruled(|c| {
+            c.all = vec![
+                vec!["Taiwan*".into(), "台湾".into(), "Тайван*".into()],
+                vec!["Beijing".into(), "北京".into(), "Пекин*".into()],
+            ];
+        });
+        let cases: &[(&str, bool)] = &[
+            ("Beijing wants reunification with Taiwan", true),
+            ("Beijing wants reunification", false), // group 1 missing
+            ("Korean reunification; Taiwanese voters", false), // group 2 missing
+            ("北京称两岸统一，台湾必须接受", true),
+            ("北京稱兩岸統一，臺灣必須接受", true), // Traditional text, Simplified terms
+            ("北京稱統一", false),
+            ("Пекин выступает за воссоединение с Тайванем", true),
+            ("Пекин выступает за воссоединение Кореи", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(tags(&t, text), *want, "{text}");
+        }
+        let hit = &t.tag_text("", "Beijing wants reunification with Taiwan", "en")[0];
+        let terms: Vec<(&str, &str)> = hit
+            .terms
+            .iter()
+            .map(|h| (h.term.as_str(), h.lang.as_str()))
+            .collect();
+        assert_eq!(
+            terms,
+            [
+                ("reunification", "en"),
+                ("Taiwan*", "all:1"),
+                ("Beijing", "all:2")
+            ]
+        );
+        assert_eq!(hit.score, 3.0);
+        let e = &t.explain(&TagInput::text("", "Beijing wants reunification", "en"))[0];
+        assert_eq!(e.all_groups, [false, true]);
+        assert!(e.why().contains("all groups missing: 1"), "{}", e.why());
+    }
+
+    #[test]
+    fn none_vetoes_in_every_script() {
+        let t = ruled(|c| {
+            c.none = vec![
+                "fact check".into(),
+                "事实查核".into(),
+                "фактчекинг*".into(),
+                "President Lai".into(),
+            ];
+        });
+        let cases: &[(&str, bool)] = &[
+            ("Peaceful reunification is inevitable", true),
+            ("Fact check: reunification claim", false),
+            ("FACT   CHECK: reunification", false),
+            ("President Lai rejects reunification", false),
+            ("和平统一", true),
+            ("事實查核：和平統一說法有誤", false), // Traditional veto, Simplified term
+            ("事实查核：和平统一", false),
+            ("мирное воссоединение", true),
+            ("Фактчекинг: мирное воссоединение", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(tags(&t, text), *want, "{text}");
+        }
+        let e = &t.explain(&TagInput::text("Fact check", "reunification", "en"))[0];
+        assert_eq!(e.vetoed_by, ["fact check"]);
+        assert!(e.text_match == false && e.main_terms == 1);
+        // A veto in the title counts too.
+        assert!(!tags(&t, "x") && t.tag_text("Fact check", "reunification", "en").is_empty());
+    }
+
+    #[test]
+    fn near_counts_words_and_cjk_characters() {
+        let near = |a: &str, b: &str, within: usize| NearRule {
+            terms: [a.to_string(), b.to_string()],
+            within,
+        };
+        let t = ruled(|c| {
+            c.near = vec![
+                near("Taiwan*", "interfer*", 3),
+                near("台", "干涉", 5),
+                near("Тайван*", "вмешательств*", 2),
+            ];
+        });
+        let cases: &[(&str, bool)] = &[
+            // Tokens: Taiwan(0) reunification(1) gross(2) interference(3): distance 3.
+            ("Taiwan reunification gross interference", true),
+            ("Taiwan reunification: very gross interference", false), // distance 4
+            ("interference, reunification, Taiwanese", true),         // order does not matter
+            ("Taiwan-reunification-interference", true),              // '-' separates words
+            // CJK: each character is a token; 台 ... 干 distance 5 in 对台军售严重干涉.
+            ("统一：对台军售严重干涉", true),
+            ("统一：对臺軍售嚴重干涉", true),      // Traditional
+            ("统一：对台军售十分严重干涉", false), // distance 7
+            ("统一 Taiwan 的 interference", true), // mixed: Taiwan(0) 的(1) interference(2)
+            ("воссоединение Тайваня и вмешательство", true),
+            ("воссоединение Тайваня и грубое вмешательство", false),
+            ("reunification", false), // no near rule holds
+        ];
+        for (text, want) in cases {
+            assert_eq!(tags(&t, text), *want, "{text}");
+        }
+        // Near is checked within one field: title and text do not pair.
+        assert!(t
+            .tag_text("Taiwan", "reunification interference", "en")
+            .is_empty());
+        // Evidence: the near terms of the rule that holds.
+        let hit = &t.tag_text("", "Taiwan reunification gross interference", "en")[0];
+        let langs: Vec<&str> = hit.terms.iter().map(|h| h.lang.as_str()).collect();
+        assert_eq!(langs, ["en", "near:1", "near:1"]);
+        let e = &t.explain(&TagInput::text("", "reunification", "en"))[0];
+        assert_eq!(e.near, [false, false, false]);
+        assert!(e.why().contains("no near rule holds"));
+    }
+
+    #[test]
+    fn bad_rules_are_errors() {
+        let near = |a: &str, b: &str, within: usize| NearRule {
+            terms: [a.to_string(), b.to_string()],
+            within,
+        };
+        let build = |f: &dyn Fn(&mut CampaignSpec)| {
+            let mut spec = campaign("bad", 1, &[("en", &["x"])]);
+            f(&mut spec);
+            Tagger::new(&[spec])
+                .map(|_| ())
+                .map_err(|e| format!("{e:#}"))
+        };
+        let err = build(&|c| c.all = vec![vec![]]).unwrap_err();
+        assert!(err.contains("all group 1 is empty"), "{err}");
+        let err = build(&|c| c.near = vec![near("a", "b", 0)]).unwrap_err();
+        assert!(err.contains("within"), "{err}");
+        let err = build(&|c| c.near = vec![near("台湾", "臺灣", 3)]).unwrap_err();
+        assert!(err.contains("same"), "{err}");
+        let err = build(&|c| c.none = vec!["Tai*wan".into()]).unwrap_err();
+        assert!(err.contains("bad") && err.contains("Tai*wan"), "{err}");
+        assert!(check_term("Tai*wan").is_err() && check_term("Taiwan*").is_ok());
+    }
+
+    #[test]
+    fn source_restrictions() {
+        let t = ruled(|c| {
+            c.feeds = vec!["xinhua-en".into(), "cgtn".into()];
+            c.affiliations = vec![Affiliation::State];
+            c.countries = vec!["CN".into()];
+        });
+        let input = |feed, affiliation, country| TagInput {
+            title: "",
+            text: "peaceful reunification",
+            lang: "en",
+            feed,
+            affiliation,
+            country,
+        };
+        assert_eq!(
+            t.tag(&input("xinhua-en", Affiliation::State, Some("CN")))
+                .len(),
+            1
+        );
+        assert_eq!(
+            t.tag(&input("cgtn", Affiliation::State, Some("cn"))).len(),
+            1
+        );
+        assert!(t
+            .tag(&input("bbc", Affiliation::State, Some("CN")))
+            .is_empty());
+        assert!(t
+            .tag(&input("cgtn", Affiliation::Independent, Some("CN")))
+            .is_empty());
+        assert!(t
+            .tag(&input("cgtn", Affiliation::State, Some("RU")))
+            .is_empty());
+        assert!(t.tag(&input("cgtn", Affiliation::State, None)).is_empty());
+        assert!(t.tag_text("", "peaceful reunification", "en").is_empty());
+        let e = &t.explain(&input("bbc", Affiliation::State, Some("CN")))[0];
+        assert!(e.text_match && !e.source_ok && !e.tagged);
+        assert!(e.why().contains("source excluded"));
+        // The FeedSpec constructor carries the source.
+        let feed = FeedSpec {
+            id: "cgtn".into(),
+            url: url::Url::parse("https://cgtn.example/rss").expect("url"),
+            name: "CGTN".into(),
+            affiliation: Affiliation::State,
+            country: Some("CN".into()),
+            language: None,
+            interval_secs: None,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+        };
+        let ti = TagInput::for_feed(&feed, "", "reunification", "en");
+        assert_eq!(t.tag(&ti).len(), 1);
+    }
+
     #[test]
     fn empty_codebook_tags_nothing() {
         let t = Tagger::new(&[]).expect("an empty codebook is valid");
