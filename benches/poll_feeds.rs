@@ -326,7 +326,10 @@ fn article_html(port: u32, i: usize, n: u32) -> String {
     for p in 0..5 {
         let sentences = 3 + rng.next(2);
         let para: Vec<String> = (0..sentences)
-            .map(|_| sentence(&mut rng, 9 + rng.next(8)))
+            .map(|_| {
+                let words = 9 + rng.next(8);
+                sentence(&mut rng, words)
+            })
             .collect();
         let mut para = para.join(" ");
         if p == 2 && i % 7 == 0 {

@@ -50,7 +50,9 @@ if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import trafilatura' 2>/de
 else
   echo "== setting up trafilatura ($TRAFILATURA_PIN) in $venv"
   # lxml 6 moved lxml.html.clean (needed by jusText, a trafilatura dependency) to lxml_html_clean.
-  if log=$( { rm -rf "$venv" && python3 -m venv "$venv" &&
+  # Only a folder that is missing or already a virtualenv is (re)made: never delete anything else.
+  if log=$( { { [ ! -e "$venv" ] || [ -f "$venv/pyvenv.cfg" ] || { echo "$venv exists and is not a virtualenv"; false; }; } &&
+              rm -rf "$venv" && python3 -m venv "$venv" &&
               "$venv/bin/pip" install --quiet --disable-pip-version-check "$TRAFILATURA_PIN" lxml_html_clean &&
               "$venv/bin/python" -c 'import trafilatura'; } 2>&1 ); then
     trafilatura_ok=1

@@ -266,6 +266,15 @@ pub enum FeedsCommand {
         #[arg(long, value_parser = ["state", "independent", "unknown"])]
         affiliation: Option<String>,
     },
+    /// Fill missing affiliation / typology / country of feeds by host from a State Media Matrix CSV.
+    Label {
+        /// The CSV (State_Media_Matrix.csv format).
+        #[arg(long = "from-asd", value_name = "FILE")]
+        from_asd: PathBuf,
+        /// Report what would change without writing the config.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the configured feeds as OPML 2.0 (with mediawatch's labels as attributes).
     ExportOpml,
     /// Append a feed to the config file, keeping its comments and layout.
@@ -449,15 +458,25 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
 fn campaigns_test(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = config::load(config_path)?;
     let tagger = crate::tag::Tagger::new(&config.campaigns)?;
-    let dir = config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = config_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let examples = crate::codebook::load_examples(dir, &config.campaigns)?;
     if examples.is_empty() {
-        eprintln!("mediawatch: no examples under {}", dir.join("campaigns").display());
+        eprintln!(
+            "mediawatch: no examples under {}",
+            dir.join("campaigns").display()
+        );
         return Ok(ExitCode::FAILURE);
     }
     let report = crate::codebook::evaluate(&tagger, &config.campaigns, &examples);
     print!("{report}");
-    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
@@ -499,6 +518,7 @@ fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
             affiliation: crate::model::Affiliation::Unknown,
             country: None,
             language: None,
+            typology: None,
             interval_secs: None,
             content_selector: None,
             remove_selectors: vec![],
@@ -950,6 +970,83 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
     Ok(())
 }
 
+fn label_feeds(config_path: &Path, csv: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let config = config::load(config_path)?;
+    let entries = crate::asd::load(csv)?;
+    let mut labels = std::collections::HashMap::new();
+    let mut out = std::io::stdout().lock();
+    let (mut matched, mut changed) = (0, 0);
+    for f in &config.feeds {
+        let Some((entry, kind)) = crate::asd::match_feed(&f.url, &entries) else {
+            writeln!(out, "{:<28} no match", f.id)?;
+            continue;
+        };
+        matched += 1;
+        let affiliation = entry
+            .typology
+            .as_deref()
+            .and_then(crate::asd::affiliation_for);
+        let mut fill = config::FeedLabels::default();
+        if f.affiliation == crate::model::Affiliation::Unknown {
+            fill.affiliation = affiliation.map(str::to_string);
+        }
+        if f.typology.is_none() {
+            fill.typology = entry.typology.clone();
+        }
+        if f.country.is_none() {
+            fill.country = entry.country.clone();
+        }
+        let conflict = match (affiliation, f.affiliation) {
+            (Some(a), configured)
+                if configured != crate::model::Affiliation::Unknown && configured.as_str() != a =>
+            {
+                format!(
+                    "  (config says {configured}, the matrix's {} implies {a}: kept)",
+                    entry.typology.as_deref().unwrap_or("?")
+                )
+            }
+            _ => String::new(),
+        };
+        let what: Vec<String> = [
+            ("affiliation", &fill.affiliation),
+            ("typology", &fill.typology),
+            ("country", &fill.country),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect();
+        writeln!(
+            out,
+            "{:<28} {} {} ({}, {}): {}{conflict}",
+            f.id,
+            kind,
+            entry.host.as_deref().unwrap_or("-"),
+            entry.outlet,
+            entry.typology.as_deref().unwrap_or("?"),
+            if what.is_empty() {
+                "nothing missing".to_string()
+            } else {
+                what.join(" ")
+            }
+        )?;
+        if !what.is_empty() {
+            changed += 1;
+            labels.insert(f.id.clone(), fill);
+        }
+    }
+    if !dry_run && !labels.is_empty() {
+        config::fill_feed_labels(config_path, &labels)?;
+    }
+    writeln!(
+        out,
+        "{matched} of {} feeds matched; {changed} {} labels filled{}",
+        config.feeds.len(),
+        if dry_run { "would have" } else { "had" },
+        if dry_run { " (dry run)" } else { "" }
+    )?;
+    Ok(())
+}
+
 fn import_opml(config_path: &Path, file: &Path, affiliation: Option<String>) -> anyhow::Result<()> {
     let config = config::load(config_path)?;
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -1089,6 +1186,7 @@ fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCo
         FeedsCommand::ImportOpml { file, affiliation } => {
             import_opml(config_path, &file, affiliation)?
         }
+        FeedsCommand::Label { from_asd, dry_run } => label_feeds(config_path, &from_asd, dry_run)?,
         FeedsCommand::ExportOpml => {
             let config = config::load(config_path)?;
             let mut out = std::io::stdout().lock();

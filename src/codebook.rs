@@ -275,3 +275,100 @@ impl fmt::Display for CodebookReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str, terms: &[&str], none: &[&str]) -> CampaignSpec {
+        CampaignSpec {
+            id: id.to_string(),
+            name: id.to_string(),
+            min_terms: 1,
+            terms: vec![("en".into(), terms.iter().map(|t| t.to_string()).collect())],
+            none: none.iter().map(|t| t.to_string()).collect(),
+            ..CampaignSpec::default()
+        }
+    }
+
+    fn write(dir: &Path, rel: &str, body: &str) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+
+    #[test]
+    fn loads_evaluates_and_reports_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "campaigns/c/positive/a.txt",
+            "Kiev regime\nThe Kiev regime said.\n",
+        );
+        write(d, "campaigns/c/positive/b.txt", "Nothing\nNo term here.");
+        write(
+            d,
+            "campaigns/c/negative/a.txt",
+            "Fact check\nThe Kiev regime claim.",
+        );
+        write(
+            d,
+            "campaigns/c/negative/b.txt",
+            "Kiev regime\nIt is the Kiev regime.",
+        );
+        write(d, "campaigns/c/negative/README.md", "ignored");
+        let book = vec![
+            spec("c", &["Kiev regime"], &["fact check"]),
+            spec("d", &["x"], &[]),
+        ];
+        let examples = load_examples(d, &book).unwrap();
+        assert_eq!(examples.len(), 4);
+        assert_eq!(examples[0].title, "Kiev regime");
+        assert_eq!(examples[0].text, "The Kiev regime said.");
+        assert!(examples[0].expected && !examples[2].expected);
+        let tagger = Tagger::new(&book).unwrap();
+        let report = evaluate(&tagger, &book, &examples);
+        let c = &report.campaigns[0];
+        assert_eq!((c.tp, c.fp, c.fn_, c.tn), (1, 1, 1, 1));
+        assert_eq!(c.precision(), Some(0.5));
+        assert_eq!(c.recall(), Some(0.5));
+        assert_eq!(report.campaigns[1].precision(), None);
+        assert!(!report.ok());
+        assert_eq!(report.failures.len(), 2);
+        assert!(report.failures[0].path.ends_with("positive/b.txt"));
+        assert_eq!(report.failures[1].terms, ["Kiev regime ×2"]);
+        let shown = report.to_string();
+        assert!(shown.contains("precision"), "{shown}");
+        assert!(shown.contains("2 of 4 examples fail"), "{shown}");
+        assert!(shown.contains("expected not tagged, got tagged"), "{shown}");
+        // Fixing the codebook makes the report pass.
+        let fixed = vec![
+            spec("c", &["Kiev regime"], &["fact check", "it is"]),
+            spec("d", &["x"], &[]),
+        ];
+        std::fs::remove_file(d.join("campaigns/c/positive/b.txt")).unwrap();
+        let examples = load_examples(d, &fixed).unwrap();
+        let report = evaluate(&Tagger::new(&fixed).unwrap(), &fixed, &examples);
+        assert!(report.ok(), "{report}");
+        assert!(report.to_string().contains("all 3 examples pass"));
+    }
+
+    #[test]
+    fn stray_folder_and_empty_example_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "campaigns/old-name/positive/a.txt", "t\nx");
+        let err = load_examples(d, &[spec("c", &["x"], &[])]).unwrap_err();
+        assert!(format!("{err:#}").contains("old-name"), "{err:#}");
+        std::fs::remove_dir_all(d.join("campaigns/old-name")).unwrap();
+        write(d, "campaigns/c/negative/e.txt", "  \n ");
+        let err = load_examples(d, &[spec("c", &["x"], &[])]).unwrap_err();
+        assert!(format!("{err:#}").contains("empty example"), "{err:#}");
+        // No campaigns folder: no examples.
+        let empty = tempfile::tempdir().unwrap();
+        assert!(load_examples(empty.path(), &[spec("c", &["x"], &[])])
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -162,6 +162,7 @@ struct RawFeed {
     affiliation: Option<Spanned<String>>,
     country: Option<Spanned<String>>,
     language: Option<Spanned<String>>,
+    typology: Option<Spanned<String>>,
     interval_secs: Option<Spanned<i64>>,
     content_selector: Option<Spanned<String>>,
     remove_selectors: Option<Spanned<Vec<String>>>,
@@ -358,6 +359,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 check_lang(l.get_ref()).map_err(|m| at(l.span(), format!("feed {id:?}: {m}")))?,
             ),
         };
+        let typology = match &f.typology {
+            None => None,
+            Some(t) => {
+                let v = t.get_ref().trim();
+                if !crate::asd::TYPOLOGIES.contains(&v) {
+                    return Err(at(
+                        t.span(),
+                        format!(
+                            "feed {id:?}: typology {v:?} is not one of {}",
+                            crate::asd::TYPOLOGIES.join(", ")
+                        ),
+                    ));
+                }
+                Some(v.to_string())
+            }
+        };
         let interval_secs = match &f.interval_secs {
             None => None,
             Some(v) if *v.get_ref() < 60 || *v.get_ref() > 30 * 86_400 => {
@@ -396,6 +413,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             remove_selectors = list.into_inner();
         }
         feeds.push(FeedSpec {
+            typology,
             interval_secs,
             content_selector,
             remove_selectors,
@@ -634,7 +652,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             id,
             min_terms,
             terms,
-            ..CampaignSpec::default()
         });
     }
 
@@ -769,6 +786,68 @@ pub fn append_feeds(path: &Path, new_feeds: &[NewFeed]) -> Result<Config, Config
     Ok(checked)
 }
 
+/// Labels to fill in on one feed (only keys the feed does not have yet are written).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedLabels {
+    /// state | independent.
+    pub affiliation: Option<String>,
+    /// State Media Monitor typology.
+    pub typology: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+}
+
+/// Writes missing labels into existing `[[feeds]]` tables, keeping comments and layout. An `affiliation`
+/// of "unknown" counts as missing. The result is checked before the file is replaced.
+pub fn fill_feed_labels(
+    path: &Path,
+    labels: &HashMap<String, FeedLabels>,
+) -> Result<Config, ConfigError> {
+    let io = |e: String| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        message: e,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| io(format!("cannot read config: {e}")))?;
+    parse(&text, path)?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| io(format!("{e}")))?;
+    if let Some(feeds) = doc
+        .get_mut("feeds")
+        .and_then(|f| f.as_array_of_tables_mut())
+    {
+        for table in feeds.iter_mut() {
+            let Some(id) = table.get("id").and_then(|v| v.as_str()).map(str::to_string) else {
+                continue;
+            };
+            let Some(l) = labels.get(&id) else { continue };
+            let missing = |table: &toml_edit::Table, key: &str| {
+                table
+                    .get(key)
+                    .and_then(|v| v.as_str())
+                    .is_none_or(|v| key == "affiliation" && v == "unknown")
+            };
+            for (key, value) in [
+                ("affiliation", &l.affiliation),
+                ("typology", &l.typology),
+                ("country", &l.country),
+            ] {
+                if let Some(v) = value {
+                    if missing(table, key) {
+                        table.insert(key, toml_edit::value(v.as_str()));
+                    }
+                }
+            }
+        }
+    }
+    let new_text = doc.to_string();
+    let checked = parse(&new_text, path)?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, &new_text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| io(format!("cannot write config: {e}")))?;
+    Ok(checked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -837,6 +916,74 @@ zh = ["统一"]
             assert!(err.to_string().contains(needle), "{text:?} -> {err}");
             assert!(err.to_string().starts_with("/tmp/x/feeds.toml:"), "{err}");
         }
+    }
+
+    #[test]
+    fn campaign_rules_are_read() {
+        let text = format!(
+            "{GOOD}all = [[\"Taiwan*\", \"台湾\"], [\"Beijing\"]]\nnone = [\"fact check\"]\n\
+             near = [{{ terms = [\"a\", \"b*\"], within = 5 }}]\nfeeds = [\"a-1\"]\n\
+             affiliations = [\"state\"]\ncountries = [\"cn\"]\n"
+        )
+        .replace(
+            "[campaigns.terms]\nen = [\"x\", \"y*\"]\nzh = [\"统一\"]\n",
+            "",
+        ) + "[campaigns.terms]\nen = [\"x\"]\n";
+        let c = parse_str(&text).unwrap();
+        let k = &c.campaigns[0];
+        assert_eq!(k.all, [vec!["Taiwan*", "台湾"], vec!["Beijing"]]);
+        assert_eq!(k.none, ["fact check"]);
+        assert_eq!(k.near[0].terms, ["a", "b*"]);
+        assert_eq!(k.near[0].within, 5);
+        assert_eq!(k.feeds, ["a-1"]);
+        assert_eq!(k.affiliations, [Affiliation::State]);
+        assert_eq!(k.countries, ["CN"]);
+        crate::tag::Tagger::new(&c.campaigns).unwrap();
+    }
+
+    #[test]
+    fn campaign_rule_errors_name_line_and_problem() {
+        let head = "[[feeds]]\nid = \"f\"\nurl = \"http://x/\"\n[[campaigns]]\nid = \"c\"\n";
+        let tail = "[campaigns.terms]\nen = [\"a\"]\n";
+        let cases: &[(&str, usize, &str)] = &[
+            ("all = [[]]\n", 6, "all group 1 is empty"),
+            ("all = []\n", 6, "all is empty"),
+            ("all = [\"x\"]\n", 6, ""),
+            ("none = [\"Tai*wan\"]\n", 6, "none: term \"Tai*wan\""),
+            (
+                "near = [{ terms = [\"a\"], within = 3 }]\n",
+                6,
+                "exactly two terms",
+            ),
+            (
+                "near = [\n  { terms = [\"a\", \"b\"], within = 0 },\n]\n",
+                7,
+                "within must be between",
+            ),
+            (
+                "near = [{ terms = [\"台湾\", \"臺灣\"], within = 3 }]\n",
+                6,
+                "are the same",
+            ),
+            (
+                "near = [{ terms = [\"a\", \"b\"], dist = 3 }]\n",
+                6,
+                "unknown field",
+            ),
+            ("feeds = [\"nope\"]\n", 6, "no feed with id \"nope\""),
+            ("feeds = []\n", 6, "feeds is empty"),
+            ("affiliations = [\"gov\"]\n", 6, "not one of state"),
+            ("countries = [\"China\"]\n", 6, "alpha-2"),
+        ];
+        for (rule, line, needle) in cases {
+            let text = format!("{head}{rule}{tail}");
+            let err = parse_str(&text).unwrap_err();
+            assert_eq!(err.line, Some(*line), "{text:?} -> {err}");
+            assert!(err.to_string().contains(needle), "{text:?} -> {err}");
+        }
+        let err = parse_str(&format!("{head}[campaigns.terms]\nen = [\"Tai*wan\"]\n")).unwrap_err();
+        assert_eq!(err.line, Some(6), "{err}");
+        assert!(err.message.contains("start or end"), "{err}");
     }
 
     #[test]

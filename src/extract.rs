@@ -6,28 +6,34 @@
 //!
 //! 1. The page is parsed with `scraper` (html5ever) and copied into a small
 //!    arena tree that the rest of the module walks iteratively (no recursion,
-//!    so deeply nested pages cannot overflow the stack).
+//!    so deeply nested pages cannot overflow the stack). Pathologically deep
+//!    markup is cut before parsing (html5ever is quadratic in nesting depth).
 //! 2. Boilerplate is removed by structure (`script`, `style`, `nav`, `aside`,
-//!    `footer`, forms, hidden elements, ...) and by class/id hints (comments,
-//!    share buttons, related links, newsletter boxes, cookie banners, ...),
-//!    never removing a block that holds most of the page's paragraph text.
+//!    `footer`, forms, captions, hidden elements, ...) and by class/id hints
+//!    (comments, share buttons, related links, newsletter boxes, cookie
+//!    banners, author boxes, ...), never removing a block that holds a large
+//!    share of the page's text (it probably wraps the article).
 //! 3. Candidate containers are scored Readability-style from the text of the
 //!    paragraphs they hold (length counted in characters, CJK characters
 //!    weighted so that a 60-character Chinese paragraph counts as substantial),
 //!    damped by link density, boosted by structural hints (`<article>`,
 //!    `itemprop=articleBody`, "article-body"-like classes). The best container
-//!    and its qualifying siblings are kept, then cleaned conditionally
-//!    (link lists, widget-like blocks).
+//!    grows to an ancestor that adds clean paragraph text, takes in qualifying
+//!    siblings and a lead/standfirst marked as such just before it, and is
+//!    then cleaned conditionally (link lists, link-only paragraphs,
+//!    widget-like blocks, the headline, headings left without text).
 //! 4. The kept tree is serialised to text: block elements, headings and list
 //!    items become paragraphs separated by a blank line; `<br>` is a line
 //!    break and `<br><br>` a paragraph break; whitespace is collapsed.
-//! 5. A schema.org `articleBody` from JSON-LD is used instead when it is long
-//!    and agrees with the page while the DOM result is poor.
+//! 5. A schema.org `articleBody` from JSON-LD is used instead when it is long,
+//!    agrees with the page's words and the DOM result is much shorter.
 //!
 //! Metadata come from JSON-LD, OpenGraph / Twitter / Dublin Core `<meta>`
-//! tags, `<link rel=canonical>`, `<html lang>` and `<time datetime>`.
+//! tags, `<link rel=canonical>`, `<html lang>`, `<time datetime>` and, as a
+//! last resort, visible bylines and dates in elements whose class says so.
 //! Dates are never taken from `<script>` text other than JSON-LD, and dates in
-//! the future (beyond a one-day tolerance) are rejected.
+//! the future are rejected (one hour of tolerance for zoned times, fifteen for
+//! naive local times, which are read as UTC).
 //!
 //! Deliberately NOT done here: fetching, HTTP-header handling (except the
 //! optional charset in [`decode_html`]), language detection, JavaScript
@@ -68,7 +74,7 @@ pub fn extract(html: &str, page_url: Option<&Url>) -> Extracted {
 /// Never panics; an empty or non-HTML input gives an `Extracted` with empty
 /// text and no metadata.
 pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -> Extracted {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(limit_nesting(html));
     let meta = collect_meta(&doc);
     let mut out = build_metadata(&meta, page_url);
 
@@ -76,6 +82,69 @@ pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -
     let text = main_text(&mut dom, &meta, out.title.as_deref(), opts);
     out.text = text;
     out
+}
+
+/// Nesting depth of container tags beyond which the rest of the document is
+/// dropped. html5ever's scope checks make parsing quadratic in nesting depth
+/// (100 000 nested `<div>`s take about a minute); real pages stay far below.
+const MAX_NESTING: usize = 3000;
+
+/// Cuts `html` where container-tag nesting first exceeds [`MAX_NESTING`]
+/// (a cheap estimate from a byte scan; void and auto-closing tags ignored).
+fn limit_nesting(html: &str) -> &str {
+    let b = html.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        let Some(off) = b[i..].iter().position(|&c| c == b'<') else {
+            break;
+        };
+        let start = i + off;
+        let mut j = start + 1;
+        let closing = b.get(j) == Some(&b'/');
+        if closing {
+            j += 1;
+        }
+        let name_start = j;
+        while j < b.len() && b[j].is_ascii_alphanumeric() && j - name_start < 12 {
+            j += 1;
+        }
+        let name = &b[name_start..j];
+        let container = [
+            &b"div"[..],
+            b"span",
+            b"section",
+            b"article",
+            b"font",
+            b"b",
+            b"i",
+            b"a",
+            b"em",
+            b"strong",
+            b"blockquote",
+            b"ul",
+            b"ol",
+            b"table",
+            b"center",
+            b"main",
+            b"aside",
+        ]
+        .iter()
+        .any(|t| name.eq_ignore_ascii_case(t));
+        if container {
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    // `start` is at an ASCII '<', so a char boundary.
+                    return html.get(..start).unwrap_or(html);
+                }
+            }
+        }
+        i = j.max(start + 1);
+    }
+    html
 }
 
 /// Checks that `s` is a valid CSS selector (for config validation); the error
@@ -97,7 +166,7 @@ pub fn html_fragment_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
         return normalize_paragraphs(fragment);
     }
-    let doc = Html::parse_fragment(fragment);
+    let doc = Html::parse_fragment(limit_nesting(fragment));
     let mut dom = Dom::build(&doc, &ExtractOptions::default());
     dom.remove_always_junk();
     let root = 0;
@@ -945,9 +1014,17 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
         }
         let bl = weighted_len(&body_text);
         let dl = weighted_len(&best);
-        if LD_BODY && bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &page_words(dom))
-        {
+        if bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &page_words(dom)) {
             best = body_text;
+        }
+    }
+    // Post body shipped as a template (rendered by JavaScript).
+    if weighted_len(&best) < 250.0 {
+        if let Some(tpl) = meta.template_body.as_deref() {
+            let t = html_fragment_to_text(tpl);
+            if weighted_len(&t) > weighted_len(&best) * 1.5 + 50.0 {
+                best = t;
+            }
         }
     }
     best
@@ -1317,9 +1394,6 @@ fn has_lead(dom: &Dom, i: usize) -> bool {
 /// A lead paragraph just before the main container (within a few levels),
 /// marked as such by its class, which the container search left out.
 fn find_lead(dom: &Dom, stats: &[Stats], first_root: usize) -> Option<usize> {
-    if !LEAD {
-        return None;
-    }
     let n = dom.nodes.len();
     let mut cur = first_root;
     for _level in 0..LEAD_LEVELS {
@@ -1377,6 +1451,7 @@ fn clean_conditionally(
 ) {
     let mut stats = compute_stats(dom);
     let norm_title = title.map(norm_key).unwrap_or_default();
+    let first_h1 = dom.nodes.iter().position(|n| n.tag == "h1");
     for &r in roots {
         let end = dom.nodes[r].end.min(dom.nodes.len());
         for i in (r..end).rev() {
@@ -1387,8 +1462,13 @@ fn clean_conditionally(
             let tag = dom.nodes[i].tag.clone();
             let remove = if is_heading(&tag) {
                 let t = norm_key(&node_text(dom, i));
-                tag == "h1"
-                    || (!norm_title.is_empty() && t == norm_title)
+                // The page's first <h1> is the headline; later ones are
+                // section headings on sites that use h1 for those.
+                (tag == "h1" && Some(i) == first_h1)
+                    || (!norm_title.is_empty()
+                        && (t == norm_title
+                            || (t.chars().count() >= 10
+                                && (norm_title.contains(&t) || t.contains(&norm_title)))))
                     || (hints && class_weight(&dom.nodes[i]) < 0.0)
             } else if i != r
                 && matches!(
@@ -1439,18 +1519,15 @@ const CLIMB_REL: f32 = 0.15;
 /// non-link text is kept (it probably wraps the article).
 const GUARD_STRUCT: f32 = 0.4;
 const GUARD_STRONG: f32 = 0.4;
-const GUARD_WEAK: f32 = 0.25;
+const GUARD_WEAK: f32 = 0.4;
 
 /// Embedded posts (tweets, Instagram) quoted by the article.
 fn is_embed(hint: &str) -> bool {
     hint.contains("embed") || hint.contains("tweet") || hint.contains("instagram-media")
 }
 
-const LD_BODY: bool = true;
-
 const HEADER_KEEP_PTEXT: f32 = 100.0;
 
-const LEAD: bool = true;
 const LEAD_LEVELS: usize = 3;
 
 const LINK_PARA_LD: f32 = 0.5;
@@ -1461,6 +1538,10 @@ fn should_clean(dom: &Dom, i: usize, s: &Stats, score: f32, hints: bool) -> bool
     let weight = if hints { class_weight(node) } else { 0.0 };
     if s.tlen <= 0.0 {
         return true;
+    }
+    if is_embed(&node.hint) {
+        // A quoted post (tweet) is part of the story.
+        return false;
     }
     let rich = s.ps >= 2 && s.ptext >= 250.0 && s.link_density() < 0.25;
     if weight < 0.0 && weight + score < 0.0 && !rich {
@@ -1678,9 +1759,8 @@ fn normalize_paragraphs(s: &str) -> String {
         tb.push_text(line, false);
         tb.line_break();
     }
-    let t = tb.finish();
     // Single newlines in plain text are kept as line breaks.
-    t
+    tb.finish()
 }
 
 /// Final per-paragraph filter: drops short boilerplate lines that survive
@@ -1758,6 +1838,36 @@ fn is_boilerplate_line(p: &str) -> bool {
         "this site uses cookies",
         "share this article",
         "share on ",
+        // "Read also" call-outs in the languages we watch most.
+        "read also",
+        "also read",
+        "see also:",
+        "related:",
+        "lesen sie auch",
+        "auch interessant",
+        "mehr zum thema",
+        "à lire aussi",
+        "a lire aussi",
+        "lire aussi",
+        "le puede interesar",
+        "te puede interesar",
+        "lee también",
+        "lea también",
+        "puedes ver:",
+        "mira:",
+        "mire:",
+        "читайте также",
+        "смотрите также",
+        "читайте нас",
+        "подписывайтесь на",
+        "相关阅读",
+        "推荐阅读",
+        "延伸阅读",
+        "延伸閱讀",
+        "相关新闻",
+        "相關新聞",
+        "责任编辑",
+        "責任編輯",
     ];
     PREFIX.iter().any(|pre| l.starts_with(pre))
 }
@@ -1790,6 +1900,8 @@ struct MetaData {
     text_dates: Vec<DateTime<Utc>>,
     ld: Vec<Value>,
     ld_article_body: Option<String>,
+    /// Markup of a `<script type="text/template">` inside the article body.
+    template_body: Option<String>,
 }
 
 impl MetaData {
@@ -1879,6 +1991,19 @@ fn collect_meta(doc: &Html) -> MetaData {
                     let raw: String = el.text().collect();
                     if let Some(v) = parse_json_lenient(&raw) {
                         m.ld.push(v);
+                    }
+                } else if ty == "text/template" && m.template_body.is_none() {
+                    // Some blog platforms ship the post body as a client-side
+                    // template inside the articleBody element.
+                    let in_body = el.ancestors().take(4).any(|a| {
+                        a.value().as_element().is_some_and(|ae| {
+                            ae.attr("itemprop")
+                                .is_some_and(|v| v.eq_ignore_ascii_case("articleBody"))
+                                || ae.attr("class").is_some_and(|c| c.contains("post-body"))
+                        })
+                    });
+                    if in_body {
+                        m.template_body = Some(el.text().collect());
                     }
                 }
             }
@@ -2297,7 +2422,7 @@ fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted {
             m.text_dates
                 .iter()
                 .copied()
-                .find(|d| *d <= now + future_tolerance() && d.timestamp() >= 631_152_000)
+                .find(|d| *d <= now + future_tolerance(false) && d.timestamp() >= 631_152_000)
         });
     let modified_cands: Vec<String> = ld_first(art_or_page, "dateModified")
         .and_then(ld_str)
@@ -2663,17 +2788,22 @@ fn date_in_text(t: &str) -> Option<DateTime<Utc>> {
     Some(dt.and_utc())
 }
 
-/// How far in the future a date may be (clock skew, naive local times read
-/// as UTC) before it is rejected.
-fn future_tolerance() -> Duration {
-    Duration::hours(24)
+/// How far in the future a date may be before it is rejected: a little
+/// clock skew for dates with a zone; for naive local times (read as UTC)
+/// also the largest zone offset (UTC+14).
+fn future_tolerance(zoned: bool) -> Duration {
+    if zoned {
+        Duration::hours(1)
+    } else {
+        Duration::hours(15)
+    }
 }
 
 /// Parses a date in the common formats; rejects dates in the future
 /// (relative to `now`) and before 1990.
 fn parse_date(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let dt = parse_date_any(s)?;
-    if dt > now + future_tolerance() {
+    let (dt, zoned) = parse_date_any(s)?;
+    if dt > now + future_tolerance(zoned) {
         return None;
     }
     if dt.timestamp() < 631_152_000 {
@@ -2682,16 +2812,16 @@ fn parse_date(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     Some(dt)
 }
 
-fn parse_date_any(s: &str) -> Option<DateTime<Utc>> {
+fn parse_date_any(s: &str) -> Option<(DateTime<Utc>, bool)> {
     let s = s.trim();
     if s.is_empty() || s.len() > 64 {
         return None;
     }
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
+        return Some((d.with_timezone(&Utc), true));
     }
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc));
+        return Some((d.with_timezone(&Utc), true));
     }
     // Normalise: trailing Z, " UTC"/" GMT", lower-case t.
     let mut n = s.replace('t', "T");
@@ -2719,7 +2849,7 @@ fn parse_date_any(s: &str) -> Option<DateTime<Utc>> {
     ];
     for f in TZ_FORMATS {
         if let Ok(d) = DateTime::<FixedOffset>::parse_from_str(&n, f) {
-            return Some(d.with_timezone(&Utc));
+            return Some((d.with_timezone(&Utc), true));
         }
     }
     const NAIVE_FORMATS: &[&str] = &[
@@ -2745,7 +2875,7 @@ fn parse_date_any(s: &str) -> Option<DateTime<Utc>> {
     ];
     for f in NAIVE_FORMATS {
         if let Ok(d) = NaiveDateTime::parse_from_str(&n, f) {
-            return Some(d.and_utc());
+            return Some((d.and_utc(), false));
         }
     }
     const DATE_FORMATS: &[&str] = &[
@@ -2762,7 +2892,7 @@ fn parse_date_any(s: &str) -> Option<DateTime<Utc>> {
     ];
     for f in DATE_FORMATS {
         if let Ok(d) = NaiveDate::parse_from_str(&n, f) {
-            return d.and_hms_opt(0, 0, 0).map(|x| x.and_utc());
+            return d.and_hms_opt(0, 0, 0).map(|x| (x.and_utc(), false));
         }
     }
     // Leading date of a longer string, e.g. "2024-03-05T10:00:00.000+01:00[Europe/Paris]".
@@ -2770,7 +2900,7 @@ fn parse_date_any(s: &str) -> Option<DateTime<Utc>> {
         let head = &n[..10];
         if head != n {
             if let Ok(d) = NaiveDate::parse_from_str(head, "%Y-%m-%d") {
-                return d.and_hms_opt(0, 0, 0).map(|x| x.and_utc());
+                return d.and_hms_opt(0, 0, 0).map(|x| (x.and_utc(), false));
             }
         }
     }
@@ -2809,6 +2939,13 @@ mod tests {
             PARAS,
         );
         assert_eq!(extract(&only_future, None).published, None);
+        // Three hours ahead: too far for a zoned time, fine for a naive
+        // local time (it may be UTC+8 wall-clock time read as UTC).
+        let now = Utc::now();
+        let ahead = now + Duration::hours(3);
+        assert_eq!(parse_date(&ahead.to_rfc3339(), now), None);
+        let naive = ahead.format("%Y-%m-%d %H:%M:%S").to_string();
+        assert!(parse_date(&naive, now).is_some());
     }
 
     #[test]
@@ -2979,6 +3116,17 @@ mod tests {
     }
 
     #[test]
+    fn pathological_nesting_is_cut_quickly() {
+        let deep = "<div>".repeat(50_000) + "deep text" + &"</div>".repeat(50_000);
+        let t = std::time::Instant::now();
+        let _ = extract(&deep, None);
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(limit_nesting("<div><p>a</p></div>"), "<div><p>a</p></div>");
+        let cut = limit_nesting(&deep);
+        assert!(cut.len() < deep.len() && cut.ends_with("<div>"));
+    }
+
+    #[test]
     fn selectors_checked() {
         assert!(check_selector("article .body > p").is_ok());
         assert!(check_selector("p[").is_err());
@@ -3055,6 +3203,39 @@ mod tests {
             extract(&html, None).published.map(|d| d.to_rfc3339()),
             Some("2021-04-05T09:30:00+00:00".to_string())
         );
+    }
+
+    #[test]
+    fn read_also_callouts_dropped() {
+        let html = page(
+            "",
+            "<div class=\"text\"><p>Власти города объявили о ремонте главной площади, который продлится до конца лета, а движение транспорта будет частично ограничено.</p>\
+             <p>Читайте также: <a href=\"/x\">Новый парк откроется в июне</a> и другие новости</p>\
+             <p>Работы будут вестись в ночное время, чтобы не мешать жителям и гостям города, сообщили в мэрии.</p>\
+             <p>责任编辑：张三</p></div>",
+        );
+        let got = extract(&html, None);
+        assert!(!got.text.contains("Читайте также"), "{:?}", got.text);
+        assert!(!got.text.contains("责任编辑"), "{:?}", got.text);
+        assert!(got.text.contains("в ночное время"));
+    }
+
+    #[test]
+    fn template_post_body_used_when_page_is_empty() {
+        let html = page(
+            "",
+            "<div class=\"post-body\" itemprop=\"articleBody\"><script type=\"text/template\">\
+             <p>This post body is shipped as a client-side template and rendered by script, so the static page shows nothing.</p>\
+             <p>A second paragraph of the same post, with enough words to count as article text for the extractor.</p>\
+             </script></div>",
+        );
+        let got = extract(&html, None);
+        assert!(
+            got.text.starts_with("This post body is shipped"),
+            "{:?}",
+            got.text
+        );
+        assert_eq!(got.text.split("\n\n").count(), 2);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! functions of their input.
 
 pub mod analysis;
+pub mod asd;
 pub mod charset;
 pub mod cli;
 pub mod cluster;

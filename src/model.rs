@@ -11,9 +11,9 @@ use url::Url;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Affiliation {
-    /// Owned, funded or editorially controlled by a state.
+    /// Under state editorial control (State Media Matrix typologies SC, CaPu, CaPr).
     State,
-    /// Not state-controlled.
+    /// Editorially independent, even when publicly funded or managed (ISFM, ISF, ISM, IP, or private).
     Independent,
     /// Not labelled.
     #[default]
@@ -62,6 +62,8 @@ pub struct FeedSpec {
     pub country: Option<String>,
     /// Language hint (ISO 639-1), used as a prior by language detection.
     pub language: Option<String>,
+    /// State Media Monitor typology (SC, CaPu, CaPr, ISFM, ISF, ISM, IP), when known.
+    pub typology: Option<String>,
     /// Fixed polling interval for the daemon, overriding the adaptive one.
     pub interval_secs: Option<u64>,
     /// CSS selector of the article body on this outlet's pages (overrides the generic extractor).

@@ -707,6 +707,7 @@ mod tests {
             affiliation: Affiliation::Unknown,
             country: None,
             language: None,
+            typology: None,
             interval_secs: None,
             content_selector: None,
             remove_selectors: Vec::new(),

@@ -139,6 +139,7 @@ mod tests {
             affiliation: Default::default(),
             country: None,
             language: None,
+            typology: None,
             interval_secs: interval,
             content_selector: None,
             remove_selectors: vec![],

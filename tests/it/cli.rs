@@ -527,3 +527,54 @@ fn tag_runs_language_and_tagging_on_files() {
         "киевский режим"
     );
 }
+
+#[test]
+fn feeds_label_from_asd_fills_missing_labels_by_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("feeds.toml");
+    let original = "# outlets\n[[feeds]]\nid = \"agency\" # keep\nurl = \"https://feeds.agency.example/rss\"\n\n[[feeds]]\nid = \"pub\"\nurl = \"https://www.public.example/rss\"\naffiliation = \"state\"\n\n[[feeds]]\nid = \"other\"\nurl = \"https://other.example/rss\"\n";
+    std::fs::write(&config, original).unwrap();
+    let csv = dir.path().join("matrix.csv");
+    std::fs::write(
+        &csv,
+        "Region,Country,Media company,Main assets,URL,Typology,Status,Notes\n\
+         Asia,China,\"Agency, Inc.\",Agency,https://www.agency.example/,SC,,\n\
+         Europe,United Kingdom,Public Broadcaster,Public,https://public.example/,IP,,\n",
+    )
+    .unwrap();
+    let out = mw()
+        .arg("--config")
+        .arg(&config)
+        .args(["feeds", "label", "--from-asd"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = String::from_utf8(out).unwrap();
+    assert!(report.contains("2 of 3 feeds matched"), "{report}");
+    assert!(
+        report.contains("config says state"),
+        "a conflict is reported, not overwritten: {report}"
+    );
+    let c = mediawatch::config::load(&config).unwrap();
+    let agency = c.feed("agency").unwrap();
+    assert_eq!(agency.affiliation.as_str(), "state");
+    assert_eq!(agency.typology.as_deref(), Some("SC"));
+    assert_eq!(agency.country.as_deref(), Some("CN"));
+    let public = c.feed("pub").unwrap();
+    assert_eq!(
+        public.affiliation.as_str(),
+        "state",
+        "a configured label is kept"
+    );
+    assert_eq!(public.typology.as_deref(), Some("IP"));
+    assert_eq!(public.country.as_deref(), Some("GB"));
+    assert_eq!(c.feed("other").unwrap().typology, None);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.starts_with("# outlets\n[[feeds]]\nid = \"agency\" # keep\n"),
+        "{text}"
+    );
+}
