@@ -1519,7 +1519,7 @@ const CLIMB_REL: f32 = 0.15;
 /// non-link text is kept (it probably wraps the article).
 const GUARD_STRUCT: f32 = 0.4;
 const GUARD_STRONG: f32 = 0.4;
-const GUARD_WEAK: f32 = 0.4;
+const GUARD_WEAK: f32 = 0.25;
 
 /// Embedded posts (tweets, Instagram) quoted by the article.
 fn is_embed(hint: &str) -> bool {
