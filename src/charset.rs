@@ -58,6 +58,16 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         } else {
             encoding
         };
+        // A legacy charset declared on bytes that are valid UTF-8 with non-ASCII content is a lie: legacy
+        // multi-byte text is almost never valid UTF-8 by chance (pages re-encoded by a CMS keep old meta tags).
+        if encoding != encoding_rs::UTF_8 && !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok()
+        {
+            return Decoded {
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                encoding: encoding_rs::UTF_8,
+                source: CharsetSource::Detected,
+            };
+        }
         if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(bytes) {
             // A declaration that decodes cleanly can still be wrong (Big5 bytes decode as valid GBK):
             // switch when detection reads clearly better.
@@ -497,6 +507,19 @@ mod tests {
             decode(&gbk, Some("text/html; charset=gbk")).encoding,
             encoding_rs::GBK
         );
+    }
+
+    #[test]
+    fn legacy_label_on_utf8_bytes_is_read_as_utf8() {
+        let lying = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"><p>新闻联播</p>";
+        let d = decode(lying.as_bytes(), None);
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        assert!(d.text.contains("新闻联播"));
+        let d = decode(
+            "<p>Привет</p>".as_bytes(),
+            Some("text/html; charset=windows-1251"),
+        );
+        assert!(d.text.contains("Привет"));
     }
 
     #[test]

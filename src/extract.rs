@@ -35,8 +35,8 @@
 //! the future are rejected (one hour of tolerance for zoned times, fifteen for
 //! naive local times, which are read as UTC).
 //!
-//! Deliberately NOT done here: fetching, HTTP-header handling (except the
-//! optional charset in [`decode_html`]), language detection, JavaScript
+//! Deliberately NOT done here: fetching, charset decoding (see
+//! [`crate::charset`]), language detection, JavaScript
 //! rendering, multi-page article stitching, comment extraction, and keeping
 //! image/table markup (the output is plain text only).
 
@@ -171,103 +171,6 @@ pub fn html_fragment_to_text(fragment: &str) -> String {
     dom.remove_always_junk();
     let root = 0;
     serialize(&dom, &[root])
-}
-
-/// Decodes raw HTML bytes to a string: byte-order mark first, then the
-/// charset of `content_type` (an HTTP `Content-Type` value), then
-/// `<meta charset>` / `http-equiv` in the first 4 KiB, then a statistical
-/// guess. A declared legacy charset on bytes that are valid UTF-8 (with
-/// non-ASCII content) is treated as a lie and UTF-8 is used.
-pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
-    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (s, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return s.into_owned();
-    }
-    let declared = content_type
-        .and_then(charset_from_content_type)
-        .or_else(|| sniff_meta_charset(bytes));
-    let utf8_ok = std::str::from_utf8(bytes).is_ok();
-    let enc = match declared {
-        Some(enc) if enc == encoding_rs::UTF_8 => encoding_rs::UTF_8,
-        Some(_) if utf8_ok && !bytes.is_ascii() => encoding_rs::UTF_8,
-        Some(enc) => enc,
-        None if utf8_ok => encoding_rs::UTF_8,
-        None => {
-            let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-            det.feed(bytes, true);
-            det.guess(None, chardetng::Utf8Detection::Allow)
-        }
-    };
-    let (s, _, _) = enc.decode(bytes);
-    s.into_owned()
-}
-
-fn charset_from_content_type(ct: &str) -> Option<&'static encoding_rs::Encoding> {
-    let lower = ct.to_ascii_lowercase();
-    let pos = lower.find("charset=")?;
-    let rest = &ct[pos + 8..];
-    let label: String = rest
-        .trim_start_matches(['"', '\'', ' '])
-        .chars()
-        .take_while(|c| !matches!(c, '"' | '\'' | ';' | ' '))
-        .collect();
-    label_to_encoding(&label)
-}
-
-fn label_to_encoding(label: &str) -> Option<&'static encoding_rs::Encoding> {
-    let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
-    // Per the HTML standard a UTF-16 declaration in markup means UTF-8.
-    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-        return Some(encoding_rs::UTF_8);
-    }
-    Some(enc)
-}
-
-fn sniff_meta_charset(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
-    let head = &bytes[..bytes.len().min(4096)];
-    let lower: Vec<u8> = head.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(p) = find_bytes(&lower[from..], b"<meta") {
-        let start = from + p;
-        let end = lower[start..]
-            .iter()
-            .position(|&b| b == b'>')
-            .map(|e| start + e)
-            .unwrap_or(lower.len());
-        let tag = &lower[start..end];
-        if let Some(c) = find_bytes(tag, b"charset") {
-            let mut rest = &tag[c + 7..];
-            while let Some((&b, r)) = rest.split_first() {
-                if b == b' ' || b == b'=' || b == b'"' || b == b'\'' {
-                    rest = r;
-                } else {
-                    break;
-                }
-            }
-            let label: Vec<u8> = rest
-                .iter()
-                .copied()
-                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
-                .collect();
-            if let Ok(l) = std::str::from_utf8(&label) {
-                if let Some(enc) = label_to_encoding(l) {
-                    return Some(enc);
-                }
-            }
-        }
-        from = end.max(start + 5);
-        if from >= lower.len() {
-            break;
-        }
-    }
-    None
-}
-
-fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 // ---------------------------------------------------------------------------
@@ -3111,7 +3014,6 @@ mod tests {
             let _ = extract(i, None);
             let _ = extract(i, base.as_ref());
             let _ = html_fragment_to_text(i);
-            let _ = decode_html(i.as_bytes(), Some("text/html; charset=bogus"));
         }
     }
 
@@ -3137,22 +3039,6 @@ mod tests {
         };
         let got = extract_with(&page("", PARAS), None, &opts);
         assert!(got.text.starts_with("The first paragraph"));
-    }
-
-    #[test]
-    fn decode_meta_charset_and_bom_and_lying_charset() {
-        let (cp1251, _, _) =
-            encoding_rs::WINDOWS_1251.encode("<meta charset=\"windows-1251\"><p>Привет, мир</p>");
-        assert!(decode_html(&cp1251, None).contains("Привет, мир"));
-        let mut bom = vec![0xEF, 0xBB, 0xBF];
-        bom.extend_from_slice("<p>你好</p>".as_bytes());
-        assert_eq!(decode_html(&bom, None), "<p>你好</p>");
-        // Declared GB2312 but actually UTF-8.
-        let lying =
-            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"><p>新闻</p>";
-        assert!(decode_html(lying.as_bytes(), None).contains("新闻"));
-        let (gbk, _, _) = encoding_rs::GBK.encode("<meta charset=gbk><p>繁體與简体</p>");
-        assert!(decode_html(&gbk, None).contains("简体"));
     }
 
     #[test]
