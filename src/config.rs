@@ -204,9 +204,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses and checks config text; `path` is used for messages and to resolve relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let lines = LineIndex::new(text);
     let at = |span: std::ops::Range<usize>, message: String| ConfigError {
         path: path.to_path_buf(),
-        line: Some(line_of(text, span.start)),
+        line: Some(lines.line(span.start)),
         message,
     };
     let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
@@ -311,7 +312,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let mut feeds = Vec::with_capacity(raw.feeds.len());
     let mut feed_lines: HashMap<String, usize> = HashMap::new();
     for spanned in raw.feeds {
-        let feed_line = line_of(text, spanned.span().start);
+        let feed_line = lines.line(spanned.span().start);
         let f = spanned.into_inner();
         let id = f.id.get_ref().clone();
         check_id(&id).map_err(|m| at(f.id.span(), format!("feed id {id:?}: {m}")))?;
@@ -432,7 +433,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let mut campaigns = Vec::with_capacity(raw.campaigns.len());
     let mut campaign_lines: HashMap<String, usize> = HashMap::new();
     for spanned in raw.campaigns {
-        let campaign_line = line_of(text, spanned.span().start);
+        let campaign_line = lines.line(spanned.span().start);
         let c = spanned.into_inner();
         let id = c.id.get_ref().clone();
         check_id(&id).map_err(|m| at(c.id.span(), format!("campaign id {id:?}: {m}")))?;
@@ -667,12 +668,30 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
 /// 1-based line number of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    LineIndex::new(text).line(offset)
+}
+
+/// Line starts of a text, built once: a config with thousands of feeds is not read in quadratic time.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub(crate) fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
 }
 
 /// Ids are `[a-z0-9-]+`: they appear in URLs, file names and queries.

@@ -20,6 +20,7 @@
 
 use std::collections::HashSet;
 
+use crate::config::LineIndex;
 use crate::model::FeedSpec;
 
 /// The XML namespace of the `mediawatch:*` attributes written by [`export`].
@@ -566,27 +567,6 @@ fn find_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// The offset just after the next `needle` from `from`, or the end of the text.
 fn skip_past(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
     find_ci(bytes, from, needle).map_or(bytes.len(), |p| p + needle.len())
-}
-
-/// Byte offset to 1-based line number.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        LineIndex { starts }
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        match self.starts.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        }
-    }
 }
 
 #[cfg(test)]

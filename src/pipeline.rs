@@ -2,9 +2,9 @@
 //! detect language, tag, index, commit, then record feed state. [`ingest_pass`] is the only function that
 //! runs a pass; the `ingest` command calls it (later also the daemon and the web refresh).
 //!
-//! Crash safety: nothing is recorded as done before the index commit that holds it. Feed validators
-//! (ETag, Last-Modified, body hash) are stored after the commit, and only for feeds whose new entries were
-//! all archived: a feed with a page that failed transiently is fetched in full again next pass, and the
+//! Crash safety: nothing is recorded as done before the index commit that holds it. New pages are archived
+//! in batches of [`COMMIT_BATCH`], each ending in a commit; feed validators (ETag, Last-Modified, body hash)
+//! are stored after the last commit, and only for feeds whose new entries were all archived: a feed with a page that failed transiently is fetched in full again next pass, and the
 //! archive (the committed index) tells which of its entries are already in.
 
 use std::collections::{HashMap, HashSet};
@@ -163,6 +163,9 @@ enum PageOutcome {
     Retry { url: String, error: String },
 }
 
+/// New pages processed, archived and committed together. Bounds a pass's memory.
+pub const COMMIT_BATCH: usize = 256;
+
 /// Runs one ingest pass over the configured feeds (all, or `options.only`), skipping feeds under a
 /// backoff unless `options.force`.
 pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<PassReport> {
@@ -248,51 +251,62 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
     }
     report.entries_new = new_entries.len();
 
-    // 3. Pages: fetch, extract, detect, tag.
-    let page_outcomes: Vec<(String, PageOutcome)> = stream::iter(new_entries)
-        .map(|(f, e)| async move { (f.id.clone(), process_entry(p, f, e).await) })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-
-    // 4. Archive and commit. No await from here on: a cancelled pass stops before the writer opens.
-    let mut page_outcomes = page_outcomes;
-    let signatures = assign_clusters(p, &mut page_outcomes);
+    // 3-4. Pages in batches, oldest entries first: fetch, extract, detect, tag, then cluster, archive and
+    // commit each batch, so memory stays bounded by the batch and a crash keeps what was committed.
+    new_entries.sort_by(|(_, a), (_, b)| {
+        a.published
+            .cmp(&b.published)
+            .then_with(|| a.url.cmp(&b.url))
+    });
     let mut writer = p.archive.writer()?;
     let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
     let mut retry_feeds: HashSet<String> = HashSet::new();
-    let mut snapshots = Vec::new();
-    for (feed_id, outcome) in &page_outcomes {
-        match outcome {
-            PageOutcome::Archived(article, page) => {
-                writer.upsert(article)?;
-                report.articles_archived += 1;
-                if !article.campaigns.is_empty() {
-                    report.articles_tagged += 1;
+    let mut batches = new_entries.into_iter().peekable();
+    while batches.peek().is_some() {
+        let batch: Vec<(&FeedSpec, Entry)> = batches.by_ref().take(COMMIT_BATCH).collect();
+        let mut page_outcomes: Vec<(String, PageOutcome)> = stream::iter(batch)
+            .map(|(f, e)| async move { (f.id.clone(), process_entry(p, f, e).await) })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        // No await from here to the commit: a cancelled pass never leaves half a batch.
+        let signatures = assign_clusters(p, &mut page_outcomes);
+        let mut snapshots = Vec::new();
+        for (feed_id, outcome) in &page_outcomes {
+            match outcome {
+                PageOutcome::Archived(article, page) => {
+                    writer.upsert(article)?;
+                    report.articles_archived += 1;
+                    if !article.campaigns.is_empty() {
+                        report.articles_tagged += 1;
+                    }
+                    if article.text_source == "feed" {
+                        report.articles_from_feed += 1;
+                    }
+                    *archived_per_feed.entry(feed_id.clone()).or_default() += 1;
+                    if let Some(page) = page {
+                        snapshots.push((article.id.clone(), &**page));
+                    }
                 }
-                if article.text_source == "feed" {
-                    report.articles_from_feed += 1;
+                PageOutcome::Retry { url, error } => {
+                    report.pages_failed += 1;
+                    retry_feeds.insert(feed_id.clone());
+                    report.failures.push(Failure {
+                        feed: feed_id.clone(),
+                        url: url.clone(),
+                        error: error.clone(),
+                    });
                 }
-                *archived_per_feed.entry(feed_id.clone()).or_default() += 1;
-                if let Some(page) = page {
-                    snapshots.push((article.id.clone(), &**page));
-                }
-            }
-            PageOutcome::Retry { url, error } => {
-                report.pages_failed += 1;
-                retry_feeds.insert(feed_id.clone());
-                report.failures.push(Failure {
-                    feed: feed_id.clone(),
-                    url: url.clone(),
-                    error: error.clone(),
-                });
             }
         }
+        // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
+        p.store.put_snapshots(&snapshots)?;
+        p.store.put_signatures(&signatures)?;
+        writer.commit()?;
     }
-    // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
-    p.store.put_snapshots(&snapshots)?;
-    p.store.put_signatures(&signatures)?;
+    // Commit once even with nothing new, so the pass ends on a commit.
     writer.commit()?;
+    drop(writer);
     p.archive.reload()?;
 
     // 5. Feed state, after the commit.
