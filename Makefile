@@ -37,7 +37,7 @@ lint: ## rustfmt check and clippy with warnings as errors
 eval: release ## Score extraction on the shared corpora (reads ../shared in place)
 	scripts/eval.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
-bench: release ## Benchmarks: extraction next to trafilatura (Zyte pages), then feed polling (poll_feeds)
+bench: release ## Benchmarks: extraction vs trafilatura, feed polling, tagging/clustering/retag
 	CARGO="$(CARGO)" scripts/bench.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
 clean: ## Remove build output, the demo output and the local index

@@ -6,7 +6,7 @@
 //!
 //! Articles are generated (English, Russian, Chinese in both scripts) from small vocabularies with the
 //! length of real news articles, and some carry campaign phrases. Sizes: MW_BENCH_ARTICLES (default
-//! 100,000) and MW_BENCH_RETAG (default 20,000).
+//! 100,000) and MW_BENCH_RETAG (default 20,000); without `--bench` (under `cargo test`) a small smoke run.
 
 use std::path::Path;
 use std::time::Instant;
@@ -189,8 +189,18 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn main() -> anyhow::Result<()> {
-    let n = env_usize("MW_BENCH_ARTICLES", 100_000);
-    let n_retag = env_usize("MW_BENCH_RETAG", 20_000);
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this binary without it: a small smoke run.
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let (n_default, retag_default) = if bench_mode {
+        (100_000, 20_000)
+    } else {
+        (2_000, 200)
+    };
+    let n = env_usize("MW_BENCH_ARTICLES", n_default);
+    let n_retag = env_usize("MW_BENCH_RETAG", retag_default);
+    if !bench_mode {
+        println!("tagging: smoke run (no --bench)");
+    }
     let config =
         mediawatch::config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml"))?;
     let tagger = Tagger::new(&config.campaigns)?;

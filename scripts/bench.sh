@@ -3,7 +3,9 @@
 #   1. extraction speed, quality and memory next to trafilatura on the Zyte pages, single-threaded
 #      (scripts/bench_extract.sh);
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
-#      sets the number of feeds, default 5000).
+#      sets the number of feeds, default 5000);
+#   3. tagging, language detection, near-duplicate clustering at 100,000 articles and retag throughput
+#      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG).
 # Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -15,3 +17,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 echo "== fetcher: poll_feeds (cargo bench --bench poll_feeds)"
 cd "$here/.."
 "${CARGO:-cargo}" bench --bench poll_feeds
+echo "== understanding: tagging, language, clustering, retag (cargo bench --bench tagging)"
+"${CARGO:-cargo}" bench --bench tagging

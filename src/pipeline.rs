@@ -149,7 +149,8 @@ enum FeedOutcome {
     Unchanged,
     Entries {
         entries: Vec<Entry>,
-        page: Box<Page>,
+        /// The response's validators (the body itself is dropped once parsed).
+        validators: Validators,
         sha256: String,
     },
     Failed {
@@ -326,15 +327,15 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
             }
             FeedOutcome::Entries {
                 entries,
-                page,
+                validators,
                 sha256,
             } => {
                 schedule::after_success(&mut state, f, &p.config.fetch, new, now);
                 state.entries_seen += entries.len() as u64;
                 // Validators only when every new entry made it: otherwise the next pass reads the feed in full.
                 if !retry_feeds.contains(&f.id) {
-                    state.etag = page.etag;
-                    state.last_modified = page.last_modified;
+                    state.etag = validators.etag;
+                    state.last_modified = validators.last_modified;
                     state.body_sha256 = Some(sha256);
                 }
             }
@@ -410,7 +411,10 @@ async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcom
     ) {
         Ok(parsed) => FeedOutcome::Entries {
             entries: parsed.entries,
-            page,
+            validators: Validators {
+                etag: page.etag.clone(),
+                last_modified: page.last_modified.clone(),
+            },
             sha256,
         },
         Err(e) => FeedOutcome::Failed {
