@@ -927,6 +927,21 @@ zh = ["统一"]
             ("[[campaigns]]\nid = \"c\"\n[campaigns.terms]\nen = [\"  \"]\n", 3, "empty term"),
             ("[[campaigns]]\nid = \"c\"\nmin_terms = 3\n[campaigns.terms]\nen = [\"a\"]\n", 3, "min_terms"),
             ("[fetch]\nconcurrency = 0\n", 2, "between 1 and"),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ncontent_selector = \"div[\"\n",
+                4,
+                "content_selector \"div[\"",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ntypology = \"XX\"\n",
+                4,
+                "typology \"XX\" is not one of",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ninterval_secs = 5\n",
+                4,
+                "interval_secs must be between 60",
+            ),
             ("x = [\n", 1, ""),
         ];
         for (text, line, needle) in cases {

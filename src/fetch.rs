@@ -438,6 +438,15 @@ impl Fetcher {
             content_type: header(reqwest::header::CONTENT_TYPE),
             etag: header(ETAG),
             last_modified: header(LAST_MODIFIED),
+            headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
             body,
             fetched_at: Utc::now(),
         })))

@@ -135,6 +135,8 @@ pub struct Page {
     pub etag: Option<String>,
     /// `Last-Modified` header, for conditional GET.
     pub last_modified: Option<String>,
+    /// Every response header (name, value), for provenance.
+    pub headers: Vec<(String, String)>,
     /// Raw body bytes (after content decoding, at most the configured cap).
     pub body: Vec<u8>,
     /// When the response arrived.

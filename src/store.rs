@@ -77,6 +77,9 @@ pub struct SnapshotMeta {
     pub fetched_at: DateTime<Utc>,
     /// Body length before compression.
     pub body_len: usize,
+    /// Every response header (name, value).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }
 
 /// The store handle: one writer process at a time (redb locks the file), any number of readers beside it.
@@ -253,6 +256,7 @@ fn encode_snapshot(page: &Page) -> anyhow::Result<Vec<u8>> {
         content_type: page.content_type.clone(),
         fetched_at: page.fetched_at,
         body_len: page.body.len(),
+        headers: page.headers.clone(),
     };
     let meta = serde_json::to_vec(&meta)?;
     let mut out = Vec::with_capacity(meta.len() + page.body.len() / 3 + 16);
@@ -299,6 +303,7 @@ mod tests {
             content_type: Some("text/html; charset=gbk".into()),
             etag: None,
             last_modified: None,
+            headers: vec![("server".into(), "test".into())],
             body: "<p>台湾</p>".repeat(100).into_bytes(),
             fetched_at: Utc::now(),
         };
@@ -314,6 +319,7 @@ mod tests {
         assert!(reader.put_feed_states(&[]).is_err());
         let (meta, body) = store.snapshot("id1").unwrap().unwrap();
         assert_eq!(meta.final_url, "http://a.example/1?r");
+        assert_eq!(meta.headers, page.headers);
         assert_eq!(body, page.body);
         assert!(store.snapshot("nope").unwrap().is_none());
     }

@@ -142,6 +142,31 @@ async fn full_ingest_search_and_second_pass() {
         "{terms:?}"
     );
 
+    // Provenance: the raw page bytes (GBK, undecoded) with their HTTP metadata.
+    let weather = &a["/articles/zh-hans/weather.html"];
+    let (meta, body) = p
+        .store
+        .snapshot(&weather.id)
+        .unwrap()
+        .expect("snapshot stored");
+    assert_eq!(
+        body,
+        std::fs::read(crate::support::site_dir().join("articles/zh-hans/weather.html")).unwrap()
+    );
+    assert_eq!(meta.status, 200);
+    assert_eq!(meta.final_url, weather.final_url);
+    assert!(
+        meta.headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v == "text/html"),
+        "{:?}",
+        meta.headers
+    );
+    assert!(
+        p.store.snapshot(&missing.id).unwrap().is_none(),
+        "no page, no snapshot"
+    );
+
     // Search: phrase, Chinese characters in both scripts, filters.
     assert_eq!(
         search(&p.archive, "\"joint combat readiness patrol\"", |_| {}),
