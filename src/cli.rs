@@ -120,6 +120,9 @@ pub struct SearchArgs {
     /// Hits shown at most.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Order of the hits.
+    #[arg(long, value_enum, default_value = "relevance")]
+    pub sort: search::Sort,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
@@ -441,6 +444,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         since: args.since,
         until: args.until,
         limit: args.limit,
+        sort: args.sort,
     };
     let results = search::search(&archive, &req)?;
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {

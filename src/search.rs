@@ -37,6 +37,20 @@ pub struct SearchRequest {
     pub until: Option<NaiveDate>,
     /// Hits returned at most.
     pub limit: usize,
+    /// Order of the hits.
+    pub sort: Sort,
+}
+
+/// Order of search hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Latest publication first (hits carry score 0).
+    Newest,
+    /// Earliest publication first (hits carry score 0).
+    Oldest,
 }
 
 /// Search results.
@@ -68,10 +82,12 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
         let mut parser = QueryParser::for_index(archive.index(), vec![f.title, f.text]);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
-        let q = parser.parse_query(&req.query).map_err(|e| QueryError {
-            query: req.query.clone(),
-            message: e.to_string(),
-        })?;
+        let q = parser
+            .parse_query(&with_aliases(&req.query))
+            .map_err(|e| QueryError {
+                query: req.query.clone(),
+                message: e.to_string(),
+            })?;
         clauses.push((Occur::Must, q));
     }
     let term = |field, value: &str| -> Box<dyn Query> {
@@ -112,17 +128,52 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
 
+/// Field names researchers use that the index spells otherwise: `source:` is `feed:`.
+fn with_aliases(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    while let Some(i) = rest.find("source:") {
+        let at_word_start = rest[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || "(+-".contains(c));
+        out.push_str(&rest[..i]);
+        out.push_str(if at_word_start { "feed:" } else { "source:" });
+        rest = &rest[i + "source:".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Runs a search on the loaded commit.
 pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
     let query = build_query(archive, req)?;
     let searcher = archive.searcher();
     let limit = req.limit.max(1);
-    let (total, top) = searcher
-        .search(
-            &*query,
-            &(Count, TopDocs::with_limit(limit).order_by_score()),
-        )
-        .context("search failed")?;
+    let (total, top): (usize, Vec<(f32, tantivy::DocAddress)>) = match req.sort {
+        Sort::Relevance => searcher
+            .search(
+                &*query,
+                &(Count, TopDocs::with_limit(limit).order_by_score()),
+            )
+            .context("search failed")?,
+        Sort::Newest | Sort::Oldest => {
+            let order = if req.sort == Sort::Newest {
+                tantivy::Order::Desc
+            } else {
+                tantivy::Order::Asc
+            };
+            let by_date = TopDocs::with_limit(limit)
+                .order_by_fast_field::<tantivy::DateTime>("published", order);
+            let (total, top) = searcher
+                .search(&*query, &(Count, by_date))
+                .context("search failed")?;
+            (
+                total,
+                top.into_iter().map(|(_, address)| (0.0, address)).collect(),
+            )
+        }
+    };
     let snippets = if req.query.trim().is_empty() {
         None
     } else {

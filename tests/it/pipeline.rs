@@ -230,6 +230,36 @@ async fn full_ingest_search_and_second_pass() {
         ]
     );
     assert_eq!(search(&p.archive, "feed:fx-zh-hant", |_| {}).len(), 2);
+    assert_eq!(
+        search(&p.archive, "source:fx-zh-hant", |_| {}).len(),
+        2,
+        "source: is feed:"
+    );
+    // Newest and oldest first, by publication time.
+    let order = |sort| {
+        let req = SearchRequest {
+            query: String::new(),
+            lang: Some("ru".into()),
+            limit: 10,
+            sort,
+            ..Default::default()
+        };
+        search::search(&p.archive, &req)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| url::Url::parse(&h.url).unwrap().path().to_string())
+            .collect::<Vec<_>>()
+    };
+    let newest = [
+        "/articles/ru/tayvan.html",
+        "/articles/ru/peregovory.html",
+        "/articles/ru/sochi.html",
+    ];
+    assert_eq!(order(search::Sort::Newest), newest);
+    let mut oldest = newest.to_vec();
+    oldest.reverse();
+    assert_eq!(order(search::Sort::Oldest), oldest);
 
     // Digest counts equal search counts for the same day and campaign.
     let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
