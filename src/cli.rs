@@ -609,11 +609,11 @@ fn similar_cmd(
         return Ok(ExitCode::FAILURE);
     };
     let members = search::cluster_members(&archive, &article)?;
-    let first = members.first().map(|m| m.published.unwrap_or(m.fetched_at));
+    let first = members.first().map(|m| m.dated_at());
     let rows: Vec<serde_json::Value> = members
         .iter()
         .map(|m| {
-            let when = m.published.unwrap_or(m.fetched_at);
+            let when = m.dated_at();
             serde_json::json!({
                 "id": m.id,
                 "url": m.url,

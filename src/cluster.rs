@@ -45,6 +45,7 @@
 //! - **No translation detection**: a Russian rewrite of an English story is a different text.
 //! - No I/O, no persistence: the index is rebuilt by re-inserting stored `(id, signature)` pairs.
 
+use crate::analysis::is_cjk;
 use std::collections::HashMap;
 
 /// Tokens per shingle (4 words, or 4 CJK bigrams = 5 characters).
@@ -298,16 +299,6 @@ fn fold_han_text(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(text)
     }
-}
-
-/// True for characters handled as CJK runs (as in `analysis::is_cjk`).
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF   // Hiragana, Katakana
-        | 0x3400..=0x4DBF // CJK Extension A
-        | 0x4E00..=0x9FFF // CJK Unified Ideographs
-        | 0xF900..=0xFAFF // CJK Compatibility Ideographs
-        | 0x20000..=0x2FA1F) // Extensions B-F, compatibility supplement
 }
 
 /// Folds one character: fullwidth ASCII to ASCII, then lowercase (first char of the mapping),

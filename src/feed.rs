@@ -97,7 +97,7 @@ pub fn parse(
 /// A pre-pass for common breakage that a liberal parser accepts: `<rss>` without a version (read as 2.0),
 /// and RSS 0.90's namespace (read as RSS 1.0, which it is a subset of).
 fn repair(text: &str) -> std::borrow::Cow<'_, str> {
-    let head = &text[..floor(text, 4096)];
+    let head = &text[..charset::floor_char_boundary(text, 4096)];
     let mut out = std::borrow::Cow::Borrowed(text);
     if let Some(pos) = find_rss_root(head) {
         let tag_end = head[pos..].find('>').map_or(head.len(), |e| pos + e);
@@ -125,7 +125,7 @@ fn repair(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     // Items directly under <rss> with no <channel>: wrap them in one.
-    if let Some(pos) = find_rss_root(&out[..floor(&out, 4096)]) {
+    if let Some(pos) = find_rss_root(&out[..charset::floor_char_boundary(&out, 4096)]) {
         if !out.contains("<channel") {
             if let (Some(open_end), Some(close)) = (
                 out[pos..].find('>').map(|e| pos + e + 1),
@@ -143,18 +143,10 @@ fn repair(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
-    if out[..floor(&out, 4096)].contains(RSS090) {
+    if out[..charset::floor_char_boundary(&out, 4096)].contains(RSS090) {
         out = std::borrow::Cow::Owned(out.replacen(RSS090, "http://purl.org/rss/1.0/", 1));
     }
     out
-}
-
-/// The largest char boundary of `s` at or below `i`.
-fn floor(s: &str, i: usize) -> usize {
-    (0..=i.min(s.len()))
-        .rev()
-        .find(|&k| s.is_char_boundary(k))
-        .unwrap_or(0)
 }
 
 /// The value of a `version` attribute in a start tag, as a slice of the tag.

@@ -247,7 +247,7 @@ impl ArchiveWriter {
         }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);
-        let when = article.published.unwrap_or(article.fetched_at);
+        let when = article.dated_at();
         doc.add_date(
             f.published,
             tantivy::DateTime::from_timestamp_secs(when.timestamp()),

@@ -288,6 +288,13 @@ pub struct Article {
     pub cluster: Option<String>,
 }
 
+impl Article {
+    /// The time the archive files the article under: its publication time, else when it was fetched.
+    pub fn dated_at(&self) -> DateTime<Utc> {
+        self.published.unwrap_or(self.fetched_at)
+    }
+}
+
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {

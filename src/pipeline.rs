@@ -360,8 +360,9 @@ fn assign_clusters(
         })
         .collect();
     articles.sort_by(|a, b| {
-        let when = |x: &Article| x.published.unwrap_or(x.fetched_at);
-        when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id))
+        a.dated_at()
+            .cmp(&b.dated_at())
+            .then_with(|| a.id.cmp(&b.id))
     });
     // A poisoned lock means a panic elsewhere mid-insert; the index is still usable.
     let mut index = p.clusters.lock().unwrap_or_else(|e| e.into_inner());
@@ -369,7 +370,7 @@ fn assign_clusters(
     for a in articles {
         let sig = cluster::signature(&a.title, &a.text);
         a.cluster = Some(index.insert(&a.id, sig));
-        let when = a.published.unwrap_or(a.fetched_at).timestamp();
+        let when = a.dated_at().timestamp();
         rows.push((a.id.clone(), when, sig.to_bytes().to_vec()));
     }
     rows

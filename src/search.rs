@@ -286,8 +286,9 @@ pub fn cluster_members(archive: &Archive, article: &Article) -> anyhow::Result<V
         members.push(archive.article(&searcher, address)?);
     }
     members.sort_by(|a, b| {
-        let when = |x: &Article| x.published.unwrap_or(x.fetched_at);
-        when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id))
+        a.dated_at()
+            .cmp(&b.dated_at())
+            .then_with(|| a.id.cmp(&b.id))
     });
     Ok(members)
 }
