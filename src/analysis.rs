@@ -1,16 +1,27 @@
-//! Text analysis for the full-text index: one tokenizer, `mw`, used at index and at query time, that
-//! does the right thing per script.
+//! Text analysis for the full-text index. One tokenizer, `mw`, does the right thing per script, and
+//! per-language analyzers `mw_<lang>` add a stemmer and diacritic folding on top of it.
 //!
-//! - Han, Hiragana and Katakana runs: each character is folded Traditional -> Simplified (OpenCC tables
-//!   through hanconv, character by character so offsets stay exact), then the run is cut into overlapping
-//!   character bigrams (a one-character run is one unigram). A query of several Chinese characters becomes
-//!   a phrase of bigrams, so it finds exactly the articles containing that string, in either script.
-//! - Everything else: runs of letters and digits (Latin, Cyrillic, Hangul, Arabic, ...), lowercased,
-//!   with ё folded to е.
+//! - Han runs: folded Traditional -> Simplified with OpenCC's Taiwan-phrase table (`tw2sp`, so 軟體 and
+//!   软件 meet; a run whose conversion changes its length is folded character by character, so offsets
+//!   stay exact), then cut by jieba in search mode (words, plus the dictionary words inside longer
+//!   words). How Han runs are cut is a [`CjkMode`]; jieba search mode won the measurement against
+//!   bigrams (README "Chinese search", test `chinese_modes_measured`). Every token sits at the position
+//!   of its first character, so a query of several words is a phrase of words at the right distances.
+//! - Kana (with the kanji around them) and Hangul runs: bigrams too (Japanese and Korean are searchable
+//!   by substring, no dictionary).
+//! - Everything else: runs of letters and digits (Latin, Cyrillic, Arabic, ...), lowercased, with ё folded
+//!   to е.
 //!
-//! Deliberately not here yet: stemming and dictionary word segmentation (see README "Non-goals").
+//! The `mw_<lang>` analyzers (see [`STEM_LANGS`]) feed the per-language stemmed fields of the index:
+//! `mw`, then ASCII folding of Latin diacritics (so `securite` finds `sécurité`), then tantivy's Snowball
+//! stemmer for the language.
 
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use std::sync::LazyLock;
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+    TokenizerManager,
+};
 
 /// The name the tokenizer is registered under.
 pub const TOKENIZER: &str = "mw";
@@ -18,9 +29,68 @@ pub const TOKENIZER: &str = "mw";
 /// Longest token kept, in bytes (longer runs are junk such as base64).
 const MAX_TOKEN_BYTES: usize = 80;
 
-/// The `mw` tokenizer. Stateless.
+/// Languages (ISO 639-1) with a Snowball stemmer in tantivy, each with its stemmed field `stem_<lang>`.
+pub const STEM_LANGS: [(&str, Language); 18] = [
+    ("ar", Language::Arabic),
+    ("da", Language::Danish),
+    ("de", Language::German),
+    ("el", Language::Greek),
+    ("en", Language::English),
+    ("es", Language::Spanish),
+    ("fi", Language::Finnish),
+    ("fr", Language::French),
+    ("hu", Language::Hungarian),
+    ("it", Language::Italian),
+    ("nl", Language::Dutch),
+    ("no", Language::Norwegian),
+    ("pt", Language::Portuguese),
+    ("ro", Language::Romanian),
+    ("ru", Language::Russian),
+    ("sv", Language::Swedish),
+    ("ta", Language::Tamil),
+    ("tr", Language::Turkish),
+];
+
+/// The analyzer name of a stemmed language field.
+pub fn stem_tokenizer(lang: &str) -> String {
+    format!("mw_{lang}")
+}
+
+/// Registers `mw` and every `mw_<lang>` analyzer. Custom tokenizers are not stored in an index: this
+/// must run every time an index is opened.
+pub fn register(manager: &TokenizerManager) {
+    manager.register(TOKENIZER, MwTokenizer::default());
+    for (lang, language) in STEM_LANGS {
+        manager.register(
+            &stem_tokenizer(lang),
+            TextAnalyzer::builder(MwTokenizer::default())
+                .filter(AsciiFoldingFilter)
+                .filter(Stemmer::new(language))
+                .build(),
+        );
+    }
+}
+
+/// How Han runs are cut into tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CjkMode {
+    /// Overlapping character bigrams.
+    Bigrams,
+    /// jieba words (default mode, HMM on).
+    Jieba,
+    /// jieba search mode: words plus the dictionary words inside longer words (the index's choice).
+    #[default]
+    JiebaSearch,
+    /// jieba search-mode words and bigrams, both at their character positions.
+    JiebaAndBigrams,
+}
+
+/// The `mw` tokenizer.
 #[derive(Debug, Clone, Default)]
-pub struct MwTokenizer;
+pub struct MwTokenizer {
+    /// How Han runs are cut.
+    pub mode: CjkMode,
+}
 
 /// The tokens of one text.
 pub struct MwTokenStream {
@@ -33,7 +103,7 @@ impl Tokenizer for MwTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> MwTokenStream {
         MwTokenStream {
-            tokens: tokenize(text),
+            tokens: tokenize_with(text, self.mode),
             index: 0,
         }
     }
@@ -56,6 +126,10 @@ impl TokenStream for MwTokenStream {
 
 /// True for characters handled as CJK runs.
 pub fn is_cjk(c: char) -> bool {
+    is_han_or_kana(c) || is_hangul(c)
+}
+
+fn is_han_or_kana(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF   // Hiragana, Katakana
         | 0x3400..=0x4DBF // CJK Extension A
@@ -64,9 +138,17 @@ pub fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F) // Extensions B-F, compatibility supplement
 }
 
+fn is_kana(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF)
+}
+
+fn is_hangul(c: char) -> bool {
+    matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
+}
+
 /// Folds one Han character Traditional -> Simplified when the mapping is one character.
 pub fn fold_han(c: char) -> char {
-    if !is_cjk(c) {
+    if !is_han_or_kana(c) {
         return c;
     }
     let mut buf = [0u8; 4];
@@ -76,6 +158,17 @@ pub fn fold_han(c: char) -> char {
     match (chars.next(), chars.next()) {
         (Some(single), None) => single,
         _ => c,
+    }
+}
+
+/// Folds a Han run: OpenCC `tw2sp` (Taiwan phrases to mainland ones) when it keeps the length, so each
+/// folded character still stands for one original character; else character by character.
+fn fold_run(original: &str, chars: &[(usize, char)]) -> Vec<char> {
+    let phrase: Vec<char> = hanconv::tw2sp(original).chars().collect();
+    if phrase.len() == chars.len() {
+        phrase
+    } else {
+        chars.iter().map(|&(_, c)| fold_han(c)).collect()
     }
 }
 
@@ -89,37 +182,46 @@ fn fold_word(word: &str) -> String {
     out
 }
 
-/// Tokenizes `text` (see the module doc).
+/// The one jieba instance (its dictionary ships inside the crate: nothing is downloaded).
+static JIEBA: LazyLock<tantivy_jieba::jieba_rs::Jieba> =
+    LazyLock::new(tantivy_jieba::jieba_rs::Jieba::new);
+
+/// Tokenizes `text` the way the index does (see the module doc).
 pub fn tokenize(text: &str) -> Vec<Token> {
+    tokenize_with(text, CjkMode::default())
+}
+
+/// Tokenizes `text`, cutting Han runs as `mode` says.
+pub fn tokenize_with(text: &str, mode: CjkMode) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut position = 0;
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
         if is_cjk(c) {
+            let hangul = is_hangul(c);
             let mut run: Vec<(usize, char)> = Vec::new();
             while let Some(&(i, ch)) = chars.peek() {
-                if !is_cjk(ch) {
+                if !is_cjk(ch) || is_hangul(ch) != hangul {
                     break;
                 }
-                run.push((i, fold_han(ch)));
+                run.push((i, ch));
                 chars.next();
             }
-            let end_of = |k: usize| {
-                run.get(k + 1)
-                    .map_or_else(|| run_end(text, &run), |&(i, _)| i)
-            };
-            if run.len() == 1 {
-                tokens.push(token(run[0].0, end_of(0), position, run[0].1.to_string()));
-                position += 1;
+            let end = run_end(text, &run);
+            let original = &text[start..end];
+            let folded = if hangul {
+                run.iter().map(|&(_, c)| c).collect()
             } else {
-                for k in 0..run.len() - 1 {
-                    let mut s = String::with_capacity(8);
-                    s.push(run[k].1);
-                    s.push(run[k + 1].1);
-                    tokens.push(token(run[k].0, end_of(k + 1), position, s));
-                    position += 1;
-                }
-            }
+                fold_run(original, &run)
+            };
+            let has_kana = run.iter().any(|&(_, c)| is_kana(c));
+            let mode = if hangul || has_kana {
+                CjkMode::Bigrams
+            } else {
+                mode
+            };
+            cut_run(&run, &folded, end, position, mode, &mut tokens);
+            position += run.len() + 1;
         } else if c.is_alphanumeric() {
             let mut end = start;
             while let Some(&(i, ch)) = chars.peek() {
@@ -139,6 +241,57 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         }
     }
     tokens
+}
+
+/// Tokens of one CJK run: `run` holds the original characters with their byte offsets, `folded` the
+/// folded characters (same length), `end` the byte offset after the run, `base` the position of its
+/// first character. Every token sits at the position of its first character.
+fn cut_run(
+    run: &[(usize, char)],
+    folded: &[char],
+    end: usize,
+    base: usize,
+    mode: CjkMode,
+    out: &mut Vec<Token>,
+) {
+    let first = out.len();
+    let offset = |k: usize| run.get(k).map_or(end, |&(i, _)| i);
+    let span = |from: usize, to: usize| -> String { folded[from..to].iter().collect() };
+    if matches!(mode, CjkMode::Bigrams | CjkMode::JiebaAndBigrams) {
+        if run.len() == 1 {
+            out.push(token(offset(0), end, base, span(0, 1)));
+        } else {
+            for k in 0..run.len() - 1 {
+                out.push(token(offset(k), offset(k + 2), base + k, span(k, k + 2)));
+            }
+        }
+    }
+    if mode == CjkMode::Bigrams {
+        return;
+    }
+    let folded_text: String = folded.iter().collect();
+    let words = match mode {
+        CjkMode::Jieba => JIEBA.cut(&folded_text, true),
+        _ => JIEBA.cut_for_search(&folded_text, true),
+    };
+    for w in words {
+        if w.end <= w.start || w.end > run.len() {
+            continue;
+        }
+        // Bigrams already hold every two-character word.
+        if mode == CjkMode::JiebaAndBigrams && w.end - w.start <= 2 && run.len() > 1 {
+            continue;
+        }
+        out.push(token(
+            offset(w.start),
+            offset(w.end),
+            base + w.start,
+            w.word.to_string(),
+        ));
+    }
+    if mode == CjkMode::JiebaAndBigrams {
+        out[first..].sort_by_key(|t| (t.position, t.offset_to));
+    }
 }
 
 fn run_end(text: &str, run: &[(usize, char)]) -> usize {
@@ -174,29 +327,260 @@ mod tests {
         );
     }
 
+    fn bigrams(s: &str) -> Vec<String> {
+        tokenize_with(s, CjkMode::Bigrams)
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
     #[test]
-    fn cjk_runs_become_folded_bigrams() {
-        assert_eq!(texts("臺灣海峽"), ["台湾", "湾海", "海峡"]);
-        assert_eq!(texts("台湾海峡"), ["台湾", "湾海", "海峡"]);
-        assert_eq!(texts("在 台"), ["在", "台"]);
+    fn han_runs_are_folded_then_cut_into_words() {
+        assert_eq!(texts("臺灣海峽"), texts("台湾海峡"));
+        assert!(texts("台湾海峡").contains(&"台湾".to_string()));
         assert_eq!(texts("AI技术"), ["ai", "技术"]);
+        // Taiwan vocabulary meets the mainland's (OpenCC tw2sp), punctuation is dropped.
+        assert_eq!(texts("軟體，"), ["软件"]);
+        assert_eq!(texts("软件"), ["软件"]);
+    }
+
+    #[test]
+    fn bigram_mode_cuts_overlapping_pairs() {
+        assert_eq!(bigrams("臺灣海峽"), ["台湾", "湾海", "海峡"]);
+        assert_eq!(bigrams("在 台"), ["在", "台"]);
+    }
+
+    #[test]
+    fn japanese_and_korean_are_bigrams() {
+        assert_eq!(texts("東京です"), ["东京", "京で", "です"]);
+        assert_eq!(texts("서울에서 회담"), ["서울", "울에", "에서", "회담"]);
     }
 
     #[test]
     fn offsets_point_into_the_original_text() {
         let text = "x 臺灣海峽";
-        let toks = tokenize(text);
+        let toks = tokenize_with(text, CjkMode::Bigrams);
         assert_eq!(&text[toks[1].offset_from..toks[1].offset_to], "臺灣");
         assert_eq!(&text[toks[3].offset_from..toks[3].offset_to], "海峽");
-        assert_eq!(
-            toks.iter().map(|t| t.position).collect::<Vec<_>>(),
-            [0, 1, 2, 3]
-        );
+        let positions: Vec<usize> = toks.iter().map(|t| t.position).collect();
+        assert_eq!(positions, [0, 1, 2, 3]);
+        for t in tokenize(text) {
+            assert!(text.is_char_boundary(t.offset_from) && text.is_char_boundary(t.offset_to));
+            assert!(t.offset_from < t.offset_to);
+        }
+    }
+
+    #[test]
+    fn jieba_modes_cut_words_at_character_positions() {
+        let toks = tokenize_with("台湾海峡局势", CjkMode::Jieba);
+        let words: Vec<(&str, usize)> =
+            toks.iter().map(|t| (t.text.as_str(), t.position)).collect();
+        assert_eq!(words, [("台湾海峡", 0), ("局势", 4)]);
+        let both = tokenize_with("台湾海峡局势", CjkMode::JiebaAndBigrams);
+        assert!(both.iter().any(|t| t.text == "台湾海峡" && t.position == 0));
+        assert!(both.iter().any(|t| t.text == "峡局" && t.position == 3));
+    }
+
+    #[test]
+    fn stemmed_analyzers_stem_and_fold() {
+        let manager = TokenizerManager::default();
+        register(&manager);
+        let stems = |lang: &str, text: &str| -> Vec<String> {
+            let mut analyzer = manager.get(&stem_tokenizer(lang)).expect("registered");
+            let mut stream = analyzer.token_stream(text);
+            let mut out = Vec::new();
+            while let Some(t) = stream.next() {
+                out.push(t.text.clone());
+            }
+            out
+        };
+        assert_eq!(stems("ru", "Украины"), stems("ru", "Украина"));
+        assert_eq!(stems("en", "sanctions"), stems("en", "sanction"));
+        assert_eq!(stems("fr", "Sécurité"), stems("fr", "securite"));
+        assert_eq!(stems("de", "Sanktionen"), stems("de", "Sanktion"));
     }
 
     #[test]
     fn junk_is_dropped() {
         assert!(texts(&"a".repeat(200)).is_empty());
-        assert!(texts("  ,,; — !").is_empty());
+        assert!(texts("  ,,; — !「」。、").is_empty());
+    }
+
+    /// The labelled set the Han-run modes are measured on (README "Chinese search"). Texts are ours.
+    const DOCS: &[&str] = &[
+        "解放军东部战区在台湾海峡举行联合战备警巡。",
+        "國台辦批評民進黨當局推動台獨分裂活動。",
+        "中华人民共和国外交部发言人表示，台湾是中国领土不可分割的一部分。",
+        "海外华人社团举行春节联欢活动。",
+        "乌克兰总统呼吁西方国家加强对俄罗斯的制裁。",
+        "美国对俄罗斯实施新一轮经济制裁措施。",
+        "台湾独立运动的支持者在台北集会。",
+        "这家软件公司在北京发布了新的人工智能模型。",
+        "這家軟體公司在臺北發表新的人工智慧模型。",
+        "北京市气象台发布寒潮蓝色预警。",
+        "两岸关系和平发展符合两岸同胞共同利益。",
+        "人民日报发表评论员文章，批评美国干涉中国内政。",
+        "专家认为和平统一是解决台湾问题的最佳方式。",
+        "香港特区政府宣布新的国家安全条例草案。",
+        "科学家研究生命起源的新发现。",
+        "南京市长江大桥迎来通车五十周年。",
+        "乌克兰东部顿涅茨克地区局势紧张。",
+        "外交部长王毅会见来访的俄罗斯外长拉夫罗夫。",
+    ];
+
+    /// Queries and the documents a researcher expects (by meaning, not by string).
+    const QUERIES: &[(&str, &[usize])] = &[
+        ("台湾", &[0, 2, 6, 12]),
+        ("台独", &[1]),
+        ("华人", &[3]),
+        ("制裁", &[4, 5]),
+        ("人民", &[2, 11]),
+        ("软件", &[7, 8]),
+        ("人工智能", &[7, 8]),
+        ("和平", &[10, 12]),
+        ("台湾海峡", &[0]),
+        ("独立", &[6]),
+        ("两岸", &[10]),
+        ("战备警巡", &[0]),
+        ("俄罗斯", &[4, 5, 17]),
+        ("生命", &[14]),
+        ("研究", &[14]),
+        ("市长", &[]),
+        ("长江", &[15]),
+        ("顿涅茨克", &[16]),
+        ("东部", &[0, 16]),
+        ("拉夫罗夫", &[17]),
+        ("外长", &[17]),
+        ("部长", &[17]),
+        ("乌克兰 局势", &[16]),
+        ("警巡", &[0]),
+        ("解放军", &[0]),
+        ("王毅", &[17]),
+        ("台北", &[6, 8]),
+        ("起源", &[14]),
+        ("特区", &[13]),
+        ("条例", &[13]),
+        ("蓝色预警", &[9]),
+        ("北京", &[7, 9]),
+        ("寒潮 预警", &[9]),
+        ("统一", &[12]),
+        ("国家安全", &[13]),
+        ("安全", &[13]),
+        ("香港", &[13]),
+        ("民进党", &[1]),
+    ];
+
+    struct Measured {
+        tp: usize,
+        fp: usize,
+        fn_: usize,
+        tokens: usize,
+        terms: usize,
+        tokens_per_sec: f64,
+        misses: Vec<String>,
+    }
+
+    fn measure(mode: CjkMode) -> Measured {
+        use std::collections::BTreeSet;
+        use tantivy::collector::DocSetCollector;
+        use tantivy::query::QueryParser;
+        use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
+        use tantivy::{doc, Index};
+
+        let mut b = Schema::builder();
+        let text = b.add_text_field(
+            "text",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("m")
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        );
+        let n = b.add_u64_field("n", STORED);
+        let index = Index::create_in_ram(b.build());
+        index.tokenizers().register("m", MwTokenizer { mode });
+        let mut w = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        for (i, d) in DOCS.iter().enumerate() {
+            w.add_document(doc!(text => *d, n => i as u64))
+                .expect("add");
+        }
+        w.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let mut parser = QueryParser::for_index(&index, vec![text]);
+        parser.set_conjunction_by_default();
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        let mut misses = Vec::new();
+        for (q, expected) in QUERIES {
+            let query = parser.parse_query(q).expect("query");
+            let found: BTreeSet<usize> = searcher
+                .search(&query, &DocSetCollector)
+                .expect("search")
+                .into_iter()
+                .map(|a| a.doc_id as usize)
+                .collect();
+            let expected: BTreeSet<usize> = expected.iter().copied().collect();
+            tp += found.intersection(&expected).count();
+            fp += found.difference(&expected).count();
+            fn_ += expected.difference(&found).count();
+            if found != expected {
+                misses.push(format!("{q}: found {found:?}, expected {expected:?}"));
+            }
+        }
+        let mut terms = BTreeSet::new();
+        let mut tokens = 0;
+        for d in DOCS {
+            for t in tokenize_with(d, mode) {
+                tokens += 1;
+                terms.insert(t.text);
+            }
+        }
+        let long: String = DOCS.concat().repeat(200);
+        tokenize_with("预热", mode);
+        let started = std::time::Instant::now();
+        let count = tokenize_with(&long, mode).len();
+        let tokens_per_sec = count as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        Measured {
+            tp,
+            fp,
+            fn_,
+            tokens,
+            terms: terms.len(),
+            tokens_per_sec,
+            misses,
+        }
+    }
+
+    /// Prints the comparison (`cargo test --lib chinese_modes -- --nocapture`) and checks the choice.
+    #[test]
+    fn chinese_modes_measured() {
+        let mut f1s = Vec::new();
+        for mode in [
+            CjkMode::Bigrams,
+            CjkMode::Jieba,
+            CjkMode::JiebaSearch,
+            CjkMode::JiebaAndBigrams,
+        ] {
+            let m = measure(mode);
+            let p = m.tp as f64 / (m.tp + m.fp).max(1) as f64;
+            let r = m.tp as f64 / (m.tp + m.fn_).max(1) as f64;
+            let f1 = 2.0 * p * r / (p + r).max(1e-9);
+            eprintln!(
+                "{mode:?}: precision {p:.3} recall {r:.3} F1 {f1:.3}; {} tokens, {} distinct terms; {:.0} tokens/s",
+                m.tokens, m.terms, m.tokens_per_sec
+            );
+            for miss in &m.misses {
+                eprintln!("    {miss}");
+            }
+            f1s.push((mode, f1, r));
+        }
+        // The index's mode finds everything expected and has the best F1 of those that do.
+        let best = f1s
+            .iter()
+            .filter(|(_, _, r)| *r >= 1.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(mode, _, _)| *mode);
+        assert_eq!(best, Some(CjkMode::default()));
     }
 }

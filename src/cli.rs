@@ -111,6 +111,12 @@ pub struct SearchArgs {
     /// Only articles from outlets with this affiliation.
     #[arg(long, value_parser = ["state", "independent", "unknown"])]
     pub affiliation: Option<String>,
+    /// Only articles from outlets of this country (as configured, e.g. CN).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Only articles in this script (Hans, Hant, Cyrl, Latn, ...).
+    #[arg(long)]
+    pub script: Option<String>,
     /// Published on or after this UTC day (YYYY-MM-DD).
     #[arg(long, value_parser = search::parse_day)]
     pub since: Option<chrono::NaiveDate>,
@@ -126,6 +132,18 @@ pub struct SearchArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
+    /// Also print counts by campaign, feed, lang, affiliation and country over every match (table, json).
+    #[arg(long)]
+    pub facets: bool,
+    /// Also print the match count over time (table: a chart; json: buckets).
+    #[arg(long, value_enum, value_name = "day|week|month")]
+    pub histogram: Option<search::Interval>,
+    /// Stream every match, without a limit (with --format csv or jsonl), and write a provenance record.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: write the provenance record (JSON) to this file instead of stderr.
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub stamp: Option<PathBuf>,
 }
 
 /// `digest` arguments.
@@ -441,20 +459,89 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         campaign: args.campaign,
         feed: args.feed,
         affiliation: args.affiliation,
+        country: args.country,
+        script: args.script,
         since: args.since,
         until: args.until,
         limit: args.limit,
         sort: args.sort,
     };
-    let results = search::search(&archive, &req)?;
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+    let terminal = std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if terminal {
         OutputFormat::Table
     } else {
         OutputFormat::Jsonl
     });
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    search::write_results(&mut out, &results, format)?;
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.all {
+        let export_format = match format {
+            OutputFormat::Csv => search::ExportFormat::Csv,
+            OutputFormat::Jsonl => search::ExportFormat::Jsonl,
+            OutputFormat::Table | OutputFormat::Json => {
+                eprintln!(
+                    "mediawatch: --all streams every match: use it with --format csv or jsonl"
+                );
+                return Ok(ExitCode::from(2));
+            }
+        };
+        if args.facets || args.histogram.is_some() {
+            eprintln!("mediawatch: --all cannot be combined with --facets or --histogram");
+            return Ok(ExitCode::from(2));
+        }
+        let provenance = search::export(&archive, &req, export_format, &mut out)?;
+        out.flush()?;
+        let record = serde_json::to_string_pretty(&provenance)?;
+        match &args.stamp {
+            Some(path) => std::fs::write(path, format!("{record}\n")).with_context(|| {
+                format!("cannot write the provenance record {}", path.display())
+            })?,
+            None => eprintln!("{record}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if (args.facets || args.histogram.is_some())
+        && !matches!(format, OutputFormat::Table | OutputFormat::Json)
+    {
+        eprintln!("mediawatch: --facets and --histogram print with --format table or json");
+        return Ok(ExitCode::from(2));
+    }
+    let results = search::search(&archive, &req)?;
+    let facets = if args.facets {
+        Some(search::facets(&archive, &req)?)
+    } else {
+        None
+    };
+    let histogram = match args.histogram {
+        Some(interval) => Some((interval, search::histogram(&archive, &req, interval)?)),
+        None => None,
+    };
+    if format == OutputFormat::Json && (facets.is_some() || histogram.is_some()) {
+        let mut value = serde_json::to_value(&results)?;
+        if let Some(obj) = value.as_object_mut() {
+            if let Some(f) = &facets {
+                obj.insert("facets".into(), serde_json::to_value(f)?);
+            }
+            if let Some((interval, buckets)) = &histogram {
+                obj.insert(
+                    "histogram".into(),
+                    serde_json::json!({ "interval": interval, "buckets": buckets }),
+                );
+            }
+        }
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        search::write_results_styled(&mut out, &results, format, terminal)?;
+        if let Some(f) = &facets {
+            writeln!(out)?;
+            search::write_facets_table(&mut out, f)?;
+        }
+        if let Some((interval, buckets)) = &histogram {
+            writeln!(out)?;
+            search::write_histogram_table(&mut out, buckets, *interval)?;
+        }
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,14 @@
 //! `mw` tokenizer ([`crate::analysis`]); filter fields are raw strings with fast columns; the whole
 //! [`Article`] is stored once as JSON (`doc`), which is what search results and digests read back.
 //! Searching lives in [`crate::search`]; this module knows the layout and nothing about output.
+//!
+//! Stemming: besides the exact `title` and `text` fields, an article's title and text go into the stemmed
+//! field of its detected language, `stem_<lang>` (analyzer `mw_<lang>`, see [`crate::analysis`]), when
+//! tantivy has a stemmer for it. A query is parsed against every stemmed field, each with its own
+//! language's stemmer, so the query side needs no language.
+//!
+//! One writer: [`WriterLock`] (`<index>/writer.lock`, holding the PID and start time) is taken before
+//! anything else is opened for writing; a lock whose process is gone is stale and replaced.
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -20,7 +28,7 @@ use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-use crate::analysis::{MwTokenizer, TOKENIZER};
+use crate::analysis::{stem_tokenizer, STEM_LANGS, TOKENIZER};
 use crate::model::Article;
 
 /// Field handles of the schema.
@@ -52,7 +60,20 @@ pub struct Fields {
     pub published: Field,
     /// The whole article as JSON (stored only).
     pub doc: Field,
+    /// Title and text stemmed by the article's language: `(lang, field)` for every [`STEM_LANGS`].
+    pub stems: [(&'static str, Field); STEM_LANGS.len()],
 }
+
+impl Fields {
+    /// The stemmed field of a language, if tantivy has a stemmer for it.
+    pub fn stem(&self, lang: &str) -> Option<Field> {
+        self.stems.iter().find(|(l, _)| *l == lang).map(|&(_, f)| f)
+    }
+}
+
+/// Version of the schema (in `<index>/index-schema-version`); an index written with another one is
+/// refused with what to do.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Builds the schema and its field handles.
 pub fn schema() -> (Schema, Fields) {
@@ -65,6 +86,14 @@ pub fn schema() -> (Schema, Fields) {
     let date = DateOptions::from(INDEXED)
         .set_fast()
         .set_precision(DateTimePrecision::Seconds);
+    let stems = STEM_LANGS.map(|(lang, _)| {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(&stem_tokenizer(lang))
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        (lang, b.add_text_field(&format!("stem_{lang}"), options))
+    });
     let fields = Fields {
         id: b.add_text_field("id", STRING),
         url: b.add_text_field("url", STRING),
@@ -79,6 +108,7 @@ pub fn schema() -> (Schema, Fields) {
         text: b.add_text_field("text", analysed),
         published: b.add_date_field("published", date),
         doc: b.add_bytes_field("doc", STORED),
+        stems,
     };
     (b.build(), fields)
 }
@@ -93,9 +123,14 @@ pub struct Archive {
 }
 
 impl Archive {
-    /// Opens the index in `<dir>/tantivy`, creating it if absent.
+    /// Opens the index in `<dir>/tantivy`, creating it if absent. An index written with an older schema
+    /// is refused with what to do.
     pub fn open_or_create(dir: &Path) -> anyhow::Result<Archive> {
         let path = dir.join("tantivy");
+        let existed = path.join("meta.json").exists();
+        if existed {
+            check_schema_version(dir)?;
+        }
         std::fs::create_dir_all(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         let (schema, fields) = schema();
@@ -103,10 +138,13 @@ impl Archive {
             .with_context(|| format!("cannot open {}", path.display()))?;
         let index = Index::open_or_create(directory, schema).with_context(|| {
             format!(
-                "cannot open the index at {} (schema changed? see README)",
+                "cannot open the index at {} (written by another version? move it away and ingest again)",
                 path.display()
             )
         })?;
+        if !existed {
+            write_schema_version(dir)?;
+        }
         Self::from_index(index, fields, path)
     }
 
@@ -130,7 +168,7 @@ impl Archive {
 
     fn from_index(index: Index, fields: Fields, path: PathBuf) -> anyhow::Result<Archive> {
         // Custom tokenizers are not stored in the index: register on every open.
-        index.tokenizers().register(TOKENIZER, MwTokenizer);
+        crate::analysis::register(index.tokenizers());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -159,8 +197,12 @@ impl Archive {
         Ok(())
     }
 
-    /// Opens the single writer. A second writer (another process) gets a clear error.
+    /// Opens the single writer. A second writer (another process) gets "locked by PID ...".
     pub fn writer(&self) -> anyhow::Result<ArchiveWriter> {
+        let lock = match self.path.parent() {
+            Some(dir) if !self.path.as_os_str().is_empty() => Some(WriterLock::acquire(dir)?),
+            _ => None,
+        };
         let writer = self.index.writer_with_num_threads(1, 64_000_000).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
                 "the index at {} is locked by another writer (is another `mediawatch ingest` running?)",
@@ -171,6 +213,7 @@ impl Archive {
         Ok(ArchiveWriter {
             writer,
             fields: self.fields,
+            _lock: lock,
         })
     }
 
@@ -219,6 +262,7 @@ impl Archive {
 pub struct ArchiveWriter {
     writer: IndexWriter,
     fields: Fields,
+    _lock: Option<WriterLock>,
 }
 
 impl ArchiveWriter {
@@ -247,6 +291,10 @@ impl ArchiveWriter {
         }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);
+        if let Some(stem) = f.stem(&article.lang.lang) {
+            doc.add_text(stem, &article.title);
+            doc.add_text(stem, &article.text);
+        }
         let when = article.dated_at();
         doc.add_date(
             f.published,
@@ -267,5 +315,136 @@ impl ArchiveWriter {
     pub fn rollback(&mut self) -> anyhow::Result<()> {
         self.writer.rollback()?;
         Ok(())
+    }
+}
+
+fn schema_version_file(dir: &Path) -> PathBuf {
+    dir.join("index-schema-version")
+}
+
+fn write_schema_version(dir: &Path) -> anyhow::Result<()> {
+    let file = schema_version_file(dir);
+    std::fs::write(&file, format!("{SCHEMA_VERSION}\n"))
+        .with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// Refuses an index written with another schema, saying what to do.
+fn check_schema_version(dir: &Path) -> anyhow::Result<()> {
+    let file = schema_version_file(dir);
+    let found = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .unwrap_or(1);
+    if found != SCHEMA_VERSION {
+        anyhow::bail!(
+            "the index at {} was written by {} mediawatch (index schema {found}, this one reads {SCHEMA_VERSION}) \
+             and must be rebuilt: move that folder away and run `mediawatch ingest` again",
+            dir.join("tantivy").display(),
+            if found < SCHEMA_VERSION { "an older" } else { "a newer" },
+        );
+    }
+    Ok(())
+}
+
+/// The one-writer lock: `<index>/writer.lock` holds the PID and start time of the process that writes.
+/// Taken with an exclusive create; a lock whose process is gone is stale and replaced. Taking it again
+/// in the process that holds it is allowed (and that guard does not release it).
+#[derive(Debug)]
+pub struct WriterLock {
+    path: PathBuf,
+    owner: bool,
+}
+
+/// A live process holds the lock.
+#[derive(Debug, thiserror::Error)]
+#[error("the index at {dir} is locked by PID {pid} (started {started}): another `mediawatch ingest`, `run` or `retag` is writing; wait for it or stop it (lock file {lock})")]
+pub struct LockedError {
+    /// The index folder.
+    pub dir: String,
+    /// The holder's PID.
+    pub pid: u32,
+    /// When the holder took the lock (RFC 3339), as it wrote.
+    pub started: String,
+    /// The lock file.
+    pub lock: String,
+}
+
+impl WriterLock {
+    /// Takes the lock of the index folder `dir`.
+    pub fn acquire(dir: &Path) -> anyhow::Result<WriterLock> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("writer.lock");
+        let me = std::process::id();
+        for _ in 0..3 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let started =
+                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    writeln!(f, "pid={me}\nstarted={started}")
+                        .and_then(|()| f.sync_all())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    return Ok(WriterLock { path, owner: true });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let field = |name: &str| {
+                        text.lines()
+                            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                            .map(str::trim)
+                            .map(String::from)
+                    };
+                    let pid = field("pid").and_then(|p| p.parse::<u32>().ok());
+                    match pid {
+                        Some(pid) if pid == me => return Ok(WriterLock { path, owner: false }),
+                        Some(pid) if process_alive(pid) => {
+                            return Err(LockedError {
+                                dir: dir.display().to_string(),
+                                pid,
+                                started: field("started").unwrap_or_else(|| "?".into()),
+                                lock: path.display().to_string(),
+                            }
+                            .into())
+                        }
+                        // Dead holder, or a lock being written right now (no PID yet): retry after
+                        // removing a stale one.
+                        Some(pid) => {
+                            tracing::warn!("removing stale index lock of dead PID {pid}");
+                            let _ = std::fs::remove_file(&path);
+                        }
+                        None => std::thread::sleep(std::time::Duration::from_millis(50)),
+                    }
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("cannot create the lock file {}", path.display())))
+                }
+            }
+        }
+        anyhow::bail!(
+            "cannot take the index lock {}: remove it if no mediawatch is writing",
+            path.display()
+        )
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        if self.owner {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether a process with this PID exists (Linux: /proc; elsewhere assumed alive).
+fn process_alive(pid: u32) -> bool {
+    if Path::new("/proc/self").exists() {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
     }
 }

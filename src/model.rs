@@ -326,6 +326,9 @@ pub struct Hit {
     pub score: f32,
     /// A short excerpt around the match (plain text).
     pub snippet: String,
+    /// Byte ranges `[start, end)` of `snippet` that matched the query, in order.
+    #[serde(default)]
+    pub highlights: Vec<[usize; 2]>,
 }
 
 /// The matched terms of one campaign, as shown with a hit.

@@ -43,11 +43,14 @@ pub struct Pipeline {
     pub tagger: Arc<Tagger>,
     /// Near-duplicate index of every archived article, rebuilt from the store at open.
     pub clusters: std::sync::Mutex<ClusterIndex>,
+    /// The one-writer lock, taken before the archive and store are opened.
+    pub writer_lock: crate::index::WriterLock,
 }
 
 impl Pipeline {
     /// Opens the archive and store in the config's index folder and builds the fetcher and tagger.
     pub fn open(config: Config) -> anyhow::Result<Pipeline> {
+        let writer_lock = crate::index::WriterLock::acquire(&config.index_path)?;
         let archive = Archive::open_or_create(&config.index_path)?;
         let store = Store::open(&config.index_path)?;
         let trusted: Vec<url::Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
@@ -67,6 +70,7 @@ impl Pipeline {
             fetcher,
             tagger,
             clusters: std::sync::Mutex::new(clusters),
+            writer_lock,
         })
     }
 }

@@ -1,19 +1,27 @@
-//! Search over the archive: a query in tantivy syntax plus filters, to ranked [`Hit`]s, and the output
-//! formats of the `search` command (table, json, jsonl, csv).
+//! Search over the archive: a query in tantivy syntax plus filters, to ranked [`Hit`]s with highlighted
+//! snippets; counts over the whole match set ([`facets`], [`histogram`]); streamed exports of every
+//! match with a [`Provenance`] record ([`export`]); and the output formats of the `search` command.
 //!
-//! Query syntax is tantivy's (terms, "phrases", AND/OR/NOT, `field:value`), with AND as the default
-//! operator between terms. Searchable fields: `title`, `text` (the defaults), and the filter fields
-//! `feed`, `lang`, `script`, `affiliation`, `country`, `campaign`.
+//! Query syntax is tantivy's (terms, "phrases", `"phrase"~slop`, AND/OR/NOT, parentheses,
+//! `field:value`), with AND as the default operator between terms. A bare term or phrase is matched in
+//! `title` and `text` as written (folded) and in the stemmed fields of every language, so `Украины` finds
+//! `Украина`; `title:` and `text:` match the exact (folded, unstemmed) form only. Filter fields: `feed`
+//! (alias `source`), `lang`, `script`, `affiliation`, `country`, `campaign`, `cluster`, and
+//! `published:[2026-01-01 TO 2026-02-01]` (days, inclusive; also `published:2026-01-05`,
+//! `published:>=2026-01-01`).
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::sync::LazyLock;
 
 use anyhow::Context;
-use chrono::{NaiveDate, TimeZone, Utc};
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::Term;
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use crate::index::Archive;
 use crate::model::{Article, CampaignTerms, Hit};
@@ -31,6 +39,10 @@ pub struct SearchRequest {
     pub feed: Option<String>,
     /// Only this affiliation.
     pub affiliation: Option<String>,
+    /// Only outlets of this country (as configured, e.g. `CN`).
+    pub country: Option<String>,
+    /// Only this script (`Hans`, `Hant`, `Cyrl`, `Latn`, ...).
+    pub script: Option<String>,
     /// Published on or after this day (UTC).
     pub since: Option<NaiveDate>,
     /// Published on or before this day (UTC).
@@ -64,30 +76,80 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
 }
 
-/// A query the user got wrong: shown as is, exit status 2.
+/// A query the user got wrong: shown with a caret under the spot, exit status 2.
 #[derive(Debug, thiserror::Error)]
-#[error("bad query {query:?}: {message}")]
 pub struct QueryError {
     /// The query text.
     pub query: String,
     /// What is wrong.
     pub message: String,
+    /// Byte offset in `query` where it goes wrong, when known.
+    pub position: Option<usize>,
 }
+
+impl QueryError {
+    fn at(query: &str, position: Option<usize>, message: impl Into<String>) -> QueryError {
+        QueryError {
+            query: query.to_string(),
+            message: message.into(),
+            position: position.map(|p| p.min(query.len())),
+        }
+    }
+
+    /// 1-based character column of the position.
+    pub fn column(&self) -> Option<usize> {
+        let p = self.position?;
+        let p = (0..=p).rev().find(|&i| self.query.is_char_boundary(i))?;
+        Some(self.query[..p].chars().count() + 1)
+    }
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.column() {
+            Some(col) => write!(
+                f,
+                "bad query at column {col}: {}\n  {}\n  {}^",
+                self.message,
+                self.query,
+                " ".repeat(col - 1)
+            ),
+            None => write!(f, "bad query {:?}: {}", self.query, self.message),
+        }
+    }
+}
+
+/// The fields a query may name (besides the alias `source`).
+pub const QUERY_FIELDS: &[&str] = &[
+    "title",
+    "text",
+    "feed",
+    "lang",
+    "script",
+    "affiliation",
+    "country",
+    "campaign",
+    "cluster",
+    "published",
+];
 
 /// Parses the request into one tantivy query (user query AND filters).
 pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
     let f = archive.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if !req.query.trim().is_empty() {
-        let mut parser = QueryParser::for_index(archive.index(), vec![f.title, f.text]);
+        let mut defaults = vec![f.title, f.text];
+        defaults.extend(f.stems.iter().map(|&(_, field)| field));
+        let mut parser = QueryParser::for_index(archive.index(), defaults);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
+        for &(_, field) in &f.stems {
+            parser.set_field_boost(field, 0.8);
+        }
+        let rewritten = rewrite_query(&req.query)?;
         let q = parser
-            .parse_query(&with_aliases(&req.query))
-            .map_err(|e| QueryError {
-                query: req.query.clone(),
-                message: e.to_string(),
-            })?;
+            .parse_query(&rewritten)
+            .map_err(|e| parser_error(&req.query, e))?;
         clauses.push((Occur::Must, q));
     }
     let term = |field, value: &str| -> Box<dyn Query> {
@@ -96,25 +158,22 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
             IndexRecordOption::Basic,
         ))
     };
-    if let Some(v) = &req.lang {
-        clauses.push((Occur::Must, term(f.lang, &v.to_ascii_lowercase())));
-    }
-    if let Some(v) = &req.campaign {
-        clauses.push((Occur::Must, term(f.campaign, v)));
-    }
-    if let Some(v) = &req.feed {
-        clauses.push((Occur::Must, term(f.feed, v)));
-    }
-    if let Some(v) = &req.affiliation {
-        clauses.push((Occur::Must, term(f.affiliation, v)));
+    let filters: [(Field, Option<String>); 6] = [
+        (f.lang, req.lang.as_ref().map(|v| v.to_ascii_lowercase())),
+        (f.campaign, req.campaign.clone()),
+        (f.feed, req.feed.clone()),
+        (f.affiliation, req.affiliation.clone()),
+        (f.country, req.country.clone()),
+        (f.script, req.script.clone()),
+    ];
+    for (field, value) in filters {
+        if let Some(v) = value {
+            clauses.push((Occur::Must, term(field, &v)));
+        }
     }
     if req.since.is_some() || req.until.is_some() {
-        let day = |d: NaiveDate| {
-            let dt = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
-            tantivy::DateTime::from_timestamp_secs(dt.timestamp())
-        };
-        let from = req.since.map(day);
-        let to = req.until.and_then(|d| d.succ_opt()).map(day);
+        let from = req.since.map(day_start);
+        let to = req.until.and_then(|d| d.succ_opt()).map(day_start);
         clauses.push((Occur::Must, archive.published_range(from, to)));
     }
     if clauses.is_empty() {
@@ -128,7 +187,139 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// Field names researchers use that the index spells otherwise: `source:` is `feed:`.
+fn day_start(d: NaiveDate) -> tantivy::DateTime {
+    let dt = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    tantivy::DateTime::from_timestamp_secs(dt.timestamp())
+}
+
+/// A parser error with the spot it is about: the grammar's own position for syntax errors, the field
+/// name for unknown fields, the value for bad values.
+fn parser_error(query: &str, e: tantivy::query::QueryParserError) -> QueryError {
+    use tantivy::query::QueryParserError as E;
+    match e {
+        E::FieldDoesNotExist(name) => {
+            let position = find_field(query, &name);
+            QueryError::at(
+                query,
+                position,
+                format!(
+                    "unknown field `{name}`; fields are {} (and `source` for `feed`)",
+                    QUERY_FIELDS.join(", ")
+                ),
+            )
+        }
+        E::SyntaxError(_) => {
+            let (_, errors) = tantivy::query_grammar::parse_query_lenient(query);
+            let position = errors.first().map(|e| e.pos).or(Some(query.len()));
+            let detail = errors
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "syntax error".into());
+            QueryError::at(query, position, format!("syntax error: {detail}"))
+        }
+        other => {
+            let (_, errors) = tantivy::query_grammar::parse_query_lenient(query);
+            QueryError::at(query, errors.first().map(|e| e.pos), other.to_string())
+        }
+    }
+}
+
+fn find_field(query: &str, name: &str) -> Option<usize> {
+    let needle = format!("{name}:");
+    query.match_indices(&needle).map(|(i, _)| i).find(|&i| {
+        query[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || "(+-".contains(c))
+    })
+}
+
+static PUBLISHED: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"published:(?:([\[{])\s*(\S+)\s+TO\s+([^\]}\s]+)\s*([\]}])|(>=|<=|>|<)?(\d{4}-\d{2}-\d{2})\b)",
+    )
+    .expect("valid regex")
+});
+
+/// Field names researchers use that the index spells otherwise (`source:` is `feed:`), and days in
+/// `published:` ranges turned into the instants tantivy wants (a day's end bound is the next midnight).
+fn rewrite_query(query: &str) -> Result<String, QueryError> {
+    let aliased = and_not(&with_aliases(query));
+    let mut out = String::with_capacity(aliased.len());
+    let mut last = 0;
+    for caps in PUBLISHED.captures_iter(&aliased) {
+        let Some(whole) = caps.get(0) else { continue };
+        out.push_str(&aliased[last..whole.start()]);
+        last = whole.end();
+        // Positions in `aliased` equal those in `query` up to a `source:` before them; find the
+        // value in the original for the error.
+        let day = |text: &str| -> Result<Option<NaiveDate>, QueryError> {
+            if text == "*" || text.contains('T') {
+                return Ok(None);
+            }
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    QueryError::at(
+                        query,
+                        query.find(text),
+                        format!("{text:?} is not a day like 2026-01-31 in `published:`"),
+                    )
+                })
+        };
+        let next = |d: NaiveDate| d.succ_opt().unwrap_or(d);
+        let instant = |d: NaiveDate| format!("{}T00:00:00Z", d.format("%Y-%m-%d"));
+        if let (Some(open), Some(lo), Some(hi), Some(close)) =
+            (caps.get(1), caps.get(2), caps.get(3), caps.get(4))
+        {
+            let lower = match (day(lo.as_str())?, open.as_str()) {
+                (Some(d), "[") => format!("[{}", instant(d)),
+                (Some(d), _) => format!("[{}", instant(next(d))),
+                (None, o) => format!("{o}{}", lo.as_str()),
+            };
+            let upper = match (day(hi.as_str())?, close.as_str()) {
+                (Some(d), "]") => format!("{}}}", instant(next(d))),
+                (Some(d), _) => format!("{}}}", instant(d)),
+                (None, c) => format!("{}{c}", hi.as_str()),
+            };
+            out.push_str(&format!("published:{lower} TO {upper}"));
+        } else if let Some(d) = caps.get(6) {
+            let Some(d) = day(d.as_str())? else { continue };
+            let text = match caps.get(5).map(|m| m.as_str()) {
+                Some(">=") => format!("published:>={}", instant(d)),
+                Some(">") => format!("published:>={}", instant(next(d))),
+                Some("<") => format!("published:<{}", instant(d)),
+                Some("<=") => format!("published:<{}", instant(next(d))),
+                _ => format!("published:[{} TO {}}}", instant(d), instant(next(d))),
+            };
+            out.push_str(&text);
+        }
+    }
+    out.push_str(&aliased[last..]);
+    Ok(out)
+}
+
+static AND_NOT: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"\s+AND\s+NOT\s+").expect("valid regex"));
+
+/// `a AND NOT b` as `a -b` outside quotes: tantivy reads it as `+a +(-b)`, and a clause of only
+/// exclusions matches nothing.
+fn and_not(query: &str) -> String {
+    query
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 0 {
+                AND_NOT.replace_all(part, " -").into_owned()
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\"")
+}
+
+/// `source:` is `feed:`.
 fn with_aliases(query: &str) -> String {
     let mut out = String::with_capacity(query.len());
     let mut rest = query;
@@ -174,24 +365,11 @@ pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchRe
             )
         }
     };
-    let snippets = if req.query.trim().is_empty() {
-        None
-    } else {
-        SnippetGenerator::create(&searcher, &*query, archive.fields.text)
-            .ok()
-            .map(|mut g| {
-                g.set_max_num_chars(240);
-                g
-            })
-    };
+    let mut snippets = Snippets::new(archive, &searcher, &*query, !req.query.trim().is_empty());
     let mut hits = Vec::with_capacity(top.len());
     for (score, address) in top {
         let article = archive.article(&searcher, address)?;
-        let snippet = snippets
-            .as_ref()
-            .map(|g| g.snippet(&article.text))
-            .map(|s| (s.fragment().to_string(), s.highlighted().to_vec()))
-            .filter(|(fragment, _)| !fragment.trim().is_empty());
+        let snippet = snippets.of(&article);
         hits.push(to_hit(article, score, snippet));
     }
     Ok(SearchResults {
@@ -201,15 +379,75 @@ pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchRe
     })
 }
 
+/// Snippet generators: the exact `text` field first, then the stemmed field of the article's language
+/// (so a stemmed match is highlighted too). Built lazily, once per field.
+struct Snippets<'a> {
+    archive: &'a Archive,
+    searcher: &'a tantivy::Searcher,
+    query: &'a dyn Query,
+    enabled: bool,
+    generators: HashMap<Field, Option<SnippetGenerator>>,
+}
+
+impl<'a> Snippets<'a> {
+    fn new(
+        archive: &'a Archive,
+        searcher: &'a tantivy::Searcher,
+        query: &'a dyn Query,
+        enabled: bool,
+    ) -> Snippets<'a> {
+        Snippets {
+            archive,
+            searcher,
+            query,
+            enabled,
+            generators: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, article: &Article) -> Option<(String, Vec<std::ops::Range<usize>>)> {
+        if !self.enabled {
+            return None;
+        }
+        let f = self.archive.fields;
+        let mut first = None;
+        for field in [Some(f.text), f.stem(&article.lang.lang)]
+            .into_iter()
+            .flatten()
+        {
+            let (searcher, query) = (self.searcher, self.query);
+            let generator = self.generators.entry(field).or_insert_with(|| {
+                SnippetGenerator::create(searcher, query, field)
+                    .ok()
+                    .map(|mut g| {
+                        g.set_max_num_chars(240);
+                        g
+                    })
+            });
+            let Some(g) = generator else { continue };
+            let s = g.snippet(&article.text);
+            if s.fragment().trim().is_empty() {
+                continue;
+            }
+            let found = (s.fragment().to_string(), s.highlighted().to_vec());
+            if !found.1.is_empty() {
+                return Some(found);
+            }
+            first.get_or_insert(found);
+        }
+        first
+    }
+}
+
 /// The hit shown for an article. `snippet` is a fragment and its highlighted byte ranges.
 fn to_hit(
     article: Article,
     score: f32,
     snippet: Option<(String, Vec<std::ops::Range<usize>>)>,
 ) -> Hit {
-    let snippet = match snippet {
-        Some((fragment, _)) => one_line(&fragment),
-        None => one_line(&truncate_chars(&article.text, 240)),
+    let (snippet, highlights) = match snippet {
+        Some((fragment, ranges)) => one_line_with(&fragment, &ranges),
+        None => (one_line(&truncate_chars(&article.text, 240)), Vec::new()),
     };
     Hit {
         id: article.id,
@@ -235,11 +473,52 @@ fn to_hit(
             .collect(),
         score,
         snippet,
+        highlights,
     }
 }
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`one_line`] that carries byte ranges of `s` over to the result.
+fn one_line_with(s: &str, ranges: &[std::ops::Range<usize>]) -> (String, Vec<[usize; 2]>) {
+    let mut out = String::with_capacity(s.len());
+    // map[i] = offset in `out` of byte i of `s` (for the kept bytes; ends map to the next kept byte).
+    let mut map = vec![0usize; s.len() + 1];
+    let mut pending_space = false;
+    for (i, c) in s.char_indices() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            let to = out.len() + usize::from(pending_space);
+            map[i..i + c.len_utf8()].fill(to);
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        for (k, b) in (i..i + c.len_utf8()).enumerate() {
+            map[b] = out.len() + k;
+        }
+        out.push(c);
+    }
+    map[s.len()] = out.len();
+    let highlights = ranges
+        .iter()
+        .filter(|r| r.start < r.end && r.end <= s.len())
+        .map(|r| {
+            let start = map[r.start].min(out.len());
+            let end = r
+                .end
+                .checked_sub(1)
+                .map_or(start, |e| map[e] + 1)
+                .min(out.len());
+            [start, end.max(start)]
+        })
+        .filter(|[a, b]| a < b && out.is_char_boundary(*a) && out.is_char_boundary(*b))
+        .collect();
+    (out, highlights)
 }
 
 /// The first `n` characters of `s`, with an ellipsis when cut.
@@ -312,6 +591,77 @@ pub fn write_results(
     results: &SearchResults,
     format: OutputFormat,
 ) -> anyhow::Result<()> {
+    write_results_styled(out, results, format, false)
+}
+
+/// The columns of csv output and exports.
+pub const CSV_HEADER: [&str; 13] = [
+    "id",
+    "url",
+    "title",
+    "feed",
+    "source_name",
+    "affiliation",
+    "country",
+    "lang",
+    "script",
+    "published",
+    "campaigns",
+    "score",
+    "snippet",
+];
+
+fn csv_row(h: &Hit) -> [String; 13] {
+    [
+        h.id.clone(),
+        h.url.clone(),
+        h.title.clone(),
+        h.feed.clone(),
+        h.source_name.clone(),
+        h.affiliation.clone(),
+        h.country.clone().unwrap_or_default(),
+        h.lang.clone(),
+        h.script.clone().unwrap_or_default(),
+        h.published.clone().unwrap_or_default(),
+        h.campaigns.join(";"),
+        format!("{:.3}", h.score),
+        h.snippet.clone(),
+    ]
+}
+
+/// The snippet with its highlights in bold (ANSI) for a terminal.
+fn bold_snippet(h: &Hit, max_chars: usize) -> String {
+    let cut = h
+        .snippet
+        .char_indices()
+        .nth(max_chars)
+        .map_or(h.snippet.len(), |(i, _)| i);
+    let mut out = String::with_capacity(cut + 16 * h.highlights.len());
+    let mut at = 0;
+    for &[a, b] in &h.highlights {
+        if a < at || b > cut {
+            continue;
+        }
+        out.push_str(&h.snippet[at..a]);
+        out.push_str("\x1b[1m");
+        out.push_str(&h.snippet[a..b]);
+        out.push_str("\x1b[0m");
+        at = b;
+    }
+    out.push_str(&h.snippet[at..cut]);
+    if cut < h.snippet.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// [`write_results`], with highlights in bold in the table when `bold` (a terminal).
+pub fn write_results_styled(
+    out: &mut dyn Write,
+    results: &SearchResults,
+    format: OutputFormat,
+    bold: bool,
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, results)?;
@@ -325,37 +675,9 @@ pub fn write_results(
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record([
-                "id",
-                "url",
-                "title",
-                "feed",
-                "source_name",
-                "affiliation",
-                "country",
-                "lang",
-                "script",
-                "published",
-                "campaigns",
-                "score",
-                "snippet",
-            ])?;
+            w.write_record(CSV_HEADER)?;
             for h in &results.hits {
-                w.write_record([
-                    h.id.as_str(),
-                    &h.url,
-                    &h.title,
-                    &h.feed,
-                    &h.source_name,
-                    &h.affiliation,
-                    h.country.as_deref().unwrap_or(""),
-                    &h.lang,
-                    h.script.as_deref().unwrap_or(""),
-                    h.published.as_deref().unwrap_or(""),
-                    &h.campaigns.join(";"),
-                    &format!("{:.3}", h.score),
-                    &h.snippet,
-                ])?;
+                w.write_record(csv_row(h))?;
             }
             w.flush()?;
         }
@@ -386,7 +708,11 @@ pub fn write_results(
                 writeln!(out, "  {}", h.title)?;
                 writeln!(out, "  {}", h.url)?;
                 if !h.snippet.is_empty() {
-                    writeln!(out, "  {}", truncate_chars(&h.snippet, 200))?;
+                    if bold {
+                        writeln!(out, "  {}", bold_snippet(h, 200))?;
+                    } else {
+                        writeln!(out, "  {}", truncate_chars(&h.snippet, 200))?;
+                    }
                 }
             }
         }
@@ -398,4 +724,485 @@ pub fn write_results(
 pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date like 2026-11-28"))
+}
+
+/// Counts of the whole match set by one field's values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FacetCount {
+    /// The value (campaign id, feed id, ISO 639-1 language, affiliation, country).
+    pub value: String,
+    /// Matching articles with that value.
+    pub count: u64,
+}
+
+/// Facet counts over every match, most frequent first. An article counts once per campaign it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Facets {
+    /// Matching articles.
+    pub total: u64,
+    /// By campaign id (untagged articles are not counted).
+    pub campaign: Vec<FacetCount>,
+    /// By feed id.
+    pub feed: Vec<FacetCount>,
+    /// By language.
+    pub lang: Vec<FacetCount>,
+    /// By affiliation.
+    pub affiliation: Vec<FacetCount>,
+    /// By country (articles of outlets without one are not counted).
+    pub country: Vec<FacetCount>,
+}
+
+const FACET_FIELDS: [&str; 5] = ["campaign", "feed", "lang", "affiliation", "country"];
+
+/// Counts term ordinals of string fast fields per segment, then resolves them to strings.
+struct FacetCollector;
+
+struct FacetSegment {
+    columns: Vec<Option<(tantivy::columnar::StrColumn, Vec<u64>)>>,
+    total: u64,
+}
+
+impl Collector for FacetCollector {
+    type Fruit = (u64, Vec<HashMap<String, u64>>);
+    type Child = FacetSegment;
+
+    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
+        let mut columns = Vec::with_capacity(FACET_FIELDS.len());
+        for name in FACET_FIELDS {
+            let column = reader.fast_fields().str(name)?;
+            columns.push(column.map(|c| {
+                let n = c.num_terms();
+                (c, vec![0; n])
+            }));
+        }
+        Ok(FacetSegment { columns, total: 0 })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<(u64, Vec<HashMap<String, u64>>)>,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut total = 0;
+        let mut merged = vec![HashMap::new(); FACET_FIELDS.len()];
+        for (t, maps) in fruits {
+            total += t;
+            for (into, map) in merged.iter_mut().zip(maps) {
+                for (k, v) in map {
+                    *into.entry(k).or_insert(0) += v;
+                }
+            }
+        }
+        Ok((total, merged))
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = (u64, Vec<HashMap<String, u64>>);
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.total += 1;
+        for (column, counts) in self.columns.iter_mut().flatten() {
+            for ord in column.ords().values_for_doc(doc) {
+                if let Some(c) = counts.get_mut(ord as usize) {
+                    *c += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let mut maps = Vec::with_capacity(self.columns.len());
+        for column in self.columns {
+            let mut map = HashMap::new();
+            if let Some((column, counts)) = column {
+                let mut value = String::new();
+                for (ord, count) in counts.into_iter().enumerate() {
+                    value.clear();
+                    if count > 0 && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
+                        map.insert(value.clone(), count);
+                    }
+                }
+            }
+            maps.push(map);
+        }
+        (self.total, maps)
+    }
+}
+
+/// Counts every match by campaign, feed, language, affiliation and country, from fast fields (no
+/// document is loaded).
+pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> {
+    let query = build_query(archive, req)?;
+    let (total, maps) = archive
+        .searcher()
+        .search(&*query, &FacetCollector)
+        .context("facet counting failed")?;
+    let mut lists = maps.into_iter().map(|map| {
+        let mut list: Vec<FacetCount> = map
+            .into_iter()
+            .map(|(value, count)| FacetCount { value, count })
+            .collect();
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        list
+    });
+    let mut next = || lists.next().unwrap_or_default();
+    Ok(Facets {
+        total,
+        campaign: next(),
+        feed: next(),
+        lang: next(),
+        affiliation: next(),
+        country: next(),
+    })
+}
+
+/// Width of a histogram bucket. Weeks start on Monday (ISO 8601).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    /// One UTC day.
+    Day,
+    /// Monday to Sunday (UTC).
+    Week,
+    /// A calendar month (UTC).
+    Month,
+}
+
+impl Interval {
+    /// The first day of the bucket holding `day`.
+    pub fn bucket_start(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Interval::Day => day,
+            Interval::Week => {
+                day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
+            }
+            Interval::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    fn next(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Interval::Day => start.succ_opt(),
+            Interval::Week => start.checked_add_days(chrono::Days::new(7)),
+            Interval::Month => start.checked_add_months(chrono::Months::new(1)),
+        }
+    }
+}
+
+/// Matches in one bucket of time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Bucket {
+    /// First day of the bucket (UTC).
+    pub start: NaiveDate,
+    /// Matching articles dated in it (publication time, else fetch time).
+    pub count: u64,
+}
+
+struct HistogramCollector(Interval);
+
+struct HistogramSegment {
+    interval: Interval,
+    dates: tantivy::columnar::Column<tantivy::DateTime>,
+    counts: BTreeMap<NaiveDate, u64>,
+}
+
+impl Collector for HistogramCollector {
+    type Fruit = BTreeMap<NaiveDate, u64>;
+    type Child = HistogramSegment;
+
+    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<HistogramSegment> {
+        Ok(HistogramSegment {
+            interval: self.0,
+            dates: reader.fast_fields().date("published")?,
+            counts: BTreeMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut merged = BTreeMap::new();
+        for fruit in fruits {
+            for (k, v) in fruit {
+                *merged.entry(k).or_insert(0) += v;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for HistogramSegment {
+    type Fruit = BTreeMap<NaiveDate, u64>;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        if let Some(when) = self.dates.first(doc) {
+            let day = chrono::DateTime::from_timestamp(when.into_timestamp_secs(), 0)
+                .map(|d| d.date_naive());
+            if let Some(day) = day {
+                *self
+                    .counts
+                    .entry(self.interval.bucket_start(day))
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.counts
+    }
+}
+
+/// Most buckets a histogram fills with zeros between its first and last (beyond that, empty buckets
+/// are left out).
+const MAX_FILLED_BUCKETS: usize = 5000;
+
+/// The match count over time, oldest bucket first, from the `published` fast field (no document is
+/// loaded). Empty buckets between the first and the last are included.
+pub fn histogram(
+    archive: &Archive,
+    req: &SearchRequest,
+    interval: Interval,
+) -> anyhow::Result<Vec<Bucket>> {
+    let query = build_query(archive, req)?;
+    let counts = archive
+        .searcher()
+        .search(&*query, &HistogramCollector(interval))
+        .context("histogram counting failed")?;
+    let (Some(&first), Some(&last)) = (counts.keys().next(), counts.keys().next_back()) else {
+        return Ok(Vec::new());
+    };
+    let mut buckets = Vec::new();
+    let mut at = Some(first);
+    while let Some(start) = at.filter(|d| *d <= last) {
+        buckets.push(Bucket {
+            start,
+            count: counts.get(&start).copied().unwrap_or(0),
+        });
+        if buckets.len() > MAX_FILLED_BUCKETS {
+            return Ok(counts
+                .into_iter()
+                .map(|(start, count)| Bucket { start, count })
+                .collect());
+        }
+        at = interval.next(start);
+    }
+    Ok(buckets)
+}
+
+/// Writes facets as text tables.
+pub fn write_facets_table(out: &mut dyn Write, facets: &Facets) -> anyhow::Result<()> {
+    writeln!(out, "facets over {} matches", facets.total)?;
+    let groups = [
+        ("campaign", &facets.campaign),
+        ("feed", &facets.feed),
+        ("lang", &facets.lang),
+        ("affiliation", &facets.affiliation),
+        ("country", &facets.country),
+    ];
+    for (name, list) in groups {
+        writeln!(out, "\n{name}:")?;
+        if list.is_empty() {
+            writeln!(out, "  (none)")?;
+        }
+        for c in list {
+            writeln!(out, "  {:>8}  {}", c.count, c.value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a histogram as a text chart (bars scaled to 50 characters).
+pub fn write_histogram_table(
+    out: &mut dyn Write,
+    buckets: &[Bucket],
+    interval: Interval,
+) -> anyhow::Result<()> {
+    let name = match interval {
+        Interval::Day => "day",
+        Interval::Week => "week (from Monday)",
+        Interval::Month => "month",
+    };
+    writeln!(out, "matches by {name}")?;
+    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    for b in buckets {
+        let width = (b.count * 50).div_ceil(max) as usize;
+        let label = match interval {
+            Interval::Month => b.start.format("%Y-%m").to_string(),
+            _ => b.start.format("%Y-%m-%d").to_string(),
+        };
+        writeln!(out, "{label:<10} {:>7} {}", b.count, "█".repeat(width))?;
+    }
+    Ok(())
+}
+
+/// Formats of [`export`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// The csv columns of `search` ([`CSV_HEADER`]), header first.
+    Csv,
+    /// One hit object per line.
+    Jsonl,
+}
+
+/// The index state an export read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IndexCommit {
+    /// tantivy's opstamp of the commit.
+    pub opstamp: u64,
+    /// Its segments' ids.
+    pub segments: Vec<String>,
+    /// Articles in it.
+    pub articles: u64,
+}
+
+/// What an export was, so it can be cited and reproduced.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Provenance {
+    /// The tool and its version.
+    pub tool: String,
+    /// The query as given.
+    pub query: String,
+    /// The filters besides the query (only those set).
+    pub filters: BTreeMap<String, String>,
+    /// Output format.
+    pub format: ExportFormat,
+    /// The index commit read.
+    pub index_commit: IndexCommit,
+    /// When the export ran (RFC 3339, UTC).
+    pub exported_at: String,
+    /// Rows written (= matching articles).
+    pub matches: u64,
+    /// sha256 of every byte written (header included), hex.
+    pub sha256: String,
+    /// Row order.
+    pub order: String,
+}
+
+struct HashingWriter<'a> {
+    inner: &'a mut dyn Write,
+    hasher: Sha256,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The filters of a request, by name, for provenance.
+pub fn request_filters(req: &SearchRequest) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k.to_string(), v);
+        }
+    };
+    put("lang", req.lang.clone());
+    put("campaign", req.campaign.clone());
+    put("feed", req.feed.clone());
+    put("affiliation", req.affiliation.clone());
+    put("country", req.country.clone());
+    put("script", req.script.clone());
+    put("since", req.since.map(|d| d.to_string()));
+    put("until", req.until.map(|d| d.to_string()));
+    m
+}
+
+/// Streams every match (no cap; `limit` and `sort` are ignored) to `out`, one document at a time, in
+/// index order (segment by segment, by document number: stable for a given index commit), and returns
+/// the provenance record. Memory does not grow with the number of matches.
+pub fn export(
+    archive: &Archive,
+    req: &SearchRequest,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<Provenance> {
+    let query = build_query(archive, req)?;
+    let searcher = archive.searcher();
+    let opstamp = archive
+        .index()
+        .load_metas()
+        .map(|m| m.opstamp)
+        .unwrap_or_default();
+    let segments: Vec<String> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| s.segment_id().uuid_string())
+        .collect();
+    let weight = query
+        .weight(EnableScoring::disabled_from_searcher(&searcher))
+        .context("cannot prepare the export query")?;
+    let hashing = HashingWriter {
+        inner: out,
+        hasher: Sha256::new(),
+    };
+    enum Sink<'a> {
+        Csv(Box<csv::Writer<HashingWriter<'a>>>),
+        Jsonl(HashingWriter<'a>),
+    }
+    let mut sink = match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(hashing);
+            w.write_record(CSV_HEADER)?;
+            Sink::Csv(Box::new(w))
+        }
+        ExportFormat::Jsonl => Sink::Jsonl(hashing),
+    };
+    let mut matches = 0u64;
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let alive = segment.alive_bitset();
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                let address = tantivy::DocAddress::new(ord as u32, doc);
+                let article = archive.article(&searcher, address)?;
+                let hit = to_hit(article, 0.0, None);
+                match &mut sink {
+                    Sink::Csv(w) => w.write_record(csv_row(&hit))?,
+                    Sink::Jsonl(w) => {
+                        serde_json::to_writer(&mut *w, &hit)?;
+                        w.write_all(b"\n")?;
+                    }
+                }
+                matches += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    let mut hashing = match sink {
+        Sink::Csv(w) => w
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot write the export: {}", e.error()))?,
+        Sink::Jsonl(w) => w,
+    };
+    hashing.flush()?;
+    Ok(Provenance {
+        tool: format!("mediawatch {}", env!("CARGO_PKG_VERSION")),
+        query: req.query.clone(),
+        filters: request_filters(req),
+        format,
+        index_commit: IndexCommit {
+            opstamp,
+            segments,
+            articles: searcher.num_docs(),
+        },
+        exported_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        matches,
+        sha256: hex::encode(hashing.hasher.finalize()),
+        order: "index order (segment, document) of the commit".into(),
+    })
 }

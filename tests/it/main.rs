@@ -8,4 +8,5 @@ mod extract;
 mod fetch;
 mod lang_tag;
 mod pipeline;
+mod search;
 mod support;

@@ -1,0 +1,620 @@
+//! Search (issue #6): Chinese scripts, stemming, phrases with slop, every filter and field alias, facets
+//! and histograms against brute-force counts, exports with provenance, query errors, the writer lock.
+//! The articles are written here (our own short texts) and indexed directly.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use mediawatch::index::{Archive, WriterLock};
+use mediawatch::model::{Affiliation, Article, CampaignHit, LangInfo};
+use mediawatch::search::{self, ExportFormat, Interval, QueryError, SearchRequest};
+
+struct Doc {
+    title: &'static str,
+    text: &'static str,
+    lang: &'static str,
+    script: &'static str,
+    feed: &'static str,
+    country: Option<&'static str>,
+    affiliation: Affiliation,
+    campaigns: &'static [&'static str],
+}
+
+const fn doc(
+    title: &'static str,
+    text: &'static str,
+    lang: &'static str,
+    script: &'static str,
+    feed: &'static str,
+) -> Doc {
+    Doc {
+        title,
+        text,
+        lang,
+        script,
+        feed,
+        country: None,
+        affiliation: Affiliation::Unknown,
+        campaigns: &[],
+    }
+}
+
+fn fixtures() -> Vec<Doc> {
+    let mut docs = vec![
+        Doc {
+            country: Some("CN"),
+            affiliation: Affiliation::State,
+            campaigns: &["taiwan"],
+            ..doc("台湾问题", "国台办表示，台湾是中国的一部分，反对台独分裂活动。", "zh", "Hans", "xinhua-zh")
+        },
+        Doc {
+            country: Some("TW"),
+            affiliation: Affiliation::Independent,
+            campaigns: &["taiwan"],
+            ..doc("臺灣海峽", "解放軍軍機再度進入臺灣西南空域，國防部密切監控。", "zh", "Hant", "cna-zh")
+        },
+        Doc {
+            country: Some("TW"),
+            affiliation: Affiliation::Independent,
+            ..doc("軟體產業", "這家軟體公司發表新的人工智慧模型。", "zh", "Hant", "cna-zh")
+        },
+        Doc {
+            country: Some("RU"),
+            affiliation: Affiliation::State,
+            campaigns: &["ukraine"],
+            ..doc("Киев и Запад", "Власти Украины снова просят оружие у Запада.", "ru", "Cyrl", "ria-ru")
+        },
+        Doc {
+            country: Some("UA"),
+            affiliation: Affiliation::Independent,
+            ..doc("Новости", "Украина получила новый пакет помощи от союзников.", "ru", "Cyrl", "kyiv-ru")
+        },
+        Doc {
+            country: Some("GB"),
+            affiliation: Affiliation::Independent,
+            campaigns: &["ukraine"],
+            ..doc("New sanction", "The EU agreed a new sanction package on Russian oil.", "en", "Latn", "bbc-en")
+        },
+        Doc {
+            country: Some("CN"),
+            affiliation: Affiliation::State,
+            campaigns: &["taiwan"],
+            ..doc("Strait patrol", "The army held a joint combat readiness patrol near Taiwan formal independence activists.", "en", "Latn", "cgtn-en")
+        },
+        Doc {
+            country: Some("CN"),
+            affiliation: Affiliation::State,
+            ..doc("Opinion", "Independence of Taiwan would mean war, the editorial said.", "en", "Latn", "cgtn-en")
+        },
+        Doc {
+            country: Some("FR"),
+            affiliation: Affiliation::Independent,
+            ..doc("Défense", "Le conseil de sécurité se réunit sur la patrol en mer.", "fr", "Latn", "afp-fr")
+        },
+        Doc {
+            country: Some("KR"),
+            ..doc("회담", "서울에서 남북 회담이 열렸다.", "ko", "Kore", "yonhap-ko")
+        },
+        Doc {
+            country: Some("JP"),
+            ..doc("会談", "東京で日中首脳会談が行われました。", "ja", "Jpan", "nhk-ja")
+        },
+    ];
+    // Bulk: more rows than any page size.
+    const FEEDS: [&str; 3] = ["bulk-a", "bulk-b", "bulk-c"];
+    for i in 0..240usize {
+        docs.push(Doc {
+            country: if i % 4 == 0 { None } else { Some("US") },
+            affiliation: if i % 2 == 0 {
+                Affiliation::State
+            } else {
+                Affiliation::Independent
+            },
+            campaigns: if i % 3 == 0 { &["ukraine"] } else { &[] },
+            ..doc(
+                "Bulk report",
+                if i % 5 == 0 {
+                    "A routine patrol report with sanctions on exports."
+                } else {
+                    "A routine bulletin about weather and markets."
+                },
+                "en",
+                "Latn",
+                FEEDS[i % 3],
+            )
+        });
+    }
+    docs
+}
+
+fn published(i: usize) -> DateTime<Utc> {
+    // Spread over about three months, several per day, some on the same day.
+    Utc.with_ymd_and_hms(2026, 1, 1, 6, 0, 0).unwrap() + chrono::Duration::hours(9 * i as i64)
+}
+
+fn article(i: usize, d: &Doc) -> Article {
+    let url = format!("https://fixture.example/{}/{i}", d.feed);
+    Article {
+        id: format!("{i:016x}"),
+        url: url.clone(),
+        final_url: url,
+        feed: d.feed.into(),
+        source_name: d.feed.to_uppercase(),
+        affiliation: d.affiliation,
+        country: d.country.map(String::from),
+        lang: LangInfo {
+            lang: d.lang.into(),
+            script: Some(d.script.into()),
+            confidence: 1.0,
+            reliable: true,
+        },
+        title: d.title.into(),
+        text: d.text.into(),
+        description: None,
+        authors: vec![],
+        published: Some(published(i)),
+        modified: None,
+        fetched_at: published(i),
+        canonical_url: None,
+        site_name: None,
+        image: None,
+        section: None,
+        tags: vec![],
+        campaigns: d
+            .campaigns
+            .iter()
+            .map(|c| CampaignHit {
+                id: (*c).into(),
+                score: 1.0,
+                terms: vec![],
+            })
+            .collect(),
+        http_status: 200,
+        text_source: "page".into(),
+        cluster: None,
+    }
+}
+
+fn build() -> (tempfile::TempDir, Archive, Vec<Article>) {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Archive::open_or_create(dir.path()).unwrap();
+    let articles: Vec<Article> = fixtures()
+        .iter()
+        .enumerate()
+        .map(|(i, d)| article(i, d))
+        .collect();
+    let mut writer = archive.writer().unwrap();
+    for (k, a) in articles.iter().enumerate() {
+        writer.upsert(a).unwrap();
+        if k % 100 == 99 {
+            writer.commit().unwrap(); // several segments
+        }
+    }
+    writer.commit().unwrap();
+    drop(writer);
+    archive.reload().unwrap();
+    (dir, archive, articles)
+}
+
+fn req(query: &str) -> SearchRequest {
+    SearchRequest {
+        query: query.into(),
+        limit: 1000,
+        ..Default::default()
+    }
+}
+
+fn ids(archive: &Archive, r: &SearchRequest) -> Vec<String> {
+    let mut v: Vec<String> = search::search(archive, r)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    v.sort();
+    v
+}
+
+fn q(archive: &Archive, query: &str) -> Vec<String> {
+    ids(archive, &req(query))
+}
+
+fn expected(articles: &[Article], keep: impl Fn(&Article) -> bool) -> Vec<String> {
+    let mut v: Vec<String> = articles
+        .iter()
+        .filter(|a| keep(a))
+        .map(|a| a.id.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A query and the brute-force predicate of what it must match.
+type Case = (&'static str, Box<dyn Fn(&Article) -> bool>);
+
+fn id(i: usize) -> String {
+    format!("{i:016x}")
+}
+
+#[test]
+fn search_chinese_japanese_korean() {
+    let (_d, archive, _) = build();
+    // Traditional and Simplified find each other, with Taiwan vocabulary (軟體 = 软件).
+    assert_eq!(q(&archive, "台湾"), [id(0), id(1)]);
+    assert_eq!(q(&archive, "臺灣"), [id(0), id(1)]);
+    assert_eq!(q(&archive, "软件"), [id(2)]);
+    assert_eq!(q(&archive, "人工智能"), [id(2)]);
+    assert_eq!(q(&archive, "台独"), [id(0)]);
+    assert_eq!(q(&archive, "解放军"), [id(1)]);
+    // Korean and Japanese by substring (bigrams).
+    assert_eq!(q(&archive, "서울"), [id(9)]);
+    assert_eq!(q(&archive, "会談"), [id(10)]);
+    assert_eq!(q(&archive, "東京"), [id(10)]);
+}
+
+#[test]
+fn search_stemming_and_exact_forms() {
+    let (_d, archive, articles) = build();
+    // Russian stemming: either form finds both.
+    assert_eq!(q(&archive, "Украины"), [id(3), id(4)]);
+    assert_eq!(q(&archive, "украина"), [id(3), id(4)]);
+    // The exact field keeps the form.
+    assert_eq!(q(&archive, "text:Украины"), [id(3)]);
+    // English: sanctions finds sanction (and the bulk rows saying sanctions).
+    let sanctions = q(&archive, "sanctions");
+    assert!(sanctions.contains(&id(5)));
+    assert_eq!(
+        q(&archive, "text:sanctions"),
+        expected(&articles, |a| a.text.contains("sanctions"))
+    );
+    assert!(!q(&archive, "text:sanctions").contains(&id(5)));
+    // Diacritics folded in the stemmed fields only.
+    assert_eq!(q(&archive, "securite"), [id(8)]);
+    assert!(q(&archive, "text:securite").is_empty());
+}
+
+#[test]
+fn search_phrases_with_slop_and_boolean_syntax() {
+    let (_d, archive, articles) = build();
+    assert!(q(&archive, "\"taiwan independence\"").is_empty());
+    assert_eq!(q(&archive, "\"taiwan independence\"~1"), [id(6)]);
+    // A wide enough slop also takes the reversed order ("independence of Taiwan").
+    assert_eq!(q(&archive, "\"taiwan independence\"~3"), [id(6), id(7)]);
+    // "Taiwan would mean war": two words between.
+    assert!(q(&archive, "\"taiwan war\"~1").is_empty());
+    assert_eq!(q(&archive, "\"taiwan war\"~2"), [id(7)]);
+    assert_eq!(
+        q(&archive, "(taiwan OR украина) AND NOT lang:ru"),
+        [id(6), id(7)]
+    );
+    let patrol = expected(&articles, |a| a.text.contains("patrol"));
+    assert_eq!(q(&archive, "patrol"), patrol);
+    assert_eq!(
+        q(&archive, "patrol -feed:bulk-a"),
+        expected(&articles, |a| a.text.contains("patrol")
+            && a.feed != "bulk-a")
+    );
+}
+
+#[test]
+fn search_every_filter_and_alias_against_brute_force() {
+    let (_d, archive, articles) = build();
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let cases: Vec<Case> = vec![
+        ("title:bulk", Box::new(|a| a.title.starts_with("Bulk"))),
+        ("text:bulletin", Box::new(|a| a.text.contains("bulletin"))),
+        ("feed:bulk-b", Box::new(|a| a.feed == "bulk-b")),
+        ("source:bulk-b", Box::new(|a| a.feed == "bulk-b")),
+        ("lang:ru", Box::new(|a| a.lang.lang == "ru")),
+        (
+            "script:Hant",
+            Box::new(|a| a.lang.script.as_deref() == Some("Hant")),
+        ),
+        (
+            "campaign:ukraine",
+            Box::new(|a| a.campaigns.iter().any(|c| c.id == "ukraine")),
+        ),
+        (
+            "affiliation:state",
+            Box::new(|a| a.affiliation == Affiliation::State),
+        ),
+        (
+            "country:TW",
+            Box::new(|a| a.country.as_deref() == Some("TW")),
+        ),
+        (
+            "published:[2026-01-10 TO 2026-01-20]",
+            Box::new(move |a| {
+                let d = a.dated_at().date_naive();
+                d >= day("2026-01-10") && d <= day("2026-01-20")
+            }),
+        ),
+        (
+            "published:{2026-01-10 TO 2026-01-20}",
+            Box::new(move |a| {
+                let d = a.dated_at().date_naive();
+                d > day("2026-01-10") && d < day("2026-01-20")
+            }),
+        ),
+        (
+            "published:2026-02-03",
+            Box::new(move |a| a.dated_at().date_naive() == day("2026-02-03")),
+        ),
+        (
+            "published:>=2026-03-01",
+            Box::new(move |a| a.dated_at().date_naive() >= day("2026-03-01")),
+        ),
+        (
+            "published:<2026-01-05 AND lang:en",
+            Box::new(move |a| a.dated_at().date_naive() < day("2026-01-05") && a.lang.lang == "en"),
+        ),
+    ];
+    for (query, keep) in &cases {
+        let want = expected(&articles, keep);
+        assert!(
+            !want.is_empty(),
+            "{query}: the fixtures should match something"
+        );
+        assert_eq!(q(&archive, query), want, "{query}");
+    }
+    // The request's filters (CLI flags) give the same sets.
+    let mut r = req("");
+    r.country = Some("CN".into());
+    r.script = Some("Latn".into());
+    r.affiliation = Some("state".into());
+    r.campaign = Some("taiwan".into());
+    r.since = Some(day("2026-01-01"));
+    r.until = Some(day("2026-01-31"));
+    assert_eq!(
+        ids(&archive, &r),
+        expected(&articles, |a| a.country.as_deref() == Some("CN")
+            && a.lang.script.as_deref() == Some("Latn")
+            && a.affiliation == Affiliation::State
+            && a.campaigns.iter().any(|c| c.id == "taiwan")
+            && a.dated_at().date_naive() <= day("2026-01-31"))
+    );
+    let mut r = req("");
+    r.feed = Some("bulk-c".into());
+    r.lang = Some("EN".into());
+    assert_eq!(
+        ids(&archive, &r),
+        expected(&articles, |a| a.feed == "bulk-c")
+    );
+}
+
+#[test]
+fn search_sorts_and_highlights() {
+    let (_d, archive, _) = build();
+    let mut r = req("patrol");
+    r.sort = search::Sort::Newest;
+    let hits = search::search(&archive, &r).unwrap().hits;
+    let dates: Vec<_> = hits.iter().map(|h| h.published.clone()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    // Highlights are byte ranges of the snippet that hold the matched word, also for stemmed matches.
+    let r = req("Украины");
+    for h in search::search(&archive, &r).unwrap().hits {
+        assert!(!h.highlights.is_empty(), "{}", h.snippet);
+        for [a, b] in &h.highlights {
+            assert!(
+                h.snippet[*a..*b].to_lowercase().starts_with("украин"),
+                "{}",
+                &h.snippet[*a..*b]
+            );
+        }
+    }
+    let h = &search::search(&archive, &req("臺灣")).unwrap().hits;
+    assert!(h.iter().all(|h| h
+        .highlights
+        .iter()
+        .any(|[a, b]| { matches!(&h.snippet[*a..*b], "台湾" | "臺灣") })));
+}
+
+fn brute_facets(
+    articles: &[Article],
+    keep: impl Fn(&Article) -> bool,
+) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut m: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut add =
+        |k: &str, v: &str| *m.entry(k.into()).or_default().entry(v.into()).or_default() += 1;
+    for a in articles.iter().filter(|a| keep(a)) {
+        for c in &a.campaigns {
+            add("campaign", &c.id);
+        }
+        add("feed", &a.feed);
+        add("lang", &a.lang.lang);
+        add("affiliation", a.affiliation.as_str());
+        if let Some(c) = &a.country {
+            add("country", c);
+        }
+    }
+    m
+}
+
+#[test]
+fn search_facets_and_histogram_against_brute_force() {
+    let (_d, archive, articles) = build();
+    let cases: Vec<Case> = vec![
+        ("", Box::new(|_| true)),
+        ("patrol", Box::new(|a| a.text.contains("patrol"))),
+        (
+            "affiliation:state",
+            Box::new(|a| a.affiliation == Affiliation::State),
+        ),
+    ];
+    for (query, keep) in &cases {
+        let f = search::facets(&archive, &req(query)).unwrap();
+        assert_eq!(f.total, articles.iter().filter(|a| keep(a)).count() as u64);
+        let mut got: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for (name, list) in [
+            ("campaign", &f.campaign),
+            ("feed", &f.feed),
+            ("lang", &f.lang),
+            ("affiliation", &f.affiliation),
+            ("country", &f.country),
+        ] {
+            // Most frequent first.
+            assert!(list.windows(2).all(|w| w[0].count >= w[1].count), "{name}");
+            for c in list {
+                got.entry(name.into())
+                    .or_default()
+                    .insert(c.value.clone(), c.count);
+            }
+        }
+        assert_eq!(got, brute_facets(&articles, keep), "facets of {query:?}");
+
+        for interval in [Interval::Day, Interval::Week, Interval::Month] {
+            let buckets = search::histogram(&archive, &req(query), interval).unwrap();
+            let mut want: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+            for a in articles.iter().filter(|a| keep(a)) {
+                let d = a.dated_at().date_naive();
+                let start = match interval {
+                    Interval::Day => d,
+                    Interval::Week => NaiveDate::from_isoywd_opt(
+                        d.iso_week().year(),
+                        d.iso_week().week(),
+                        chrono::Weekday::Mon,
+                    )
+                    .unwrap(),
+                    Interval::Month => NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap(),
+                };
+                *want.entry(start).or_default() += 1;
+            }
+            let got: BTreeMap<NaiveDate, u64> = buckets
+                .iter()
+                .filter(|b| b.count > 0)
+                .map(|b| (b.start, b.count))
+                .collect();
+            assert_eq!(got, want, "{query:?} by {interval:?}");
+            // Consecutive buckets, gaps filled with zeros.
+            assert_eq!(
+                buckets.first().map(|b| b.start),
+                want.keys().next().copied()
+            );
+            assert_eq!(
+                buckets.last().map(|b| b.start),
+                want.keys().next_back().copied()
+            );
+        }
+    }
+}
+
+#[test]
+fn search_export_streams_everything_with_stable_provenance() {
+    let (_d, archive, articles) = build();
+    let r = SearchRequest {
+        query: "routine".into(),
+        limit: 5,
+        ..Default::default()
+    };
+    let want = articles
+        .iter()
+        .filter(|a| a.text.contains("routine"))
+        .count();
+    assert!(want > 200);
+    let mut first = Vec::new();
+    let p1 = search::export(&archive, &r, ExportFormat::Csv, &mut first).unwrap();
+    let mut second = Vec::new();
+    let p2 = search::export(&archive, &r, ExportFormat::Csv, &mut second).unwrap();
+    assert_eq!(p1.matches as usize, want);
+    assert_eq!(p1.sha256, p2.sha256);
+    assert_eq!(first, second);
+    use sha2::Digest;
+    assert_eq!(p1.sha256, hex::encode(sha2::Sha256::digest(&first)));
+    let mut rdr = csv::Reader::from_reader(&first[..]);
+    assert_eq!(rdr.records().count(), want);
+    assert_eq!(p1.query, "routine");
+    assert_eq!(p1.index_commit.articles, articles.len() as u64);
+
+    let mut lines = Vec::new();
+    let p = search::export(&archive, &r, ExportFormat::Jsonl, &mut lines).unwrap();
+    let text = String::from_utf8(lines).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        seen.insert(v["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen.len(), want);
+    assert_eq!(p.matches as usize, want);
+}
+
+#[test]
+fn search_syntax_errors_point_at_the_spot() {
+    let (_d, archive, _) = build();
+    let err = |query: &str| -> QueryError {
+        match search::search(&archive, &req(query)) {
+            Ok(_) => panic!("{query:?} should fail"),
+            Err(e) => e.downcast::<QueryError>().unwrap(),
+        }
+    };
+    let e = err("taiwan AND nonsense:x");
+    assert_eq!(e.position, Some(11));
+    assert!(
+        e.message.contains("unknown field `nonsense`"),
+        "{}",
+        e.message
+    );
+    let shown = e.to_string();
+    assert!(shown.contains("column 12"), "{shown}");
+    assert!(
+        shown.ends_with(&format!("\n  {}^", " ".repeat(11))),
+        "{shown}"
+    );
+
+    let e = err("published:[2026-13-01 TO 2026-02-01]");
+    assert_eq!(e.position, Some(11));
+    let e = err("title:(unclosed");
+    assert!(e.position.is_some(), "{e}");
+    assert!(e.to_string().contains("bad query at column"), "{e}");
+}
+
+#[test]
+fn search_writer_lock_names_the_pid_and_replaces_stale_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::write(
+        dir.path().join("writer.lock"),
+        format!("pid={}\nstarted=2026-01-01T00:00:00Z\n", child.id()),
+    )
+    .unwrap();
+    let e = WriterLock::acquire(dir.path()).unwrap_err().to_string();
+    assert!(e.contains(&format!("locked by PID {}", child.id())), "{e}");
+    // Pipeline::open takes it before the store: `ingest` names the PID.
+    let config = dir.path().join("feeds.toml");
+    let text = std::fs::read_to_string(crate::support::site_dir().join("feeds.toml.template"))
+        .unwrap()
+        .replace("{{BASE}}", "http://127.0.0.1:9");
+    std::fs::write(&config, text.replace("path = \"index\"", "path = \".\"")).unwrap();
+    let out = assert_cmd::Command::cargo_bin("mediawatch")
+        .unwrap()
+        .args(["--config", config.to_str().unwrap(), "ingest"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("locked by PID {}", child.id())),
+        "{stderr}"
+    );
+    // The holder dies: the lock is stale and taken over.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lock = WriterLock::acquire(dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("writer.lock")).unwrap();
+    assert!(text.contains(&format!("pid={}", std::process::id())));
+    drop(lock);
+    assert!(!dir.path().join("writer.lock").exists());
+}
+
+#[test]
+fn search_old_index_gets_a_clear_error() {
+    let (dir, archive, _) = build();
+    drop(archive);
+    std::fs::remove_file(dir.path().join("index-schema-version")).unwrap();
+    let e = Archive::open(dir.path()).err().unwrap().to_string();
+    assert!(e.contains("must be rebuilt"), "{e}");
+}
