@@ -53,6 +53,8 @@ pub enum Command {
     },
     /// Re-apply the current campaign codebooks to the whole archive, without refetching.
     Retag,
+    /// Rebuild the index with this version's schema from the articles it stores (after an upgrade).
+    Reindex,
     /// List the near-duplicate cluster of an article (copies across outlets), first publisher first.
     Similar {
         /// Article id or URL.
@@ -359,6 +361,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Tag { format: _, files } => tag_cmd(&cli.config, &files),
         Command::Retag => retag_cmd(&cli.config),
+        Command::Reindex => reindex_cmd(&cli.config),
         Command::Similar { id_or_url, format } => similar_cmd(&cli.config, &id_or_url, format),
         Command::Extract(args) => extract_cmd(args),
         Command::Lang(args) => lang_cmd(args),
@@ -650,6 +653,27 @@ fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn reindex_cmd(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("reindex {bar:40} {pos}/{len} articles ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let n = crate::index::reindex(&config.index_path, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    eprintln!(
+        "mediawatch: rebuilt the index at {} from {n} stored articles in {:.1} s",
+        config.index_path.join("tantivy").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn retag_cmd(config_path: &Path) -> anyhow::Result<ExitCode> {

@@ -138,7 +138,7 @@ impl Archive {
             .with_context(|| format!("cannot open {}", path.display()))?;
         let index = Index::open_or_create(directory, schema).with_context(|| {
             format!(
-                "cannot open the index at {} (written by another version? move it away and ingest again)",
+                "cannot open the index at {} (written by another version? run `mediawatch reindex`)",
                 path.display()
             )
         })?;
@@ -318,6 +318,85 @@ impl ArchiveWriter {
     }
 }
 
+/// Rebuilds the index in `<dir>/tantivy` with this version's schema from the article JSON stored in each
+/// document, whatever schema wrote it. The new index is built beside the old one and swapped in only when
+/// complete, under the writer lock. `progress(done, total)` is called as it goes. Returns the articles
+/// written.
+pub fn reindex(dir: &Path, progress: &dyn Fn(u64, u64)) -> anyhow::Result<u64> {
+    let _lock = WriterLock::acquire(dir)?;
+    let old_path = dir.join("tantivy");
+    if !old_path.join("meta.json").exists() {
+        anyhow::bail!("no archive at {}: nothing to rebuild", old_path.display());
+    }
+    let old = Index::open_in_dir(&old_path)
+        .with_context(|| format!("cannot open the old index at {}", old_path.display()))?;
+    let doc_field = old.schema().get_field("doc").with_context(|| {
+        format!(
+            "the index at {} stores no articles (`doc` field): it cannot be rebuilt, only re-ingested",
+            old_path.display()
+        )
+    })?;
+    let reader: IndexReader = old
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    let total = searcher.num_docs();
+    let new_path = dir.join("tantivy.reindex");
+    if new_path.exists() {
+        std::fs::remove_dir_all(&new_path)
+            .with_context(|| format!("cannot remove {}", new_path.display()))?;
+    }
+    std::fs::create_dir_all(&new_path)
+        .with_context(|| format!("cannot create {}", new_path.display()))?;
+    let (schema, fields) = schema();
+    let index = Index::create_in_dir(&new_path, schema)
+        .with_context(|| format!("cannot create {}", new_path.display()))?;
+    let archive = Archive::from_index(index, fields, new_path.clone())?;
+    let mut writer = archive.writer()?;
+    let mut done = 0u64;
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc_id in segment.doc_ids_alive() {
+            let address = DocAddress::new(ord as u32, doc_id);
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let article: Article = doc
+                .get_first(doc_field)
+                .and_then(|v| v.as_bytes())
+                .context("document without stored article")
+                .and_then(|bytes| Ok(serde_json::from_slice(bytes)?))
+                .with_context(|| {
+                    format!("document {doc_id} of segment {ord} of the old index is unreadable")
+                })?;
+            writer.upsert(&article)?;
+            done += 1;
+            if done % 10_000 == 0 {
+                writer.commit()?;
+                progress(done, total);
+            }
+        }
+    }
+    writer.commit()?;
+    drop(writer);
+    drop(archive);
+    drop(searcher);
+    drop(reader);
+    drop(old);
+    let backup = dir.join(format!(
+        "tantivy.old-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+    ));
+    std::fs::rename(&old_path, &backup)
+        .with_context(|| format!("cannot move {} away", old_path.display()))?;
+    std::fs::rename(&new_path, &old_path)
+        .with_context(|| format!("cannot move {} into place", new_path.display()))?;
+    write_schema_version(dir)?;
+    if let Err(e) = std::fs::remove_dir_all(&backup) {
+        tracing::warn!("cannot remove the old index {}: {e}", backup.display());
+    }
+    progress(done, total);
+    Ok(done)
+}
+
 fn schema_version_file(dir: &Path) -> PathBuf {
     dir.join("index-schema-version")
 }
@@ -338,7 +417,7 @@ fn check_schema_version(dir: &Path) -> anyhow::Result<()> {
     if found != SCHEMA_VERSION {
         anyhow::bail!(
             "the index at {} was written by {} mediawatch (index schema {found}, this one reads {SCHEMA_VERSION}) \
-             and must be rebuilt: move that folder away and run `mediawatch ingest` again",
+             and must be rebuilt: run `mediawatch reindex` (it rebuilds the index from the articles it stores)",
             dir.join("tantivy").display(),
             if found < SCHEMA_VERSION { "an older" } else { "a newer" },
         );
@@ -357,7 +436,7 @@ pub struct WriterLock {
 
 /// A live process holds the lock.
 #[derive(Debug, thiserror::Error)]
-#[error("the index at {dir} is locked by PID {pid} (started {started}): another `mediawatch ingest`, `run` or `retag` is writing; wait for it or stop it (lock file {lock})")]
+#[error("the index at {dir} is locked by PID {pid} (started {started}): another `mediawatch ingest`, `run`, `retag` or `reindex` is writing; wait for it or stop it (lock file {lock})")]
 pub struct LockedError {
     /// The index folder.
     pub dir: String,

@@ -611,10 +611,173 @@ fn search_writer_lock_names_the_pid_and_replaces_stale_locks() {
 }
 
 #[test]
-fn search_old_index_gets_a_clear_error() {
-    let (dir, archive, _) = build();
-    drop(archive);
-    std::fs::remove_file(dir.path().join("index-schema-version")).unwrap();
+fn search_old_index_is_refused_then_rebuilt_by_reindex() {
+    use tantivy::schema::{Schema, STORED, STRING, TEXT};
+    let dir = tempfile::tempdir().unwrap();
+    // An index of schema 1: no stemmed fields, no version file, the article JSON stored in `doc`.
+    let path = dir.path().join("tantivy");
+    std::fs::create_dir_all(&path).unwrap();
+    let mut b = Schema::builder();
+    let url = b.add_text_field("url", STRING);
+    let text = b.add_text_field("text", TEXT);
+    let doc_field = b.add_bytes_field("doc", STORED);
+    let index = tantivy::Index::create_in_dir(&path, b.build()).unwrap();
+    let mut w: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+    let articles: Vec<Article> = fixtures()
+        .iter()
+        .enumerate()
+        .take(12)
+        .map(|(i, d)| article(i, d))
+        .collect();
+    for a in &articles {
+        let mut d = tantivy::TantivyDocument::default();
+        d.add_text(url, &a.url);
+        d.add_text(text, &a.text);
+        d.add_bytes(doc_field, &serde_json::to_vec(a).unwrap());
+        w.add_document(d).unwrap();
+    }
+    w.commit().unwrap();
+    drop(w);
+    drop(index);
+
     let e = Archive::open(dir.path()).err().unwrap().to_string();
-    assert!(e.contains("must be rebuilt"), "{e}");
+    assert!(e.contains("mediawatch reindex"), "{e}");
+    let n = mediawatch::index::reindex(dir.path(), &|_, _| {}).unwrap();
+    assert_eq!(n, 12);
+    let archive = Archive::open(dir.path()).unwrap();
+    assert_eq!(archive.num_articles(), 12);
+    assert_eq!(q(&archive, "Украины"), [id(3), id(4)]);
+    assert_eq!(q(&archive, "臺灣"), [id(0), id(1)]);
+    assert!(!dir.path().join("writer.lock").exists());
+    assert!(!dir.path().join("tantivy.reindex").exists());
+}
+
+fn cli_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let config = dir.join("feeds.toml");
+    let text = std::fs::read_to_string(crate::support::site_dir().join("feeds.toml.template"))
+        .unwrap()
+        .replace("{{BASE}}", "http://127.0.0.1:9");
+    std::fs::write(&config, text.replace("path = \"index\"", "path = \".\"")).unwrap();
+    config
+}
+
+fn mw(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("mediawatch")
+        .unwrap()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn search_cli_exports_facets_histogram_and_errors() {
+    let (dir, archive, articles) = build();
+    drop(archive);
+    let config = cli_config(dir.path());
+    let stamp = dir.path().join("stamp.json");
+    let stamp_arg = stamp.to_str().unwrap();
+    let export = |format: &str| {
+        let out = mw(
+            &config,
+            &[
+                "search", "routine", "--all", "--format", format, "--stamp", stamp_arg,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stamp).unwrap()).unwrap();
+        (out.stdout, record)
+    };
+    let want = articles
+        .iter()
+        .filter(|a| a.text.contains("routine"))
+        .count();
+    let (first, p1) = export("csv");
+    let (second, p2) = export("csv");
+    assert_eq!(first, second);
+    assert_eq!(p1["sha256"], p2["sha256"]);
+    use sha2::Digest;
+    assert_eq!(
+        p1["sha256"],
+        hex::encode(sha2::Sha256::digest(&first)).as_str()
+    );
+    assert_eq!(p1["matches"], want as u64);
+    assert_eq!(p1["query"], "routine");
+    assert_eq!(first.iter().filter(|&&b| b == b'\n').count(), want + 1);
+    let (lines, p) = export("jsonl");
+    assert_eq!(String::from_utf8(lines).unwrap().lines().count(), want);
+    assert_eq!(p["format"], "jsonl");
+    // Without --stamp the record goes to stderr.
+    let out = mw(
+        &config,
+        &["search", "routine", "--all", "--format", "jsonl"],
+    );
+    let record: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(record["matches"], want as u64);
+    // --all needs a streaming format.
+    assert_eq!(
+        mw(&config, &["search", "x", "--all", "--format", "json"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let out = mw(
+        &config,
+        &[
+            "search",
+            "",
+            "--facets",
+            "--histogram",
+            "month",
+            "--format",
+            "json",
+            "--limit",
+            "3",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hits"].as_array().unwrap().len(), 3);
+    assert_eq!(v["facets"]["total"], articles.len() as u64);
+    let buckets = v["histogram"]["buckets"].as_array().unwrap();
+    let sum: u64 = buckets.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(sum, articles.len() as u64);
+    assert_eq!(buckets[0]["start"], "2026-01-01");
+
+    let out = mw(
+        &config,
+        &[
+            "search",
+            "patrol",
+            "--histogram",
+            "week",
+            "--facets",
+            "--format",
+            "table",
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("matches by week (from Monday)"), "{text}");
+    assert!(text.contains('█'), "{text}");
+    assert!(text.contains("\ncampaign:\n"), "{text}");
+
+    let out = mw(&config, &["search", "lang:ru AND foo:bar"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("bad query at column 13: unknown field `foo`"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("\n  {}^", " ".repeat(12))), "{err}");
 }
