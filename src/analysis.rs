@@ -474,6 +474,7 @@ mod tests {
         tp: usize,
         fp: usize,
         fn_: usize,
+        index_bytes: u64,
         tokens: usize,
         terms: usize,
         tokens_per_sec: f64,
@@ -497,9 +498,10 @@ mod tests {
             ),
         );
         let n = b.add_u64_field("n", STORED);
-        let index = Index::create_in_ram(b.build());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = Index::create_in_dir(dir.path(), b.build()).expect("index");
         index.tokenizers().register("m", MwTokenizer { mode });
-        let mut w = index
+        let mut w: tantivy::IndexWriter = index
             .writer_with_num_threads(1, 15_000_000)
             .expect("writer");
         for (i, d) in DOCS.iter().enumerate() {
@@ -507,6 +509,17 @@ mod tests {
                 .expect("add");
         }
         w.commit().expect("commit");
+        w.wait_merging_threads().expect("merges");
+        // Terms, postings and positions (the part that depends on the tokenizer).
+        let index_bytes: u64 = std::fs::read_dir(dir.path())
+            .expect("read_dir")
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                [".idx", ".pos", ".term"].iter().any(|x| name.ends_with(x))
+            })
+            .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+            .sum();
         let searcher = index.reader().expect("reader").searcher();
         let mut parser = QueryParser::for_index(&index, vec![text]);
         parser.set_conjunction_by_default();
@@ -536,7 +549,7 @@ mod tests {
                 terms.insert(t.text);
             }
         }
-        let long: String = DOCS.concat().repeat(200);
+        let long: String = DOCS.concat().repeat(1000);
         tokenize_with("预热", mode);
         let started = std::time::Instant::now();
         let count = tokenize_with(&long, mode).len();
@@ -545,6 +558,7 @@ mod tests {
             tp,
             fp,
             fn_,
+            index_bytes,
             tokens,
             terms: terms.len(),
             tokens_per_sec,
@@ -567,8 +581,8 @@ mod tests {
             let r = m.tp as f64 / (m.tp + m.fn_).max(1) as f64;
             let f1 = 2.0 * p * r / (p + r).max(1e-9);
             eprintln!(
-                "{mode:?}: precision {p:.3} recall {r:.3} F1 {f1:.3}; {} tokens, {} distinct terms; {:.0} tokens/s",
-                m.tokens, m.terms, m.tokens_per_sec
+                "{mode:?}: precision {p:.3} recall {r:.3} F1 {f1:.3}; {} tokens, {} distinct terms, {} bytes of terms+postings+positions; {:.0} tokens/s",
+                m.tokens, m.terms, m.index_bytes, m.tokens_per_sec
             );
             for miss in &m.misses {
                 eprintln!("    {miss}");
