@@ -244,7 +244,7 @@ static PUBLISHED: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// Field names researchers use that the index spells otherwise (`source:` is `feed:`), and days in
 /// `published:` ranges turned into the instants tantivy wants (a day's end bound is the next midnight).
 fn rewrite_query(query: &str) -> Result<String, QueryError> {
-    let aliased = and_not(&with_aliases(query));
+    let aliased = lower_lang(&and_not(&with_aliases(query)));
     let mut out = String::with_capacity(aliased.len());
     let mut last = 0;
     for caps in PUBLISHED.captures_iter(&aliased) {
@@ -297,6 +297,17 @@ fn rewrite_query(query: &str) -> Result<String, QueryError> {
     }
     out.push_str(&aliased[last..]);
     Ok(out)
+}
+
+static LANG: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"(^|[\s(+-])lang:([A-Za-z]{2,3})\b").expect("valid regex"));
+
+/// `lang:RU` is `lang:ru` (languages are indexed in lower case).
+fn lower_lang(query: &str) -> String {
+    LANG.replace_all(query, |c: &regex::Captures| {
+        format!("{}lang:{}", &c[1], c[2].to_ascii_lowercase())
+    })
+    .into_owned()
 }
 
 static AND_NOT: LazyLock<regex::Regex> =

@@ -306,6 +306,7 @@ fn search_every_filter_and_alias_against_brute_force() {
         ("feed:bulk-b", Box::new(|a| a.feed == "bulk-b")),
         ("source:bulk-b", Box::new(|a| a.feed == "bulk-b")),
         ("lang:ru", Box::new(|a| a.lang.lang == "ru")),
+        ("lang:RU", Box::new(|a| a.lang.lang == "ru")),
         (
             "script:Hant",
             Box::new(|a| a.lang.script.as_deref() == Some("Hant")),
@@ -335,6 +336,14 @@ fn search_every_filter_and_alias_against_brute_force() {
                 let d = a.dated_at().date_naive();
                 d > day("2026-01-10") && d < day("2026-01-20")
             }),
+        ),
+        (
+            "published:[* TO 2026-01-03]",
+            Box::new(move |a| a.dated_at().date_naive() <= day("2026-01-03")),
+        ),
+        (
+            "published:[2026-03-10 TO *]",
+            Box::new(move |a| a.dated_at().date_naive() >= day("2026-03-10")),
         ),
         (
             "published:2026-02-03",
