@@ -790,3 +790,38 @@ fn search_cli_exports_facets_histogram_and_errors() {
     );
     assert!(err.contains(&format!("\n  {}^", " ".repeat(12))), "{err}");
 }
+
+#[test]
+fn search_reads_beside_the_writer_and_a_second_writer_is_refused() {
+    let (dir, archive, articles) = build();
+    let config = cli_config(dir.path());
+    // This process writes (it holds writer.lock and tantivy's lock)...
+    let mut writer = archive.writer().unwrap();
+    let extra = article(
+        9999,
+        &doc("Late", "A late patrol note.", "en", "Latn", "bulk-a"),
+    );
+    writer.upsert(&extra).unwrap();
+    // ...a search in another process reads the last commit without waiting...
+    let out = mw(&config, &["search", "", "--all", "--format", "jsonl"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().lines().count(),
+        articles.len()
+    );
+    // ...and a second writer gets the PID of this one.
+    let out = mw(&config, &["reindex"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!("locked by PID {}", std::process::id())),
+        "{err}"
+    );
+    writer.commit().unwrap();
+    drop(writer);
+    assert!(!dir.path().join("writer.lock").exists());
+}
