@@ -17,7 +17,9 @@
 //! MW_BENCH_SEARCH_DIR: where the two indexes go (default: a temporary directory, removed afterwards).
 //! MW_CORPUS: the shared corpus (default ../shared/corpus), read in place for vocabularies.
 //! Without `--bench` (under `cargo test --all-targets`) a smoke run of 400 articles.
-//! A side alone: `search_scale --side mediawatch|fts5 --n N --dir DIR [--queries Q]` prints one JSON line.
+//! MW_BENCH_SEARCH_PARALLEL=1 runs the two sides at the same time (half the wall time on a shared machine).
+//! A side alone: `search_scale --side mediawatch|fts5 --n N --dir DIR [--queries Q]` prints one JSON line;
+//! `search_scale --report OURS_OUT FTS5_OUT` prints the table from two such outputs.
 
 #[path = "search_scale/corpus.rs"]
 mod corpus;
@@ -221,6 +223,28 @@ fn main() -> anyhow::Result<()> {
     if args.iter().any(|a| a == "--side") {
         return child(&args);
     }
+    if let (Some(a), Some(b)) = (arg(&args, "--report"), args.last()) {
+        // `--report OURS FTS5`: the table from the RESULT lines of two `--side` runs made by hand.
+        let read = |path: &str| -> anyhow::Result<Outcome> {
+            let text = std::fs::read_to_string(path)?;
+            let line = text
+                .lines()
+                .find_map(|l| l.strip_prefix("RESULT "))
+                .ok_or_else(|| anyhow::anyhow!("no RESULT line in {path}"))?;
+            Ok(serde_json::from_str(line)?)
+        };
+        let (ours, fts) = (read(&a)?, read(b)?);
+        summary(&ours);
+        summary(&fts);
+        println!(
+            "raw text {:.1} MB; {}; {}",
+            ours.raw_bytes as f64 / 1e6,
+            ours.notes,
+            fts.notes
+        );
+        print_table(&ours, &fts);
+        return check_counts(&ours, &fts);
+    }
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this binary without it: a smoke run.
     let bench_mode = args.iter().any(|a| a == "--bench");
     let (n_default, q_default) = if bench_mode {
@@ -255,8 +279,31 @@ fn main() -> anyhow::Result<()> {
         println!("  profile {line}");
     }
     let started = Instant::now();
-    let ours = spawn("mediawatch", n, per_type, &dir)?;
-    let fts = spawn("fts5", n, per_type, &dir)?;
+    let parallel = env_usize("MW_BENCH_SEARCH_PARALLEL", 0) == 1;
+    let (ours, fts) = if parallel {
+        // Both sides at once: half the wall time on a shared machine, at the price of each side's
+        // timings including the other's load.
+        std::thread::scope(|s| {
+            let a = s.spawn(|| spawn("mediawatch", n, per_type, &dir));
+            let b = s.spawn(|| spawn("fts5", n, per_type, &dir));
+            let join = |h: std::thread::ScopedJoinHandle<'_, anyhow::Result<Outcome>>| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a side's thread panicked")))
+            };
+            (join(a), join(b))
+        })
+    } else {
+        let ours = spawn("mediawatch", n, per_type, &dir);
+        if let Ok(o) = &ours {
+            summary(o);
+        }
+        (ours, spawn("fts5", n, per_type, &dir))
+    };
+    let (ours, fts) = (ours?, fts?);
+    if parallel {
+        summary(&ours);
+    }
+    summary(&fts);
     println!(
         "raw text {:.1} MB ({:.0} bytes/article); {}; {}; wall {:.0} s; load {load_before} -> {}",
         ours.raw_bytes as f64 / 1e6,
@@ -275,6 +322,25 @@ fn main() -> anyhow::Result<()> {
     }
     print_table(&ours, &fts);
     check_counts(&ours, &fts)
+}
+
+/// One side's figures, printed as soon as it is done (a long run keeps them if the other side fails).
+fn summary(o: &Outcome) {
+    let latencies: Vec<String> = o
+        .queries
+        .iter()
+        .map(|q| format!("{} {:.1}/{:.1}", q.name, q.p50_ms, q.p99_ms))
+        .collect();
+    println!(
+        "{}: {} articles indexed in {:.1} s ({:.0}/s), {:.1} MB on disk, peak RSS {:.0} MB; p50/p99 ms: {}",
+        o.side,
+        o.n,
+        o.index_secs,
+        o.n as f64 / o.index_secs.max(1e-9),
+        o.index_bytes as f64 / 1e6,
+        o.peak_rss_kb as f64 / 1024.0,
+        latencies.join(", ")
+    );
 }
 
 fn print_table(ours: &Outcome, fts: &Outcome) {

@@ -40,7 +40,7 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator for document or query `i` of stream `stream`.
     pub fn new(stream: u64, i: u64) -> Rng {
-        let mut r = Rng(0x5EED_0F_6A_u64 ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i);
+        let mut r = Rng(0x5EED_0F6A_u64 ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i);
         r.next();
         r
     }
