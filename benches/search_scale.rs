@@ -19,7 +19,8 @@
 //! Without `--bench` (under `cargo test --all-targets`) a smoke run of 400 articles.
 //! MW_BENCH_SEARCH_PARALLEL=1 runs the two sides at the same time (half the wall time on a shared machine).
 //! A side alone: `search_scale --side mediawatch|fts5 --n N --dir DIR [--queries Q]` prints one JSON line;
-//! `search_scale --report OURS_OUT FTS5_OUT` prints the table from two such outputs.
+//! `search_scale --report OURS_OUT FTS5_OUT` prints the table from two such outputs; `--side mediawatch
+//! --probe` (same --n, --dir) splits the term and boolean latency of an existing index into its stages.
 
 #[path = "search_scale/corpus.rs"]
 mod corpus;
@@ -171,6 +172,12 @@ fn child(args: &[String]) -> anyhow::Result<()> {
     let config = load_config()?;
     let corpus = corpus_for(&config);
     let queries = corpus::queries(&corpus, n, per_type);
+    if args.iter().any(|a| a == "--probe") {
+        for line in ours::probe(&dir.join("mediawatch"), &queries)? {
+            println!("probe {line}");
+        }
+        return Ok(());
+    }
     let outcome = match side.as_str() {
         "mediawatch" => ours::side(&corpus, &config, n, &dir.join("mediawatch"), &queries)?,
         "fts5" => fts5::side(&corpus, n, &dir.join("fts5"), &queries)?,

@@ -282,3 +282,43 @@ pub fn profile(corpus: &Corpus, sample: usize) -> Vec<String> {
     }
     out
 }
+
+/// Where a term query's time goes, on an index built by [`side`]: the query alone (count + top 20 ids),
+/// plus reading the 20 stored articles, and the whole `search::search` (which adds the snippets).
+pub fn probe(dir: &Path, queries: &[(&'static str, Vec<Query>)]) -> anyhow::Result<Vec<String>> {
+    use tantivy::collector::{Count, TopDocs};
+    let archive = Archive::open(dir)?;
+    archive.reload()?;
+    let mut out = Vec::new();
+    for (name, qs) in queries
+        .iter()
+        .filter(|(n, _)| ["term", "boolean"].contains(n))
+    {
+        let core = |q: &Query, load: bool| -> anyhow::Result<u64> {
+            let query = search::build_query(&archive, &request(q))?;
+            let searcher = archive.searcher();
+            let (total, top) =
+                searcher.search(&*query, &(Count, TopDocs::with_limit(20).order_by_score()))?;
+            if load {
+                for (_, address) in top {
+                    archive.article(&searcher, address)?;
+                }
+            }
+            Ok(total as u64)
+        };
+        let stages = [
+            run_queries(&[(name, qs.clone())], |q| core(q, false))?,
+            run_queries(&[(name, qs.clone())], |q| core(q, true))?,
+            run_queries(&[(name, qs.clone())], |q| run(&archive, q))?,
+        ];
+        let p50: Vec<String> = stages
+            .iter()
+            .flat_map(|s| s.iter().map(|q| format!("{:.2}", q.p50_ms)))
+            .collect();
+        out.push(format!(
+            "{name} p50 ms: query+count+top20 {} | + read 20 stored articles {} | whole search::search (+ snippets) {}",
+            p50[0], p50[1], p50[2]
+        ));
+    }
+    Ok(out)
+}
