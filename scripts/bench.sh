@@ -24,7 +24,8 @@ echo "== understanding: tagging, language, clustering, retag (cargo bench --benc
 
 # --- search at scale (issue #6) -------------------------------------------------------------------------
 # Self-contained: builds the synthetic archive twice (mediawatch, SQLite FTS5) in a temporary directory
-# (MW_BENCH_SEARCH_DIR to choose it; about 3x the raw text per side at 1,000,000 articles), one process per
+# (MW_BENCH_SEARCH_DIR to choose it; at 200,000 articles: 1.4x the raw text for mediawatch, 2.5x for FTS5;
+# ~1.6 GB of raw text at 1,000,000), one process per
 # side, and prints the side-by-side table. Reads the corpus in place for vocabularies (MW_CORPUS).
 echo "== search at scale vs SQLite FTS5, digest of one day (cargo bench --bench search_scale)"
 MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench search_scale
