@@ -5,7 +5,9 @@
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
 #      sets the number of feeds, default 5000);
 #   3. tagging, language detection, near-duplicate clustering at 100,000 articles and retag throughput
-#      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG).
+#      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
+#   4. search at archive scale next to SQLite FTS5, and the digest of one day (benches/search_scale.rs;
+#      MW_BENCH_SEARCH_ARTICLES, default 1,000,000; MW_BENCH_SEARCH_QUERIES per type, default 100).
 # Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -19,3 +21,11 @@ cd "$here/.."
 "${CARGO:-cargo}" bench --bench poll_feeds
 echo "== understanding: tagging, language, clustering, retag (cargo bench --bench tagging)"
 "${CARGO:-cargo}" bench --bench tagging
+
+# --- search at scale (issue #6) -------------------------------------------------------------------------
+# Self-contained: builds the synthetic archive twice (mediawatch, SQLite FTS5) in a temporary directory
+# (MW_BENCH_SEARCH_DIR to choose it; at 200,000 articles: 1.4x the raw text for mediawatch, 2.5x for FTS5;
+# ~1.6 GB of raw text at 1,000,000), one process per
+# side, and prints the side-by-side table. Reads the corpus in place for vocabularies (MW_CORPUS).
+echo "== search at scale vs SQLite FTS5, digest of one day (cargo bench --bench search_scale)"
+MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench search_scale

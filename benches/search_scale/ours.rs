@@ -1,0 +1,324 @@
+//! The mediawatch side: articles written with `index::ArchiveWriter` (real schema, `mw` tokenizer, stored
+//! JSON), searched with `search::search` / `search::build_query` (real parser, filters, sort).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use mediawatch::index::Archive;
+use mediawatch::model::{Article, CampaignHit, LangInfo};
+use mediawatch::search::{self, SearchRequest, Sort};
+use serde_json::{json, Value};
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::AggregationResults;
+use tantivy::aggregation::{AggContextParams, AggregationCollector};
+
+use crate::corpus::{Corpus, Doc, Query, DAYS, START_SECS};
+use crate::{run_queries, Outcome};
+
+fn article(corpus: &Corpus, doc: Doc) -> Article {
+    let feed = &corpus.feeds[doc.feed];
+    let url = doc.url(corpus);
+    let published = Utc.timestamp_opt(doc.published, 0).single();
+    Article {
+        id: format!("{:016x}", doc.i),
+        url: url.clone(),
+        final_url: url,
+        feed: feed.id.clone(),
+        source_name: format!("Outlet {}", feed.id),
+        affiliation: feed.affiliation,
+        country: Some(feed.country.to_string()),
+        lang: LangInfo {
+            lang: doc.lang.code().to_string(),
+            script: Some(
+                match doc.lang.code() {
+                    "zh" => "Hans",
+                    "ru" => "Cyrl",
+                    _ => "Latn",
+                }
+                .to_string(),
+            ),
+            confidence: 0.99,
+            reliable: true,
+        },
+        title: doc.title,
+        text: doc.text,
+        description: None,
+        authors: vec![],
+        published,
+        modified: None,
+        fetched_at: published.unwrap_or_default() + chrono::Duration::minutes(30),
+        canonical_url: None,
+        site_name: None,
+        image: None,
+        section: None,
+        tags: vec![],
+        campaigns: doc
+            .campaign
+            .map(|c| CampaignHit {
+                id: corpus.campaigns[c].clone(),
+                score: 1.0 + (doc.i % 5) as f64,
+                terms: vec![],
+            })
+            .into_iter()
+            .collect(),
+        http_status: 200,
+        text_source: "page".to_string(),
+        cluster: None,
+    }
+}
+
+/// Indexes documents `0..n` into `dir`; returns (seconds spent writing, seconds spent generating).
+fn build(corpus: &Corpus, n: usize, dir: &Path) -> anyhow::Result<(f64, f64, u64)> {
+    let archive = Archive::open_or_create(dir)?;
+    let mut writer = archive.writer()?;
+    let mut generating = Duration::ZERO;
+    let started = Instant::now();
+    let mut raw = 0u64;
+    for i in 0..n {
+        let t = Instant::now();
+        let a = article(corpus, corpus.doc(i));
+        raw += (a.title.len() + a.text.len()) as u64;
+        generating += t.elapsed();
+        writer.upsert(&a)?;
+        if (i + 1) % 100_000 == 0 {
+            eprintln!(
+                "  mediawatch: {} articles, {:.0} s",
+                i + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    writer.commit()?;
+    drop(writer);
+    // `ArchiveWriter` has no way to wait for the merges its commit started: a plain writer on the same
+    // index commits (which schedules merges by the default policy) and waits for them, so the size and the
+    // segment count below are those of a settled index.
+    let settle: tantivy::IndexWriter = archive.index().writer_with_num_threads(1, 15_000_000)?;
+    let mut settle = settle;
+    settle.commit()?;
+    settle.wait_merging_threads()?;
+    let total = started.elapsed().as_secs_f64();
+    let gen = generating.as_secs_f64();
+    Ok((total - gen, gen, raw))
+}
+
+fn day(d: i64) -> Option<NaiveDate> {
+    Utc.timestamp_opt(START_SECS + d * 86_400, 0)
+        .single()
+        .map(|t| t.date_naive())
+}
+
+fn request(q: &Query) -> SearchRequest {
+    let mut req = SearchRequest {
+        limit: 20,
+        ..SearchRequest::default()
+    };
+    match q {
+        Query::Term(w) | Query::Facets(w) | Query::Histogram(w) => req.query = w.clone(),
+        Query::Phrase(a, b) => req.query = format!("\"{a} {b}\""),
+        Query::Boolean(a, b, c) => req.query = format!("{a} AND ({b} OR {c})"),
+        Query::Chinese(s) => req.query = s.clone(),
+        Query::Filtered {
+            word,
+            lang,
+            since_day,
+            until_day,
+        } => {
+            req.query = word.clone();
+            req.lang = Some((*lang).to_string());
+            req.since = day(*since_day);
+            req.until = day(*until_day);
+        }
+        Query::Newest(w) => {
+            req.query = w.clone();
+            req.sort = Sort::Newest;
+        }
+    }
+    req
+}
+
+/// Facet counts (lang, feed, affiliation, country, campaign) over the request's matches.
+///
+/// STAND-IN for `search::facets(&Archive, &SearchRequest)`, which the search work is adding: when it lands,
+/// replace the body with that call. Terms aggregations over the fast columns of `index::Fields`.
+/// Returns the number of matches (sum of the `lang` buckets) and the number of buckets.
+fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<(u64, usize)> {
+    let query = search::build_query(archive, req)?;
+    let mut aggs = serde_json::Map::new();
+    for field in ["lang", "feed", "affiliation", "country", "campaign"] {
+        aggs.insert(
+            field.to_string(),
+            json!({ "terms": { "field": field, "size": 1000 } }),
+        );
+    }
+    let aggs: Aggregations = serde_json::from_value(Value::Object(aggs))?;
+    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
+    let res: AggregationResults = archive.searcher().search(&*query, &collector)?;
+    let v = serde_json::to_value(&res)?;
+    let mut buckets = 0;
+    let mut total = 0;
+    for field in ["lang", "feed", "affiliation", "country", "campaign"] {
+        if let Some(list) = v[field]["buckets"].as_array() {
+            buckets += list.len();
+            if field == "lang" {
+                total = list.iter().filter_map(|b| b["doc_count"].as_u64()).sum();
+            }
+        }
+    }
+    Ok((total, buckets))
+}
+
+/// Daily histogram of `published` over the request's matches.
+///
+/// STAND-IN for `search::histogram(&Archive, &SearchRequest, Interval)`, which the search work is adding:
+/// when it lands, replace the body with that call (Interval = day). A date_histogram aggregation over the
+/// `published` fast column. Returns the number of matches (sum of the buckets) and the number of buckets.
+fn histogram(archive: &Archive, req: &SearchRequest) -> anyhow::Result<(u64, usize)> {
+    let query = search::build_query(archive, req)?;
+    let aggs: Aggregations = serde_json::from_value(json!({
+        "per_day": { "date_histogram": { "field": "published", "fixed_interval": "1d" } }
+    }))?;
+    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
+    let res: AggregationResults = archive.searcher().search(&*query, &collector)?;
+    let v = serde_json::to_value(&res)?;
+    let list = v["per_day"]["buckets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let total = list.iter().filter_map(|b| b["doc_count"].as_u64()).sum();
+    Ok((total, list.iter().filter(|b| b["doc_count"] != 0).count()))
+}
+
+/// One day's digest as the digest module builds it today: `digest::load_day` + `digest::build`.
+///
+/// The digest is being rewritten: when it is, update these two calls (and nothing else).
+fn digest_one_day(
+    archive: &Archive,
+    date: NaiveDate,
+    config: &mediawatch::config::Config,
+) -> anyhow::Result<usize> {
+    let articles = mediawatch::digest::load_day(archive, date)?;
+    let d = mediawatch::digest::build(date, &articles, config);
+    Ok(d.total)
+}
+
+/// Runs one query; returns its match count.
+fn run(archive: &Archive, q: &Query) -> anyhow::Result<u64> {
+    let req = request(q);
+    Ok(match q {
+        Query::Facets(_) => facets(archive, &req)?.0,
+        Query::Histogram(_) => histogram(archive, &req)?.0,
+        _ => search::search(archive, &req)?.total as u64,
+    })
+}
+
+/// The whole mediawatch side.
+pub fn side(
+    corpus: &Corpus,
+    config: &mediawatch::config::Config,
+    n: usize,
+    dir: &Path,
+    queries: &[(&'static str, Vec<Query>)],
+) -> anyhow::Result<Outcome> {
+    let (index_secs, gen_secs, raw) = build(corpus, n, dir)?;
+    let archive = Archive::open(dir)?;
+    archive.reload()?;
+    let segments = archive.searcher().segment_readers().len();
+    let stats = run_queries(queries, |q| run(&archive, q))?;
+    // Digest of the middle day of the year.
+    let date = day(DAYS / 2).unwrap_or_default();
+    let t = Instant::now();
+    let day_total = digest_one_day(&archive, date, config)?;
+    let digest_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok(Outcome {
+        side: "mediawatch".into(),
+        n,
+        raw_bytes: raw,
+        index_secs,
+        gen_secs,
+        index_bytes: crate::dir_size(dir),
+        peak_rss_kb: crate::peak_rss_kb(),
+        notes: format!("segments={segments} digest_day={date} digest_articles={day_total}"),
+        digest_ms: Some(digest_ms),
+        queries: stats,
+    })
+}
+
+/// Where indexing time goes, on a sample: the `mw` tokenizer and the stored JSON, per language.
+pub fn profile(corpus: &Corpus, sample: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for lang in ["en", "zh", "ru"] {
+        let docs: Vec<Article> = (0..sample * 4)
+            .map(|i| article(corpus, corpus.doc(i)))
+            .filter(|a| a.lang.lang == lang)
+            .take(sample)
+            .collect();
+        let bytes: usize = docs.iter().map(|a| a.title.len() + a.text.len()).sum();
+        let t = Instant::now();
+        let mut tokens = 0;
+        for a in &docs {
+            tokens += mediawatch::analysis::tokenize(&a.title).len();
+            tokens += mediawatch::analysis::tokenize(&a.text).len();
+        }
+        let tok = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let mut json = 0;
+        for a in &docs {
+            json += serde_json::to_vec(a).map(|v| v.len()).unwrap_or(0);
+        }
+        let ser = t.elapsed().as_secs_f64();
+        let m = docs.len().max(1) as f64;
+        out.push(format!(
+            "{lang}: {} docs, {:.0} bytes/doc, {:.0} tokens/doc; mw tokenizer {:.1} us/doc ({:.0} MB/s); JSON {:.1} us/doc, {:.0} bytes/doc",
+            docs.len(),
+            bytes as f64 / m,
+            tokens as f64 / m,
+            tok * 1e6 / m,
+            bytes as f64 / tok.max(1e-9) / 1e6,
+            ser * 1e6 / m,
+            json as f64 / m
+        ));
+    }
+    out
+}
+
+/// Where a term query's time goes, on an index built by [`side`]: the query alone (count + top 20 ids),
+/// plus reading the 20 stored articles, and the whole `search::search` (which adds the snippets).
+pub fn probe(dir: &Path, queries: &[(&'static str, Vec<Query>)]) -> anyhow::Result<Vec<String>> {
+    use tantivy::collector::{Count, TopDocs};
+    let archive = Archive::open(dir)?;
+    archive.reload()?;
+    let mut out = Vec::new();
+    for (name, qs) in queries
+        .iter()
+        .filter(|(n, _)| ["term", "boolean"].contains(n))
+    {
+        let core = |q: &Query, load: bool| -> anyhow::Result<u64> {
+            let query = search::build_query(&archive, &request(q))?;
+            let searcher = archive.searcher();
+            let (total, top) =
+                searcher.search(&*query, &(Count, TopDocs::with_limit(20).order_by_score()))?;
+            if load {
+                for (_, address) in top {
+                    archive.article(&searcher, address)?;
+                }
+            }
+            Ok(total as u64)
+        };
+        let stages = [
+            run_queries(&[(name, qs.clone())], |q| core(q, false))?,
+            run_queries(&[(name, qs.clone())], |q| core(q, true))?,
+            run_queries(&[(name, qs.clone())], |q| run(&archive, q))?,
+        ];
+        let p50: Vec<String> = stages
+            .iter()
+            .flat_map(|s| s.iter().map(|q| format!("{:.2}", q.p50_ms)))
+            .collect();
+        out.push(format!(
+            "{name} p50 ms: query+count+top20 {} | + read 20 stored articles {} | whole search::search (+ snippets) {}",
+            p50[0], p50[1], p50[2]
+        ));
+    }
+    Ok(out)
+}
