@@ -8,10 +8,6 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use mediawatch::index::Archive;
 use mediawatch::model::{Article, CampaignHit, LangInfo};
 use mediawatch::search::{self, SearchRequest, Sort};
-use serde_json::{json, Value};
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::AggregationResults;
-use tantivy::aggregation::{AggContextParams, AggregationCollector};
 
 use crate::corpus::{Corpus, Doc, Query, DAYS, START_SECS};
 use crate::{run_queries, Outcome};
@@ -138,56 +134,21 @@ fn request(q: &Query) -> SearchRequest {
     req
 }
 
-/// Facet counts (lang, feed, affiliation, country, campaign) over the request's matches.
-///
-/// STAND-IN for `search::facets(&Archive, &SearchRequest)`, which the search work is adding: when it lands,
-/// replace the body with that call. Terms aggregations over the fast columns of `index::Fields`.
-/// Returns the number of matches (sum of the `lang` buckets) and the number of buckets.
+/// Facet counts (campaign, feed, lang, affiliation, country) over the request's matches: `search::facets`.
+/// Returns the number of matches and the number of buckets.
 fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<(u64, usize)> {
-    let query = search::build_query(archive, req)?;
-    let mut aggs = serde_json::Map::new();
-    for field in ["lang", "feed", "affiliation", "country", "campaign"] {
-        aggs.insert(
-            field.to_string(),
-            json!({ "terms": { "field": field, "size": 1000 } }),
-        );
-    }
-    let aggs: Aggregations = serde_json::from_value(Value::Object(aggs))?;
-    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
-    let res: AggregationResults = archive.searcher().search(&*query, &collector)?;
-    let v = serde_json::to_value(&res)?;
-    let mut buckets = 0;
-    let mut total = 0;
-    for field in ["lang", "feed", "affiliation", "country", "campaign"] {
-        if let Some(list) = v[field]["buckets"].as_array() {
-            buckets += list.len();
-            if field == "lang" {
-                total = list.iter().filter_map(|b| b["doc_count"].as_u64()).sum();
-            }
-        }
-    }
-    Ok((total, buckets))
+    let f = search::facets(archive, req)?;
+    let buckets =
+        f.campaign.len() + f.feed.len() + f.lang.len() + f.affiliation.len() + f.country.len();
+    Ok((f.total, buckets))
 }
 
-/// Daily histogram of `published` over the request's matches.
-///
-/// STAND-IN for `search::histogram(&Archive, &SearchRequest, Interval)`, which the search work is adding:
-/// when it lands, replace the body with that call (Interval = day). A date_histogram aggregation over the
-/// `published` fast column. Returns the number of matches (sum of the buckets) and the number of buckets.
+/// Daily histogram over the request's matches: `search::histogram` with `Interval::Day`.
+/// Returns the number of matches (sum of the buckets) and the number of non-empty buckets.
 fn histogram(archive: &Archive, req: &SearchRequest) -> anyhow::Result<(u64, usize)> {
-    let query = search::build_query(archive, req)?;
-    let aggs: Aggregations = serde_json::from_value(json!({
-        "per_day": { "date_histogram": { "field": "published", "fixed_interval": "1d" } }
-    }))?;
-    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
-    let res: AggregationResults = archive.searcher().search(&*query, &collector)?;
-    let v = serde_json::to_value(&res)?;
-    let list = v["per_day"]["buckets"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let total = list.iter().filter_map(|b| b["doc_count"].as_u64()).sum();
-    Ok((total, list.iter().filter(|b| b["doc_count"] != 0).count()))
+    let list = search::histogram(archive, req, search::Interval::Day)?;
+    let total = list.iter().map(|b| b.count).sum();
+    Ok((total, list.iter().filter(|b| b.count != 0).count()))
 }
 
 /// One day's digest as the digest module builds it today: `digest::load_day` + `digest::build`.
