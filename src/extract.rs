@@ -49,6 +49,8 @@ use url::Url;
 
 use crate::model::Extracted;
 
+mod prescan;
+
 /// Per-feed overrides (from feeds.toml, later): exact selectors for outlets the generic extractor gets wrong.
 #[derive(Debug, Clone, Default)]
 pub struct ExtractOptions {
@@ -74,7 +76,7 @@ pub fn extract(html: &str, page_url: Option<&Url>) -> Extracted {
 /// Never panics; an empty or non-HTML input gives an `Extracted` with empty
 /// text and no metadata.
 pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -> Extracted {
-    let doc = Html::parse_document(limit_nesting(html));
+    let doc = Html::parse_document(&prescan::prepare(html));
     let meta = collect_meta(&doc);
     let mut out = build_metadata(&meta, page_url);
 
@@ -82,69 +84,6 @@ pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -
     let text = main_text(&mut dom, &meta, out.title.as_deref(), opts);
     out.text = text;
     out
-}
-
-/// Nesting depth of container tags beyond which the rest of the document is
-/// dropped. html5ever's scope checks make parsing quadratic in nesting depth
-/// (100 000 nested `<div>`s take about a minute); real pages stay far below.
-const MAX_NESTING: usize = 3000;
-
-/// Cuts `html` where container-tag nesting first exceeds [`MAX_NESTING`]
-/// (a cheap estimate from a byte scan; void and auto-closing tags ignored).
-fn limit_nesting(html: &str) -> &str {
-    let b = html.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < b.len() {
-        let Some(off) = b[i..].iter().position(|&c| c == b'<') else {
-            break;
-        };
-        let start = i + off;
-        let mut j = start + 1;
-        let closing = b.get(j) == Some(&b'/');
-        if closing {
-            j += 1;
-        }
-        let name_start = j;
-        while j < b.len() && b[j].is_ascii_alphanumeric() && j - name_start < 12 {
-            j += 1;
-        }
-        let name = &b[name_start..j];
-        let container = [
-            &b"div"[..],
-            b"span",
-            b"section",
-            b"article",
-            b"font",
-            b"b",
-            b"i",
-            b"a",
-            b"em",
-            b"strong",
-            b"blockquote",
-            b"ul",
-            b"ol",
-            b"table",
-            b"center",
-            b"main",
-            b"aside",
-        ]
-        .iter()
-        .any(|t| name.eq_ignore_ascii_case(t));
-        if container {
-            if closing {
-                depth = depth.saturating_sub(1);
-            } else {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    // `start` is at an ASCII '<', so a char boundary.
-                    return html.get(..start).unwrap_or(html);
-                }
-            }
-        }
-        i = j.max(start + 1);
-    }
-    html
 }
 
 /// Checks that `s` is a valid CSS selector (for config validation); the error
@@ -166,7 +105,7 @@ pub fn html_fragment_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
         return normalize_paragraphs(fragment);
     }
-    let doc = Html::parse_fragment(limit_nesting(fragment));
+    let doc = Html::parse_fragment(&prescan::prepare(fragment));
     let mut dom = Dom::build(&doc, &ExtractOptions::default());
     dom.remove_always_junk();
     let root = 0;
@@ -3023,8 +2962,7 @@ mod tests {
         let t = std::time::Instant::now();
         let _ = extract(&deep, None);
         assert!(t.elapsed() < std::time::Duration::from_secs(20));
-        assert_eq!(limit_nesting("<div><p>a</p></div>"), "<div><p>a</p></div>");
-        let cut = limit_nesting(&deep);
+        let cut = prescan::prepare(&deep);
         assert!(cut.len() < deep.len() && cut.ends_with("<div>"));
     }
 
