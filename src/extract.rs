@@ -187,6 +187,20 @@ struct Dom {
     nodes: Vec<DNode>,
 }
 
+/// Lower-case `class` + " " + `id` (only the class when there is no id).
+fn hint_of(class: Option<&str>, id: Option<&str>) -> String {
+    let mut hint = String::new();
+    if let Some(c) = class {
+        hint.push_str(c);
+    }
+    if let Some(i) = id {
+        hint.push(' ');
+        hint.push_str(i);
+    }
+    hint.make_ascii_lowercase();
+    hint
+}
+
 fn parse_selectors(list: &[String]) -> Vec<Selector> {
     list.iter()
         .filter_map(|s| Selector::parse(s).ok())
@@ -241,22 +255,23 @@ impl Dom {
                 Node::Element(el) => {
                     dn.tag = el.name().to_ascii_lowercase();
                     dn.block = is_block(&dn.tag);
-                    let mut hint = String::new();
-                    if let Some(c) = el.attr("class") {
-                        hint.push_str(&c.to_ascii_lowercase());
+                    // One pass over the attributes (each `attr` lookup interns the name).
+                    let (mut class, mut id, mut style) = (None, None, None);
+                    let mut hidden = false;
+                    for (k, v) in el.attrs() {
+                        match k {
+                            "class" => class = Some(v),
+                            "id" => id = Some(v),
+                            "itemprop" => dn.itemprop_body = v.eq_ignore_ascii_case("articleBody"),
+                            "role" => dn.role = v.to_ascii_lowercase(),
+                            "style" => style = Some(v),
+                            "hidden" => hidden = true,
+                            "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
+                            _ => {}
+                        }
                     }
-                    if let Some(i) = el.attr("id") {
-                        hint.push(' ');
-                        hint.push_str(&i.to_ascii_lowercase());
-                    }
-                    dn.hint = hint;
-                    if let Some(ip) = el.attr("itemprop") {
-                        dn.itemprop_body = ip.eq_ignore_ascii_case("articleBody");
-                    }
-                    if let Some(r) = el.attr("role") {
-                        dn.role = r.to_ascii_lowercase();
-                    }
-                    let style_hidden = el.attr("style").is_some_and(|s| {
+                    dn.hint = hint_of(class, id);
+                    let style_hidden = style.is_some_and(|s| {
                         let s: String = s
                             .chars()
                             .filter(|c| !c.is_whitespace())
@@ -264,11 +279,7 @@ impl Dom {
                             .to_ascii_lowercase();
                         s.contains("display:none") || s.contains("visibility:hidden")
                     });
-                    dn.hidden = style_hidden
-                        || el.attr("hidden").is_some()
-                        || el
-                            .attr("aria-hidden")
-                            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                    dn.hidden = style_hidden || hidden;
                     dn.forced_remove = forced_remove.contains(&nref.id());
                     dn.forced_content = forced_content.contains(&nref.id());
                 }
@@ -1860,15 +1871,26 @@ fn collect_meta(doc: &Html) -> MetaData {
             }
             _ => {}
         }
-        if m.text_dates.len() < 3
+        // One pass over the attributes (each `attr` lookup interns the name).
+        let (mut class, mut id, mut itemprop) = (None, None, None);
+        for (k, v) in e.attrs() {
+            match k {
+                "class" => class = Some(v),
+                "id" => id = Some(v),
+                "itemprop" => itemprop = Some(v),
+                _ => {}
+            }
+        }
+        // Lower-case "class id"; without either, no hint word can match.
+        let hint = if class.is_some() || id.is_some() {
+            format!("{} {}", class.unwrap_or(""), id.unwrap_or("")).to_ascii_lowercase()
+        } else {
+            String::new()
+        };
+        if !hint.is_empty()
+            && m.text_dates.len() < 3
             && !matches!(e.name(), "meta" | "script" | "style" | "html" | "body")
         {
-            let hint = format!(
-                "{} {}",
-                e.attr("class").unwrap_or(""),
-                e.attr("id").unwrap_or("")
-            )
-            .to_ascii_lowercase();
             let datey = hint_tokens(&hint).any(|t| {
                 t.contains("date") || t.contains("time") || t.starts_with("pub") || t == "info"
             }) && !hint.contains("update")
@@ -1882,13 +1904,7 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
         }
-        if m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
-            let hint = format!(
-                "{} {}",
-                e.attr("class").unwrap_or(""),
-                e.attr("id").unwrap_or("")
-            )
-            .to_ascii_lowercase();
+        if !hint.is_empty() && m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
             if hint.contains("byline")
                 || hint_tokens(&hint).any(|t| matches!(t, "author" | "authorname" | "author_name"))
                 || hint.contains("author-name")
@@ -1900,10 +1916,7 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
         }
-        if e.attr("itemprop")
-            .is_some_and(|v| v.eq_ignore_ascii_case("author"))
-            && e.name() != "meta"
-        {
+        if itemprop.is_some_and(|v| v.eq_ignore_ascii_case("author")) && e.name() != "meta" {
             // The name may be a nested itemprop=name.
             let name = el
                 .descendent_elements()
