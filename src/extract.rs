@@ -40,6 +40,7 @@
 //! rendering, multi-page article stitching, comment extraction, and keeping
 //! image/table markup (the output is plain text only).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
@@ -549,6 +550,41 @@ const POS_SUBSTR: &[&str] = &[
 /// Words that look negative but are article content.
 const NEG_EXCEPTIONS: &[&str] = &["commentary", "comments-count", "shared-content"];
 
+/// The hint with [`NEG_EXCEPTIONS`] blanked out (borrowed when it has none).
+fn without_exceptions(hint: &str) -> Cow<'_, str> {
+    // Every exception contains "comment" or "shared".
+    if !hint.contains("comment") && !hint.contains("shared") {
+        return Cow::Borrowed(hint);
+    }
+    let mut h = hint.to_string();
+    for ex in NEG_EXCEPTIONS {
+        if h.contains(ex) {
+            h = h.replace(ex, " ");
+        }
+    }
+    Cow::Owned(h)
+}
+
+/// One compiled alternation per word list: a single scan of the hint
+/// instead of one substring search per word.
+type WordsRe = std::sync::OnceLock<Option<regex::Regex>>;
+static NEG_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
+static STRONG_NEG_RE: WordsRe = std::sync::OnceLock::new();
+static WEIGHT_NEG_RE: WordsRe = std::sync::OnceLock::new();
+static POS_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
+
+/// Whether `h` contains any of `words` (`re` caches their alternation).
+fn contains_any(h: &str, words: &[&str], re: &WordsRe) -> bool {
+    let re = re.get_or_init(|| {
+        let alt: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+        regex::Regex::new(&alt.join("|")).ok()
+    });
+    match re {
+        Some(re) => re.is_match(h),
+        None => words.iter().any(|w| h.contains(w)),
+    }
+}
+
 fn hint_tokens(hint: &str) -> impl Iterator<Item = &str> {
     hint.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
@@ -558,13 +594,8 @@ fn hint_negative(hint: &str) -> bool {
     if hint.is_empty() {
         return false;
     }
-    let mut h = hint.to_string();
-    for ex in NEG_EXCEPTIONS {
-        if h.contains(ex) {
-            h = h.replace(ex, " ");
-        }
-    }
-    if NEG_SUBSTR.iter().any(|w| h.contains(w)) {
+    let h = without_exceptions(hint);
+    if contains_any(&h, NEG_SUBSTR, &NEG_SUBSTR_RE) {
         return true;
     }
     let found = hint_tokens(&h).any(|t| NEG_TOKENS.contains(&t));
@@ -572,7 +603,7 @@ fn hint_negative(hint: &str) -> bool {
 }
 
 fn hint_positive(hint: &str) -> bool {
-    !hint.is_empty() && POS_SUBSTR.iter().any(|w| hint.contains(w))
+    !hint.is_empty() && contains_any(hint, POS_SUBSTR, &POS_SUBSTR_RE)
 }
 
 /// Strongly negative hints: removed even when the element also has a
@@ -635,13 +666,8 @@ fn hint_strong_negative(hint: &str) -> bool {
     if hint.is_empty() {
         return false;
     }
-    let mut h = hint.to_string();
-    for ex in NEG_EXCEPTIONS {
-        if h.contains(ex) {
-            h = h.replace(ex, " ");
-        }
-    }
-    if STRONG_NEG.iter().any(|w| h.contains(w)) {
+    let h = without_exceptions(hint);
+    if contains_any(&h, STRONG_NEG, &STRONG_NEG_RE) {
         return true;
     }
     // "tag-foo" / "nav-tabs" style modifiers (WordPress puts "tag-xyz" on the
@@ -685,13 +711,8 @@ fn hint_weight_negative(hint: &str) -> bool {
     if hint.is_empty() {
         return false;
     }
-    let mut h = hint.to_string();
-    for ex in NEG_EXCEPTIONS {
-        if h.contains(ex) {
-            h = h.replace(ex, " ");
-        }
-    }
-    if WEIGHT_NEG.iter().any(|w| h.contains(w)) {
+    let h = without_exceptions(hint);
+    if contains_any(&h, WEIGHT_NEG, &WEIGHT_NEG_RE) {
         return true;
     }
     let found =
