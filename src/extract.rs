@@ -77,7 +77,8 @@ pub fn extract(html: &str, page_url: Option<&Url>) -> Extracted {
 /// Never panics; an empty or non-HTML input gives an `Extracted` with empty
 /// text and no metadata.
 pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -> Extracted {
-    let doc = Html::parse_document(&prescan::prepare(html));
+    let strip_attrs = opts.content_selector.is_none() && opts.remove_selectors.is_empty();
+    let doc = Html::parse_document(&prescan::prepare(html, strip_attrs));
     let meta = collect_meta(&doc);
     let mut out = build_metadata(&meta, page_url);
 
@@ -106,7 +107,7 @@ pub fn html_fragment_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
         return normalize_paragraphs(fragment);
     }
-    let doc = Html::parse_fragment(&prescan::prepare(fragment));
+    let doc = Html::parse_fragment(&prescan::prepare(fragment, true));
     let mut dom = Dom::build(&doc, &ExtractOptions::default());
     dom.remove_always_junk();
     let root = 0;
@@ -2996,7 +2997,7 @@ mod tests {
         let t = std::time::Instant::now();
         let _ = extract(&deep, None);
         assert!(t.elapsed() < std::time::Duration::from_secs(20));
-        let cut = prescan::prepare(&deep);
+        let cut = prescan::prepare(&deep, true);
         assert!(cut.len() < deep.len() && cut.ends_with("<div>"));
     }
 

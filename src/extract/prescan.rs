@@ -86,11 +86,116 @@ const BREAKOUT: &[&[u8]] = &[
     b"var",
 ];
 
+/// First `c` at or after `from`: eight bytes at a time, then byte by byte.
 fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
-    b.get(from..)?
-        .iter()
-        .position(|&x| x == c)
-        .map(|o| from + o)
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let s = b.get(from..)?;
+    let rep = LO.wrapping_mul(u64::from(c));
+    let mut i = 0;
+    for chunk in s.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w) ^ rep;
+        // Some byte of x is zero (a byte equal to c).
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    s[i..].iter().position(|&x| x == c).map(|o| from + i + o)
+}
+
+/// Attributes the extractor reads (the DOM hints and the metadata); the
+/// others are cut before parsing. `style` is kept only when it may hide the
+/// element, `href` only on `<link>` (the canonical URL).
+fn attr_needed(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
+    const KEEP: &[&[u8]] = &[
+        b"class",
+        b"id",
+        b"itemprop",
+        b"role",
+        b"hidden",
+        b"aria-hidden",
+        b"content",
+        b"datetime",
+        b"pubdate",
+        b"lang",
+        b"xml:lang",
+        b"rel",
+        b"type",
+        b"name",
+        b"property",
+        b"http-equiv",
+    ];
+    if KEEP.iter().any(|k| name.eq_ignore_ascii_case(k)) {
+        return true;
+    }
+    if name.eq_ignore_ascii_case(b"style") {
+        let v = value.to_ascii_lowercase();
+        return v.windows(4).any(|w| w == b"none") || v.windows(6).any(|w| w == b"hidden");
+    }
+    name.eq_ignore_ascii_case(b"href") && tag.eq_ignore_ascii_case(b"link")
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
+/// Parses the attributes of a start tag named `tag` from `from` (after the
+/// name) like the tokenizer does; pushes the byte ranges of attributes the
+/// extractor does not need onto `drop`. Returns the index after the tag's
+/// `>` (or the end) and whether it is self-closing.
+fn scan_attrs(b: &[u8], tag: &[u8], from: usize, drop: &mut Vec<(usize, usize)>) -> (usize, bool) {
+    let mut j = from;
+    loop {
+        while j < b.len() && (is_space(b[j]) || b[j] == b'/') {
+            j += 1;
+        }
+        match b.get(j) {
+            None => return (b.len(), false),
+            Some(b'>') => return (j + 1, j > from && b[j - 1] == b'/'),
+            _ => {}
+        }
+        let name_start = j;
+        j += 1; // the first character may be '='
+        while j < b.len() && !is_space(b[j]) && !matches!(b[j], b'/' | b'>' | b'=') {
+            j += 1;
+        }
+        let name = &b[name_start..j];
+        let mut k = j;
+        while k < b.len() && is_space(b[k]) {
+            k += 1;
+        }
+        let mut value = &b[0..0];
+        if b.get(k) == Some(&b'=') {
+            k += 1;
+            while k < b.len() && is_space(b[k]) {
+                k += 1;
+            }
+            match b.get(k) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    let Some(e) = find_byte(b, k + 1, q) else {
+                        return (b.len(), false);
+                    };
+                    value = &b[k + 1..e];
+                    j = e + 1;
+                }
+                Some(b'>') | None => j = k,
+                Some(_) => {
+                    let vs = k;
+                    while k < b.len() && !is_space(b[k]) && b[k] != b'>' {
+                        k += 1;
+                    }
+                    value = &b[vs..k];
+                    j = k;
+                }
+            }
+        }
+        if !attr_needed(tag, name, value) {
+            drop.push((name_start, j));
+        }
+    }
 }
 
 fn starts_ci(b: &[u8], at: usize, pat: &[u8]) -> bool {
@@ -361,12 +466,16 @@ fn template_end(b: &[u8], from: usize) -> usize {
 
 /// The document with the dropped elements and comments cut out and the
 /// rest cut where container nesting first exceeds [`MAX_NESTING`].
-pub(super) fn prepare(html: &str) -> Cow<'_, str> {
+///
+/// With `strip_attrs`, attributes the extractor never reads are cut too (not
+/// when the caller applies its own CSS selectors, which may use any).
+pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
     let b = html.as_bytes();
     let mut out = String::new();
     let mut copied = 0usize; // html[copied..] not yet in `out` (or dropped)
     let mut depth = 0usize;
     let mut j = 0usize;
+    let mut drops: Vec<(usize, usize)> = Vec::new();
     let cut = |out: &mut String, copied: &mut usize, from: usize, to: usize| {
         if out.capacity() == 0 {
             out.reserve(html.len());
@@ -394,19 +503,26 @@ pub(super) fn prepare(html: &str) -> Cow<'_, str> {
             j = ne;
             continue;
         }
-        let (te, self_closing) = tag_end(b, ne);
         let act = action(name);
-        match act {
-            Action::Other => {
-                if container {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        cut(&mut out, &mut copied, p, b.len());
-                        return Cow::Owned(out);
-                    }
-                }
-                j = te;
+        if container && matches!(act, Action::Other) {
+            depth += 1;
+            if depth > MAX_NESTING {
+                cut(&mut out, &mut copied, p, b.len());
+                return Cow::Owned(out);
             }
+        }
+        let (te, self_closing) = if strip_attrs && matches!(act, Action::Other) {
+            drops.clear();
+            let r = scan_attrs(b, name, ne, &mut drops);
+            for &(from, to) in &drops {
+                cut(&mut out, &mut copied, from, to);
+            }
+            r
+        } else {
+            tag_end(b, ne)
+        };
+        match act {
+            Action::Other => j = te,
             Action::Plaintext => break,
             Action::KeepRaw => j = end_tag_after(b, te, name),
             Action::Script => {
@@ -446,7 +562,7 @@ mod tests {
                  <template><template>x</template><p>t</p></template>\
                  <script>document.write('<!--<script>x</script>-->'); y=1;</script>three</body></html>";
         assert_eq!(
-            prepare(h),
+            prepare(h, true),
             "<html><head><title>a<!--b</title>\
              <script type=\"application/ld+json\">{\"a\":1}</script></head>\
              <body><p>onetwo</p>three</body></html>"
@@ -456,31 +572,47 @@ mod tests {
     #[test]
     fn foreign_content_breakout_and_unclosed() {
         assert_eq!(
-            prepare("<svg><path d=x><p>kept</p></svg>"),
+            prepare("<svg><path d=x><p>kept</p></svg>", true),
             "<p>kept</p></svg>"
         );
-        assert_eq!(prepare("a<svg><path>"), "a");
-        assert_eq!(prepare("a<!-- never closed"), "a");
-        assert_eq!(prepare("a<!-->b<!--->c"), "abc");
+        assert_eq!(prepare("a<svg><path>", true), "a");
+        assert_eq!(prepare("a<!-- never closed", true), "a");
+        assert_eq!(prepare("a<!-->b<!--->c", true), "abc");
+        assert_eq!(prepare("<p title='<script>'>x</p>", true), "<p >x</p>");
         assert_eq!(
-            prepare("<p title='<script>'>x</p>"),
+            prepare("<p title='<script>'>x</p>", false),
             "<p title='<script>'>x</p>"
         );
     }
 
     #[test]
+    fn unused_attributes_are_cut() {
+        assert_eq!(
+            prepare(
+                "<a href=\"/x\" class='c'data-x=1 id=i>t</a><link rel=canonical href=u>\
+                 <div style=\"color: red\" onclick=\"a>b\">x</div><p style=\"display: none\"/ src=a>",
+                true
+            ),
+            "<a  class='c' id=i>t</a><link rel=canonical href=u>\
+             <div  >x</div><p style=\"display: none\"/ >"
+        );
+        assert_eq!(prepare("<a href=x>t</a>", false), "<a href=x>t</a>");
+        assert_eq!(prepare("<a b='unclosed>", true), "<a b='unclosed>");
+    }
+
+    #[test]
     fn untouched_input_is_borrowed() {
-        assert!(matches!(prepare("<p>a < b</p>"), Cow::Borrowed(_)));
-        assert!(matches!(prepare(""), Cow::Borrowed(_)));
-        assert!(matches!(prepare("<"), Cow::Borrowed(_)));
-        assert!(matches!(prepare("</"), Cow::Borrowed(_)));
+        assert!(matches!(prepare("<p>a < b</p>", true), Cow::Borrowed(_)));
+        assert!(matches!(prepare("", true), Cow::Borrowed(_)));
+        assert!(matches!(prepare("<", true), Cow::Borrowed(_)));
+        assert!(matches!(prepare("</", true), Cow::Borrowed(_)));
     }
 
     #[test]
     fn cuts_deep_nesting() {
-        assert_eq!(prepare("<div><p>a</p></div>"), "<div><p>a</p></div>");
+        assert_eq!(prepare("<div><p>a</p></div>", true), "<div><p>a</p></div>");
         let deep = "<div>".repeat(MAX_NESTING + 10) + "x";
-        let cut = prepare(&deep);
+        let cut = prepare(&deep, true);
         assert_eq!(cut.len(), "<div>".len() * MAX_NESTING);
     }
 }
