@@ -1926,16 +1926,16 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
         }
-        if !hint.is_empty() && m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
-            if hint.contains("byline")
-                || hint_tokens(&hint).any(|t| matches!(t, "author" | "authorname" | "author_name"))
+        let byline_hint = !hint.is_empty()
+            && (hint.contains("byline")
+                || hint_tokens(&hint)
+                    .any(|t| matches!(t, "author" | "authorname" | "author_name"))
                 || hint.contains("author-name")
-                || hint.contains("author__name")
-            {
-                let t = element_text(el);
-                if (3..=120).contains(&t.chars().count()) {
-                    m.byline_texts.push(t);
-                }
+                || hint.contains("author__name"));
+        if byline_hint && m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
+            let t = element_text(el);
+            if (3..=120).contains(&t.chars().count()) {
+                m.byline_texts.push(t);
             }
         }
         if itemprop.is_some_and(|v| v.eq_ignore_ascii_case("author")) && e.name() != "meta" {
