@@ -40,6 +40,7 @@
 //! rendering, multi-page article stitching, comment extraction, and keeping
 //! image/table markup (the output is plain text only).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
@@ -48,6 +49,8 @@ use serde_json::Value;
 use url::Url;
 
 use crate::model::Extracted;
+
+mod prescan;
 
 /// Per-feed overrides (from feeds.toml, later): exact selectors for outlets the generic extractor gets wrong.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +77,8 @@ pub fn extract(html: &str, page_url: Option<&Url>) -> Extracted {
 /// Never panics; an empty or non-HTML input gives an `Extracted` with empty
 /// text and no metadata.
 pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -> Extracted {
-    let doc = Html::parse_document(limit_nesting(html));
+    let strip_attrs = opts.content_selector.is_none() && opts.remove_selectors.is_empty();
+    let doc = Html::parse_document(&prescan::prepare(html, strip_attrs));
     let meta = collect_meta(&doc);
     let mut out = build_metadata(&meta, page_url);
 
@@ -82,69 +86,6 @@ pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -
     let text = main_text(&mut dom, &meta, out.title.as_deref(), opts);
     out.text = text;
     out
-}
-
-/// Nesting depth of container tags beyond which the rest of the document is
-/// dropped. html5ever's scope checks make parsing quadratic in nesting depth
-/// (100 000 nested `<div>`s take about a minute); real pages stay far below.
-const MAX_NESTING: usize = 3000;
-
-/// Cuts `html` where container-tag nesting first exceeds [`MAX_NESTING`]
-/// (a cheap estimate from a byte scan; void and auto-closing tags ignored).
-fn limit_nesting(html: &str) -> &str {
-    let b = html.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < b.len() {
-        let Some(off) = b[i..].iter().position(|&c| c == b'<') else {
-            break;
-        };
-        let start = i + off;
-        let mut j = start + 1;
-        let closing = b.get(j) == Some(&b'/');
-        if closing {
-            j += 1;
-        }
-        let name_start = j;
-        while j < b.len() && b[j].is_ascii_alphanumeric() && j - name_start < 12 {
-            j += 1;
-        }
-        let name = &b[name_start..j];
-        let container = [
-            &b"div"[..],
-            b"span",
-            b"section",
-            b"article",
-            b"font",
-            b"b",
-            b"i",
-            b"a",
-            b"em",
-            b"strong",
-            b"blockquote",
-            b"ul",
-            b"ol",
-            b"table",
-            b"center",
-            b"main",
-            b"aside",
-        ]
-        .iter()
-        .any(|t| name.eq_ignore_ascii_case(t));
-        if container {
-            if closing {
-                depth = depth.saturating_sub(1);
-            } else {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    // `start` is at an ASCII '<', so a char boundary.
-                    return html.get(..start).unwrap_or(html);
-                }
-            }
-        }
-        i = j.max(start + 1);
-    }
-    html
 }
 
 /// Checks that `s` is a valid CSS selector (for config validation); the error
@@ -166,7 +107,7 @@ pub fn html_fragment_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
         return normalize_paragraphs(fragment);
     }
-    let doc = Html::parse_fragment(limit_nesting(fragment));
+    let doc = Html::parse_fragment(&prescan::prepare(fragment, true));
     let mut dom = Dom::build(&doc, &ExtractOptions::default());
     dom.remove_always_junk();
     let root = 0;
@@ -248,6 +189,20 @@ struct Dom {
     nodes: Vec<DNode>,
 }
 
+/// Lower-case `class` + " " + `id` (only the class when there is no id).
+fn hint_of(class: Option<&str>, id: Option<&str>) -> String {
+    let mut hint = String::new();
+    if let Some(c) = class {
+        hint.push_str(c);
+    }
+    if let Some(i) = id {
+        hint.push(' ');
+        hint.push_str(i);
+    }
+    hint.make_ascii_lowercase();
+    hint
+}
+
 fn parse_selectors(list: &[String]) -> Vec<Selector> {
     list.iter()
         .filter_map(|s| Selector::parse(s).ok())
@@ -302,22 +257,23 @@ impl Dom {
                 Node::Element(el) => {
                     dn.tag = el.name().to_ascii_lowercase();
                     dn.block = is_block(&dn.tag);
-                    let mut hint = String::new();
-                    if let Some(c) = el.attr("class") {
-                        hint.push_str(&c.to_ascii_lowercase());
+                    // One pass over the attributes (each `attr` lookup interns the name).
+                    let (mut class, mut id, mut style) = (None, None, None);
+                    let mut hidden = false;
+                    for (k, v) in el.attrs() {
+                        match k {
+                            "class" => class = Some(v),
+                            "id" => id = Some(v),
+                            "itemprop" => dn.itemprop_body = v.eq_ignore_ascii_case("articleBody"),
+                            "role" => dn.role = v.to_ascii_lowercase(),
+                            "style" => style = Some(v),
+                            "hidden" => hidden = true,
+                            "aria-hidden" => hidden |= v.eq_ignore_ascii_case("true"),
+                            _ => {}
+                        }
                     }
-                    if let Some(i) = el.attr("id") {
-                        hint.push(' ');
-                        hint.push_str(&i.to_ascii_lowercase());
-                    }
-                    dn.hint = hint;
-                    if let Some(ip) = el.attr("itemprop") {
-                        dn.itemprop_body = ip.eq_ignore_ascii_case("articleBody");
-                    }
-                    if let Some(r) = el.attr("role") {
-                        dn.role = r.to_ascii_lowercase();
-                    }
-                    let style_hidden = el.attr("style").is_some_and(|s| {
+                    dn.hint = hint_of(class, id);
+                    let style_hidden = style.is_some_and(|s| {
                         let s: String = s
                             .chars()
                             .filter(|c| !c.is_whitespace())
@@ -325,11 +281,7 @@ impl Dom {
                             .to_ascii_lowercase();
                         s.contains("display:none") || s.contains("visibility:hidden")
                     });
-                    dn.hidden = style_hidden
-                        || el.attr("hidden").is_some()
-                        || el
-                            .attr("aria-hidden")
-                            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                    dn.hidden = style_hidden || hidden;
                     dn.forced_remove = forced_remove.contains(&nref.id());
                     dn.forced_content = forced_content.contains(&nref.id());
                 }
@@ -599,6 +551,41 @@ const POS_SUBSTR: &[&str] = &[
 /// Words that look negative but are article content.
 const NEG_EXCEPTIONS: &[&str] = &["commentary", "comments-count", "shared-content"];
 
+/// The hint with [`NEG_EXCEPTIONS`] blanked out (borrowed when it has none).
+fn without_exceptions(hint: &str) -> Cow<'_, str> {
+    // Every exception contains "comment" or "shared".
+    if !hint.contains("comment") && !hint.contains("shared") {
+        return Cow::Borrowed(hint);
+    }
+    let mut h = hint.to_string();
+    for ex in NEG_EXCEPTIONS {
+        if h.contains(ex) {
+            h = h.replace(ex, " ");
+        }
+    }
+    Cow::Owned(h)
+}
+
+/// One compiled alternation per word list: a single scan of the hint
+/// instead of one substring search per word.
+type WordsRe = std::sync::OnceLock<Option<regex::Regex>>;
+static NEG_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
+static STRONG_NEG_RE: WordsRe = std::sync::OnceLock::new();
+static WEIGHT_NEG_RE: WordsRe = std::sync::OnceLock::new();
+static POS_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
+
+/// Whether `h` contains any of `words` (`re` caches their alternation).
+fn contains_any(h: &str, words: &[&str], re: &WordsRe) -> bool {
+    let re = re.get_or_init(|| {
+        let alt: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+        regex::Regex::new(&alt.join("|")).ok()
+    });
+    match re {
+        Some(re) => re.is_match(h),
+        None => words.iter().any(|w| h.contains(w)),
+    }
+}
+
 fn hint_tokens(hint: &str) -> impl Iterator<Item = &str> {
     hint.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
@@ -608,13 +595,8 @@ fn hint_negative(hint: &str) -> bool {
     if hint.is_empty() {
         return false;
     }
-    let mut h = hint.to_string();
-    for ex in NEG_EXCEPTIONS {
-        if h.contains(ex) {
-            h = h.replace(ex, " ");
-        }
-    }
-    if NEG_SUBSTR.iter().any(|w| h.contains(w)) {
+    let h = without_exceptions(hint);
+    if contains_any(&h, NEG_SUBSTR, &NEG_SUBSTR_RE) {
         return true;
     }
     let found = hint_tokens(&h).any(|t| NEG_TOKENS.contains(&t));
@@ -622,7 +604,7 @@ fn hint_negative(hint: &str) -> bool {
 }
 
 fn hint_positive(hint: &str) -> bool {
-    !hint.is_empty() && POS_SUBSTR.iter().any(|w| hint.contains(w))
+    !hint.is_empty() && contains_any(hint, POS_SUBSTR, &POS_SUBSTR_RE)
 }
 
 /// Strongly negative hints: removed even when the element also has a
@@ -685,13 +667,8 @@ fn hint_strong_negative(hint: &str) -> bool {
     if hint.is_empty() {
         return false;
     }
-    let mut h = hint.to_string();
-    for ex in NEG_EXCEPTIONS {
-        if h.contains(ex) {
-            h = h.replace(ex, " ");
-        }
-    }
-    if STRONG_NEG.iter().any(|w| h.contains(w)) {
+    let h = without_exceptions(hint);
+    if contains_any(&h, STRONG_NEG, &STRONG_NEG_RE) {
         return true;
     }
     // "tag-foo" / "nav-tabs" style modifiers (WordPress puts "tag-xyz" on the
@@ -735,13 +712,8 @@ fn hint_weight_negative(hint: &str) -> bool {
     if hint.is_empty() {
         return false;
     }
-    let mut h = hint.to_string();
-    for ex in NEG_EXCEPTIONS {
-        if h.contains(ex) {
-            h = h.replace(ex, " ");
-        }
-    }
-    if WEIGHT_NEG.iter().any(|w| h.contains(w)) {
+    let h = without_exceptions(hint);
+    if contains_any(&h, WEIGHT_NEG, &WEIGHT_NEG_RE) {
         return true;
     }
     let found =
@@ -1921,15 +1893,26 @@ fn collect_meta(doc: &Html) -> MetaData {
             }
             _ => {}
         }
-        if m.text_dates.len() < 3
+        // One pass over the attributes (each `attr` lookup interns the name).
+        let (mut class, mut id, mut itemprop) = (None, None, None);
+        for (k, v) in e.attrs() {
+            match k {
+                "class" => class = Some(v),
+                "id" => id = Some(v),
+                "itemprop" => itemprop = Some(v),
+                _ => {}
+            }
+        }
+        // Lower-case "class id"; without either, no hint word can match.
+        let hint = if class.is_some() || id.is_some() {
+            format!("{} {}", class.unwrap_or(""), id.unwrap_or("")).to_ascii_lowercase()
+        } else {
+            String::new()
+        };
+        if !hint.is_empty()
+            && m.text_dates.len() < 3
             && !matches!(e.name(), "meta" | "script" | "style" | "html" | "body")
         {
-            let hint = format!(
-                "{} {}",
-                e.attr("class").unwrap_or(""),
-                e.attr("id").unwrap_or("")
-            )
-            .to_ascii_lowercase();
             let datey = hint_tokens(&hint).any(|t| {
                 t.contains("date") || t.contains("time") || t.starts_with("pub") || t == "info"
             }) && !hint.contains("update")
@@ -1943,28 +1926,19 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
         }
-        if m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
-            let hint = format!(
-                "{} {}",
-                e.attr("class").unwrap_or(""),
-                e.attr("id").unwrap_or("")
-            )
-            .to_ascii_lowercase();
-            if hint.contains("byline")
-                || hint_tokens(&hint).any(|t| matches!(t, "author" | "authorname" | "author_name"))
+        let byline_hint = !hint.is_empty()
+            && (hint.contains("byline")
+                || hint_tokens(&hint)
+                    .any(|t| matches!(t, "author" | "authorname" | "author_name"))
                 || hint.contains("author-name")
-                || hint.contains("author__name")
-            {
-                let t = element_text(el);
-                if (3..=120).contains(&t.chars().count()) {
-                    m.byline_texts.push(t);
-                }
+                || hint.contains("author__name"));
+        if byline_hint && m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
+            let t = element_text(el);
+            if (3..=120).contains(&t.chars().count()) {
+                m.byline_texts.push(t);
             }
         }
-        if e.attr("itemprop")
-            .is_some_and(|v| v.eq_ignore_ascii_case("author"))
-            && e.name() != "meta"
-        {
+        if itemprop.is_some_and(|v| v.eq_ignore_ascii_case("author")) && e.name() != "meta" {
             // The name may be a nested itemprop=name.
             let name = el
                 .descendent_elements()
@@ -3023,8 +2997,7 @@ mod tests {
         let t = std::time::Instant::now();
         let _ = extract(&deep, None);
         assert!(t.elapsed() < std::time::Duration::from_secs(20));
-        assert_eq!(limit_nesting("<div><p>a</p></div>"), "<div><p>a</p></div>");
-        let cut = limit_nesting(&deep);
+        let cut = prescan::prepare(&deep, true);
         assert!(cut.len() < deep.len() && cut.ends_with("<div>"));
     }
 
