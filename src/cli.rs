@@ -680,8 +680,8 @@ fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> 
             (yesterday, yesterday)
         }
     };
-    if from > to {
-        eprintln!("mediawatch: --from {from} is after --to {to}");
+    if let Err(e) = digest::check_period(from, to) {
+        eprintln!("mediawatch: {e}");
         return Ok(ExitCode::from(2));
     }
     let (config, archive) = open_archive(config_path)?;

@@ -47,6 +47,8 @@ pub const SPIKE_MIN_COUNT: u64 = 5;
 pub const SPIKE_P_VALUE: f64 = 0.01;
 /// The 28-day daily mean is floored at this, so a campaign with no history needs more than a handful.
 pub const BASELINE_FLOOR: f64 = 0.5;
+/// The longest period a digest covers.
+pub const MAX_PERIOD_DAYS: i64 = 366;
 /// Amplification clusters listed at most.
 pub const TOP_CLUSTERS: usize = 20;
 
@@ -561,13 +563,16 @@ pub fn build_digest(data: &DigestData, config: &Config) -> Digest {
             let state = data.feed_states.get(&f.id);
             let (status, since) = match state {
                 Some(s) if s.consecutive_failures > 0 => ("failing", s.last_success.map(rfc3339)),
-                Some(s) if s.last_attempt.is_none() && s.last_success.is_none() => {
+                _ if delivered > 0 => return None,
+                Some(s)
+                    if s.last_attempt.is_none()
+                        && s.last_success.is_none()
+                        && last_article.is_none() =>
+                {
                     ("never fetched", None)
                 }
-                None if data.feed_states.is_empty() && delivered > 0 => return None,
-                None => ("never fetched", None),
-                Some(_) if delivered == 0 => ("silent", last_article.clone()),
-                Some(_) => return None,
+                None if last_article.is_none() => ("never fetched", None),
+                _ => ("silent", last_article.clone()),
             };
             Some(CoverageIssue {
                 feed: f.id.clone(),
@@ -673,6 +678,24 @@ pub fn write_files(
         written.push(path);
     }
     Ok(written)
+}
+
+/// Checks a digest period: `from <= to`, at most [`MAX_PERIOD_DAYS`], years 1970..=9999.
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if from > to {
+        return Err(format!("--from {from} is after --to {to}"));
+    }
+    if from.year() < 1970 || to.year() > 9999 {
+        return Err(format!("{from}..{to} is outside the years 1970 to 9999"));
+    }
+    let days = (to - from).num_days() + 1;
+    if days > MAX_PERIOD_DAYS {
+        return Err(format!(
+            "{from}..{to} is {days} days; a digest covers at most {MAX_PERIOD_DAYS}"
+        ));
+    }
+    Ok(())
 }
 
 /// The days the daemon still owes a digest for at `now`: every complete UTC day after `last_written`, at

@@ -728,4 +728,49 @@ fn digest_command_period_and_errors() {
         .args(["digest", "--from", "2026-11-27"])
         .assert()
         .code(2);
+    Command::cargo_bin("mediawatch")
+        .unwrap()
+        .arg("--config")
+        .arg(&config)
+        .args(["digest", "--from", "2020-01-01", "--to", "2026-11-27"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("at most 366"));
+}
+
+#[test]
+fn coverage_lists_failing_and_silent_feeds_with_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let next = day_d() + Duration::days(1);
+    // On D+1 only xinhua published ("Separatist next day").
+    let data =
+        DigestData::from_articles(next, next, &fixture_articles(&config), feed_states(day_d()));
+    let digest = digest::build_digest(&data, &config);
+    assert_eq!(digest.total, 1);
+    assert_eq!(digest.feeds_delivered, 1);
+    let rows: Vec<(&str, &str, Option<&str>)> = digest
+        .coverage
+        .iter()
+        .map(|c| (c.feed.as_str(), c.status.as_str(), c.since.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("gt", "silent", Some("2026-11-27T17:00:00Z")),
+            ("indie", "silent", Some("2026-11-27T20:00:00Z")),
+            ("mirror", "silent", Some("2026-11-27T07:30:00Z")),
+            ("dead", "failing", Some("2026-11-24T12:00:00Z")),
+        ]
+    );
+    // A feed the store has never seen and that has no article.
+    let mut states = feed_states(day_d());
+    states.remove("dead");
+    let data = DigestData::from_articles(next, next, &fixture_articles(&config), states);
+    let digest = digest::build_digest(&data, &config);
+    let dead = digest.coverage.iter().find(|c| c.feed == "dead").unwrap();
+    assert_eq!(
+        (dead.status.as_str(), dead.since.as_deref()),
+        ("never fetched", None)
+    );
 }
