@@ -165,6 +165,24 @@ impl Dict {
         Ok(self.names.get(&ord).map_or("", |s| s.as_str()))
     }
 
+    /// Resolves many ordinals in one sorted walk of the dictionary (one lookup each would decode a block
+    /// per ordinal).
+    fn resolve(&mut self, mut ords: Vec<u64>) -> anyhow::Result<()> {
+        let Some(c) = &self.column else {
+            return Ok(());
+        };
+        ords.retain(|o| !self.names.contains_key(o));
+        ords.sort_unstable();
+        ords.dedup();
+        let mut found = Vec::with_capacity(ords.len());
+        c.dictionary().sorted_ords_to_term_cb(&ords, |b| {
+            found.push(String::from_utf8_lossy(b).into_owned())
+        })?;
+        anyhow::ensure!(found.len() == ords.len(), "dictionary lookup incomplete");
+        self.names.extend(ords.into_iter().zip(found));
+        Ok(())
+    }
+
     fn name_or(&mut self, ord: Option<u64>, default: &str) -> anyhow::Result<String> {
         Ok(match ord {
             Some(o) => self.name(o)?.to_string(),
@@ -259,6 +277,8 @@ fn scan_segment(
     }
 
     d.total += period_total;
+    cluster.resolve(seg_clusters.keys().copied().collect())?;
+    feed.resolve(feed_last.keys().copied().collect())?;
     for (f, t) in feed_last {
         let name = feed.name(f)?.to_string();
         let last = last_seen.entry(name).or_insert(t);
