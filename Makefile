@@ -22,6 +22,7 @@ run: release ## Ingest the feeds in ./feeds.toml into ./index and write today's 
 	$(RELEASE_BIN) --config feeds.toml ingest
 	$(RELEASE_BIN) --config feeds.toml digest --date $(TODAY) --format md --out digests
 	$(RELEASE_BIN) --config feeds.toml digest --date $(TODAY) --format html --out digests
+	$(RELEASE_BIN) --config feeds.toml digest --date $(TODAY) --format json --out digests
 
 demo: build ## Offline demo: serve the fixture site on 127.0.0.1, ingest it, search, print a digest
 	scripts/demo.sh target/debug/mediawatch $(DEMO_PORT)

@@ -63,7 +63,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: StatusFormat,
     },
-    /// Write the digest of one UTC day (default: yesterday).
+    /// Write the digest of one UTC day (default: yesterday) or of a period (--from/--to).
     Digest(DigestArgs),
     /// Run the extraction stage alone on saved pages (no config needed).
     Extract(ExtractArgs),
@@ -152,12 +152,18 @@ pub struct SearchArgs {
 #[derive(Debug, Args)]
 pub struct DigestArgs {
     /// The UTC day (YYYY-MM-DD); default yesterday.
-    #[arg(long, value_parser = search::parse_day)]
+    #[arg(long, value_parser = search::parse_day, conflicts_with_all = ["from", "to"])]
     pub date: Option<chrono::NaiveDate>,
+    /// First UTC day of a period (a week, a month); with --to.
+    #[arg(long, value_parser = search::parse_day, requires = "to")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last UTC day of a period, inclusive; with --from.
+    #[arg(long, value_parser = search::parse_day, requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     pub format: DigestFormat,
-    /// Write `YYYY-MM-DD.<ext>` into this folder instead of printing.
+    /// Write `YYYY-MM-DD.<ext>` (a period: `FROM_TO.<ext>`) into this folder instead of printing.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -777,25 +783,32 @@ fn similar_cmd(
 }
 
 fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> {
+    let (from, to) = match (args.date, args.from, args.to) {
+        (_, Some(from), Some(to)) => (from, to),
+        (Some(date), _, _) => (date, date),
+        _ => {
+            let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+            (yesterday, yesterday)
+        }
+    };
+    if let Err(e) = digest::check_period(from, to) {
+        eprintln!("mediawatch: {e}");
+        return Ok(ExitCode::from(2));
+    }
     let (config, archive) = open_archive(config_path)?;
-    let date = args
-        .date
-        .unwrap_or_else(|| chrono::Utc::now().date_naive() - chrono::Duration::days(1));
-    let articles = digest::load_day(&archive, date)?;
-    let d = digest::build(date, &articles, &config);
-    let rendered = digest::render(&d, args.format);
+    // Feed states for the coverage section; read beside a running `ingest` or `run`.
+    let store = crate::store::Store::open_read_only(&config.index_path)?;
+    let data = digest::load(&archive, store.as_ref(), from, to)?;
+    let d = digest::build_digest(&data, &config);
     match args.out {
         Some(dir) => {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            let path = dir.join(format!("{date}.{}", args.format.extension()));
-            std::fs::write(&path, rendered)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("mediawatch: wrote {}", path.display());
+            for path in digest::write_files(&d, &[args.format], &dir)? {
+                eprintln!("mediawatch: wrote {}", path.display());
+            }
         }
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(rendered.as_bytes())?;
+            out.write_all(digest::render(&d, args.format).as_bytes())?;
             out.flush()?;
         }
     }

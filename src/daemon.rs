@@ -1,6 +1,8 @@
 //! `mediawatch run`: the daemon. It schedules each feed by its due time ([`crate::schedule`]), runs
 //! [`ingest_pass`] over the feeds that are due (each pass commits the index), and shuts down cleanly on
-//! SIGINT or SIGTERM.
+//! SIGINT or SIGTERM. After each look at the schedule it writes the digests it owes
+//! ([`write_due_digests`]): yesterday's shortly after midnight UTC, once, and after a restart the days it
+//! missed (at most [`digest::CATCH_UP_DAYS`]). The last day written is kept in the store.
 //!
 //! Shutdown drops a pass that is still fetching: its fetches are abandoned, nothing of it is written,
 //! and the next start fetches those feeds again. A pass that has reached its commit has no await point
@@ -10,9 +12,10 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
+use crate::digest;
 use crate::pipeline::{ingest_pass, PassOptions, Pipeline};
 use crate::schedule;
 
@@ -54,6 +57,15 @@ pub async fn run(p: &Pipeline, shutdown: impl Future<Output = ()>) -> anyhow::Re
                 }
             }
         }
+        match write_due_digests(p, Utc::now()) {
+            Ok(days) if !days.is_empty() => {
+                info!(?days, dir = %p.config.digest_dir.display(), "digests written")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                warn!(error = %format!("{e:#}"), "digest failed; retried after the next pass")
+            }
+        }
         let sleep = next_wake(p)?;
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
@@ -63,6 +75,24 @@ pub async fn run(p: &Pipeline, shutdown: impl Future<Output = ()>) -> anyhow::Re
             }
         }
     }
+}
+
+/// Writes the digests owed at `now` ([`digest::due_days`] after the store's last digest) into the config's
+/// `[digest] out_dir`, in every format, oldest day first, recording each day in the store once its files
+/// are written. Returns the days written.
+pub fn write_due_digests(p: &Pipeline, now: DateTime<Utc>) -> anyhow::Result<Vec<NaiveDate>> {
+    let days = digest::due_days(p.store.last_digest()?, now, digest::CATCH_UP_DAYS);
+    if days.is_empty() {
+        return Ok(days);
+    }
+    p.archive.reload()?;
+    for day in &days {
+        let data = digest::load(&p.archive, Some(&p.store), *day, *day)?;
+        let d = digest::build_digest(&data, &p.config);
+        digest::write_files(&d, &digest::DigestFormat::ALL, &p.config.digest_dir)?;
+        p.store.set_last_digest(*day)?;
+    }
+    Ok(days)
 }
 
 /// How long until the next feed is due (at most [`MAX_SLEEP`], at least one second).

@@ -23,6 +23,9 @@ const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
 /// article id -> 8-byte LE publication timestamp + near-duplicate signature bytes.
 const SIGNATURES: TableDefinition<&str, &[u8]> = TableDefinition::new("signatures");
+/// Small named values: `last_digest` (the last day the daemon wrote a digest for, `YYYY-MM-DD`).
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const LAST_DIGEST: &str = "last_digest";
 
 /// What we remember about one feed between passes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -110,6 +113,7 @@ impl Store {
         txn.open_table(FEEDS)?;
         txn.open_table(SNAPSHOTS)?;
         txn.open_table(SIGNATURES)?;
+        txn.open_table(META)?;
         txn.commit()?;
         Ok(Store { db: Db::Write(db) })
     }
@@ -236,6 +240,34 @@ impl Store {
         Ok(out)
     }
 
+    /// The last day the daemon wrote a digest for (None before the first).
+    pub fn last_digest(&self) -> anyhow::Result<Option<chrono::NaiveDate>> {
+        let txn = self.begin_read()?;
+        let table = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(v) = table.get(LAST_DIGEST)? else {
+            return Ok(None);
+        };
+        let day = chrono::NaiveDate::parse_from_str(v.value(), "%Y-%m-%d").with_context(|| {
+            format!("corrupt {LAST_DIGEST} in the state store: {:?}", v.value())
+        })?;
+        Ok(Some(day))
+    }
+
+    /// Records the last day a digest was written for.
+    pub fn set_last_digest(&self, day: chrono::NaiveDate) -> anyhow::Result<()> {
+        let txn = self.writable()?.begin_write()?;
+        {
+            let mut table = txn.open_table(META)?;
+            table.insert(LAST_DIGEST, day.to_string().as_str())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     /// The stored page of an article: metadata and the raw body bytes.
     pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
         let txn = self.begin_read()?;
@@ -322,5 +354,10 @@ mod tests {
         assert_eq!(meta.headers, page.headers);
         assert_eq!(body, page.body);
         assert!(store.snapshot("nope").unwrap().is_none());
+
+        assert_eq!(store.last_digest().unwrap(), None);
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        store.set_last_digest(day).unwrap();
+        assert_eq!(store.last_digest().unwrap(), Some(day));
     }
 }

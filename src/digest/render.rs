@@ -1,0 +1,526 @@
+//! Rendering a [`Digest`]: Markdown (chat, email), one self-contained HTML file (inline CSS and SVG, no
+//! scripts, no external requests, phone-width and printable) and JSON (every number).
+//!
+//! Everything that came from the archive or the network (titles, outlet names, terms, errors, URLs) is
+//! escaped here; the numbers and dates are ours.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::chart;
+use super::{CampaignDigest, Digest, DigestArticle, DigestFormat};
+
+/// Renders the digest.
+pub fn render(d: &Digest, format: DigestFormat) -> String {
+    match format {
+        DigestFormat::Json => {
+            let mut s = serde_json::to_string_pretty(d)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            s.push('\n');
+            s
+        }
+        DigestFormat::Md => render_md(d),
+        DigestFormat::Html => render_html(d),
+    }
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        "n/a".into()
+    } else {
+        format!("{:.0}%", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+fn signed_pct(v: f64) -> String {
+    format!("{v:+.0}%")
+}
+
+/// A p-value for people: three decimals, or "< 0.001".
+fn fmt_p(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+fn period(d: &Digest) -> String {
+    if d.from == d.to {
+        format!("{}", d.from)
+    } else {
+        format!("{} to {} ({} days)", d.from, d.to, d.days)
+    }
+}
+
+/// `a 3, b 1` from a count map, largest first.
+fn split_line(m: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = m.iter().map(|(k, n)| (k.clone(), *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// Escapes text for Markdown: nothing in a title may become a link, an image, HTML, code or emphasis.
+/// (Brackets are enough to stop link syntax, so parentheses stay readable.)
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '|' | '>' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL safe to put in an href: http(s) only, escaped; anything else becomes "#".
+fn safe_href(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => html_escape(u.as_str()),
+        _ => "#".into(),
+    }
+}
+
+fn md_link_target(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => u
+            .as_str()
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace(' ', "%20")
+            .replace('<', "%3C")
+            .replace('>', "%3E"),
+        _ => String::new(),
+    }
+}
+
+fn md_article(a: &DigestArticle) -> String {
+    let target = md_link_target(&a.url);
+    let title = md_escape(&a.title);
+    if target.is_empty() {
+        title
+    } else {
+        format!("[{title}]({target})")
+    }
+}
+
+fn md_meta(a: &DigestArticle) -> String {
+    format!(
+        "{} ({}, {}, {}), {}",
+        md_escape(&a.source_name),
+        a.affiliation,
+        md_escape(a.country.as_deref().unwrap_or("-")),
+        md_escape(&a.lang),
+        a.published
+    )
+}
+
+fn spike_word(c: &CampaignDigest) -> &'static str {
+    if c.spike {
+        "SPIKE"
+    } else {
+        "-"
+    }
+}
+
+fn render_md(d: &Digest) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# mediawatch digest for {}\n", period(d));
+    let _ = writeln!(
+        s,
+        "**{} articles** archived; {} of {} feeds delivered; {} ({}) from state-affiliated outlets; \
+         campaigns that spiked: {}.\n",
+        d.total,
+        d.feeds_delivered,
+        d.feeds_configured,
+        d.from_state,
+        percent(d.from_state, d.total),
+        if d.spiking.is_empty() {
+            "none".to_string()
+        } else {
+            d.spiking
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    let _ = writeln!(
+        s,
+        "## Campaigns\n\n| campaign | articles | 7-day mean | 28-day mean | change | spike¹ |\n|---|---:|---:|---:|---:|---|"
+    );
+    for c in &d.campaigns {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.1} | {:.1} | {} | {} |",
+            md_escape(&c.name),
+            c.count,
+            c.baseline_7d,
+            c.baseline_28d,
+            signed_pct(c.change_pct),
+            spike_word(c)
+        );
+    }
+    let _ = writeln!(s);
+    for c in &d.campaigns {
+        let _ = writeln!(
+            s,
+            "### {} (`{}`): {} articles, {} from state outlets{}\n",
+            md_escape(&c.name),
+            c.id,
+            c.count,
+            percent(c.from_state, c.count),
+            if c.spike { " — SPIKE" } else { "" }
+        );
+        let _ = writeln!(
+            s,
+            "Last {} days: `{}` (p {} against λ = {:.1})\n",
+            c.history.len(),
+            chart::sparkline(&c.history),
+            if c.p_value < 0.001 {
+                fmt_p(c.p_value)
+            } else {
+                format!("= {}", fmt_p(c.p_value))
+            },
+            c.expected
+        );
+        if c.count > 0 {
+            for (label, m) in [
+                ("affiliation", &c.split.affiliation),
+                ("country", &c.split.country),
+                ("language", &c.split.lang),
+            ] {
+                let parts: Vec<String> = split_line(m)
+                    .into_iter()
+                    .map(|(k, n)| format!("{} {n}", md_escape(&k)))
+                    .collect();
+                let _ = writeln!(s, "- By {label}: {}", parts.join(", "));
+            }
+            let _ = writeln!(s);
+        }
+        for a in &c.articles {
+            let _ = writeln!(
+                s,
+                "- {} — {}; terms: {}",
+                md_article(a),
+                md_meta(a),
+                a.terms
+                    .iter()
+                    .map(|t| md_escape(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if c.count > c.articles.len() {
+            let _ = writeln!(s, "- … and {} more", c.count - c.articles.len());
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Amplification\n");
+    if d.amplification.is_empty() {
+        let _ = writeln!(s, "No story was published by two or more outlets.\n");
+    }
+    for cl in &d.amplification {
+        let _ = writeln!(
+            s,
+            "- {} outlets{}: first {} — {}",
+            cl.outlets,
+            if cl.state_to_non_state {
+                ", **state to non-state**"
+            } else {
+                ""
+            },
+            md_article(&cl.first),
+            md_meta(&cl.first)
+        );
+        for c in &cl.copies {
+            let _ = writeln!(
+                s,
+                "  - +{} min: {} — {}",
+                c.delay_minutes,
+                md_article(&c.article),
+                md_meta(&c.article)
+            );
+        }
+    }
+    if !d.amplification.is_empty() {
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Coverage\n");
+    if d.coverage.is_empty() {
+        let _ = writeln!(s, "Every feed delivered.\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "| feed | status | since | last article | last error |\n|---|---|---|---|---|"
+        );
+        for c in &d.coverage {
+            let _ = writeln!(
+                s,
+                "| `{}` {} | {} | {} | {} | {} |",
+                md_escape(&c.feed),
+                md_escape(&c.name),
+                c.status,
+                c.since.as_deref().unwrap_or("never"),
+                c.last_article.as_deref().unwrap_or("none"),
+                md_escape(c.last_error.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "## Feeds\n\n| feed | outlet | articles |\n|---|---|---:|"
+    );
+    for f in &d.feeds {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} |",
+            md_escape(&f.id),
+            md_escape(&f.name),
+            f.count
+        );
+    }
+    let _ = writeln!(s, "\n¹ {}", d.spike_rule);
+    s
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:60rem;margin:1rem auto;\
+padding:0 .8rem;line-height:1.45;color:#222;background:#fff}\
+h1{font-size:1.5rem}h2{font-size:1.25rem;border-bottom:2px solid #ddd;margin-top:2rem}h3{font-size:1.05rem}\
+.wrap{overflow-x:auto}table{border-collapse:collapse;width:100%}\
+td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555;font-size:.9em}\
+li{margin:.35rem 0}.spike{color:#fff;background:#c0392b;padding:0 .35rem;border-radius:3px;font-weight:bold}\
+.lead{font-size:1.05rem;background:#f4f6f8;padding:.6rem .8rem;border-radius:4px}\
+.chart{width:100%;height:auto;max-width:600px;display:block}.note{color:#555;font-size:.85em}\
+.camp{break-inside:avoid}code{font-size:.9em}\
+@media print{body{max-width:none}a{color:inherit;text-decoration:none}h2{break-after:avoid}}";
+
+fn html_article(a: &DigestArticle) -> String {
+    format!(
+        "<a href=\"{}\" rel=\"noreferrer noopener\">{}</a> <span class=\"meta\">{} ({}, {}, {}), {}</span>",
+        safe_href(&a.url),
+        html_escape(&a.title),
+        html_escape(&a.source_name),
+        a.affiliation,
+        html_escape(a.country.as_deref().unwrap_or("-")),
+        html_escape(&a.lang),
+        html_escape(&a.published)
+    )
+}
+
+fn render_html(d: &Digest) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
+<title>mediawatch digest {p}</title><style>{CSS}</style></head><body>\n",
+        p = html_escape(&period(d))
+    );
+    let _ = writeln!(s, "<h1>mediawatch digest for {}</h1>", period(d));
+    let _ = writeln!(
+        s,
+        "<p class=\"lead\" id=\"headline\"><b>{} articles</b> archived; {} of {} feeds delivered; {} ({}) \
+         from state-affiliated outlets; campaigns that spiked: {}.</p>",
+        d.total,
+        d.feeds_delivered,
+        d.feeds_configured,
+        d.from_state,
+        percent(d.from_state, d.total),
+        if d.spiking.is_empty() {
+            "none".to_string()
+        } else {
+            d.spiking
+                .iter()
+                .map(|c| format!("<span class=\"spike\">{}</span>", html_escape(c)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    );
+    let _ = writeln!(
+        s,
+        "<h2>Campaigns</h2><div class=\"wrap\"><table><tr><th>campaign</th><th class=\"n\">articles</th>\
+         <th class=\"n\">7-day mean</th><th class=\"n\">28-day mean</th><th class=\"n\">change</th>\
+         <th>spike<a href=\"#rule\">¹</a></th></tr>"
+    );
+    for c in &d.campaigns {
+        let _ = writeln!(
+            s,
+            "<tr><td><a href=\"#c-{id}\">{}</a></td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td>\
+             <td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            html_escape(&c.name),
+            c.count,
+            c.baseline_7d,
+            c.baseline_28d,
+            signed_pct(c.change_pct),
+            if c.spike {
+                "<span class=\"spike\">SPIKE</span>"
+            } else {
+                "-"
+            },
+            id = html_escape(&c.id)
+        );
+    }
+    let _ = writeln!(s, "</table></div>");
+    for c in &d.campaigns {
+        let _ = writeln!(
+            s,
+            "<section class=\"camp\" id=\"c-{}\"><h3>{} <code>{}</code>: {} articles, {} from state outlets{}</h3>",
+            html_escape(&c.id),
+            html_escape(&c.name),
+            html_escape(&c.id),
+            c.count,
+            percent(c.from_state, c.count),
+            if c.spike {
+                " <span class=\"spike\">SPIKE</span>"
+            } else {
+                ""
+            }
+        );
+        s.push_str(&chart::svg(
+            &c.history,
+            d.from,
+            c.baseline_28d,
+            c.spike,
+            &format!(
+                "{}: articles per day, {} to {}",
+                c.name,
+                c.history.first().map(|h| h.date).unwrap_or(d.from),
+                d.to
+            ),
+        ));
+        let _ = writeln!(
+            s,
+            "\n<p class=\"note\">Bars: articles per day; dashed line: 28-day mean. p {} against λ = {:.1}.</p>",
+            if c.p_value < 0.001 { fmt_p(c.p_value) } else { format!("= {}", fmt_p(c.p_value)) },
+            c.expected
+        );
+        if c.count > 0 {
+            let _ = write!(s, "<ul class=\"meta\">");
+            for (label, m) in [
+                ("affiliation", &c.split.affiliation),
+                ("country", &c.split.country),
+                ("language", &c.split.lang),
+            ] {
+                let parts: Vec<String> = split_line(m)
+                    .into_iter()
+                    .map(|(k, n)| format!("{} {n}", html_escape(&k)))
+                    .collect();
+                let _ = write!(s, "<li>By {label}: {}</li>", parts.join(", "));
+            }
+            let _ = writeln!(s, "</ul>");
+        }
+        let _ = writeln!(s, "<ol>");
+        for a in &c.articles {
+            let _ = writeln!(
+                s,
+                "<li>{}; terms: {}</li>",
+                html_article(a),
+                html_escape(&a.terms.join(", "))
+            );
+        }
+        let _ = writeln!(s, "</ol>");
+        if c.count > c.articles.len() {
+            let _ = writeln!(
+                s,
+                "<p class=\"note\">… and {} more</p>",
+                c.count - c.articles.len()
+            );
+        }
+        let _ = writeln!(s, "</section>");
+    }
+    let _ = writeln!(s, "<h2 id=\"amplification\">Amplification</h2>");
+    if d.amplification.is_empty() {
+        let _ = writeln!(s, "<p>No story was published by two or more outlets.</p>");
+    }
+    for cl in &d.amplification {
+        let _ = writeln!(
+            s,
+            "<section class=\"camp\"><p><b>{} outlets</b>{}: first {}</p><ul>",
+            cl.outlets,
+            if cl.state_to_non_state {
+                " <span class=\"spike\">state to non-state</span>"
+            } else {
+                ""
+            },
+            html_article(&cl.first)
+        );
+        for c in &cl.copies {
+            let _ = writeln!(
+                s,
+                "<li>+{} min: {}</li>",
+                c.delay_minutes,
+                html_article(&c.article)
+            );
+        }
+        let _ = writeln!(s, "</ul></section>");
+    }
+    let _ = writeln!(s, "<h2 id=\"coverage\">Coverage</h2>");
+    if d.coverage.is_empty() {
+        let _ = writeln!(s, "<p>Every feed delivered.</p>");
+    } else {
+        let _ = writeln!(
+            s,
+            "<div class=\"wrap\"><table><tr><th>feed</th><th>status</th><th>since</th><th>last article</th>\
+             <th>last error</th></tr>"
+        );
+        for c in &d.coverage {
+            let _ = writeln!(
+                s,
+                "<tr><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                html_escape(&c.feed),
+                html_escape(&c.name),
+                html_escape(&c.status),
+                html_escape(c.since.as_deref().unwrap_or("never")),
+                html_escape(c.last_article.as_deref().unwrap_or("none")),
+                html_escape(c.last_error.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(s, "</table></div>");
+    }
+    let _ = writeln!(
+        s,
+        "<h2>Feeds</h2><div class=\"wrap\"><table><tr><th>feed</th><th>outlet</th><th class=\"n\">articles</th></tr>"
+    );
+    for f in &d.feeds {
+        let _ = writeln!(
+            s,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td></tr>",
+            html_escape(&f.id),
+            html_escape(&f.name),
+            f.count
+        );
+    }
+    let _ = writeln!(s, "</table></div>");
+    let _ = writeln!(
+        s,
+        "<p class=\"note\" id=\"rule\">¹ {}</p></body></html>",
+        html_escape(&d.spike_rule)
+    );
+    s
+}
