@@ -151,16 +151,17 @@ fn histogram(archive: &Archive, req: &SearchRequest) -> anyhow::Result<(u64, usi
     Ok((total, list.iter().filter(|b| b.count != 0).count()))
 }
 
-/// One day's digest as the digest module builds it today: `digest::load_day` + `digest::build`.
-///
-/// The digest is being rewritten: when it is, update these two calls (and nothing else).
+/// One day's digest as `make run` and the daemon write it: `digest::load` (fast-field counts over the
+/// 28-day window, then the day's tagged articles) + `digest::build_digest` + the html rendering.
 fn digest_one_day(
     archive: &Archive,
     date: NaiveDate,
     config: &mediawatch::config::Config,
 ) -> anyhow::Result<usize> {
-    let articles = mediawatch::digest::load_day(archive, date)?;
-    let d = mediawatch::digest::build(date, &articles, config);
+    let data = mediawatch::digest::load(archive, None, date, date)?;
+    let d = mediawatch::digest::build_digest(&data, config);
+    let html = mediawatch::digest::render(&d, mediawatch::digest::DigestFormat::Html);
+    anyhow::ensure!(!html.is_empty(), "empty digest");
     Ok(d.total)
 }
 
