@@ -203,7 +203,10 @@ impl Archive {
             Some(dir) if !self.path.as_os_str().is_empty() => Some(WriterLock::acquire(dir)?),
             _ => None,
         };
-        let writer = self.index.writer_with_num_threads(1, 64_000_000).map_err(|e| match e {
+        // One indexing thread per core (at most 4): tokenizing (jieba, stemmers) is the indexing cost.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let budget = threads * 48_000_000;
+        let writer = self.index.writer_with_num_threads(threads, budget).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
                 "the index at {} is locked by another writer (is another `mediawatch ingest` running?)",
                 self.path.display()
