@@ -9,3 +9,4 @@ mod fetch;
 mod lang_tag;
 mod pipeline;
 mod support;
+mod web;
