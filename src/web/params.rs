@@ -149,10 +149,12 @@ impl SearchParams {
                             bad(&format!("a page size from 1 to {}", limits.max_page_size))
                         })?;
                 }
-                other => return Err(WebError::bad_request(format!(
+                other => {
+                    return Err(WebError::bad_request(format!(
                     "unknown parameter {other:?} (known: q, {}, since, until, sort, page, size)",
                     FILTERS.join(", ")
-                ))),
+                )))
+                }
             }
         }
         if let (Some(a), Some(b)) = (p.since, p.until) {

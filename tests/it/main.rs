@@ -10,3 +10,4 @@ mod lang_tag;
 mod pipeline;
 mod support;
 mod web;
+mod web_browser;
