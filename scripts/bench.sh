@@ -5,7 +5,8 @@
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
 #      sets the number of feeds, default 5000);
 #   3. tagging, language detection, near-duplicate clustering at 100,000 articles and retag throughput
-#      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG).
+#      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
+#   4. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh).
 # Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -19,3 +20,6 @@ cd "$here/.."
 "${CARGO:-cargo}" bench --bench poll_feeds
 echo "== understanding: tagging, language, clustering, retag (cargo bench --bench tagging)"
 "${CARGO:-cargo}" bench --bench tagging
+
+# --- web workspace load test (scripts/bench_web.sh; owned by the web workspace, self-contained) ---
+"$here/bench_web.sh"

@@ -241,10 +241,5 @@ async fn chromium_searches_clicks_a_facet_and_opens_articles() {
         .is_empty());
     shot("4-hostile-article.png").await;
 
-    Arc::try_unwrap(client)
-        .ok()
-        .expect("one client")
-        .close()
-        .await
-        .unwrap();
+    Arc::unwrap_or_clone(client).close().await.unwrap();
 }
