@@ -88,6 +88,16 @@ pub enum Command {
         #[command(subcommand)]
         command: CampaignsCommand,
     },
+    /// The web workspace: search, articles, campaigns, digests, feed health, JSON API, Atom feeds.
+    /// Read-only; runs beside `run` on the same index.
+    Serve {
+        /// Address to listen on. Anything but loopback needs a token.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Token required on every request (overrides `[web] token`).
+        #[arg(long, env = "MEDIAWATCH_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// List or add feeds.
     Feeds {
         /// What to do.
@@ -390,6 +400,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::DetectCharset(args) => detect_charset_cmd(args),
         Command::CheckConfig => check_config(&cli.config),
         Command::Feeds { command } => feeds_cmd(&cli.config, command),
+        Command::Serve { addr, token } => serve_cmd(&cli.config, addr, token),
         Command::Campaigns {
             command: CampaignsCommand::Test,
         } => campaigns_test(&cli.config),
@@ -428,6 +439,22 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("mediawatch: {report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve_cmd(
+    config_path: &Path,
+    addr: std::net::SocketAddr,
+    token: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    runtime()?.block_on(crate::web::serve(
+        config,
+        addr,
+        token,
+        crate::daemon::shutdown_signal(),
+    ))?;
+    eprintln!("mediawatch: server stopped");
     Ok(ExitCode::SUCCESS)
 }
 

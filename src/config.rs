@@ -99,6 +99,36 @@ pub struct Config {
     pub feeds: Vec<FeedSpec>,
     /// Campaigns, in file order.
     pub campaigns: Vec<CampaignSpec>,
+    /// Web workspace settings (`[web]`, used by `serve`).
+    pub web: WebSettings,
+}
+
+/// Web workspace settings (`[web]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSettings {
+    /// Token required on every request (`Authorization: Bearer`, cookie or `?token=`); required to bind
+    /// a non-loopback address. `--token` overrides it.
+    pub token: Option<String>,
+    /// Largest result page (`size=`) of the search page and API.
+    pub max_page_size: usize,
+    /// Deepest result reachable by paging (page × size).
+    pub max_offset: usize,
+    /// Exports (CSV / JSONL) streaming at the same time; more get 503.
+    pub max_exports: usize,
+    /// Request body size cap in bytes (every route is GET; bodies are refused above this).
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            token: None,
+            max_page_size: 100,
+            max_offset: 10_000,
+            max_exports: 2,
+            max_body_bytes: 16 * 1024,
+        }
+    }
 }
 
 impl Config {
@@ -119,6 +149,7 @@ struct RawConfig {
     index: Option<RawIndex>,
     fetch: Option<RawFetch>,
     digest: Option<RawDigest>,
+    web: Option<RawWeb>,
     #[serde(default)]
     feeds: Vec<Spanned<RawFeed>>,
     #[serde(default)]
@@ -135,6 +166,16 @@ struct RawIndex {
 #[serde(deny_unknown_fields)]
 struct RawDigest {
     out_dir: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    token: Option<Spanned<String>>,
+    max_page_size: Option<Spanned<i64>>,
+    max_offset: Option<Spanned<i64>>,
+    max_exports: Option<Spanned<i64>>,
+    max_body_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,6 +347,45 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(b) = f.allow_private_networks {
             fetch.allow_private_networks = b;
+        }
+    }
+
+    let mut web = WebSettings::default();
+    if let Some(w) = raw.web {
+        if let Some(t) = w.token {
+            if t.get_ref().trim().len() < 16 {
+                return Err(at(
+                    t.span(),
+                    "web.token must be at least 16 characters".into(),
+                ));
+            }
+            web.token = Some(t.into_inner());
+        }
+        let limit =
+            |v: Option<Spanned<i64>>, name: &str, max: i64| -> Result<Option<usize>, ConfigError> {
+                match v {
+                    None => Ok(None),
+                    Some(v) if *v.get_ref() < 1 || *v.get_ref() > max => Err(at(
+                        v.span(),
+                        format!(
+                            "web.{name} must be between 1 and {max}, got {}",
+                            v.get_ref()
+                        ),
+                    )),
+                    Some(v) => Ok(Some(*v.get_ref() as usize)),
+                }
+            };
+        if let Some(v) = limit(w.max_page_size, "max_page_size", 1000)? {
+            web.max_page_size = v;
+        }
+        if let Some(v) = limit(w.max_offset, "max_offset", 1_000_000)? {
+            web.max_offset = v;
+        }
+        if let Some(v) = limit(w.max_exports, "max_exports", 64)? {
+            web.max_exports = v;
+        }
+        if let Some(v) = limit(w.max_body_bytes, "max_body_bytes", 1 << 24)? {
+            web.max_body_bytes = v;
         }
     }
 
@@ -663,6 +743,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         fetch,
         feeds,
         campaigns,
+        web,
     })
 }
 
@@ -1044,5 +1125,27 @@ zh = ["统一"]
         let err = append_feed(&path, &feed).unwrap_err();
         assert!(err.message.contains("duplicate feed id"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn web_section_defaults_limits_and_token() {
+        let p = Path::new("feeds.toml");
+        let c = parse("", p).unwrap();
+        assert_eq!(c.web, WebSettings::default());
+        let c = parse(
+            "[web]\ntoken = \"0123456789abcdef0123\"\nmax_page_size = 50\nmax_exports = 1\n",
+            p,
+        )
+        .unwrap();
+        assert_eq!(c.web.token.as_deref(), Some("0123456789abcdef0123"));
+        assert_eq!((c.web.max_page_size, c.web.max_exports), (50, 1));
+        let err = parse("[web]\ntoken = \"short\"\n", p).unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("at least 16"), "{err}");
+        let err = parse("[web]\n\nmax_page_size = 0\n", p).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.message.contains("web.max_page_size"), "{err}");
+        let err = parse("[web]\nport = 1\n", p).unwrap_err();
+        assert!(err.message.contains("port"), "{err}");
     }
 }

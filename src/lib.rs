@@ -33,3 +33,4 @@ pub mod schedule;
 pub mod search;
 pub mod store;
 pub mod tag;
+pub mod web;

@@ -11,3 +11,5 @@ mod lang_tag;
 mod pipeline;
 mod search;
 mod support;
+mod web;
+mod web_browser;

@@ -1,0 +1,316 @@
+//! The JSON API (same data as the pages), its OpenAPI document, and the streaming exports.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use super::adapters::{self, ExportFormat};
+use super::pages::{campaign_views, digest_days, load_article, read_digest, run_search};
+use super::params::SearchParams;
+use super::{blocking, AppState, WebError};
+use crate::search;
+
+/// The OpenAPI 3.1 document of `/api`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// `GET /api/search`: one page of hits, facets over all matches, the timeline, and links.
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, WebError> {
+    let p = SearchParams::parse(raw.as_deref(), state.limits()).map_err(WebError::json)?;
+    blocking(&state, move |state| {
+        let data = run_search(state, &p)?;
+        let total = data.results.total;
+        let pages = total.div_ceil(p.size).max(1);
+        let unpaged = p.unpaged();
+        Ok(Json(json!({
+            "query": p.q,
+            "total": total,
+            "page": p.page,
+            "size": p.size,
+            "pages": pages,
+            "hits": data.results.hits,
+            "facets": data.facets,
+            "timeline": {"interval": data.interval, "buckets": data.buckets},
+            "links": {
+                "self": p.href("/api/search"),
+                "next": (p.page < pages).then(|| p.with_page(p.page + 1).href("/api/search")),
+                "prev": (p.page > 1).then(|| p.with_page(p.page - 1).href("/api/search")),
+                "html": p.href("/search"),
+                "atom": unpaged.href("/search.atom"),
+                "csv": unpaged.href("/search.csv"),
+                "jsonl": unpaged.href("/search.jsonl"),
+                "provenance": unpaged.href("/search.provenance.json"),
+            },
+        })))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /api/articles/{id}`: the stored article, its snapshot's HTTP metadata, its copy cluster.
+pub async fn article(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, WebError> {
+    blocking(&state, move |state| {
+        let a = load_article(state, &id)?;
+        let snapshot = match state.store()? {
+            Some(store) => store
+                .snapshot(&a.id)
+                .map_err(WebError::internal)?
+                .map(|(meta, _)| meta),
+            None => None,
+        };
+        let cluster: Vec<Value> = search::cluster_members(&state.archive, &a)
+            .map_err(WebError::internal)?
+            .iter()
+            .map(
+                |m| json!({"id": m.id, "title": m.title, "feed": m.feed, "published": m.published}),
+            )
+            .collect();
+        Ok(Json(json!({
+            "article": a,
+            "snapshot": snapshot,
+            "snapshot_href": snapshot.as_ref().map(|_| format!("/articles/{}/snapshot", a.id)),
+            "cluster": cluster,
+        })))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /api/campaigns`: codebooks, rules and counts.
+pub async fn campaigns(State(state): State<Arc<AppState>>) -> Result<Json<Value>, WebError> {
+    blocking(&state, |state| {
+        let views = campaign_views(state)?;
+        let out: Vec<Value> = state
+            .config
+            .campaigns
+            .iter()
+            .zip(views)
+            .map(|(spec, view)| {
+                let weeks: Vec<Value> = view
+                    .timeline
+                    .as_ref()
+                    .map(|t| {
+                        t.bars
+                            .iter()
+                            .map(|b| json!({"label": b.label, "search": b.href}))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                json!({
+                    "id": spec.id,
+                    "name": spec.name,
+                    "description": spec.description,
+                    "min_terms": spec.min_terms,
+                    "terms": spec.terms.iter().map(|(l, t)| json!({"lang": l, "terms": t})).collect::<Vec<_>>(),
+                    "all": spec.all,
+                    "none": spec.none,
+                    "near": spec.near.iter().map(|n| json!({"terms": n.terms, "within": n.within})).collect::<Vec<_>>(),
+                    "feeds": spec.feeds,
+                    "affiliations": spec.affiliations,
+                    "countries": spec.countries,
+                    "count": view.count,
+                    "weeks": weeks,
+                    "search": view.href,
+                })
+            })
+            .collect();
+        Ok(Json(Value::Array(out)))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /api/digests`: the days with digest files.
+pub async fn digests(State(state): State<Arc<AppState>>) -> Result<Json<Value>, WebError> {
+    blocking(&state, |s| {
+        let days: Vec<Value> = digest_days(&s.config.digest_dir)
+            .into_iter()
+            .map(|d| {
+                json!({
+                    "date": d.date,
+                    "formats": d.formats,
+                    "files": d.formats.iter().map(|f| format!("/digests/{}.{f}", d.date)).collect::<Vec<_>>(),
+                    "api": format!("/api/digests/{}", d.date),
+                })
+            })
+            .collect();
+        Ok(Json(Value::Array(days)))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /api/digests/{date}`: the day's JSON digest file as written by `digest --format json`.
+pub async fn digest(
+    State(state): State<Arc<AppState>>,
+    Path(date): Path<String>,
+) -> Result<Response, WebError> {
+    let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.to_string() == date)
+        .ok_or_else(|| {
+            WebError::bad_request(format!("{date:?} is not a day like 2026-11-28")).json()
+        })?;
+    let body = read_digest(&state.config.digest_dir, day, "json")
+        .map_err(WebError::json)?
+        .ok_or_else(|| WebError::not_found(format!("no JSON digest for {day}")).json())?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /api/feeds`: feed health as in `feeds status --format json`.
+pub async fn feeds(State(state): State<Arc<AppState>>) -> Result<Json<Value>, WebError> {
+    blocking(&state, |s| {
+        let store = s.store()?;
+        let rows =
+            super::feed_status_rows(&s.config, store.as_ref()).map_err(WebError::internal)?;
+        Ok(Json(
+            serde_json::to_value(rows).map_err(WebError::internal)?,
+        ))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /search.provenance.json`: the provenance record of exporting this search now.
+pub async fn export_provenance(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<adapters::Provenance>, WebError> {
+    let p = SearchParams::parse(raw.as_deref(), state.limits()).map_err(WebError::json)?;
+    blocking(&state, move |state| {
+        let req = p.to_request();
+        let query = search::build_query(&state.archive, &req)
+            .map_err(|e| WebError::bad_request(format!("parameter q: {e}")))?;
+        let total = state
+            .archive
+            .searcher()
+            .search(&*query, &tantivy::collector::Count)
+            .map_err(WebError::internal)?;
+        Ok(Json(adapters::provenance(
+            &state.archive,
+            &req,
+            total as u64,
+        )))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /search.csv`: every match, streamed.
+pub async fn export_csv(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    export(state, raw, ExportFormat::Csv).await
+}
+
+/// `GET /search.jsonl`: the provenance record, then every match, streamed.
+pub async fn export_jsonl(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    export(state, raw, ExportFormat::Jsonl).await
+}
+
+/// Sends written bytes to the response body in chunks; a closed connection is a write error, which
+/// stops the export.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::take(&mut self.buf);
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+async fn export(
+    state: Arc<AppState>,
+    raw: Option<String>,
+    format: ExportFormat,
+) -> Result<Response, WebError> {
+    let p = SearchParams::parse(raw.as_deref(), state.limits())?;
+    let permit = Arc::clone(&state.exports).try_acquire_owned().map_err(|_| {
+        WebError::unavailable(format!(
+            "{} exports are running already (the limit, [web] max_exports): try again when one ends",
+            state.limits().max_exports
+        ))
+    })?;
+    let req = p.to_request();
+    // Check the query first, so a bad one is a 400 rather than a broken download.
+    let check = req.clone();
+    blocking(&state, move |s| {
+        search::build_query(&s.archive, &check)
+            .map(|_| ())
+            .map_err(|e| WebError::bad_request(format!("parameter q: {e}")))
+    })
+    .await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+    let task_state = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let mut w = ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let result = adapters::export(&task_state.archive, &req, format, &mut w)
+            .and_then(|_| w.flush().map_err(anyhow::Error::from));
+        if let Err(e) = result {
+            tracing::warn!("export stopped: {e:#}");
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let (ct, ext) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::Jsonl => ("application/x-ndjson", "jsonl"),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"mediawatch-export.{ext}\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
