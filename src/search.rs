@@ -761,9 +761,18 @@ pub struct Facets {
     pub affiliation: Vec<FacetCount>,
     /// By country (articles of outlets without one are not counted).
     pub country: Vec<FacetCount>,
+    /// By script (`Hans`, `Hant`, `Cyrl`, `Latn`, ...).
+    pub script: Vec<FacetCount>,
 }
 
-const FACET_FIELDS: [&str; 5] = ["campaign", "feed", "lang", "affiliation", "country"];
+const FACET_FIELDS: [&str; 6] = [
+    "campaign",
+    "feed",
+    "lang",
+    "affiliation",
+    "country",
+    "script",
+];
 
 /// Counts term ordinals of string fast fields per segment, then resolves them to strings.
 struct FacetCollector;
@@ -868,6 +877,7 @@ pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> 
         lang: next(),
         affiliation: next(),
         country: next(),
+        script: next(),
     })
 }
 
@@ -1015,6 +1025,7 @@ pub fn write_facets_table(out: &mut dyn Write, facets: &Facets) -> anyhow::Resul
         ("lang", &facets.lang),
         ("affiliation", &facets.affiliation),
         ("country", &facets.country),
+        ("script", &facets.script),
     ];
     for (name, list) in groups {
         writeln!(out, "\n{name}:")?;

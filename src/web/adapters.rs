@@ -1,7 +1,7 @@
-//! What the web workspace computes itself until the search module provides it. One function per feature;
-//! when `search::facets`, `search::histogram`, `search::export` and highlight ranges on `Hit` land, the
-//! integrator replaces the bodies of [`facets`], [`histogram`], [`export`] and [`snippet_segments`] with
-//! calls to them (the types here mirror the announced ones) and nothing else in `src/web` changes.
+//! The search module's results in the shapes the pages need: facets (capped per facet) and timelines
+//! (with each bucket's last day) from `search::facets` / `search::histogram`, snippet segments from the
+//! highlight ranges of `search::search`, and the web's exports (provenance record first, spreadsheet-safe
+//! CSV cells).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,8 +9,6 @@ use std::io::Write;
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::{AggContextParams, AggregationCollector};
 
 use crate::index::Archive;
 use crate::model::Article;
@@ -58,61 +56,29 @@ impl Facets {
 }
 
 /// Values listed per facet at most.
-const FACET_SIZE: u32 = 50;
+const FACET_SIZE: usize = 50;
 
-/// Facet counts over every match of `req`.
-///
-/// Adapter until `search::facets` lands: a tantivy terms aggregation over the fast fields, with the
-/// query `search::build_query` makes.
+/// Facet counts over every match of `req`: `search::facets` (fast-field counts), at most
+/// `FACET_SIZE` values per facet.
 pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> {
-    let query = search::build_query(archive, req)?;
-    let names = [
-        "campaign",
-        "feed",
-        "lang",
-        "script",
-        "affiliation",
-        "country",
-    ];
-    let mut spec = serde_json::Map::new();
-    for name in names {
-        spec.insert(
-            name.to_string(),
-            serde_json::json!({"terms": {"field": name, "size": FACET_SIZE}}),
-        );
-    }
-    let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(spec))
-        .context("facet aggregation request")?;
-    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
-    let result = archive
-        .searcher()
-        .search(&*query, &collector)
-        .context("facet aggregation failed")?;
-    let json = serde_json::to_value(&result)?;
-    let read = |name: &str| -> Vec<FacetCount> {
-        json[name]["buckets"]
-            .as_array()
-            .map(|buckets| {
-                buckets
-                    .iter()
-                    .filter_map(|b| {
-                        Some(FacetCount {
-                            value: b["key"].as_str()?.to_string(),
-                            count: b["doc_count"].as_u64()?,
-                        })
-                    })
-                    .filter(|f| f.count > 0)
-                    .collect()
+    let f = search::facets(archive, req)?;
+    let take = |list: Vec<search::FacetCount>| -> Vec<FacetCount> {
+        list.into_iter()
+            .filter(|c| c.count > 0)
+            .take(FACET_SIZE)
+            .map(|c| FacetCount {
+                value: c.value,
+                count: c.count,
             })
-            .unwrap_or_default()
+            .collect()
     };
     Ok(Facets {
-        campaign: read("campaign"),
-        feed: read("feed"),
-        lang: read("lang"),
-        script: read("script"),
-        affiliation: read("affiliation"),
-        country: read("country"),
+        campaign: take(f.campaign),
+        feed: take(f.feed),
+        lang: take(f.lang),
+        script: take(f.script),
+        affiliation: take(f.affiliation),
+        country: take(f.country),
     })
 }
 
@@ -173,66 +139,26 @@ pub struct Bucket {
     pub count: u64,
 }
 
-/// Matches of `req` per bucket, every bucket from the first match to the last (empty ones included).
-///
-/// Adapter until `search::histogram` lands: a tantivy date histogram by day over `published`, rolled up
-/// into weeks or months here.
+/// Matches of `req` per bucket, every bucket from the first match to the last (empty ones included):
+/// `search::histogram` (fast-field counts), with each bucket's last day added for the timeline.
 pub fn histogram(
     archive: &Archive,
     req: &SearchRequest,
     interval: Interval,
 ) -> anyhow::Result<Vec<Bucket>> {
-    let days = daily_counts(archive, req)?;
-    let mut buckets: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
-        return Ok(Vec::new());
+    let by = match interval {
+        Interval::Day => search::Interval::Day,
+        Interval::Week => search::Interval::Week,
+        Interval::Month => search::Interval::Month,
     };
-    let mut start = interval.start_of(*first);
-    while start <= *last {
-        buckets.insert(start, 0);
-        start = interval.end_of(start) + chrono::Duration::days(1);
-    }
-    for (day, count) in &days {
-        *buckets.entry(interval.start_of(*day)).or_default() += count;
-    }
-    Ok(buckets
+    Ok(search::histogram(archive, req, by)?
         .into_iter()
-        .map(|(start, count)| Bucket {
-            start,
-            end: interval.end_of(start),
-            count,
+        .map(|b| Bucket {
+            start: b.start,
+            end: interval.end_of(b.start),
+            count: b.count,
         })
         .collect())
-}
-
-/// Match counts per UTC day (days with matches only).
-fn daily_counts(
-    archive: &Archive,
-    req: &SearchRequest,
-) -> anyhow::Result<BTreeMap<NaiveDate, u64>> {
-    let query = search::build_query(archive, req)?;
-    let aggs: Aggregations = serde_json::from_value(serde_json::json!({
-        "days": {"date_histogram": {"field": "published", "fixed_interval": "1d", "min_doc_count": 1}}
-    }))
-    .context("histogram aggregation request")?;
-    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
-    let result = archive
-        .searcher()
-        .search(&*query, &collector)
-        .context("histogram aggregation failed")?;
-    let json = serde_json::to_value(&result)?;
-    let mut out = BTreeMap::new();
-    for b in json["days"]["buckets"].as_array().into_iter().flatten() {
-        let count = b["doc_count"].as_u64().unwrap_or(0);
-        let day = b["key_as_string"]
-            .as_str()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.with_timezone(&Utc).date_naive());
-        if let (Some(day), true) = (day, count > 0) {
-            *out.entry(day).or_default() += count;
-        }
-    }
-    Ok(out)
 }
 
 /// Export formats.
@@ -452,15 +378,9 @@ pub fn term_ranges(text: &str, terms: &[&str]) -> Vec<std::ops::Range<usize>> {
 
 /// The snippet of a hit split into highlighted parts.
 ///
-/// Adapter until `Hit` carries highlight ranges: the plain words of the query (field clauses, operators
-/// and syntax dropped) are found in the snippet.
-pub fn snippet_segments(snippet: &str, query: &str) -> Vec<Segment> {
-    let words: Vec<&str> = query
-        .split(|c: char| c.is_whitespace() || "\"()[]{}^~*+-!".contains(c))
-        .filter(|w| !w.is_empty() && !w.contains(':'))
-        .filter(|w| !matches!(*w, "AND" | "OR" | "NOT" | "TO" | "IN"))
-        .collect();
-    segments(snippet, term_ranges(snippet, &words))
+/// The snippet of a hit split at the highlight ranges `search::search` found (stemmed matches included).
+pub fn snippet_segments(snippet: &str, highlights: &[[usize; 2]]) -> Vec<Segment> {
+    segments(snippet, highlights.iter().map(|&[a, b]| a..b).collect())
 }
 
 #[cfg(test)]
@@ -497,10 +417,11 @@ mod tests {
     }
 
     #[test]
-    fn snippet_words_ignore_fields_and_operators() {
+    fn snippet_segments_follow_the_highlight_ranges() {
+        // Ranges as search::search gives them, in any order; one overlapping, one past the end.
         let s = snippet_segments(
             "Reunification is near, said the TAIWAN office",
-            "taiwan AND reunification NOT feed:x",
+            &[[32, 38], [0, 13], [2, 5], [40, 99]],
         );
         let marked: Vec<&str> = s
             .iter()

@@ -12,7 +12,7 @@
 //!   opened read-only per request.
 //! - Limits: page size and depth, concurrent exports, request body size, a request timeout. Bad
 //!   parameters get a 400 naming the parameter.
-//! - What the search module will provide later is computed in [`adapters`], one function per feature.
+//! - [`adapters`] shapes `search::facets`, `search::histogram` and the hits' highlight ranges for the pages.
 
 pub mod adapters;
 pub mod api;

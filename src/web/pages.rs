@@ -226,7 +226,7 @@ pub struct HitView {
     pub url_href: Option<String>,
 }
 
-fn hit_view(h: &Hit, query: &str) -> HitView {
+fn hit_view(h: &Hit) -> HitView {
     HitView {
         href: format!("/articles/{}", h.id),
         title: h.title.clone(),
@@ -242,7 +242,7 @@ fn hit_view(h: &Hit, query: &str) -> HitView {
             .map(|d| d[..d.len().min(10)].to_string())
             .unwrap_or_default(),
         campaigns: h.campaigns.clone(),
-        snippet: adapters::snippet_segments(&h.snippet, query),
+        snippet: adapters::snippet_segments(&h.snippet, &h.highlights),
         url: h.url.clone(),
         url_href: safe_href(&h.url),
     }
@@ -426,12 +426,7 @@ fn search_page(state: &AppState, p: &SearchParams, data: SearchData) -> SearchPa
         total,
         from,
         to: p.offset() + data.results.hits.len(),
-        hits: data
-            .results
-            .hits
-            .iter()
-            .map(|h| hit_view(h, &p.q))
-            .collect(),
+        hits: data.results.hits.iter().map(hit_view).collect(),
         facets,
         timeline,
         prev_href: (p.page > 1).then(|| p.with_page(p.page - 1).href("/search")),

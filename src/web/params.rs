@@ -181,12 +181,10 @@ impl SearchParams {
     /// The library request for hits up to the end of this page.
     pub fn to_request(&self) -> SearchRequest {
         SearchRequest {
-            query: query_with_extra_filters(
-                &self.q,
-                self.script.as_deref(),
-                self.country.as_deref(),
-            ),
+            query: self.q.clone(),
             lang: self.lang.clone(),
+            country: self.country.clone(),
+            script: self.script.clone(),
             campaign: self.campaign.clone(),
             feed: self.feed.clone(),
             affiliation: self.affiliation.clone(),
@@ -303,25 +301,6 @@ impl SearchParams {
     }
 }
 
-/// Adapter until `SearchRequest` has `script` and `country` filters: they become `script:` / `country:`
-/// clauses of the query (the index has both as raw fields; the values were checked to be letters only).
-pub fn query_with_extra_filters(q: &str, script: Option<&str>, country: Option<&str>) -> String {
-    if script.is_none() && country.is_none() {
-        return q.to_string();
-    }
-    let mut parts = Vec::new();
-    if !q.trim().is_empty() {
-        parts.push(format!("({q})"));
-    }
-    if let Some(s) = script {
-        parts.push(format!("script:{s}"));
-    }
-    if let Some(c) = country {
-        parts.push(format!("country:{c}"));
-    }
-    parts.join(" AND ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,9 +319,10 @@ mod tests {
         assert_eq!((p.page, p.size, p.offset()), (2, 10, 10));
         assert_eq!(parse(&p.query_string()).unwrap(), p);
         let r = p.to_request();
+        assert_eq!(r.query, "taiwan \"peaceful reunification\"");
         assert_eq!(
-            r.query,
-            "(taiwan \"peaceful reunification\") AND script:Hans AND country:CN"
+            (r.script.as_deref(), r.country.as_deref()),
+            (Some("Hans"), Some("CN"))
         );
         assert_eq!(r.limit, 20);
         let f = p.with_filter("lang", None);

@@ -437,6 +437,9 @@ fn brute_facets(
         if let Some(c) = &a.country {
             add("country", c);
         }
+        if let Some(s) = &a.lang.script {
+            add("script", s);
+        }
     }
     m
 }
@@ -462,6 +465,7 @@ fn search_facets_and_histogram_against_brute_force() {
             ("lang", &f.lang),
             ("affiliation", &f.affiliation),
             ("country", &f.country),
+            ("script", &f.script),
         ] {
             // Most frequent first.
             assert!(list.windows(2).all(|w| w[0].count >= w[1].count), "{name}");
