@@ -1,7 +1,7 @@
 //! End-to-end in headless Chromium (Debian `chromium` + `chromium-driver`) through WebDriver: search,
 //! click a facet, open an article, open the hostile article (no dialog may appear), with screenshots in
 //! `target/e2e-screenshots/`. Skips with a printed reason when the browser is missing, unless
-//! `MW_REQUIRE_CHROMIUM=1` (CI), where a missing browser fails the test.
+//! `MEDIAWATCH_REQUIRE_CHROMIUM=1` (CI), where a missing browser fails the test.
 //! `MW_CHROMIUM` and `MW_CHROMEDRIVER` override the binaries' paths.
 
 use std::path::PathBuf;
@@ -54,7 +54,7 @@ async fn wait_for_port(port: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_searches_clicks_a_facet_and_opens_articles() {
-    let required = std::env::var("MW_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+    let required = std::env::var("MEDIAWATCH_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
     let chromium = find(
         "MW_CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
@@ -68,7 +68,7 @@ async fn chromium_searches_clicks_a_facet_and_opens_articles() {
                    (install Debian chromium and chromium-driver, or set MW_CHROMIUM / MW_CHROMEDRIVER)";
         assert!(
             !required,
-            "{msg}; MW_REQUIRE_CHROMIUM=1 makes this a failure"
+            "{msg}; MEDIAWATCH_REQUIRE_CHROMIUM=1 makes this a failure"
         );
         eprintln!("SKIPPED: {msg}");
         return;
