@@ -894,6 +894,20 @@ pub enum Interval {
 }
 
 impl Interval {
+    /// The interval that keeps a timeline from `first` to `last` readable (at most ~120 bars).
+    pub fn for_span(first: NaiveDate, last: NaiveDate) -> Interval {
+        match (last - first).num_days() {
+            ..=120 => Interval::Day,
+            121..=840 => Interval::Week,
+            _ => Interval::Month,
+        }
+    }
+
+    /// The last day of the bucket starting on `start`.
+    pub fn bucket_end(self, start: NaiveDate) -> NaiveDate {
+        self.next(start).and_then(|d| d.pred_opt()).unwrap_or(start)
+    }
+
     /// The first day of the bucket holding `day`.
     pub fn bucket_start(self, day: NaiveDate) -> NaiveDate {
         match self {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::index::Archive;
@@ -82,51 +82,7 @@ pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> 
     })
 }
 
-/// Width of a timeline bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Interval {
-    /// One UTC day.
-    Day,
-    /// A week starting on Monday.
-    Week,
-    /// A calendar month.
-    Month,
-}
-
-impl Interval {
-    /// The interval that keeps a timeline from `first` to `last` readable (at most ~120 bars).
-    pub fn for_span(first: NaiveDate, last: NaiveDate) -> Interval {
-        match (last - first).num_days() {
-            ..=120 => Interval::Day,
-            121..=840 => Interval::Week,
-            _ => Interval::Month,
-        }
-    }
-
-    /// The first day of the bucket holding `day`.
-    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
-        match self {
-            Interval::Day => day,
-            Interval::Week => {
-                day - chrono::Duration::days(day.weekday().num_days_from_monday().into())
-            }
-            Interval::Month => day.with_day(1).unwrap_or(day),
-        }
-    }
-
-    /// The last day of the bucket starting on `start`.
-    pub fn end_of(self, start: NaiveDate) -> NaiveDate {
-        match self {
-            Interval::Day => start,
-            Interval::Week => start + chrono::Duration::days(6),
-            Interval::Month => start
-                .checked_add_months(chrono::Months::new(1))
-                .and_then(|d| d.pred_opt())
-                .unwrap_or(start),
-        }
-    }
-}
+pub use crate::search::Interval;
 
 /// Matches in one timeline bucket.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,16 +102,11 @@ pub fn histogram(
     req: &SearchRequest,
     interval: Interval,
 ) -> anyhow::Result<Vec<Bucket>> {
-    let by = match interval {
-        Interval::Day => search::Interval::Day,
-        Interval::Week => search::Interval::Week,
-        Interval::Month => search::Interval::Month,
-    };
-    Ok(search::histogram(archive, req, by)?
+    Ok(search::histogram(archive, req, interval)?
         .into_iter()
         .map(|b| Bucket {
             start: b.start,
-            end: interval.end_of(b.start),
+            end: interval.bucket_end(b.start),
             count: b.count,
         })
         .collect())
@@ -444,8 +395,11 @@ mod tests {
     #[test]
     fn intervals_cover_their_span() {
         let d = |s: &str| search::parse_day(s).unwrap();
-        assert_eq!(Interval::Week.start_of(d("2026-11-29")), d("2026-11-23"));
-        assert_eq!(Interval::Month.end_of(d("2026-02-01")), d("2026-02-28"));
+        assert_eq!(
+            Interval::Week.bucket_start(d("2026-11-29")),
+            d("2026-11-23")
+        );
+        assert_eq!(Interval::Month.bucket_end(d("2026-02-01")), d("2026-02-28"));
         assert_eq!(
             Interval::for_span(d("2026-01-01"), d("2026-03-01")),
             Interval::Day
