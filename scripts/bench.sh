@@ -8,7 +8,9 @@
 #      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
 #   4. search at archive scale next to SQLite FTS5, and the digest of one day (benches/search_scale.rs;
 #      MW_BENCH_SEARCH_ARTICLES, default 1,000,000; MW_BENCH_SEARCH_QUERIES per type, default 100).
-#   5. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh).
+#   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
+#      MW_BENCH_DIGEST_ARTICLES);
+#   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh).
 # Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -30,6 +32,13 @@ echo "== understanding: tagging, language, clustering, retag (cargo bench --benc
 # side, and prints the side-by-side table. Reads the corpus in place for vocabularies (MW_CORPUS).
 echo "== search at scale vs SQLite FTS5, digest of one day (cargo bench --bench search_scale)"
 MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench search_scale
+
+# --- digest at scale (issue #7): a synthetic archive of short articles (built in about a minute), then
+# load + build + render of a day, a week and a month; target: a day under 2 s at 1,000,000 articles.
+echo "== digest at scale (cargo run --release --example digest_scale)"
+digest_dir=$(mktemp -d)
+"${CARGO:-cargo}" run --release --example digest_scale -- "${MW_BENCH_DIGEST_ARTICLES:-1000000}" "$digest_dir"
+rm -rf "$digest_dir"
 
 # --- web workspace load test (scripts/bench_web.sh; owned by the web workspace, self-contained) ---
 "$here/bench_web.sh"
