@@ -622,6 +622,17 @@ pub const CSV_HEADER: [&str; 13] = [
     "snippet",
 ];
 
+/// A cell a spreadsheet will not run as a formula: archived titles are hostile, and `=HYPERLINK(...)`
+/// in a CSV cell is code in Excel and LibreOffice. Such cells get a leading apostrophe.
+pub fn csv_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// One CSV row of a hit, every cell spreadsheet-safe.
 fn csv_row(h: &Hit) -> [String; 13] {
     [
         h.id.clone(),
@@ -638,6 +649,7 @@ fn csv_row(h: &Hit) -> [String; 13] {
         format!("{:.3}", h.score),
         h.snippet.clone(),
     ]
+    .map(|cell| csv_safe(&cell))
 }
 
 /// The snippet with its highlights in bold (ANSI) for a terminal.

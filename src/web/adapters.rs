@@ -250,15 +250,7 @@ fn csv_row(a: &Article) -> [String; 15] {
     ]
 }
 
-/// A cell a spreadsheet will not run as a formula: archived titles are hostile, and `=HYPERLINK(...)`
-/// in a CSV cell is code in Excel and LibreOffice. Such cells get a leading apostrophe.
-pub fn csv_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
+pub use crate::search::csv_safe;
 
 /// A piece of text, highlighted or not.
 #[derive(Debug, Clone, PartialEq, Serialize)]

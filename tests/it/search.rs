@@ -829,3 +829,34 @@ fn search_reads_beside_the_writer_and_a_second_writer_is_refused() {
     drop(writer);
     assert!(!dir.path().join("writer.lock").exists());
 }
+
+#[test]
+fn search_csv_cells_never_start_a_formula() {
+    // Archived titles are hostile: a title that a spreadsheet would run as a formula.
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Archive::open_or_create(dir.path()).unwrap();
+    let mut a = article(0, &fixtures()[0]);
+    a.title = "=HYPERLINK(\"http://evil.example\",\"click\") formulaprobe".into();
+    a.text = "formulaprobe body".into();
+    let mut writer = archive.writer().unwrap();
+    writer.upsert(&a).unwrap();
+    writer.commit().unwrap();
+    drop(writer);
+    archive.reload().unwrap();
+    let mut out = Vec::new();
+    let p = search::export(&archive, &req("formulaprobe"), ExportFormat::Csv, &mut out).unwrap();
+    assert_eq!(p.matches, 1);
+    let mut rdr = csv::Reader::from_reader(&out[..]);
+    let title_col = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "title")
+        .unwrap();
+    let row = rdr.records().next().unwrap().unwrap();
+    assert!(
+        row[title_col].starts_with("'=HYPERLINK"),
+        "{:?}",
+        &row[title_col]
+    );
+}
