@@ -146,6 +146,18 @@ fn is_hangul(c: char) -> bool {
     matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
 }
 
+/// A letter or digit of a word run: ASCII and basic Cyrillic without the general Unicode tables.
+#[inline]
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if ('\u{0410}'..='\u{044F}').contains(&c) {
+        true
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
 /// Folds one Han character Traditional -> Simplified when the mapping is one character.
 pub fn fold_han(c: char) -> char {
     if !is_han_or_kana(c) {
@@ -173,8 +185,20 @@ fn fold_run(original: &str, chars: &[(usize, char)]) -> Vec<char> {
 }
 
 fn fold_word(word: &str) -> String {
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
     let mut out = String::with_capacity(word.len());
     for c in word.chars() {
+        // Basic Cyrillic: А-Я -> а-я without the general Unicode tables.
+        if ('\u{0410}'..='\u{042F}').contains(&c) {
+            out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c));
+            continue;
+        }
+        if ('\u{0430}'..='\u{044F}').contains(&c) {
+            out.push(c);
+            continue;
+        }
         for l in c.to_lowercase() {
             out.push(if l == 'ё' { 'е' } else { l });
         }
@@ -222,10 +246,10 @@ pub fn tokenize_with(text: &str, mode: CjkMode) -> Vec<Token> {
             };
             cut_run(&run, &folded, end, position, mode, &mut tokens);
             position += run.len() + 1;
-        } else if c.is_alphanumeric() {
+        } else if is_word_char(c) {
             let mut end = start;
             while let Some(&(i, ch)) = chars.peek() {
-                if !ch.is_alphanumeric() || is_cjk(ch) {
+                if !is_word_char(ch) || is_cjk(ch) {
                     break;
                 }
                 end = i + ch.len_utf8();

@@ -349,14 +349,58 @@ fn with_aliases(query: &str) -> String {
 
 /// Runs a search on the loaded commit.
 pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
+    let (results, ()) = run(archive, req, Nothing)?;
+    Ok(results)
+}
+
+/// What a search page shows, counted in one pass over the matches: the hits, the facet counts and the
+/// match count per day (see [`Overview::timeline`]).
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// The hits, as [`search`] returns them.
+    pub results: SearchResults,
+    /// As [`facets`] counts them.
+    pub facets: Facets,
+    days: BTreeMap<NaiveDate, u64>,
+}
+
+impl Overview {
+    /// The match count over time in buckets of `interval`, as [`histogram`] gives it.
+    pub fn timeline(&self, interval: Interval) -> Vec<Bucket> {
+        fill_buckets(rebucket(&self.days, interval), interval)
+    }
+
+    /// The first and last day with a match.
+    pub fn span(&self) -> Option<(NaiveDate, NaiveDate)> {
+        Some((*self.days.keys().next()?, *self.days.keys().next_back()?))
+    }
+}
+
+/// [`search`], [`facets`] and the daily [`histogram`] of one request from a single pass over its
+/// matches (the web's search page and API).
+pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overview> {
+    let (results, ((total, maps), days)) = run(archive, req, (FacetCollector, HistogramCollector))?;
+    Ok(Overview {
+        results,
+        facets: facet_lists(total, maps),
+        days,
+    })
+}
+
+/// Runs the request's query once with the count, the top hits and `extra` (which sees every match).
+fn run<C: Collector>(
+    archive: &Archive,
+    req: &SearchRequest,
+    extra: C,
+) -> anyhow::Result<(SearchResults, C::Fruit)> {
     let query = build_query(archive, req)?;
     let searcher = archive.searcher();
     let limit = req.limit.max(1);
-    let (total, top): (usize, Vec<(f32, tantivy::DocAddress)>) = match req.sort {
+    let (total, top, fruit): (usize, Vec<(f32, tantivy::DocAddress)>, C::Fruit) = match req.sort {
         Sort::Relevance => searcher
             .search(
                 &*query,
-                &(Count, TopDocs::with_limit(limit).order_by_score()),
+                &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
             )
             .context("search failed")?,
         Sort::Newest | Sort::Oldest => {
@@ -367,12 +411,13 @@ pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchRe
             };
             let by_date = TopDocs::with_limit(limit)
                 .order_by_fast_field::<tantivy::DateTime>("published", order);
-            let (total, top) = searcher
-                .search(&*query, &(Count, by_date))
+            let (total, top, fruit) = searcher
+                .search(&*query, &(Count, by_date, extra))
                 .context("search failed")?;
             (
                 total,
                 top.into_iter().map(|(_, address)| (0.0, address)).collect(),
+                fruit,
             )
         }
     };
@@ -383,11 +428,42 @@ pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchRe
         let snippet = snippets.of(&article);
         hits.push(to_hit(article, score, snippet));
     }
-    Ok(SearchResults {
-        query: req.query.clone(),
-        total,
-        hits,
-    })
+    Ok((
+        SearchResults {
+            query: req.query.clone(),
+            total,
+            hits,
+        },
+        fruit,
+    ))
+}
+
+/// A collector that collects nothing (for [`run`] without extras).
+struct Nothing;
+
+impl Collector for Nothing {
+    type Fruit = ();
+    type Child = Nothing;
+
+    fn for_segment(&self, _: u32, _: &SegmentReader) -> tantivy::Result<Nothing> {
+        Ok(Nothing)
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, _: Vec<()>) -> tantivy::Result<()> {
+        Ok(())
+    }
+}
+
+impl SegmentCollector for Nothing {
+    type Fruit = ();
+
+    fn collect(&mut self, _: DocId, _: Score) {}
+
+    fn harvest(self) {}
 }
 
 /// Snippet generators: the exact `text` field first, then the stemmed field of the article's language
@@ -416,18 +492,35 @@ impl<'a> Snippets<'a> {
         }
     }
 
+    /// The first fragment of the article's text with a match (or its first fragment when none has):
+    /// the text is read in chunks of about [`SNIPPET_CHUNK`] bytes, so a match near the start costs a
+    /// chunk's tokenizing, not the whole article's. The stemmed field goes first (it highlights exact
+    /// and inflected forms alike), then the exact one (for `text:` queries).
     fn of(&mut self, article: &Article) -> Option<(String, Vec<std::ops::Range<usize>>)> {
         if !self.enabled {
             return None;
         }
         let f = self.archive.fields;
         let mut first = None;
-        for field in [Some(f.text), f.stem(&article.lang.lang)]
+        for field in [f.stem(&article.lang.lang), Some(f.text)]
             .into_iter()
             .flatten()
         {
             let (searcher, query) = (self.searcher, self.query);
             let generator = self.generators.entry(field).or_insert_with(|| {
+                // A field none of the query's terms occurs in has nothing to highlight.
+                let mut terms = Vec::new();
+                query.query_terms(&mut |term, _| {
+                    if term.field() == field {
+                        terms.push(term.clone());
+                    }
+                });
+                if !terms
+                    .iter()
+                    .any(|t| searcher.doc_freq(t).is_ok_and(|n| n > 0))
+                {
+                    return None;
+                }
                 SnippetGenerator::create(searcher, query, field)
                     .ok()
                     .map(|mut g| {
@@ -436,18 +529,58 @@ impl<'a> Snippets<'a> {
                     })
             });
             let Some(g) = generator else { continue };
-            let s = g.snippet(&article.text);
-            if s.fragment().trim().is_empty() {
-                continue;
+            for chunk in chunks(&article.text, SNIPPET_CHUNK).take(SNIPPET_MAX_CHUNKS) {
+                let s = g.snippet(chunk);
+                if s.fragment().trim().is_empty() {
+                    continue;
+                }
+                let found = (s.fragment().to_string(), s.highlighted().to_vec());
+                if !found.1.is_empty() {
+                    return Some(found);
+                }
+                first.get_or_insert(found);
             }
-            let found = (s.fragment().to_string(), s.highlighted().to_vec());
-            if !found.1.is_empty() {
-                return Some(found);
-            }
-            first.get_or_insert(found);
         }
         first
     }
+}
+
+/// Bytes of text tokenized at a time when looking for a snippet.
+const SNIPPET_CHUNK: usize = 1500;
+/// Chunks read at most (a match further in than ~90 KB gets the article's first fragment).
+const SNIPPET_MAX_CHUNKS: usize = 60;
+
+/// `text` in pieces of about `size` bytes, cut at a paragraph break, else a line break, else a space
+/// or an ideographic full stop, else a character boundary, so words are rarely cut.
+fn chunks(text: &str, size: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() <= size + size / 2 {
+            return Some(std::mem::take(&mut rest));
+        }
+        let mut end = size;
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        let mut window_end = rest.len().min(end + size / 2);
+        while !rest.is_char_boundary(window_end) {
+            window_end -= 1;
+        }
+        let window = &rest[end..window_end];
+        let after = |pat: &str| window.find(pat).map(|i| i + pat.len());
+        let cut = end
+            + after("\n\n")
+                .or_else(|| after("\n"))
+                .or_else(|| after(" "))
+                .or_else(|| after("\u{3002}"))
+                .unwrap_or(0);
+        let (head, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(head)
+    })
 }
 
 /// The hit shown for an article. `snippet` is a fragment and its highlighted byte ranges.
@@ -873,6 +1006,11 @@ pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> 
         .searcher()
         .search(&*query, &FacetCollector)
         .context("facet counting failed")?;
+    Ok(facet_lists(total, maps))
+}
+
+/// The facet collector's counts as lists, most frequent first.
+fn facet_lists(total: u64, maps: Vec<HashMap<String, u64>>) -> Facets {
     let mut lists = maps.into_iter().map(|map| {
         let mut list: Vec<FacetCount> = map
             .into_iter()
@@ -882,7 +1020,7 @@ pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> 
         list
     });
     let mut next = || lists.next().unwrap_or_default();
-    Ok(Facets {
+    Facets {
         total,
         campaign: next(),
         feed: next(),
@@ -890,7 +1028,7 @@ pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> 
         affiliation: next(),
         country: next(),
         script: next(),
-    })
+    }
 }
 
 /// Width of a histogram bucket. Weeks start on Monday (ISO 8601).
@@ -949,12 +1087,73 @@ pub struct Bucket {
     pub count: u64,
 }
 
-struct HistogramCollector(Interval);
+/// Counts matches per UTC day of the `published` fast field.
+struct HistogramCollector;
 
 struct HistogramSegment {
-    interval: Interval,
     dates: tantivy::columnar::Column<tantivy::DateTime>,
-    counts: BTreeMap<NaiveDate, u64>,
+    days: DayCounts,
+}
+
+/// Counts by day number (days since 1970-01-01): a dense vector over the days seen, or a map when
+/// hostile dates would spread it over centuries.
+#[derive(Default)]
+struct DayCounts {
+    first: i64,
+    dense: Vec<u64>,
+    sparse: HashMap<i64, u64>,
+}
+
+/// Widest dense span, in days.
+const MAX_DENSE_DAYS: i64 = 100_000;
+
+impl DayCounts {
+    fn add(&mut self, day: i64) {
+        if self.dense.is_empty() && self.sparse.is_empty() {
+            self.first = day;
+            self.dense.push(1);
+            return;
+        }
+        if !self.dense.is_empty() {
+            let last = self.first + self.dense.len() as i64 - 1;
+            let (lo, hi) = (self.first.min(day), last.max(day));
+            if hi - lo < MAX_DENSE_DAYS {
+                if day < self.first {
+                    let grow = (self.first - day) as usize;
+                    self.dense.splice(0..0, std::iter::repeat_n(0, grow));
+                    self.first = day;
+                } else if day > last {
+                    self.dense.resize((day - self.first + 1) as usize, 0);
+                }
+                self.dense[(day - self.first) as usize] += 1;
+                return;
+            }
+            // Too wide: move to the map.
+            for (k, &c) in self.dense.iter().enumerate() {
+                if c > 0 {
+                    self.sparse.insert(self.first + k as i64, c);
+                }
+            }
+            self.dense.clear();
+        }
+        *self.sparse.entry(day).or_insert(0) += 1;
+    }
+
+    fn into_dates(self) -> BTreeMap<NaiveDate, u64> {
+        let dense = self
+            .dense
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, c)| c > 0)
+            .map(|(k, c)| (self.first + k as i64, c));
+        let mut out = BTreeMap::new();
+        for (day, c) in dense.chain(self.sparse) {
+            if let Some(d) = chrono::DateTime::from_timestamp(day * 86_400, 0) {
+                *out.entry(d.date_naive()).or_insert(0) += c;
+            }
+        }
+        out
+    }
 }
 
 impl Collector for HistogramCollector {
@@ -963,9 +1162,8 @@ impl Collector for HistogramCollector {
 
     fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<HistogramSegment> {
         Ok(HistogramSegment {
-            interval: self.0,
             dates: reader.fast_fields().date("published")?,
-            counts: BTreeMap::new(),
+            days: DayCounts::default(),
         })
     }
 
@@ -989,19 +1187,12 @@ impl SegmentCollector for HistogramSegment {
 
     fn collect(&mut self, doc: DocId, _: Score) {
         if let Some(when) = self.dates.first(doc) {
-            let day = chrono::DateTime::from_timestamp(when.into_timestamp_secs(), 0)
-                .map(|d| d.date_naive());
-            if let Some(day) = day {
-                *self
-                    .counts
-                    .entry(self.interval.bucket_start(day))
-                    .or_insert(0) += 1;
-            }
+            self.days.add(when.into_timestamp_secs().div_euclid(86_400));
         }
     }
 
     fn harvest(self) -> Self::Fruit {
-        self.counts
+        self.days.into_dates()
     }
 }
 
@@ -1017,12 +1208,26 @@ pub fn histogram(
     interval: Interval,
 ) -> anyhow::Result<Vec<Bucket>> {
     let query = build_query(archive, req)?;
-    let counts = archive
+    let days = archive
         .searcher()
-        .search(&*query, &HistogramCollector(interval))
+        .search(&*query, &HistogramCollector)
         .context("histogram counting failed")?;
+    Ok(fill_buckets(rebucket(&days, interval), interval))
+}
+
+/// Day counts summed into buckets of `interval`.
+fn rebucket(days: &BTreeMap<NaiveDate, u64>, interval: Interval) -> BTreeMap<NaiveDate, u64> {
+    let mut out = BTreeMap::new();
+    for (&day, &c) in days {
+        *out.entry(interval.bucket_start(day)).or_insert(0) += c;
+    }
+    out
+}
+
+/// The buckets from the first to the last, empty ones included (up to [`MAX_FILLED_BUCKETS`]).
+fn fill_buckets(counts: BTreeMap<NaiveDate, u64>, interval: Interval) -> Vec<Bucket> {
     let (Some(&first), Some(&last)) = (counts.keys().next(), counts.keys().next_back()) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let mut buckets = Vec::new();
     let mut at = Some(first);
@@ -1032,14 +1237,14 @@ pub fn histogram(
             count: counts.get(&start).copied().unwrap_or(0),
         });
         if buckets.len() > MAX_FILLED_BUCKETS {
-            return Ok(counts
+            return counts
                 .into_iter()
                 .map(|(start, count)| Bucket { start, count })
-                .collect());
+                .collect();
         }
         at = interval.next(start);
     }
-    Ok(buckets)
+    buckets
 }
 
 /// Writes facets as text tables.
@@ -1253,4 +1458,50 @@ pub fn export(
         sha256: hex::encode(hashing.hasher.finalize()),
         order: "index order (segment, document) of the commit".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_text_and_cut_at_breaks() {
+        let text = format!(
+            "{}\n\n{}{}",
+            "word ".repeat(400),
+            "字".repeat(900),
+            "。尾".repeat(10)
+        );
+        let pieces: Vec<&str> = chunks(&text, 1500).collect();
+        assert_eq!(pieces.concat(), text);
+        assert!(pieces.len() > 1);
+        // The first cut is at the paragraph break, not inside a word.
+        assert!(pieces[0].ends_with("word \n\n"), "{:?}", &pieces[0][1990..]);
+        assert!(pieces.iter().all(|p| p.len() <= 1500 + 750 + 4));
+        // Any size on text mixing 1- to 4-byte characters: no panic, nothing lost.
+        let mixed = "aé字𝄞 \n".repeat(50);
+        for size in 1..60 {
+            assert_eq!(chunks(&mixed, size).collect::<String>(), mixed, "size {size}");
+        }
+        assert_eq!(chunks("", 10).count(), 0);
+        assert_eq!(chunks("short", 1500).collect::<Vec<_>>(), ["short"]);
+    }
+
+    #[test]
+    fn day_counts_stay_exact_when_dates_spread_over_centuries() {
+        let mut c = DayCounts::default();
+        for day in [20_000, 19_990, 20_000, -5, 2_900_000, 20_001] {
+            c.add(day);
+        }
+        let dates = c.into_dates();
+        let day = |n: i64| {
+            chrono::DateTime::from_timestamp(n * 86_400, 0)
+                .unwrap()
+                .date_naive()
+        };
+        assert_eq!(dates.get(&day(20_000)), Some(&2));
+        assert_eq!(dates.get(&day(-5)), Some(&1));
+        assert_eq!(dates.get(&day(2_900_000)), Some(&1));
+        assert_eq!(dates.values().sum::<u64>(), 6);
+    }
 }

@@ -1,7 +1,7 @@
 //! The search module's results in the shapes the pages need: facets (capped per facet) and timelines
-//! (with each bucket's last day) from `search::facets` / `search::histogram`, snippet segments from the
-//! highlight ranges of `search::search`, and the web's exports (provenance record first, spreadsheet-safe
-//! CSV cells).
+//! (with each bucket's last day) from `search::overview` (or `search::facets` / `search::histogram`),
+//! snippet segments from the highlight ranges of the hits, and the web's exports (provenance record
+//! first, spreadsheet-safe CSV cells).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -61,7 +61,11 @@ const FACET_SIZE: usize = 50;
 /// Facet counts over every match of `req`: `search::facets` (fast-field counts), at most
 /// `FACET_SIZE` values per facet.
 pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> {
-    let f = search::facets(archive, req)?;
+    Ok(facets_view(search::facets(archive, req)?))
+}
+
+/// The search module's facet counts, at most `FACET_SIZE` values per facet.
+pub fn facets_view(f: search::Facets) -> Facets {
     let take = |list: Vec<search::FacetCount>| -> Vec<FacetCount> {
         list.into_iter()
             .filter(|c| c.count > 0)
@@ -72,14 +76,14 @@ pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> 
             })
             .collect()
     };
-    Ok(Facets {
+    Facets {
         campaign: take(f.campaign),
         feed: take(f.feed),
         lang: take(f.lang),
         script: take(f.script),
         affiliation: take(f.affiliation),
         country: take(f.country),
-    })
+    }
 }
 
 pub use crate::search::Interval;
@@ -102,14 +106,22 @@ pub fn histogram(
     req: &SearchRequest,
     interval: Interval,
 ) -> anyhow::Result<Vec<Bucket>> {
-    Ok(search::histogram(archive, req, interval)?
+    Ok(timeline_view(
+        search::histogram(archive, req, interval)?,
+        interval,
+    ))
+}
+
+/// The search module's buckets with each bucket's last day added.
+pub fn timeline_view(buckets: Vec<search::Bucket>, interval: Interval) -> Vec<Bucket> {
+    buckets
         .into_iter()
         .map(|b| Bucket {
             start: b.start,
             end: interval.bucket_end(b.start),
             count: b.count,
         })
-        .collect())
+        .collect()
 }
 
 /// Export formats.

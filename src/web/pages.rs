@@ -287,20 +287,16 @@ pub struct SearchData {
 /// Runs the search, facets and timeline of `p` (blocking).
 pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebError> {
     let req = p.to_request();
-    let mut results = search::search(&state.archive, &req).map_err(WebError::internal)?;
+    // One pass over the matches: hits, facets and the daily timeline.
+    let overview = search::overview(&state.archive, &req).map_err(WebError::internal)?;
+    let interval = match overview.span() {
+        Some((first, last)) => Interval::for_span(first, last),
+        None => Interval::Day,
+    };
+    let buckets = adapters::timeline_view(overview.timeline(interval), interval);
+    let facets = adapters::facets_view(overview.facets);
+    let mut results = overview.results;
     results.hits = results.hits.split_off(p.offset().min(results.hits.len()));
-    let facets = adapters::facets(&state.archive, &req).map_err(WebError::internal)?;
-    let days =
-        adapters::histogram(&state.archive, &req, Interval::Day).map_err(WebError::internal)?;
-    let interval = match (days.first(), days.last()) {
-        (Some(a), Some(b)) => Interval::for_span(a.start, b.end),
-        _ => Interval::Day,
-    };
-    let buckets = if interval == Interval::Day {
-        days
-    } else {
-        adapters::histogram(&state.archive, &req, interval).map_err(WebError::internal)?
-    };
     Ok(SearchData {
         results,
         facets,

@@ -510,6 +510,72 @@ fn search_facets_and_histogram_against_brute_force() {
                 want.keys().next_back().copied()
             );
         }
+
+        // The one-pass overview (the web's) counts the same as the separate passes.
+        let mut r = req(query);
+        r.limit = 7;
+        let o = search::overview(&archive, &r).unwrap();
+        assert_eq!(o.facets, f, "overview facets of {query:?}");
+        let alone = search::search(&archive, &r).unwrap();
+        assert_eq!(o.results.total, alone.total);
+        let hit_ids =
+            |hits: &[mediawatch::model::Hit]| hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        assert_eq!(hit_ids(&o.results.hits), hit_ids(&alone.hits));
+        for interval in [Interval::Day, Interval::Week, Interval::Month] {
+            assert_eq!(
+                o.timeline(interval),
+                search::histogram(&archive, &req(query), interval).unwrap(),
+                "overview timeline of {query:?} by {interval:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn search_highlights_a_match_deep_in_a_long_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Archive::open_or_create(dir.path()).unwrap();
+    // ~40 KB of paragraphs without the word, then one paragraph with it (and a Chinese one).
+    let filler = "Officials met again in the capital to discuss the budget and the harbour.\n\n";
+    let en: &'static str = Box::leak(
+        format!(
+            "{}The new sanctions package was agreed late on Friday.",
+            filler.repeat(500)
+        )
+        .into_boxed_str(),
+    );
+    let zh: &'static str = Box::leak(
+        format!(
+            "{}最后，國防部表示將持續監控臺灣周邊海域。",
+            "政府官员在首都讨论预算问题。".repeat(1500)
+        )
+        .into_boxed_str(),
+    );
+    let docs = [
+        doc("Budget talks", en, "en", "Latn", "bbc-en"),
+        doc("海峡", zh, "zh", "Hant", "cna-zh"),
+    ];
+    let mut writer = archive.writer().unwrap();
+    for (i, d) in docs.iter().enumerate() {
+        writer.upsert(&article(i, d)).unwrap();
+    }
+    writer.commit().unwrap();
+    drop(writer);
+    archive.reload().unwrap();
+    for (query, want) in [
+        ("sanction", "sanctions"),
+        ("台湾", "臺灣"),
+        ("text:sanctions", "sanctions"),
+    ] {
+        let hits = search::search(&archive, &req(query)).unwrap().hits;
+        assert_eq!(hits.len(), 1, "{query}");
+        let h = &hits[0];
+        let marked: Vec<&str> = h
+            .highlights
+            .iter()
+            .map(|[a, b]| &h.snippet[*a..*b])
+            .collect();
+        assert_eq!(marked, [want], "{query}: {}", h.snippet);
     }
 }
 
