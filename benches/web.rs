@@ -203,6 +203,18 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<String> {
     Ok(text.lines().next().unwrap_or("").to_string())
 }
 
+/// User + system CPU time of this process so far, in ms (from /proc/self/stat, in clock ticks of
+/// 10 ms).
+fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at state; utime and stime are the
+    // 14th and 15th fields of the line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
+}
+
 /// Requests/s and p99 (ms) from wrk's output with --latency.
 fn parse_wrk(out: &str) -> Option<(f64, f64)> {
     let rps = out
@@ -265,9 +277,61 @@ fn main() -> anyhow::Result<()> {
             println!("web: smoke run (no --bench): routes answer 200; load test skipped");
             return Ok(());
         }
+        // Where a search page's time goes, in this thread alone (no load).
+        {
+            let archive = Archive::open(dir.path())?;
+            let req = mediawatch::search::SearchRequest {
+                query: "sanctions talks".into(),
+                limit: 20,
+                ..Default::default()
+            };
+            let time = |f: &dyn Fn() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+                f()?;
+                let t = Instant::now();
+                for _ in 0..20 {
+                    f()?;
+                }
+                Ok(t.elapsed().as_secs_f64() * 1000.0 / 20.0)
+            };
+            let matches = mediawatch::search::search(&archive, &req)?.total;
+            let mut no_text = req.clone();
+            no_text.query = "title:sanctions AND title:talks".into();
+            println!(
+                "web: probe of q=\"sanctions talks\" ({matches} matches), ms per call: search {:.2} | overview (search + facets + timeline) {:.2} | facets {:.2} | histogram {:.2} | count only {:.2}",
+                time(&|| mediawatch::search::search(&archive, &req).map(|_| ()))?,
+                time(&|| mediawatch::search::overview(&archive, &req).map(|_| ()))?,
+                time(&|| mediawatch::search::facets(&archive, &req).map(|_| ()))?,
+                time(&|| mediawatch::search::histogram(&archive, &req, mediawatch::search::Interval::Day).map(|_| ()))?,
+                time(&|| {
+                    let q = mediawatch::search::build_query(&archive, &req)?;
+                    archive.searcher().search(&*q, &tantivy::collector::Count)?;
+                    Ok(())
+                })?,
+            );
+            let (archive, req) = (&archive, &req);
+            let top = |read: bool| {
+                move || -> anyhow::Result<()> {
+                    let q = mediawatch::search::build_query(archive, req)?;
+                    let searcher = archive.searcher();
+                    let top = searcher.search(&*q, &tantivy::collector::TopDocs::with_limit(20).order_by_score())?;
+                    if read {
+                        for (_, a) in top {
+                            archive.article(&searcher, a)?;
+                        }
+                    }
+                    Ok(())
+                }
+            };
+            println!(
+                "web: probe, ms per call: top 20 ids {:.2} | + read the 20 articles {:.2}",
+                time(&top(false))?,
+                time(&top(true))?
+            );
+        }
         let mut missed = false;
         for (name, path) in routes {
             let url = format!("http://{addr}{path}");
+            let cpu_before = process_cpu_ms();
             let out = tokio::task::spawn_blocking({
                 let url = url.clone();
                 move || {
@@ -288,6 +352,18 @@ fn main() -> anyhow::Result<()> {
             let Some((rps, p99)) = parse_wrk(&out) else {
                 anyhow::bail!("cannot read wrk's output:\n{out}");
             };
+            // The server's CPU time per request (this process only, not wrk's): unlike requests/s it
+            // does not move with whatever else the machine runs.
+            let requests = out
+                .split_whitespace()
+                .zip(out.split_whitespace().skip(1))
+                .find(|(_, w)| *w == "requests")
+                .and_then(|(n, _)| n.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            let cpu_ms_per_request = match (cpu_before, process_cpu_ms()) {
+                (Some(a), Some(b)) if requests > 0.0 => format!("{:.2}", (b - a) / requests),
+                _ => "-".into(),
+            };
             // Requests that time out or fail are not in wrk's latency figures: they make it a MISS.
             let non2xx = out
                 .lines()
@@ -295,7 +371,7 @@ fn main() -> anyhow::Result<()> {
             let pass = p99 < 100.0 && non2xx.is_none();
             missed |= !pass;
             println!(
-                "web {name}: {path} articles={n} connections={conns} duration={secs}s requests_per_s={rps:.0} p99_ms={p99:.1} target_p99_ms=100 {}{}",
+                "web {name}: {path} articles={n} connections={conns} duration={secs}s requests_per_s={rps:.0} p99_ms={p99:.1} server_cpu_ms_per_request={cpu_ms_per_request} target_p99_ms=100 {}{}",
                 if pass { "PASS" } else { "MISS" },
                 non2xx.map(|l| format!(" ({})", l.trim())).unwrap_or_default()
             );

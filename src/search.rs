@@ -349,7 +349,7 @@ fn with_aliases(query: &str) -> String {
 
 /// Runs a search on the loaded commit.
 pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
-    let (results, ()) = run(archive, req, Nothing)?;
+    let (results, ()) = run(archive, &archive.searcher(), req, Nothing)?;
     Ok(results)
 }
 
@@ -379,7 +379,10 @@ impl Overview {
 /// [`search`], [`facets`] and the daily [`histogram`] of one request from a single pass over its
 /// matches (the web's search page and API).
 pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overview> {
-    let (results, ((total, maps), days)) = run(archive, req, (FacetCollector, HistogramCollector))?;
+    let searcher = archive.searcher();
+    let facets = FacetCollector::new(archive, &searcher)?;
+    let (results, ((total, maps), days)) =
+        run(archive, &searcher, req, (facets, HistogramCollector))?;
     Ok(Overview {
         results,
         facets: facet_lists(total, maps),
@@ -390,19 +393,25 @@ pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overvi
 /// Runs the request's query once with the count, the top hits and `extra` (which sees every match).
 fn run<C: Collector>(
     archive: &Archive,
+    searcher: &tantivy::Searcher,
     req: &SearchRequest,
     extra: C,
 ) -> anyhow::Result<(SearchResults, C::Fruit)> {
     let query = build_query(archive, req)?;
-    let searcher = archive.searcher();
     let limit = req.limit.max(1);
     let (total, top, fruit): (usize, Vec<(f32, tantivy::DocAddress)>, C::Fruit) = match req.sort {
-        Sort::Relevance => searcher
-            .search(
-                &*query,
-                &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
-            )
-            .context("search failed")?,
+        // Two passes: the best hits alone (block-max WAND skips the matches that cannot make the top),
+        // then the count and the extras over every match without scoring (in blocks of documents).
+        // One pass with both would score every match.
+        Sort::Relevance => {
+            let top = searcher
+                .search(&*query, &TopDocs::with_limit(limit).order_by_score())
+                .context("search failed")?;
+            let (total, fruit) = searcher
+                .search(&*query, &(Count, extra))
+                .context("search failed")?;
+            (total, top, fruit)
+        }
         Sort::Newest | Sort::Oldest => {
             let order = if req.sort == Sort::Newest {
                 tantivy::Order::Desc
@@ -421,11 +430,11 @@ fn run<C: Collector>(
             )
         }
     };
-    let mut snippets = Snippets::new(archive, &searcher, &*query, !req.query.trim().is_empty());
+    let mut snippets = Snippets::new(archive, searcher, &*query, !req.query.trim().is_empty());
     let mut hits = Vec::with_capacity(top.len());
     for (score, address) in top {
-        let article = archive.article(&searcher, address)?;
-        let snippet = snippets.of(&article);
+        let article = archive.article(searcher, address)?;
+        let snippet = snippets.of(&article, address);
         hits.push(to_hit(article, score, snippet));
     }
     Ok((
@@ -473,7 +482,8 @@ struct Snippets<'a> {
     searcher: &'a tantivy::Searcher,
     query: &'a dyn Query,
     enabled: bool,
-    generators: HashMap<Field, Option<SnippetGenerator>>,
+    /// Per field: the query's terms that occur in it, and the generator (none when no term occurs).
+    generators: HashMap<Field, Option<(Vec<Term>, SnippetGenerator)>>,
 }
 
 impl<'a> Snippets<'a> {
@@ -495,8 +505,14 @@ impl<'a> Snippets<'a> {
     /// The first fragment of the article's text with a match (or its first fragment when none has):
     /// the text is read in chunks of about [`SNIPPET_CHUNK`] bytes, so a match near the start costs a
     /// chunk's tokenizing, not the whole article's. The stemmed field goes first (it highlights exact
-    /// and inflected forms alike), then the exact one (for `text:` queries).
-    fn of(&mut self, article: &Article) -> Option<(String, Vec<std::ops::Range<usize>>)> {
+    /// and inflected forms alike), then the exact one (for `text:` queries). A field is read only when
+    /// the index says the document holds one of the query's terms in it (an article that matched by
+    /// its title alone is not tokenized at all).
+    fn of(
+        &mut self,
+        article: &Article,
+        address: tantivy::DocAddress,
+    ) -> Option<(String, Vec<std::ops::Range<usize>>)> {
         if !self.enabled {
             return None;
         }
@@ -508,27 +524,26 @@ impl<'a> Snippets<'a> {
         {
             let (searcher, query) = (self.searcher, self.query);
             let generator = self.generators.entry(field).or_insert_with(|| {
-                // A field none of the query's terms occurs in has nothing to highlight.
                 let mut terms = Vec::new();
                 query.query_terms(&mut |term, _| {
-                    if term.field() == field {
+                    if term.field() == field && searcher.doc_freq(term).is_ok_and(|n| n > 0) {
                         terms.push(term.clone());
                     }
                 });
-                if !terms
-                    .iter()
-                    .any(|t| searcher.doc_freq(t).is_ok_and(|n| n > 0))
-                {
+                if terms.is_empty() {
                     return None;
                 }
                 SnippetGenerator::create(searcher, query, field)
                     .ok()
                     .map(|mut g| {
                         g.set_max_num_chars(240);
-                        g
+                        (terms, g)
                     })
             });
-            let Some(g) = generator else { continue };
+            let Some((terms, g)) = generator else { continue };
+            if !holds_any(searcher, address, field, terms) {
+                continue;
+            }
             for chunk in chunks(&article.text, SNIPPET_CHUNK).take(SNIPPET_MAX_CHUNKS) {
                 let s = g.snippet(chunk);
                 if s.fragment().trim().is_empty() {
@@ -545,10 +560,31 @@ impl<'a> Snippets<'a> {
     }
 }
 
+/// Whether the document at `address` holds one of `terms` (all of `field`), from the postings lists.
+/// An error reads as "yes" (the snippet is then looked for in the text).
+fn holds_any(
+    searcher: &tantivy::Searcher,
+    address: tantivy::DocAddress,
+    field: Field,
+    terms: &[Term],
+) -> bool {
+    let segment = searcher.segment_reader(address.segment_ord);
+    let Ok(index) = segment.inverted_index(field) else {
+        return true;
+    };
+    terms.iter().any(|term| {
+        match index.read_postings(term, IndexRecordOption::Basic) {
+            Ok(Some(mut postings)) => postings.seek(address.doc_id) == address.doc_id,
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    })
+}
+
 /// Bytes of text tokenized at a time when looking for a snippet.
-const SNIPPET_CHUNK: usize = 1500;
-/// Chunks read at most (a match further in than ~90 KB gets the article's first fragment).
-const SNIPPET_MAX_CHUNKS: usize = 60;
+const SNIPPET_CHUNK: usize = 500;
+/// Chunks read at most (a match further in than ~100 KB gets the article's first fragment).
+const SNIPPET_MAX_CHUNKS: usize = 200;
 
 /// `text` in pieces of about `size` bytes, cut at a paragraph break, else a line break, else a space
 /// or an ideographic full stop, else a character boundary, so words are rarely cut.
@@ -920,7 +956,20 @@ const FACET_FIELDS: [&str; 6] = [
 ];
 
 /// Counts term ordinals of string fast fields per segment, then resolves them to strings.
-struct FacetCollector;
+struct FacetCollector {
+    /// Per facet field, its column in each segment (by segment ordinal).
+    columns: Vec<Vec<Option<tantivy::columnar::StrColumn>>>,
+}
+
+impl FacetCollector {
+    fn new(archive: &Archive, searcher: &tantivy::Searcher) -> tantivy::Result<FacetCollector> {
+        let columns = FACET_FIELDS
+            .iter()
+            .map(|name| archive.str_columns(searcher, name))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(FacetCollector { columns })
+    }
+}
 
 struct FacetSegment {
     columns: Vec<Option<(tantivy::columnar::StrColumn, Vec<u64>)>>,
@@ -931,15 +980,17 @@ impl Collector for FacetCollector {
     type Fruit = (u64, Vec<HashMap<String, u64>>);
     type Child = FacetSegment;
 
-    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
-        let mut columns = Vec::with_capacity(FACET_FIELDS.len());
-        for name in FACET_FIELDS {
-            let column = reader.fast_fields().str(name)?;
-            columns.push(column.map(|c| {
-                let n = c.num_terms();
-                (c, vec![0; n])
-            }));
-        }
+    fn for_segment(&self, ord: u32, _: &SegmentReader) -> tantivy::Result<FacetSegment> {
+        let columns = self
+            .columns
+            .iter()
+            .map(|by_segment| {
+                by_segment.get(ord as usize).cloned().flatten().map(|c| {
+                    let n = c.num_terms();
+                    (c, vec![0; n])
+                })
+            })
+            .collect();
         Ok(FacetSegment { columns, total: 0 })
     }
 
@@ -1002,9 +1053,9 @@ impl SegmentCollector for FacetSegment {
 /// document is loaded).
 pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> {
     let query = build_query(archive, req)?;
-    let (total, maps) = archive
-        .searcher()
-        .search(&*query, &FacetCollector)
+    let searcher = archive.searcher();
+    let (total, maps) = searcher
+        .search(&*query, &FacetCollector::new(archive, &searcher)?)
         .context("facet counting failed")?;
     Ok(facet_lists(total, maps))
 }
@@ -1481,7 +1532,11 @@ mod tests {
         // Any size on text mixing 1- to 4-byte characters: no panic, nothing lost.
         let mixed = "aé字𝄞 \n".repeat(50);
         for size in 1..60 {
-            assert_eq!(chunks(&mixed, size).collect::<String>(), mixed, "size {size}");
+            assert_eq!(
+                chunks(&mixed, size).collect::<String>(),
+                mixed,
+                "size {size}"
+            );
         }
         assert_eq!(chunks("", 10).count(), 0);
         assert_eq!(chunks("short", 1500).collect::<Vec<_>>(), ["short"]);
