@@ -86,24 +86,9 @@ const BREAKOUT: &[&[u8]] = &[
     b"var",
 ];
 
-/// First `c` at or after `from`: eight bytes at a time, then byte by byte.
+/// First `c` at or after `from` (memchr: SIMD where the CPU has it).
 fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let s = b.get(from..)?;
-    let rep = LO.wrapping_mul(u64::from(c));
-    let mut i = 0;
-    for chunk in s.chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w) ^ rep;
-        // Some byte of x is zero (a byte equal to c).
-        if x.wrapping_sub(LO) & !x & HI != 0 {
-            break;
-        }
-        i += 8;
-    }
-    s[i..].iter().position(|&x| x == c).map(|o| from + i + o)
+    memchr::memchr(c, b.get(from..)?).map(|o| from + o)
 }
 
 /// Attributes the extractor reads (the DOM hints and the metadata); the
@@ -293,10 +278,14 @@ fn script_end(b: &[u8], from: usize) -> usize {
     // 0: script data, 1: escaped, 2: double escaped
     let mut state = 0u8;
     let mut j = from;
-    while let Some(off) = b
-        .get(j..)
-        .and_then(|s| s.iter().position(|&c| c == b'<' || c == b'-'))
-    {
+    // In plain script data a '-' changes nothing: only look for '<' there.
+    while let Some(off) = b.get(j..).and_then(|s| {
+        if state == 0 {
+            memchr::memchr(b'<', s)
+        } else {
+            memchr::memchr2(b'<', b'-', s)
+        }
+    }) {
         let p = j + off;
         if b[p] == b'-' {
             if state != 0 && b.get(p..p + 3) == Some(b"-->") {
