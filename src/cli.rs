@@ -859,7 +859,7 @@ fn read_page(path: &Path) -> anyhow::Result<Vec<u8>> {
             .and_then(|t| <[u8; 4]>::try_from(t).ok())
             .map_or(0, |t| u32::from_le_bytes(t) as usize);
         let mut out = Vec::with_capacity(isize_hint.min(64 << 20) + 1);
-        flate2::read::MultiGzDecoder::new(&raw[..])
+        flate2::bufread::MultiGzDecoder::new(&raw[..])
             .read_to_end(&mut out)
             .with_context(|| format!("{}: not valid gzip", path.display()))?;
         Ok(out)
@@ -881,7 +881,7 @@ fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let html = crate::charset::decode(&bytes, None).text;
+        let html = crate::charset::decode_vec(bytes, None).text;
         let extracted = crate::extract::extract(&html, args.url.as_ref());
         let lang = (!args.no_lang).then(|| {
             let hints: Vec<&str> = extracted.language.as_deref().into_iter().collect();

@@ -215,7 +215,8 @@ struct Dom<'a> {
 
 /// Lower-case `class` + " " + `id` (only the class when there is no id).
 fn hint_of(class: Option<&str>, id: Option<&str>) -> String {
-    let mut hint = String::new();
+    let len = class.map_or(0, str::len) + id.map_or(0, |i| i.len() + 1);
+    let mut hint = String::with_capacity(len);
     if let Some(c) = class {
         hint.push_str(c);
     }
@@ -605,7 +606,12 @@ static POS_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
 
 /// Whether `h` contains any of `words` (`re` caches their automaton).
 fn contains_any(h: &str, words: &[&str], re: &WordsRe) -> bool {
-    let re = re.get_or_init(|| aho_corasick::AhoCorasick::new(words).ok());
+    let re = re.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(words)
+            .ok()
+    });
     match re {
         Some(re) => re.is_match(h),
         None => words.iter().any(|w| h.contains(w)),
@@ -1836,6 +1842,33 @@ fn element_text(el: scraper::ElementRef<'_>) -> String {
     collapse_ws(&el.text().collect::<String>())
 }
 
+const META_DATE: u8 = 1;
+const META_TIME: u8 = 2;
+const META_BYLINE: u8 = 4;
+const META_AUTHOR: u8 = 8;
+
+/// `META_*` bits of the words in `hint`. No word's suffix is another's
+/// prefix, so a non-overlapping scan finds every one present.
+fn meta_hint_words(hint: &str) -> u8 {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    const WORDS: [(&str, u8); 4] = [
+        ("date", META_DATE),
+        ("time", META_TIME),
+        ("byline", META_BYLINE),
+        ("author", META_AUTHOR),
+    ];
+    let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::new(WORDS.map(|(w, _)| w)).ok());
+    match ac {
+        Some(ac) => ac
+            .find_iter(hint)
+            .fold(0, |bits, m| bits | WORDS[m.pattern().as_usize()].1),
+        None => WORDS
+            .iter()
+            .filter(|(w, _)| hint.contains(w))
+            .fold(0, |bits, (_, b)| bits | b),
+    }
+}
+
 fn collect_meta(doc: &Html) -> MetaData {
     let mut m = MetaData::default();
     let mut hint_buf = String::new();
@@ -1946,14 +1979,19 @@ fn collect_meta(doc: &Html) -> MetaData {
             hint_buf.make_ascii_lowercase();
         }
         let hint = hint_buf.as_str();
+        // Which of the words tested below the hint contains, in one scan.
+        let words = if hint.is_empty() {
+            0
+        } else {
+            meta_hint_words(hint)
+        };
         if !hint.is_empty()
             && m.text_dates.len() < 3
             && !matches!(e.name(), "meta" | "script" | "style" | "html" | "body")
         {
             // A token contains "date" or "time" exactly when the hint does
             // (tokens split at non-alphanumerics only).
-            let datey = (hint.contains("date")
-                || hint.contains("time")
+            let datey = (words & (META_DATE | META_TIME) != 0
                 || hint_tokens(hint).any(|t| t.starts_with("pub") || t == "info"))
                 && !hint.contains("update")
                 && !hint.contains("modif");
@@ -1968,8 +2006,8 @@ fn collect_meta(doc: &Html) -> MetaData {
         }
         // Every author word below contains "author": one search rules most hints out.
         let byline_hint = !hint.is_empty()
-            && (hint.contains("byline")
-                || (hint.contains("author")
+            && (words & META_BYLINE != 0
+                || (words & META_AUTHOR != 0
                     && (hint_tokens(hint)
                         .any(|t| matches!(t, "author" | "authorname" | "author_name"))
                         || hint.contains("author-name")
