@@ -163,10 +163,25 @@ fn weighted_len(s: &str) -> f32 {
     plain as f32 + cjk as f32 * 2.5
 }
 
+/// Commas and their CJK/Arabic counterparts (',' '，' '、' '،' '；' '。'),
+/// found by their UTF-8 bytes without decoding the text.
 fn count_commas(s: &str) -> u32 {
-    s.chars()
-        .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；' | '。'))
-        .count() as u32
+    let b = s.as_bytes();
+    let ascii = memchr::memchr_iter(b',', b).count();
+    // Lead bytes of U+FF0C/U+FF1B (EF BC ..), U+3001/U+3002 (E3 80 ..), U+060C (D8 8C).
+    let other = memchr::memchr3_iter(0xEF, 0xE3, 0xD8, b)
+        .filter(|&i| {
+            matches!(
+                b.get(i..),
+                Some(
+                    [0xEF, 0xBC, 0x8C | 0x9B, ..]
+                        | [0xE3, 0x80, 0x81 | 0x82, ..]
+                        | [0xD8, 0x8C, ..]
+                )
+            )
+        })
+        .count();
+    (ascii + other) as u32
 }
 
 // ---------------------------------------------------------------------------
@@ -371,7 +386,7 @@ impl<'a> Dom<'a> {
             if n.is_text() {
                 continue;
             }
-            if ALWAYS_REMOVE.contains(&n.tag) || n.forced_remove || n.hidden {
+            if always_remove(n.tag) || n.forced_remove || n.hidden {
                 n.removed = true;
             }
         }
@@ -379,69 +394,103 @@ impl<'a> Dom<'a> {
     }
 }
 
-const ALWAYS_REMOVE: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed",
-    "button", "select", "option", "input", "textarea", "head", "title", "meta", "link", "audio",
-    "video", "source", "track", "map", "area", "dialog", "frame", "frameset", "applet", "math",
-    "picture", "img", "datalist", "menu", "param",
-];
+/// Elements that never hold article text.
+fn always_remove(tag: &str) -> bool {
+    matches!(
+        tag,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "iframe"
+            | "svg"
+            | "canvas"
+            | "object"
+            | "embed"
+            | "button"
+            | "select"
+            | "option"
+            | "input"
+            | "textarea"
+            | "head"
+            | "title"
+            | "meta"
+            | "link"
+            | "audio"
+            | "video"
+            | "source"
+            | "track"
+            | "map"
+            | "area"
+            | "dialog"
+            | "frame"
+            | "frameset"
+            | "applet"
+            | "math"
+            | "picture"
+            | "img"
+            | "datalist"
+            | "menu"
+            | "param"
+    )
+}
 
-const BLOCK_TAGS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "body",
-    "center",
-    "dd",
-    "details",
-    "dialog",
-    "dir",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "html",
-    "li",
-    "main",
-    "menu",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "thead",
-    "tfoot",
-    "tr",
-    "td",
-    "th",
-    "ul",
-    "caption",
-    "legend",
-    "#root",
-    "noscript",
-    "option",
-    "output",
-];
-
+/// Block-level tags (a `match`: compiled to a switch on the length, not a scan of a list).
 fn is_block(tag: &str) -> bool {
-    BLOCK_TAGS.contains(&tag)
+    matches!(
+        tag,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "center"
+            | "dd"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "li"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "ul"
+            | "caption"
+            | "legend"
+            | "#root"
+            | "noscript"
+            | "option"
+            | "output"
+    )
 }
 
 fn is_heading(tag: &str) -> bool {
@@ -897,14 +946,18 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
     }
 
     let snapshot: Vec<bool> = dom.nodes.iter().map(|n| n.removed).collect();
+    // `best_len` is kept equal to `weighted_len(&best)` (one pass per text).
     let mut best = extract_generic(dom, title, true);
-    if weighted_len(&best) < 250.0 {
+    let mut best_len = weighted_len(&best);
+    if best_len < 250.0 {
         for (n, &r) in dom.nodes.iter_mut().zip(snapshot.iter()) {
             n.removed = r;
         }
         let relaxed = extract_generic(dom, title, false);
-        if weighted_len(&relaxed) > weighted_len(&best) * 1.5 + 50.0 {
+        let relaxed_len = weighted_len(&relaxed);
+        if relaxed_len > best_len * 1.5 + 50.0 {
             best = relaxed;
+            best_len = relaxed_len;
         }
     }
 
@@ -920,16 +973,17 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
             body_text = html_fragment_to_text(&body_text);
         }
         let bl = weighted_len(&body_text);
-        let dl = weighted_len(&best);
+        let dl = best_len;
         if bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &page_words(dom)) {
             best = body_text;
+            best_len = bl;
         }
     }
     // Post body shipped as a template (rendered by JavaScript).
-    if weighted_len(&best) < 250.0 {
+    if best_len < 250.0 {
         if let Some(tpl) = meta.template_body.as_deref() {
             let t = html_fragment_to_text(tpl);
-            if weighted_len(&t) > weighted_len(&best) * 1.5 + 50.0 {
+            if weighted_len(&t) > best_len * 1.5 + 50.0 {
                 best = t;
             }
         }
@@ -1503,17 +1557,22 @@ impl TextBuilder {
     }
 
     fn push_text(&mut self, t: &str, pre: bool) {
-        for c in t.chars() {
+        // Runs without spaces are copied whole; each space character becomes
+        // one ' ' (none after a ' '), or stays a '\n' inside <pre>.
+        let mut rest = t;
+        while let Some((i, c)) = rest
+            .char_indices()
+            .find(|&(_, c)| c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}')
+        {
+            self.cur.push_str(&rest[..i]);
             if c == '\n' && pre {
                 self.cur.push('\n');
-            } else if c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}' {
-                if !self.cur.ends_with(' ') {
-                    self.cur.push(' ');
-                }
-            } else {
-                self.cur.push(c);
+            } else if !self.cur.ends_with(' ') {
+                self.cur.push(' ');
             }
+            rest = &rest[i + c.len_utf8()..];
         }
+        self.cur.push_str(rest);
     }
 
     fn line_break(&mut self) {
@@ -1869,6 +1928,12 @@ fn meta_hint_words(hint: &str) -> u8 {
     }
 }
 
+/// `el`'s attribute `name` (no namespace) by comparing names; `Element::attr`
+/// interns `name` on every call.
+fn attr_local<'e>(el: &'e scraper::node::Element, name: &str) -> Option<&'e str> {
+    el.attrs().find(|&(k, _)| k == name).map(|(_, v)| v)
+}
+
 fn collect_meta(doc: &Html) -> MetaData {
     let mut m = MetaData::default();
     let mut hint_buf = String::new();
@@ -1886,9 +1951,9 @@ fn collect_meta(doc: &Html) -> MetaData {
                     .filter(|s| !s.is_empty());
             }
             "meta" => {
-                let content = e.attr("content").unwrap_or("").to_string();
+                let content = attr_local(e, "content").unwrap_or("").to_string();
                 for key in ["name", "property", "itemprop", "http-equiv"] {
-                    if let Some(k) = e.attr(key) {
+                    if let Some(k) = attr_local(e, key) {
                         for k in k.split_whitespace() {
                             let k = k.to_ascii_lowercase();
                             // "dc:creator" and "DC.creator" are the same key.
@@ -1914,21 +1979,21 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
             "link" => {
-                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let rel = attr_local(e, "rel").unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "canonical") && m.canonical.is_none() {
-                    m.canonical = e.attr("href").map(|s| s.trim().to_string());
+                    m.canonical = attr_local(e, "href").map(|s| s.trim().to_string());
                 }
             }
             "time" => {
-                if let Some(dt) = e.attr("datetime") {
-                    let pubdate = e.attr("pubdate").is_some()
-                        || e.attr("itemprop")
+                if let Some(dt) = attr_local(e, "datetime") {
+                    let pubdate = attr_local(e, "pubdate").is_some()
+                        || attr_local(e, "itemprop")
                             .is_some_and(|v| v.eq_ignore_ascii_case("datePublished"));
                     m.times.push((dt.trim().to_string(), pubdate));
                 }
             }
             "script" => {
-                let ty = e.attr("type").unwrap_or("").to_ascii_lowercase();
+                let ty = attr_local(e, "type").unwrap_or("").to_ascii_lowercase();
                 if ty.contains("ld+json") {
                     let raw: String = el.text().collect();
                     if let Some(v) = parse_json_lenient(&raw) {
@@ -1950,7 +2015,7 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
             "a" => {
-                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let rel = attr_local(e, "rel").unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "author") && m.rel_authors.len() < 5 {
                     let t = element_text(el);
                     if !t.is_empty() && t.chars().count() < 80 {
