@@ -548,4 +548,36 @@ mod tests {
         assert_eq!(d.source, CharsetSource::Bom);
         assert!(d.text.ends_with("ok ё"));
     }
+
+    #[test]
+    fn decode_vec_is_decode() {
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice("<p>ok ё</p>".as_bytes());
+        let (cp1251, _, _) =
+            encoding_rs::WINDOWS_1251.encode("<meta charset=windows-1251><p>Привет</p>");
+        let inputs: Vec<(Vec<u8>, Option<&str>)> = vec![
+            (b"".to_vec(), None),
+            (b"<p>plain ascii</p>".to_vec(), None),
+            ("<p>新闻联播 ё</p>".as_bytes().to_vec(), None),
+            (
+                "<meta charset=gb2312><p>新闻联播</p>".as_bytes().to_vec(),
+                None,
+            ),
+            (bom, None),
+            (cp1251.into_owned(), None),
+            (
+                b"<p>caf\xe9 bad utf-8</p>".to_vec(),
+                Some("text/html; charset=utf-8"),
+            ),
+        ];
+        for (bytes, ct) in inputs {
+            let a = decode(&bytes, ct);
+            let b = decode_vec(bytes.clone(), ct);
+            assert_eq!(
+                (a.text, a.encoding, a.source),
+                (b.text, b.encoding, b.source),
+                "{bytes:?}"
+            );
+        }
+    }
 }

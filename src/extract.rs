@@ -3091,6 +3091,38 @@ mod tests {
     }
 
     #[test]
+    fn text_measures_match_char_by_char_definitions() {
+        // The previous char-by-char `weighted_len` (pure ASCII text keeps its
+        // `is_ascii_whitespace` rule, under which \x0b counts as a character).
+        let weighted = |s: &str| -> f32 {
+            if s.is_ascii() {
+                return s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as f32;
+            }
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .map(|c| if is_cjk(c) { 2.5 } else { 1.0 })
+                .sum()
+        };
+        let commas = |s: &str| {
+            s.chars()
+                .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；' | '。'))
+                .count() as u32
+        };
+        for s in [
+            "",
+            "  plain, ascii\ttext\x0b\n",
+            "café, naïve — “quoted”\u{a0}non-breaking\u{2003}em space\x0b",
+            "新华社北京电，国务院、新闻办公室；今天。 한국어 日本語のかな",
+            "مرحبا، بالعالم , ok",
+            "\u{ff0d}\u{ff1c}\u{3003}\u{60d} near misses",
+            "𠀀 astral ideograph, 1",
+        ] {
+            assert_eq!(weighted_len(s), weighted(s), "{s:?}");
+            assert_eq!(count_commas(s), commas(s), "{s:?}");
+        }
+    }
+
+    #[test]
     fn cjk_paragraph_of_sixty_chars_is_substantial() {
         let para = "这是一段用于测试的中文新闻正文，内容描述了城市交通建设的最新进展，并引用了相关部门负责人的介绍和说明。";
         assert!(para.chars().count() >= 50);
