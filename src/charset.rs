@@ -6,6 +6,7 @@
 //! declared charset is a lie beyond one check: a declaration that does not decode cleanly loses to detection.
 
 use encoding_rs::Encoding;
+use std::borrow::Cow;
 
 /// Where the charset came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +35,41 @@ pub struct Decoded {
 /// Decodes `bytes` using, in order: BOM, `content_type` header charset, in-document declaration,
 /// detection. A declared charset under which the bytes are not valid falls back to detection.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+    let (text, encoding, source) = decode_cow(bytes, content_type);
+    Decoded {
+        text: text.into_owned(),
+        encoding,
+        source,
+    }
+}
+
+/// [`decode`] taking ownership of the bytes: text that is the input itself (UTF-8, or ASCII under
+/// an ASCII-compatible charset) is kept without a copy.
+pub fn decode_vec(bytes: Vec<u8>, content_type: Option<&str>) -> Decoded {
+    let (text, encoding, source) = decode_cow(&bytes, content_type);
+    let whole = matches!(&text, Cow::Borrowed(t) if t.len() == bytes.len());
+    let text = if whole {
+        drop(text);
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    } else {
+        text.into_owned()
+    };
+    Decoded {
+        text,
+        encoding,
+        source,
+    }
+}
+
+/// The decoded text, borrowed from `bytes` when no conversion was needed.
+fn decode_cow<'b>(
+    bytes: &'b [u8],
+    content_type: Option<&str>,
+) -> (Cow<'b, str>, &'static Encoding, CharsetSource) {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        return Decoded {
-            text: text.into_owned(),
-            encoding,
-            source: CharsetSource::Bom,
-        };
+        return (text, encoding, CharsetSource::Bom);
     }
     let declared = content_type
         .and_then(charset_from_content_type)
@@ -62,37 +91,25 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         // multi-byte text is almost never valid UTF-8 by chance (pages re-encoded by a CMS keep old meta tags).
         if encoding != encoding_rs::UTF_8 && !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok()
         {
-            return Decoded {
-                text: String::from_utf8_lossy(bytes).into_owned(),
-                encoding: encoding_rs::UTF_8,
-                source: CharsetSource::Detected,
-            };
+            return (
+                String::from_utf8_lossy(bytes),
+                encoding_rs::UTF_8,
+                CharsetSource::Detected,
+            );
         }
         if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(bytes) {
             // A declaration that decodes cleanly can still be wrong (Big5 bytes decode as valid GBK):
             // switch when detection reads clearly better.
             if let Some(better) = clearly_better_guess(bytes, encoding, &text) {
                 let (text, _) = better.decode_without_bom_handling(bytes);
-                return Decoded {
-                    text: text.into_owned(),
-                    encoding: better,
-                    source: CharsetSource::Detected,
-                };
+                return (text, better, CharsetSource::Detected);
             }
-            return Decoded {
-                text: text.into_owned(),
-                encoding,
-                source,
-            };
+            return (text, encoding, source);
         }
     }
     let encoding = detect(bytes);
     let (text, _) = encoding.decode_without_bom_handling(bytes);
-    Decoded {
-        text: text.into_owned(),
-        encoding,
-        source: CharsetSource::Detected,
-    }
+    (text, encoding, CharsetSource::Detected)
 }
 
 /// Guesses the encoding of bytes with no usable declaration: UTF-16 without a BOM (by its NUL bytes, as
@@ -530,5 +547,37 @@ mod tests {
         let d = decode(&bytes, None);
         assert_eq!(d.source, CharsetSource::Bom);
         assert!(d.text.ends_with("ok ё"));
+    }
+
+    #[test]
+    fn decode_vec_is_decode() {
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice("<p>ok ё</p>".as_bytes());
+        let (cp1251, _, _) =
+            encoding_rs::WINDOWS_1251.encode("<meta charset=windows-1251><p>Привет</p>");
+        let inputs: Vec<(Vec<u8>, Option<&str>)> = vec![
+            (b"".to_vec(), None),
+            (b"<p>plain ascii</p>".to_vec(), None),
+            ("<p>新闻联播 ё</p>".as_bytes().to_vec(), None),
+            (
+                "<meta charset=gb2312><p>新闻联播</p>".as_bytes().to_vec(),
+                None,
+            ),
+            (bom, None),
+            (cp1251.into_owned(), None),
+            (
+                b"<p>caf\xe9 bad utf-8</p>".to_vec(),
+                Some("text/html; charset=utf-8"),
+            ),
+        ];
+        for (bytes, ct) in inputs {
+            let a = decode(&bytes, ct);
+            let b = decode_vec(bytes.clone(), ct);
+            assert_eq!(
+                (a.text, a.encoding, a.source),
+                (b.text, b.encoding, b.source),
+                "{bytes:?}"
+            );
+        }
     }
 }

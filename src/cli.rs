@@ -198,6 +198,10 @@ pub struct ExtractArgs {
     /// The page's URL (resolves relative links; used for every FILE).
     #[arg(long)]
     pub url: Option<url::Url>,
+    /// Run the extraction stage alone: skip language detection (a separate pipeline stage) and
+    /// leave `lang` and `script` out of the JSON output.
+    #[arg(long)]
+    pub no_lang: bool,
     /// Saved pages (.gz is decompressed).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -846,8 +850,16 @@ fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> 
 fn read_page(path: &Path) -> anyhow::Result<Vec<u8>> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
+        // Sized from the gzip trailer (the last member's size mod 2^32, capped): one allocation and
+        // no growth copies for the usual single-member file; a wrong guess only costs regrowth.
+        let isize_hint = raw
+            .len()
+            .checked_sub(4)
+            .and_then(|at| raw.get(at..))
+            .and_then(|t| <[u8; 4]>::try_from(t).ok())
+            .map_or(0, |t| u32::from_le_bytes(t) as usize);
+        let mut out = Vec::with_capacity(isize_hint.min(64 << 20) + 1);
+        flate2::bufread::MultiGzDecoder::new(&raw[..])
             .read_to_end(&mut out)
             .with_context(|| format!("{}: not valid gzip", path.display()))?;
         Ok(out)
@@ -857,8 +869,7 @@ fn read_page(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = 0;
     let mut json_items = Vec::new();
     for path in &args.files {
@@ -870,20 +881,19 @@ fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let html = crate::charset::decode(&bytes, None).text;
+        let html = crate::charset::decode_vec(bytes, None).text;
         let extracted = crate::extract::extract(&html, args.url.as_ref());
-        let mut hints = Vec::new();
-        if let Some(l) = extracted.language.as_deref() {
-            hints.push(l);
-        }
-        let lang = crate::lang::detect(
-            &format!(
-                "{}\n\n{}",
-                extracted.title.as_deref().unwrap_or(""),
-                extracted.text
-            ),
-            &hints,
-        );
+        let lang = (!args.no_lang).then(|| {
+            let hints: Vec<&str> = extracted.language.as_deref().into_iter().collect();
+            crate::lang::detect(
+                &format!(
+                    "{}\n\n{}",
+                    extracted.title.as_deref().unwrap_or(""),
+                    extracted.text
+                ),
+                &hints,
+            )
+        });
         match args.format {
             ExtractFormat::Text => {
                 writeln!(
@@ -897,8 +907,10 @@ fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
                 let mut value = serde_json::to_value(&extracted)?;
                 if let Some(obj) = value.as_object_mut() {
                     obj.insert("path".into(), path.display().to_string().into());
-                    obj.insert("lang".into(), lang.lang.clone().into());
-                    obj.insert("script".into(), serde_json::to_value(&lang.script)?);
+                    if let Some(lang) = &lang {
+                        obj.insert("lang".into(), lang.lang.clone().into());
+                        obj.insert("script".into(), serde_json::to_value(&lang.script)?);
+                    }
                     obj.insert(
                         "declared_language".into(),
                         serde_json::to_value(&extracted.language)?,

@@ -132,20 +132,56 @@ fn weighted_len(s: &str) -> f32 {
     if s.is_ascii() {
         return s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as f32;
     }
-    let mut n = 0.0f32;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            continue;
+    // Counted as integers (exact, so the result does not depend on the order
+    // of the sum); ASCII bytes are counted without decoding.
+    let (mut plain, mut cjk) = (0u32, 0u32);
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest.bytes().take_while(u8::is_ascii).count();
+        let (head, tail) = rest.split_at(ascii);
+        // Same set as `char::is_whitespace` on ASCII (which includes \x0b).
+        plain += head
+            .bytes()
+            .filter(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
+            .count() as u32;
+        rest = "";
+        for (at, c) in tail.char_indices() {
+            if c.is_ascii() {
+                rest = &tail[at..];
+                break;
+            }
+            if c.is_whitespace() {
+                continue;
+            }
+            if is_cjk(c) {
+                cjk += 1;
+            } else {
+                plain += 1;
+            }
         }
-        n += if is_cjk(c) { 2.5 } else { 1.0 };
     }
-    n
+    plain as f32 + cjk as f32 * 2.5
 }
 
+/// Commas and their CJK/Arabic counterparts (',' '，' '、' '،' '；' '。'),
+/// found by their UTF-8 bytes without decoding the text.
 fn count_commas(s: &str) -> u32 {
-    s.chars()
-        .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；' | '。'))
-        .count() as u32
+    let b = s.as_bytes();
+    let ascii = memchr::memchr_iter(b',', b).count();
+    // Lead bytes of U+FF0C/U+FF1B (EF BC ..), U+3001/U+3002 (E3 80 ..), U+060C (D8 8C).
+    let other = memchr::memchr3_iter(0xEF, 0xE3, 0xD8, b)
+        .filter(|&i| {
+            matches!(
+                b.get(i..),
+                Some(
+                    [0xEF, 0xBC, 0x8C | 0x9B, ..]
+                        | [0xE3, 0x80, 0x81 | 0x82, ..]
+                        | [0xD8, 0x8C, ..]
+                )
+            )
+        })
+        .count();
+    (ascii + other) as u32
 }
 
 // ---------------------------------------------------------------------------
@@ -155,11 +191,14 @@ fn count_commas(s: &str) -> u32 {
 const NONE: usize = usize::MAX;
 
 #[derive(Debug, Default)]
-struct DNode {
-    /// Lower-case tag name; empty for text nodes.
-    tag: String,
-    /// Text content (text nodes only).
-    text: String,
+struct DNode<'a> {
+    /// Tag name, borrowed from the parsed document; empty for text nodes.
+    /// html5ever lower-cases HTML element names; only SVG/MathML keep mixed
+    /// case (`foreignObject`), and those match none of the names used here
+    /// in either case.
+    tag: &'a str,
+    /// Text content (text nodes only), borrowed from the parsed document.
+    text: &'a str,
     parent: usize,
     children: Vec<usize>,
     /// One past the last index of this node's subtree (pre-order numbering).
@@ -179,19 +218,20 @@ struct DNode {
     commas: u32,
 }
 
-impl DNode {
+impl DNode<'_> {
     fn is_text(&self) -> bool {
         self.tag.is_empty()
     }
 }
 
-struct Dom {
-    nodes: Vec<DNode>,
+struct Dom<'a> {
+    nodes: Vec<DNode<'a>>,
 }
 
 /// Lower-case `class` + " " + `id` (only the class when there is no id).
 fn hint_of(class: Option<&str>, id: Option<&str>) -> String {
-    let mut hint = String::new();
+    let len = class.map_or(0, str::len) + id.map_or(0, |i| i.len() + 1);
+    let mut hint = String::with_capacity(len);
     if let Some(c) = class {
         hint.push_str(c);
     }
@@ -209,10 +249,10 @@ fn parse_selectors(list: &[String]) -> Vec<Selector> {
         .collect()
 }
 
-impl Dom {
-    /// Copies the parsed document into the arena (pre-order; index 0 is the
-    /// document/fragment root).
-    fn build(doc: &Html, opts: &ExtractOptions) -> Dom {
+impl<'a> Dom<'a> {
+    /// Indexes the parsed document into the arena (pre-order; index 0 is the
+    /// document/fragment root); names and texts are borrowed from `doc`.
+    fn build(doc: &'a Html, opts: &ExtractOptions) -> Dom<'a> {
         let mut forced_remove = HashSet::new();
         for sel in parse_selectors(&opts.remove_selectors) {
             for el in doc.select(&sel) {
@@ -228,7 +268,7 @@ impl Dom {
             }
         }
 
-        let mut nodes: Vec<DNode> = Vec::new();
+        let mut nodes: Vec<DNode<'a>> = Vec::with_capacity(doc.tree.nodes().len());
         let root = doc.tree.root();
         let mut stack = vec![(root, NONE)];
         while let Some((nref, parent)) = stack.pop() {
@@ -240,23 +280,23 @@ impl Dom {
             let mut descend = true;
             match nref.value() {
                 Node::Document | Node::Fragment => {
-                    dn.tag = "#root".to_string();
+                    dn.tag = "#root";
                     dn.block = true;
                 }
                 Node::Text(t) => {
-                    dn.text = t.to_string();
+                    dn.text = &**t;
                     let raw_parent = nodes
                         .get(parent)
-                        .is_some_and(|p| matches!(p.tag.as_str(), "script" | "style"));
+                        .is_some_and(|p| matches!(p.tag, "script" | "style"));
                     if !raw_parent {
-                        dn.wlen = weighted_len(&dn.text);
-                        dn.commas = count_commas(&dn.text);
+                        dn.wlen = weighted_len(dn.text);
+                        dn.commas = count_commas(dn.text);
                     }
                     descend = false;
                 }
                 Node::Element(el) => {
-                    dn.tag = el.name().to_ascii_lowercase();
-                    dn.block = is_block(&dn.tag);
+                    dn.tag = el.name();
+                    dn.block = is_block(dn.tag);
                     // One pass over the attributes (each `attr` lookup interns the name).
                     let (mut class, mut id, mut style) = (None, None, None);
                     let mut hidden = false;
@@ -299,9 +339,13 @@ impl Dom {
                 }
             }
             if descend {
-                let kids: Vec<_> = nref.children().collect();
-                for k in kids.into_iter().rev() {
+                let mut kids = 0;
+                for k in nref.children().rev() {
                     stack.push((k, idx));
+                    kids += 1;
+                }
+                if let Some(n) = nodes.last_mut() {
+                    n.children.reserve_exact(kids);
                 }
             }
         }
@@ -342,7 +386,7 @@ impl Dom {
             if n.is_text() {
                 continue;
             }
-            if ALWAYS_REMOVE.contains(&n.tag.as_str()) || n.forced_remove || n.hidden {
+            if always_remove(n.tag) || n.forced_remove || n.hidden {
                 n.removed = true;
             }
         }
@@ -350,69 +394,103 @@ impl Dom {
     }
 }
 
-const ALWAYS_REMOVE: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed",
-    "button", "select", "option", "input", "textarea", "head", "title", "meta", "link", "audio",
-    "video", "source", "track", "map", "area", "dialog", "frame", "frameset", "applet", "math",
-    "picture", "img", "datalist", "menu", "param",
-];
+/// Elements that never hold article text.
+fn always_remove(tag: &str) -> bool {
+    matches!(
+        tag,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "iframe"
+            | "svg"
+            | "canvas"
+            | "object"
+            | "embed"
+            | "button"
+            | "select"
+            | "option"
+            | "input"
+            | "textarea"
+            | "head"
+            | "title"
+            | "meta"
+            | "link"
+            | "audio"
+            | "video"
+            | "source"
+            | "track"
+            | "map"
+            | "area"
+            | "dialog"
+            | "frame"
+            | "frameset"
+            | "applet"
+            | "math"
+            | "picture"
+            | "img"
+            | "datalist"
+            | "menu"
+            | "param"
+    )
+}
 
-const BLOCK_TAGS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "body",
-    "center",
-    "dd",
-    "details",
-    "dialog",
-    "dir",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "html",
-    "li",
-    "main",
-    "menu",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "thead",
-    "tfoot",
-    "tr",
-    "td",
-    "th",
-    "ul",
-    "caption",
-    "legend",
-    "#root",
-    "noscript",
-    "option",
-    "output",
-];
-
+/// Block-level tags (a `match`: compiled to a switch on the length, not a scan of a list).
 fn is_block(tag: &str) -> bool {
-    BLOCK_TAGS.contains(&tag)
+    matches!(
+        tag,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "center"
+            | "dd"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "li"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "ul"
+            | "caption"
+            | "legend"
+            | "#root"
+            | "noscript"
+            | "option"
+            | "output"
+    )
 }
 
 fn is_heading(tag: &str) -> bool {
@@ -566,19 +644,22 @@ fn without_exceptions(hint: &str) -> Cow<'_, str> {
     Cow::Owned(h)
 }
 
-/// One compiled alternation per word list: a single scan of the hint
-/// instead of one substring search per word.
-type WordsRe = std::sync::OnceLock<Option<regex::Regex>>;
+/// One Aho-Corasick automaton per word list: a single scan of the hint
+/// instead of one substring search per word (and far cheaper to build than
+/// the equivalent regex alternation, which a short run pays for).
+type WordsRe = std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>;
 static NEG_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
 static STRONG_NEG_RE: WordsRe = std::sync::OnceLock::new();
 static WEIGHT_NEG_RE: WordsRe = std::sync::OnceLock::new();
 static POS_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
 
-/// Whether `h` contains any of `words` (`re` caches their alternation).
+/// Whether `h` contains any of `words` (`re` caches their automaton).
 fn contains_any(h: &str, words: &[&str], re: &WordsRe) -> bool {
     let re = re.get_or_init(|| {
-        let alt: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
-        regex::Regex::new(&alt.join("|")).ok()
+        aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(words)
+            .ok()
     });
     match re {
         Some(re) => re.is_match(h),
@@ -795,7 +876,7 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
             st[i].inline_len = l;
             st[i].inline_commas = c;
         } else {
-            let tag = node.tag.as_str();
+            let tag = node.tag;
             if tag == "a" {
                 st[i].llen = st[i].tlen;
             }
@@ -865,14 +946,18 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
     }
 
     let snapshot: Vec<bool> = dom.nodes.iter().map(|n| n.removed).collect();
+    // `best_len` is kept equal to `weighted_len(&best)` (one pass per text).
     let mut best = extract_generic(dom, title, true);
-    if weighted_len(&best) < 250.0 {
+    let mut best_len = weighted_len(&best);
+    if best_len < 250.0 {
         for (n, &r) in dom.nodes.iter_mut().zip(snapshot.iter()) {
             n.removed = r;
         }
         let relaxed = extract_generic(dom, title, false);
-        if weighted_len(&relaxed) > weighted_len(&best) * 1.5 + 50.0 {
+        let relaxed_len = weighted_len(&relaxed);
+        if relaxed_len > best_len * 1.5 + 50.0 {
             best = relaxed;
+            best_len = relaxed_len;
         }
     }
 
@@ -888,16 +973,17 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
             body_text = html_fragment_to_text(&body_text);
         }
         let bl = weighted_len(&body_text);
-        let dl = weighted_len(&best);
+        let dl = best_len;
         if bl >= 400.0 && bl > dl * 1.3 && agrees_with_page(&body_text, &page_words(dom)) {
             best = body_text;
+            best_len = bl;
         }
     }
     // Post body shipped as a template (rendered by JavaScript).
-    if weighted_len(&best) < 250.0 {
+    if best_len < 250.0 {
         if let Some(tpl) = meta.template_body.as_deref() {
             let t = html_fragment_to_text(tpl);
-            if weighted_len(&t) > weighted_len(&best) * 1.5 + 50.0 {
+            if weighted_len(&t) > best_len * 1.5 + 50.0 {
                 best = t;
             }
         }
@@ -912,7 +998,7 @@ fn page_words(dom: &Dom) -> HashSet<String> {
         if !n.is_text() {
             continue;
         }
-        let parent_tag = dom.nodes.get(n.parent).map_or("", |p| p.tag.as_str());
+        let parent_tag = dom.nodes.get(n.parent).map_or("", |p| p.tag);
         if matches!(parent_tag, "script" | "style" | "noscript" | "template") {
             continue;
         }
@@ -970,7 +1056,7 @@ fn mark_structural(dom: &mut Dom, stats: &[Stats], total_ptext: f32, hints: bool
             i += 1;
             continue;
         }
-        let tag = node.tag.as_str();
+        let tag = node.tag;
         let share = if total_ptext > 0.0 {
             (stats[i].tlen - stats[i].llen) / total_ptext
         } else {
@@ -1042,7 +1128,7 @@ fn score_candidates(dom: &Dom, stats: &[Stats]) -> Vec<f32> {
         if node.removed || node.is_text() {
             continue;
         }
-        let tag = node.tag.as_str();
+        let tag = node.tag;
         let (len, commas, start) = if tag == "p" || tag == "pre" {
             (stats[i].tlen, stats[i].commas, node.parent)
         } else if SCORE_CONTAINERS.contains(&tag) && stats[i].inline_len >= 25.0 {
@@ -1080,7 +1166,7 @@ fn score_candidates(dom: &Dom, stats: &[Stats]) -> Vec<f32> {
 }
 
 fn init_score(n: &DNode) -> f32 {
-    let base = match n.tag.as_str() {
+    let base = match n.tag {
         "div" | "article" | "main" => 5.0,
         "pre" | "td" | "blockquote" => 3.0,
         "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
@@ -1113,8 +1199,7 @@ fn pick_roots(dom: &Dom, stats: &[Stats], scores: &[f32]) -> Vec<usize> {
         .collect();
     if strong.len() >= 2 {
         let mut a = dom.nodes[top].parent;
-        while a != NONE && a < n && !matches!(dom.nodes[a].tag.as_str(), "body" | "html" | "#root")
-        {
+        while a != NONE && a < n && !matches!(dom.nodes[a].tag, "body" | "html" | "#root") {
             let contained = strong
                 .iter()
                 .filter(|&&c| c >= a && c < dom.nodes[a].end)
@@ -1131,7 +1216,7 @@ fn pick_roots(dom: &Dom, stats: &[Stats], scores: &[f32]) -> Vec<usize> {
     let mut last = scores[top];
     let threshold = last / 3.0;
     let mut p = dom.nodes[top].parent;
-    while p != NONE && p < n && !matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+    while p != NONE && p < n && !matches!(dom.nodes[p].tag, "body" | "html" | "#root") {
         if scores[p] <= 0.0 {
             p = dom.nodes[p].parent;
             continue;
@@ -1149,7 +1234,7 @@ fn pick_roots(dom: &Dom, stats: &[Stats], scores: &[f32]) -> Vec<usize> {
     // Only child: the parent holds the same content.
     loop {
         let p = dom.nodes[top].parent;
-        if p == NONE || p >= n || matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+        if p == NONE || p >= n || matches!(dom.nodes[p].tag, "body" | "html" | "#root") {
             break;
         }
         let live: Vec<usize> = dom.nodes[p]
@@ -1168,7 +1253,7 @@ fn pick_roots(dom: &Dom, stats: &[Stats], scores: &[f32]) -> Vec<usize> {
     // Expand to an ancestor that adds a lot of clean paragraph text.
     loop {
         let p = dom.nodes[top].parent;
-        if p == NONE || p >= n || matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+        if p == NONE || p >= n || matches!(dom.nodes[p].tag, "body" | "html" | "#root") {
             break;
         }
         let added = stats[p].tlen - stats[top].tlen;
@@ -1273,7 +1358,7 @@ fn find_lead(dom: &Dom, stats: &[Stats], first_root: usize) -> Option<usize> {
     let mut cur = first_root;
     for _level in 0..LEAD_LEVELS {
         let p = dom.nodes[cur].parent;
-        if p == NONE || p >= n || matches!(dom.nodes[p].tag.as_str(), "body" | "html" | "#root") {
+        if p == NONE || p >= n || matches!(dom.nodes[p].tag, "body" | "html" | "#root") {
             return None;
         }
         let sibs = &dom.nodes[p].children;
@@ -1309,7 +1394,7 @@ fn node_text(dom: &Dom, i: usize) -> String {
     for j in i..end {
         let n = &dom.nodes[j];
         if n.is_text() && !n.removed {
-            s.push_str(&n.text);
+            s.push_str(n.text);
         }
     }
     s
@@ -1334,8 +1419,8 @@ fn clean_conditionally(
                 continue;
             }
             // Skip nodes whose ancestor (below the root) is already removed.
-            let tag = dom.nodes[i].tag.clone();
-            let remove = if is_heading(&tag) {
+            let tag = dom.nodes[i].tag;
+            let remove = if is_heading(tag) {
                 let t = norm_key(&node_text(dom, i));
                 // The page's first <h1> is the headline; later ones are
                 // section headings on sites that use h1 for those.
@@ -1347,7 +1432,7 @@ fn clean_conditionally(
                     || (hints && class_weight(&dom.nodes[i]) < 0.0)
             } else if i != r
                 && matches!(
-                    tag.as_str(),
+                    tag,
                     "div"
                         | "section"
                         | "ul"
@@ -1363,7 +1448,7 @@ fn clean_conditionally(
                 )
             {
                 should_clean(dom, i, &stats[i], scores[i], hints)
-            } else if i != r && matches!(tag.as_str(), "p" | "li") {
+            } else if i != r && matches!(tag, "p" | "li") {
                 let s = &stats[i];
                 s.tlen > 0.0 && s.link_density() >= LINK_PARA_LD && s.tlen < LINK_PARA_LEN
             } else {
@@ -1422,7 +1507,7 @@ fn should_clean(dom: &Dom, i: usize, s: &Stats, score: f32, hints: bool) -> bool
     if weight < 0.0 && weight + score < 0.0 && !rich {
         return true;
     }
-    let is_list = matches!(node.tag.as_str(), "ul" | "ol");
+    let is_list = matches!(node.tag, "ul" | "ol");
     let ld = s.link_density();
     if is_list {
         return ld > 0.5;
@@ -1472,17 +1557,22 @@ impl TextBuilder {
     }
 
     fn push_text(&mut self, t: &str, pre: bool) {
-        for c in t.chars() {
+        // Runs without spaces are copied whole; each space character becomes
+        // one ' ' (none after a ' '), or stays a '\n' inside <pre>.
+        let mut rest = t;
+        while let Some((i, c)) = rest
+            .char_indices()
+            .find(|&(_, c)| c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}')
+        {
+            self.cur.push_str(&rest[..i]);
             if c == '\n' && pre {
                 self.cur.push('\n');
-            } else if c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}' {
-                if !self.cur.ends_with(' ') {
-                    self.cur.push(' ');
-                }
-            } else {
-                self.cur.push(c);
+            } else if !self.cur.ends_with(' ') {
+                self.cur.push(' ');
             }
+            rest = &rest[i + c.len_utf8()..];
         }
+        self.cur.push_str(rest);
     }
 
     fn line_break(&mut self) {
@@ -1581,10 +1671,10 @@ fn serialize_into(dom: &Dom, roots: &[usize]) -> TextBuilder {
         while let Some((i, exiting)) = stack.pop() {
             let node = &dom.nodes[i];
             if node.is_text() {
-                tb.push_text(&node.text, pre_depth > 0);
+                tb.push_text(node.text, pre_depth > 0);
                 continue;
             }
-            let tag = node.tag.as_str();
+            let tag = node.tag;
             if exiting {
                 if tag == "pre" {
                     pre_depth = pre_depth.saturating_sub(1);
@@ -1648,7 +1738,7 @@ fn filter_paragraphs(text: &str, title: Option<&str>) -> String {
         if p.is_empty() {
             continue;
         }
-        if !nt.is_empty() && norm_key(p) == nt {
+        if !nt.is_empty() && norm_key_eq(p, &nt) {
             continue;
         }
         if is_boilerplate_line(p) {
@@ -1748,10 +1838,18 @@ fn is_boilerplate_line(p: &str) -> bool {
 }
 
 fn norm_key(s: &str) -> String {
+    norm_key_chars(s).collect()
+}
+
+fn norm_key_chars(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(|c| c.to_lowercase())
-        .collect()
+}
+
+/// `norm_key(s) == key` without building the key of `s`.
+fn norm_key_eq(s: &str, key: &str) -> bool {
+    norm_key_chars(s).eq(key.chars())
 }
 
 // ---------------------------------------------------------------------------
@@ -1803,8 +1901,42 @@ fn element_text(el: scraper::ElementRef<'_>) -> String {
     collapse_ws(&el.text().collect::<String>())
 }
 
+const META_DATE: u8 = 1;
+const META_TIME: u8 = 2;
+const META_BYLINE: u8 = 4;
+const META_AUTHOR: u8 = 8;
+
+/// `META_*` bits of the words in `hint`. No word's suffix is another's
+/// prefix, so a non-overlapping scan finds every one present.
+fn meta_hint_words(hint: &str) -> u8 {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    const WORDS: [(&str, u8); 4] = [
+        ("date", META_DATE),
+        ("time", META_TIME),
+        ("byline", META_BYLINE),
+        ("author", META_AUTHOR),
+    ];
+    let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::new(WORDS.map(|(w, _)| w)).ok());
+    match ac {
+        Some(ac) => ac
+            .find_iter(hint)
+            .fold(0, |bits, m| bits | WORDS[m.pattern().as_usize()].1),
+        None => WORDS
+            .iter()
+            .filter(|(w, _)| hint.contains(w))
+            .fold(0, |bits, (_, b)| bits | b),
+    }
+}
+
+/// `el`'s attribute `name` (no namespace) by comparing names; `Element::attr`
+/// interns `name` on every call.
+fn attr_local<'e>(el: &'e scraper::node::Element, name: &str) -> Option<&'e str> {
+    el.attrs().find(|&(k, _)| k == name).map(|(_, v)| v)
+}
+
 fn collect_meta(doc: &Html) -> MetaData {
     let mut m = MetaData::default();
+    let mut hint_buf = String::new();
     for nref in doc.tree.nodes() {
         let Some(el) = scraper::ElementRef::wrap(nref) else {
             continue;
@@ -1819,9 +1951,9 @@ fn collect_meta(doc: &Html) -> MetaData {
                     .filter(|s| !s.is_empty());
             }
             "meta" => {
-                let content = e.attr("content").unwrap_or("").to_string();
+                let content = attr_local(e, "content").unwrap_or("").to_string();
                 for key in ["name", "property", "itemprop", "http-equiv"] {
-                    if let Some(k) = e.attr(key) {
+                    if let Some(k) = attr_local(e, key) {
                         for k in k.split_whitespace() {
                             let k = k.to_ascii_lowercase();
                             // "dc:creator" and "DC.creator" are the same key.
@@ -1847,21 +1979,21 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
             "link" => {
-                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let rel = attr_local(e, "rel").unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "canonical") && m.canonical.is_none() {
-                    m.canonical = e.attr("href").map(|s| s.trim().to_string());
+                    m.canonical = attr_local(e, "href").map(|s| s.trim().to_string());
                 }
             }
             "time" => {
-                if let Some(dt) = e.attr("datetime") {
-                    let pubdate = e.attr("pubdate").is_some()
-                        || e.attr("itemprop")
+                if let Some(dt) = attr_local(e, "datetime") {
+                    let pubdate = attr_local(e, "pubdate").is_some()
+                        || attr_local(e, "itemprop")
                             .is_some_and(|v| v.eq_ignore_ascii_case("datePublished"));
                     m.times.push((dt.trim().to_string(), pubdate));
                 }
             }
             "script" => {
-                let ty = e.attr("type").unwrap_or("").to_ascii_lowercase();
+                let ty = attr_local(e, "type").unwrap_or("").to_ascii_lowercase();
                 if ty.contains("ld+json") {
                     let raw: String = el.text().collect();
                     if let Some(v) = parse_json_lenient(&raw) {
@@ -1883,7 +2015,7 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
             "a" => {
-                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let rel = attr_local(e, "rel").unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "author") && m.rel_authors.len() < 5 {
                     let t = element_text(el);
                     if !t.is_empty() && t.chars().count() < 80 {
@@ -1904,18 +2036,29 @@ fn collect_meta(doc: &Html) -> MetaData {
             }
         }
         // Lower-case "class id"; without either, no hint word can match.
-        let hint = if class.is_some() || id.is_some() {
-            format!("{} {}", class.unwrap_or(""), id.unwrap_or("")).to_ascii_lowercase()
+        hint_buf.clear();
+        if class.is_some() || id.is_some() {
+            hint_buf.push_str(class.unwrap_or(""));
+            hint_buf.push(' ');
+            hint_buf.push_str(id.unwrap_or(""));
+            hint_buf.make_ascii_lowercase();
+        }
+        let hint = hint_buf.as_str();
+        // Which of the words tested below the hint contains, in one scan.
+        let words = if hint.is_empty() {
+            0
         } else {
-            String::new()
+            meta_hint_words(hint)
         };
         if !hint.is_empty()
             && m.text_dates.len() < 3
             && !matches!(e.name(), "meta" | "script" | "style" | "html" | "body")
         {
-            let datey = hint_tokens(&hint).any(|t| {
-                t.contains("date") || t.contains("time") || t.starts_with("pub") || t == "info"
-            }) && !hint.contains("update")
+            // A token contains "date" or "time" exactly when the hint does
+            // (tokens split at non-alphanumerics only).
+            let datey = (words & (META_DATE | META_TIME) != 0
+                || hint_tokens(hint).any(|t| t.starts_with("pub") || t == "info"))
+                && !hint.contains("update")
                 && !hint.contains("modif");
             if datey {
                 let t: String = el.text().take(50).collect();
@@ -1926,12 +2069,14 @@ fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
         }
+        // Every author word below contains "author": one search rules most hints out.
         let byline_hint = !hint.is_empty()
-            && (hint.contains("byline")
-                || hint_tokens(&hint)
-                    .any(|t| matches!(t, "author" | "authorname" | "author_name"))
-                || hint.contains("author-name")
-                || hint.contains("author__name"));
+            && (words & META_BYLINE != 0
+                || (words & META_AUTHOR != 0
+                    && (hint_tokens(hint)
+                        .any(|t| matches!(t, "author" | "authorname" | "author_name"))
+                        || hint.contains("author-name")
+                        || hint.contains("author__name"))));
         if byline_hint && m.byline_texts.len() < 3 && e.name() != "meta" && e.name() != "a" {
             let t = element_text(el);
             if (3..=120).contains(&t.chars().count()) {
@@ -2943,6 +3088,38 @@ mod tests {
             ),
             "Left - right divide grows"
         );
+    }
+
+    #[test]
+    fn text_measures_match_char_by_char_definitions() {
+        // The previous char-by-char `weighted_len` (pure ASCII text keeps its
+        // `is_ascii_whitespace` rule, under which \x0b counts as a character).
+        let weighted = |s: &str| -> f32 {
+            if s.is_ascii() {
+                return s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as f32;
+            }
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .map(|c| if is_cjk(c) { 2.5 } else { 1.0 })
+                .sum()
+        };
+        let commas = |s: &str| {
+            s.chars()
+                .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；' | '。'))
+                .count() as u32
+        };
+        for s in [
+            "",
+            "  plain, ascii\ttext\x0b\n",
+            "café, naïve — “quoted”\u{a0}non-breaking\u{2003}em space\x0b",
+            "新华社北京电，国务院、新闻办公室；今天。 한국어 日本語のかな",
+            "مرحبا، بالعالم , ok",
+            "\u{ff0d}\u{ff1c}\u{3003}\u{60d} near misses",
+            "𠀀 astral ideograph, 1",
+        ] {
+            assert_eq!(weighted_len(s), weighted(s), "{s:?}");
+            assert_eq!(count_commas(s), commas(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -18,25 +18,42 @@ use std::borrow::Cow;
 /// (100 000 nested `<div>`s take about a minute); real pages stay far below.
 pub(super) const MAX_NESTING: usize = 3000;
 
-const CONTAINERS: &[&[u8]] = &[
-    b"div",
-    b"span",
-    b"section",
-    b"article",
-    b"font",
-    b"b",
-    b"i",
-    b"a",
-    b"em",
-    b"strong",
-    b"blockquote",
-    b"ul",
-    b"ol",
-    b"table",
-    b"center",
-    b"main",
-    b"aside",
-];
+/// `name` lower-cased into `buf`; a name longer than `buf` gives "" (no
+/// name compared in this module is that long).
+fn lower<'b>(name: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
+    match buf.get_mut(..name.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(name);
+            dst.make_ascii_lowercase();
+            dst
+        }
+        None => &[],
+    }
+}
+
+/// Container tags counted for [`MAX_NESTING`].
+fn is_container(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"div"
+            | b"span"
+            | b"section"
+            | b"article"
+            | b"font"
+            | b"b"
+            | b"i"
+            | b"a"
+            | b"em"
+            | b"strong"
+            | b"blockquote"
+            | b"ul"
+            | b"ol"
+            | b"table"
+            | b"center"
+            | b"main"
+            | b"aside"
+    )
+}
 
 /// HTML start tags that end foreign (SVG/MathML) content.
 const BREAKOUT: &[&[u8]] = &[
@@ -86,56 +103,26 @@ const BREAKOUT: &[&[u8]] = &[
     b"var",
 ];
 
-/// First `c` at or after `from`: eight bytes at a time, then byte by byte.
+/// First `c` at or after `from` (memchr: SIMD where the CPU has it).
 fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let s = b.get(from..)?;
-    let rep = LO.wrapping_mul(u64::from(c));
-    let mut i = 0;
-    for chunk in s.chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w) ^ rep;
-        // Some byte of x is zero (a byte equal to c).
-        if x.wrapping_sub(LO) & !x & HI != 0 {
-            break;
-        }
-        i += 8;
-    }
-    s[i..].iter().position(|&x| x == c).map(|o| from + i + o)
+    memchr::memchr(c, b.get(from..)?).map(|o| from + o)
 }
 
 /// Attributes the extractor reads (the DOM hints and the metadata); the
 /// others are cut before parsing. `style` is kept only when it may hide the
 /// element, `href` only on `<link>` (the canonical URL).
 fn attr_needed(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
-    const KEEP: &[&[u8]] = &[
-        b"class",
-        b"id",
-        b"itemprop",
-        b"role",
-        b"hidden",
-        b"aria-hidden",
-        b"content",
-        b"datetime",
-        b"pubdate",
-        b"lang",
-        b"xml:lang",
-        b"rel",
-        b"type",
-        b"name",
-        b"property",
-        b"http-equiv",
-    ];
-    if KEEP.iter().any(|k| name.eq_ignore_ascii_case(k)) {
-        return true;
+    match lower(name, &mut [0; 16]) {
+        b"class" | b"id" | b"itemprop" | b"role" | b"hidden" | b"aria-hidden" | b"content"
+        | b"datetime" | b"pubdate" | b"lang" | b"xml:lang" | b"rel" | b"type" | b"name"
+        | b"property" | b"http-equiv" => true,
+        b"style" => {
+            let v = value.to_ascii_lowercase();
+            v.windows(4).any(|w| w == b"none") || v.windows(6).any(|w| w == b"hidden")
+        }
+        b"href" => tag.eq_ignore_ascii_case(b"link"),
+        _ => false,
     }
-    if name.eq_ignore_ascii_case(b"style") {
-        let v = value.to_ascii_lowercase();
-        return v.windows(4).any(|w| w == b"none") || v.windows(6).any(|w| w == b"hidden");
-    }
-    name.eq_ignore_ascii_case(b"href") && tag.eq_ignore_ascii_case(b"link")
 }
 
 fn is_space(c: u8) -> bool {
@@ -293,10 +280,14 @@ fn script_end(b: &[u8], from: usize) -> usize {
     // 0: script data, 1: escaped, 2: double escaped
     let mut state = 0u8;
     let mut j = from;
-    while let Some(off) = b
-        .get(j..)
-        .and_then(|s| s.iter().position(|&c| c == b'<' || c == b'-'))
-    {
+    // In plain script data a '-' changes nothing: only look for '<' there.
+    while let Some(off) = b.get(j..).and_then(|s| {
+        if state == 0 {
+            memchr::memchr(b'<', s)
+        } else {
+            memchr::memchr2(b'<', b'-', s)
+        }
+    }) {
         let p = j + off;
         if b[p] == b'-' {
             if state != 0 && b.get(p..p + 3) == Some(b"-->") {
@@ -396,21 +387,14 @@ enum Action {
 }
 
 fn action(name: &[u8]) -> Action {
-    let is = |t: &[u8]| name.eq_ignore_ascii_case(t);
-    if is(b"script") {
-        Action::Script
-    } else if is(b"style") || is(b"noscript") || is(b"iframe") || is(b"textarea") {
-        Action::Drop
-    } else if is(b"title") || is(b"xmp") || is(b"noembed") || is(b"noframes") {
-        Action::KeepRaw
-    } else if is(b"template") {
-        Action::Template
-    } else if is(b"svg") || is(b"math") {
-        Action::Foreign
-    } else if is(b"plaintext") {
-        Action::Plaintext
-    } else {
-        Action::Other
+    match lower(name, &mut [0; 16]) {
+        b"script" => Action::Script,
+        b"style" | b"noscript" | b"iframe" | b"textarea" => Action::Drop,
+        b"title" | b"xmp" | b"noembed" | b"noframes" => Action::KeepRaw,
+        b"template" => Action::Template,
+        b"svg" | b"math" => Action::Foreign,
+        b"plaintext" => Action::Plaintext,
+        _ => Action::Other,
     }
 }
 
@@ -495,7 +479,7 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             j = p + 1;
             continue;
         };
-        let container = CONTAINERS.iter().any(|t| name.eq_ignore_ascii_case(t));
+        let container = is_container(name);
         if closing {
             if container {
                 depth = depth.saturating_sub(1);

@@ -175,6 +175,28 @@ fn extract_prints_one_json_object_per_file() {
         );
         assert!(line["title"].as_str().unwrap().contains("寒潮来袭"));
     }
+    // --no-lang: the extraction stage alone, same text, no language keys.
+    let out = mw()
+        .args(["extract", "--no-lang", "--format", "jsonl"])
+        .arg(&page)
+        .arg(&gz)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let alone: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alone.len(), 2);
+    for (a, full) in alone.iter().zip(&lines) {
+        assert!(a.get("lang").is_none() && a.get("script").is_none(), "{a}");
+        assert_eq!(a["text"], full["text"]);
+        assert_eq!(a["title"], full["title"]);
+        assert_eq!(a["path"], full["path"]);
+    }
     mw().args(["extract", "/nonexistent.html"])
         .assert()
         .code(1)
