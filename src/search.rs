@@ -504,10 +504,10 @@ impl<'a> Snippets<'a> {
 
     /// The first fragment of the article's text with a match (or its first fragment when none has):
     /// the text is read in chunks of about [`SNIPPET_CHUNK`] bytes, so a match near the start costs a
-    /// chunk's tokenizing, not the whole article's. The stemmed field goes first (it highlights exact
-    /// and inflected forms alike), then the exact one (for `text:` queries). A field is read only when
-    /// the index says the document holds one of the query's terms in it (an article that matched by
-    /// its title alone is not tokenized at all).
+    /// chunk's tokenizing, not the whole article's. A field is read only when the index says the
+    /// document holds one of the query's terms in it: the exact field first (the forms the user typed;
+    /// its analyzer is the cheaper one), else the stemmed field of the article's language (inflected
+    /// forms); an article that matched by its title alone is not tokenized at all.
     fn of(
         &mut self,
         article: &Article,
@@ -518,7 +518,7 @@ impl<'a> Snippets<'a> {
         }
         let f = self.archive.fields;
         let mut first = None;
-        for field in [f.stem(&article.lang.lang), Some(f.text)]
+        for field in [Some(f.text), f.stem(&article.lang.lang)]
             .into_iter()
             .flatten()
         {
@@ -540,7 +540,9 @@ impl<'a> Snippets<'a> {
                         (terms, g)
                     })
             });
-            let Some((terms, g)) = generator else { continue };
+            let Some((terms, g)) = generator else {
+                continue;
+            };
             if !holds_any(searcher, address, field, terms) {
                 continue;
             }
@@ -574,7 +576,12 @@ fn holds_any(
     };
     terms.iter().any(|term| {
         match index.read_postings(term, IndexRecordOption::Basic) {
-            Ok(Some(mut postings)) => postings.seek(address.doc_id) == address.doc_id,
+            Ok(Some(mut postings)) => {
+                // `seek` wants a target at or after the current document.
+                let first = postings.doc();
+                first == address.doc_id
+                    || (first < address.doc_id && postings.seek(address.doc_id) == address.doc_id)
+            }
             Ok(None) => false,
             Err(_) => true,
         }
@@ -1030,6 +1037,35 @@ impl SegmentCollector for FacetSegment {
         }
     }
 
+    /// A block of matches (counting without scoring): single-valued columns are read a block at a time.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.total += docs.len() as u64;
+        let mut ords = [None; 128];
+        for (column, counts) in self.columns.iter_mut().flatten() {
+            let column = column.ords();
+            if column.get_cardinality() == tantivy::columnar::Cardinality::Multivalued {
+                for &doc in docs {
+                    for ord in column.values_for_doc(doc) {
+                        if let Some(c) = counts.get_mut(ord as usize) {
+                            *c += 1;
+                        }
+                    }
+                }
+                continue;
+            }
+            for block in docs.chunks(ords.len()) {
+                let out = &mut ords[..block.len()];
+                out.fill(None);
+                column.first_vals(block, out);
+                for ord in out.iter().flatten() {
+                    if let Some(c) = counts.get_mut(*ord as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+    }
+
     fn harvest(self) -> Self::Fruit {
         let mut maps = Vec::with_capacity(self.columns.len());
         for column in self.columns {
@@ -1159,7 +1195,19 @@ struct DayCounts {
 const MAX_DENSE_DAYS: i64 = 100_000;
 
 impl DayCounts {
+    #[inline]
     fn add(&mut self, day: i64) {
+        if let Some(c) = usize::try_from(day - self.first)
+            .ok()
+            .and_then(|k| self.dense.get_mut(k))
+        {
+            *c += 1;
+            return;
+        }
+        self.add_slow(day);
+    }
+
+    fn add_slow(&mut self, day: i64) {
         if self.dense.is_empty() && self.sparse.is_empty() {
             self.first = day;
             self.dense.push(1);
@@ -1239,6 +1287,18 @@ impl SegmentCollector for HistogramSegment {
     fn collect(&mut self, doc: DocId, _: Score) {
         if let Some(when) = self.dates.first(doc) {
             self.days.add(when.into_timestamp_secs().div_euclid(86_400));
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let mut dates = [None; 128];
+        for block in docs.chunks(dates.len()) {
+            let out = &mut dates[..block.len()];
+            out.fill(None);
+            self.dates.first_vals(block, out);
+            for when in out.iter().flatten() {
+                self.days.add(when.into_timestamp_secs().div_euclid(86_400));
+            }
         }
     }
 

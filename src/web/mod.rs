@@ -59,6 +59,10 @@ pub struct AppState {
     pub archive: Archive,
     token_sha256: Option<[u8; 32]>,
     exports: Arc<Semaphore>,
+    /// One permit per core for the synchronous work of a request (search, store reads): requests
+    /// beyond that wait their turn in order instead of all sharing the cores at once, which keeps the
+    /// slowest requests' latency close to the average under load.
+    workers: Arc<Semaphore>,
     started: Instant,
     last_reload_ms: AtomicU64,
 }
@@ -68,7 +72,9 @@ impl AppState {
     /// required on every request when set.
     pub fn new(config: Config, archive: Archive, token: Option<&str>) -> AppState {
         let exports = Arc::new(Semaphore::new(config.web.max_exports));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
+            workers: Arc::new(Semaphore::new(cores)),
             token_sha256: token.map(|t| Sha256::digest(t.as_bytes()).into()),
             config,
             archive,
@@ -178,14 +184,20 @@ impl IntoResponse for WebError {
     }
 }
 
-/// Runs `f` on the blocking pool (tantivy and redb are synchronous), after refreshing the reader.
+/// Runs `f` on the blocking pool (tantivy and redb are synchronous), after refreshing the reader, at
+/// most one request per core at a time (the others queue in arrival order).
 pub async fn blocking<T, F>(state: &Arc<AppState>, f: F) -> Result<T, WebError>
 where
     F: FnOnce(&AppState) -> Result<T, WebError> + Send + 'static,
     T: Send + 'static,
 {
+    let permit = Arc::clone(&state.workers)
+        .acquire_owned()
+        .await
+        .map_err(WebError::internal)?;
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         state.refresh();
         f(&state)
     })
