@@ -33,8 +33,9 @@ trap 'rm -rf "$work"' EXIT
 cat > "$work/maxrss.py" <<'EOF'
 import resource, subprocess, sys
 rc = subprocess.call(sys.argv[2:])
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as f:
-    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+    f.write(f"{u.ru_maxrss} {u.ru_utime + u.ru_stime}")
 sys.exit(rc)
 EOF
 
@@ -80,24 +81,30 @@ for name in names:
     out = open(os.path.join(work, name + ".out")).read()
     f1 = re.search(r"^F1 ([0-9.]+)", out, re.M)
     pps = re.search(r"pages_per_s=([0-9.]+)", out)
+    pages = re.search(r"pages=([0-9]+)", out)
     try:
-        rss_mb = int(open(os.path.join(work, name + ".rss")).read()) / 1024
+        rss, cpu = open(os.path.join(work, name + ".rss")).read().split()
+        rss_mb, cpu_s = int(rss) / 1024, float(cpu)
     except (OSError, ValueError):
-        rss_mb = None
-    rows[name] = (float(f1.group(1)) if f1 else None, float(pps.group(1)) if pps else None, rss_mb)
+        rss_mb, cpu_s = None, None
+    # Pages per CPU second (user + system of the extractor's process): steadier than wall time when
+    # the machine runs anything else, and a whole run of ours takes under a second of wall time.
+    ppcpu = int(pages.group(1)) / cpu_s if pages and cpu_s else None
+    rows[name] = (float(f1.group(1)) if f1 else None, float(pps.group(1)) if pps else None, rss_mb, ppcpu)
 fmt = lambda v, spec: "-" if v is None else format(v, spec)
 label = {"mediawatch": "mediawatch (extraction alone, --no-lang)",
          "mediawatch+lang": "mediawatch+lang (default: + language detection)",
          "trafilatura": "trafilatura"}
-print(f"{'tool':<48} {'F1':>6} {'pages/s':>9} {'peak MB':>8}")
-for name, (f1, pps, mb) in rows.items():
-    print(f"{label[name]:<48} {fmt(f1, '.3f'):>6} {fmt(pps, '.1f'):>9} {fmt(mb, '.1f'):>8}")
-traf = rows.get("trafilatura", (None, None, None))[1]
+print(f"{'tool':<48} {'F1':>6} {'pages/s':>9} {'pages/cpu-s':>12} {'peak MB':>8}")
+for name, (f1, pps, mb, ppcpu) in rows.items():
+    print(f"{label[name]:<48} {fmt(f1, '.3f'):>6} {fmt(pps, '.1f'):>9} {fmt(ppcpu, '.1f'):>12} {fmt(mb, '.1f'):>8}")
+traf = rows.get("trafilatura", (None,) * 4)
 for name, what in [("mediawatch", "like for like"), ("mediawatch+lang", "with language detection")]:
-    ours = rows[name][1]
+    ours = rows[name]
     key = "ratio_pages_per_s" if name == "mediawatch" else "ratio_pages_per_s_with_lang"
-    if ours and traf:
-        print(f"{key} = {ours / traf:.2f} ({name} / trafilatura, {what})")
+    if ours[1] and traf[1]:
+        cpu = f"{ours[3] / traf[3]:.2f}" if ours[3] and traf[3] else "-"
+        print(f"{key} = {ours[1] / traf[1]:.2f} wall, {cpu} cpu ({name} / trafilatura, {what})")
     else:
         print(f"{key} = - (trafilatura not run)")
 EOF
