@@ -403,6 +403,13 @@ fn run<C: Collector>(
         // Two passes: the best hits alone (block-max WAND skips the matches that cannot make the top),
         // then the count and the extras over every match without scoring (in blocks of documents).
         // One pass with both would score every match.
+        // A phrase is checked against positions for every candidate either way (no pruning): one pass.
+        Sort::Relevance if req.query.contains('"') => searcher
+            .search(
+                &*query,
+                &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
+            )
+            .context("search failed")?,
         Sort::Relevance => {
             let top = searcher
                 .search(&*query, &TopDocs::with_limit(limit).order_by_score())
