@@ -151,20 +151,26 @@ fn extract_prints_one_json_object_per_file() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut enc, &std::fs::read(&page).unwrap()).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-    let out = mw()
-        .args(["extract", "--format", "jsonl"])
-        .arg(&page)
-        .arg(&gz)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let lines: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    // `extract ARGS --format jsonl PAGE GZ`, one JSON value per line.
+    let extract = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = mw()
+            .arg("extract")
+            .args(args)
+            .args(["--format", "jsonl"])
+            .arg(&page)
+            .arg(&gz)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let lines = extract(&[]);
     assert_eq!(lines.len(), 2);
     for (line, path) in lines.iter().zip([page.as_path(), gz.as_path()]) {
         assert_eq!(line["path"], path.display().to_string());
@@ -176,20 +182,7 @@ fn extract_prints_one_json_object_per_file() {
         assert!(line["title"].as_str().unwrap().contains("寒潮来袭"));
     }
     // --no-lang: the extraction stage alone, same text, no language keys.
-    let out = mw()
-        .args(["extract", "--no-lang", "--format", "jsonl"])
-        .arg(&page)
-        .arg(&gz)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let alone: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let alone = extract(&["--no-lang"]);
     assert_eq!(alone.len(), 2);
     for (a, full) in alone.iter().zip(&lines) {
         assert!(a.get("lang").is_none() && a.get("script").is_none(), "{a}");
