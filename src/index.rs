@@ -134,35 +134,37 @@ type StrColumnCache = std::collections::HashMap<
 >;
 
 impl Archive {
-    /// The string fast column `name` of every segment of `searcher`, by segment ordinal (`None` where a
-    /// segment has no value for it).
+    /// The string fast columns `names` of every segment of `searcher`: per name, by segment ordinal
+    /// (`None` where a segment has no value for it).
     pub fn str_columns(
         &self,
         searcher: &Searcher,
-        name: &'static str,
-    ) -> tantivy::Result<Vec<Option<tantivy::columnar::StrColumn>>> {
+        names: &[&'static str],
+    ) -> tantivy::Result<Vec<Vec<Option<tantivy::columnar::StrColumn>>>> {
         let mut cache = self
             .str_columns
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let live: std::collections::HashSet<tantivy::index::SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| r.segment_id())
-            .collect();
+        let readers = searcher.segment_readers();
+        let live: std::collections::HashSet<tantivy::index::SegmentId> =
+            readers.iter().map(|r| r.segment_id()).collect();
         cache.retain(|(id, _), _| live.contains(id));
-        let mut out = Vec::with_capacity(searcher.segment_readers().len());
-        for reader in searcher.segment_readers() {
-            let key = (reader.segment_id(), name);
-            let column = match cache.get(&key) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = reader.fast_fields().str(name)?;
-                    cache.insert(key, c.clone());
-                    c
-                }
-            };
-            out.push(column);
+        let mut out = Vec::with_capacity(names.len());
+        for &name in names {
+            let mut by_segment = Vec::with_capacity(readers.len());
+            for reader in readers {
+                let key = (reader.segment_id(), name);
+                let column = match cache.get(&key) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = reader.fast_fields().str(name)?;
+                        cache.insert(key, c.clone());
+                        c
+                    }
+                };
+                by_segment.push(column);
+            }
+            out.push(by_segment);
         }
         Ok(out)
     }

@@ -403,8 +403,9 @@ fn run<C: Collector>(
         // Two passes: the best hits alone (block-max WAND skips the matches that cannot make the top),
         // then the count and the extras over every match without scoring (in blocks of documents).
         // One pass with both would score every match.
-        // A phrase is checked against positions for every candidate either way (no pruning): one pass.
-        Sort::Relevance if req.query.contains('"') => searcher
+        // A phrase (quoted, or a word the analyzer cuts in several tokens, as Chinese often is) is
+        // checked against positions for every candidate either way (no pruning): one pass.
+        Sort::Relevance if needs_positions(&*query) => searcher
             .search(
                 &*query,
                 &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
@@ -452,6 +453,13 @@ fn run<C: Collector>(
         },
         fruit,
     ))
+}
+
+/// Whether any term of `query` must be matched at positions (a phrase somewhere in it).
+fn needs_positions(query: &dyn Query) -> bool {
+    let mut positions = false;
+    query.query_terms(&mut |_, needs| positions |= needs);
+    positions
 }
 
 /// A collector that collects nothing (for [`run`] without extras).
@@ -531,21 +539,29 @@ impl<'a> Snippets<'a> {
         {
             let (searcher, query) = (self.searcher, self.query);
             let generator = self.generators.entry(field).or_insert_with(|| {
+                // The query's terms in this field that occur in the index, each scored as
+                // `SnippetGenerator::create` scores them (rarer terms weigh more); looked up once.
                 let mut terms = Vec::new();
+                let mut scored = BTreeMap::new();
                 query.query_terms(&mut |term, _| {
-                    if term.field() == field && searcher.doc_freq(term).is_ok_and(|n| n > 0) {
+                    if term.field() != field {
+                        return;
+                    }
+                    let value = term.value();
+                    let Some(text) = value.as_str() else {
+                        return;
+                    };
+                    let df = searcher.doc_freq(term).unwrap_or(0);
+                    if df > 0 && !scored.contains_key(text) {
+                        scored.insert(text.to_string(), 1.0 / (1.0 + df as Score));
                         terms.push(term.clone());
                     }
                 });
                 if terms.is_empty() {
                     return None;
                 }
-                SnippetGenerator::create(searcher, query, field)
-                    .ok()
-                    .map(|mut g| {
-                        g.set_max_num_chars(240);
-                        (terms, g)
-                    })
+                let tokenizer = searcher.index().tokenizer_for_field(field).ok()?;
+                Some((terms, SnippetGenerator::new(scored, tokenizer, field, 240)))
             });
             let Some((terms, g)) = generator else {
                 continue;
@@ -977,11 +993,9 @@ struct FacetCollector {
 
 impl FacetCollector {
     fn new(archive: &Archive, searcher: &tantivy::Searcher) -> tantivy::Result<FacetCollector> {
-        let columns = FACET_FIELDS
-            .iter()
-            .map(|name| archive.str_columns(searcher, name))
-            .collect::<tantivy::Result<_>>()?;
-        Ok(FacetCollector { columns })
+        Ok(FacetCollector {
+            columns: archive.str_columns(searcher, &FACET_FIELDS)?,
+        })
     }
 }
 
