@@ -390,7 +390,8 @@ pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overvi
     })
 }
 
-/// Runs the request's query once with the count, the top hits and `extra` (which sees every match).
+/// Runs the request's query for the count, the top hits and `extra` (which sees every match): in one
+/// pass, or two when ranking by relevance can skip documents (see the comment inside).
 fn run<C: Collector>(
     archive: &Archive,
     searcher: &tantivy::Searcher,
