@@ -203,8 +203,9 @@ struct DNode<'a> {
     children: Vec<usize>,
     /// One past the last index of this node's subtree (pre-order numbering).
     end: usize,
-    /// Lower-case `class` + " " + `id`.
-    hint: String,
+    /// Lower-case `class` + " " + `id`; borrowed from the document when the
+    /// class alone already is that (most elements), so no allocation.
+    hint: Cow<'a, str>,
     itemprop_body: bool,
     role: String,
     hidden: bool,
@@ -229,7 +230,12 @@ struct Dom<'a> {
 }
 
 /// Lower-case `class` + " " + `id` (only the class when there is no id).
-fn hint_of(class: Option<&str>, id: Option<&str>) -> String {
+fn hint_of<'a>(class: Option<&'a str>, id: Option<&str>) -> Cow<'a, str> {
+    match (class, id) {
+        (None, None) => return Cow::Borrowed(""),
+        (Some(c), None) if !c.bytes().any(|b| b.is_ascii_uppercase()) => return Cow::Borrowed(c),
+        _ => {}
+    }
     let len = class.map_or(0, str::len) + id.map_or(0, |i| i.len() + 1);
     let mut hint = String::with_capacity(len);
     if let Some(c) = class {
@@ -240,7 +246,7 @@ fn hint_of(class: Option<&str>, id: Option<&str>) -> String {
         hint.push_str(i);
     }
     hint.make_ascii_lowercase();
-    hint
+    Cow::Owned(hint)
 }
 
 fn parse_selectors(list: &[String]) -> Vec<Selector> {
