@@ -282,7 +282,6 @@ async fn export(
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
     let task_state = Arc::clone(&state);
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
         let mut w = ChannelWriter {
             tx,
             buf: Vec::with_capacity(CHUNK),
@@ -293,10 +292,12 @@ async fn export(
             tracing::warn!("export stopped: {e:#}");
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    // The permit lives with the download, not with the search: a client reading slowly holds its
+    // export slot until the last row is sent or it goes away (the stream is dropped).
+    let stream = futures_util::stream::unfold((rx, permit), |(mut rx, permit)| async move {
         rx.recv()
             .await
-            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), (rx, permit)))
     });
     let (ct, ext) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),

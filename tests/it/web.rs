@@ -864,6 +864,44 @@ async fn exports_stream_every_match_with_provenance() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_beyond_the_limit_are_503_until_one_ends() {
+    let mut f = fixture();
+    f.config.web.max_exports = 1;
+    let (r, _) = app(&f, None);
+    let export = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    // The first download is answered and its body left unread: it holds the only export slot.
+    let first = r
+        .clone()
+        .oneshot(export("/search.csv?campaign=reunification"))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    for uri in [
+        "/search.jsonl?q=taiwan",
+        "/search.csv?campaign=reunification",
+    ] {
+        let busy = send(&r, export(uri)).await;
+        assert_eq!(
+            busy.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{uri}: {}",
+            busy.body
+        );
+        assert!(busy.body.contains("max_exports"), "{}", busy.body);
+    }
+    // Searching is not an export: it still answers.
+    assert_eq!(get(&r, "/search?q=taiwan").await.status, StatusCode::OK);
+    // Reading the first download to its end frees the slot.
+    let rows = axum::body::to_bytes(first.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    assert_eq!(csv::Reader::from_reader(&rows[..]).records().count(), 4);
+    let again = send(&r, export("/search.jsonl?campaign=reunification")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body.lines().count(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sees_new_commits_without_restart() {
     let f = fixture();
     let (r, _) = app(&f, None);
