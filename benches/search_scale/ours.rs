@@ -1,6 +1,7 @@
 //! The mediawatch side: articles written with `index::ArchiveWriter` (real schema, `mw` tokenizer, stored
 //! JSON), searched with `search::search` / `search::build_query` (real parser, filters, sort).
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -105,33 +106,30 @@ fn build(corpus: &Corpus, n: usize, dir: &Path) -> anyhow::Result<(f64, f64, u64
     Ok((total - gen, gen, raw))
 }
 
-/// Bytes of the index as committed: the files of the live segments, the meta files and the schema
-/// version. Files of merged-away segments that tantivy's garbage collection has not deleted yet (it runs
-/// in the background and may lag behind the last merge) are left out; the directory's whole size is
-/// printed beside it (`on_disk_bytes`).
-fn live_bytes(archive: &Archive, dir: &Path) -> anyhow::Result<u64> {
-    let live: Vec<String> = archive
+/// Bytes of the files of merged-away segments that tantivy's garbage collection has not deleted yet
+/// (it runs in the background and may lag behind the last merge): segment files (`<32 hex>.<ext>`) in
+/// `dir/tantivy` whose segment is not live. The index size reported is the directory's size without them;
+/// the whole directory is printed beside it (`on_disk_bytes`).
+fn stale_segment_bytes(archive: &Archive, dir: &Path) -> anyhow::Result<u64> {
+    let live: HashSet<String> = archive
         .index()
         .searchable_segment_metas()?
         .iter()
         .map(|m| m.id().uuid_string())
         .collect();
-    let mut total = 0;
-    for sub in [dir.to_path_buf(), dir.join("tantivy")] {
-        for entry in std::fs::read_dir(&sub)? {
-            let entry = entry?;
-            let meta = entry.metadata()?;
-            if !meta.is_file() {
-                continue;
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let segment_file = name.len() > 32 && name.as_bytes()[32] == b'.';
-            if !segment_file || live.iter().any(|id| name.starts_with(id.as_str())) {
-                total += meta.len();
-            }
+    let mut stale = 0;
+    for entry in std::fs::read_dir(dir.join("tantivy"))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let segment = name
+            .get(..33)
+            .and_then(|s| s.strip_suffix('.'))
+            .filter(|id| id.bytes().all(|b| b.is_ascii_hexdigit()));
+        if segment.is_some_and(|id| !live.contains(id)) {
+            stale += entry.metadata()?.len();
         }
     }
-    Ok(total)
+    Ok(stale)
 }
 
 fn day(d: i64) -> Option<NaiveDate> {
@@ -228,7 +226,8 @@ pub fn side(
     let t = Instant::now();
     let day_total = digest_one_day(&archive, date, config)?;
     let digest_ms = t.elapsed().as_secs_f64() * 1e3;
-    let (live, on_disk) = (live_bytes(&archive, dir)?, crate::dir_size(dir));
+    let on_disk = crate::dir_size(dir);
+    let live = on_disk.saturating_sub(stale_segment_bytes(&archive, dir)?);
     Ok(Outcome {
         side: "mediawatch".into(),
         n,
