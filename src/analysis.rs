@@ -60,6 +60,7 @@ pub fn stem_tokenizer(lang: &str) -> String {
 /// must run every time an index is opened.
 pub fn register(manager: &TokenizerManager) {
     manager.register(TOKENIZER, MwTokenizer::default());
+    manager.register(PAIRS_TOKENIZER, PairsTokenizer);
     for (lang, language) in STEM_LANGS {
         manager.register(
             &stem_tokenizer(lang),
@@ -70,6 +71,152 @@ pub fn register(manager: &TokenizerManager) {
         );
     }
 }
+
+/// The analyzer of the `title_pairs` and `text_pairs` fields ([`PairsTokenizer`]).
+pub const PAIRS_TOKENIZER: &str = "mw_pairs";
+
+/// The common-word pairs of a text: one token per two adjacent words that are both common
+/// ([`is_common`]), spelled as [`pair_term`] spells them (`"of the"`, `"не это"`). These are exactly the
+/// pairs `a` at position `p`, `b` at `p + 1` of [`tokenize`] (what a two-word phrase query matches)
+/// with both words common; Han, kana and Hangul runs only break adjacency (no common word is CJK), so
+/// they are skipped, not cut. Lucene's CommonGrams idea: a phrase such as "of the" is then one term
+/// lookup instead of a position check on hundreds of thousands of documents. On a query, the value is
+/// one pair and gives its one token back.
+#[derive(Debug, Clone, Default)]
+pub struct PairsTokenizer;
+
+impl Tokenizer for PairsTokenizer {
+    type TokenStream<'a> = MwTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> MwTokenStream {
+        MwTokenStream {
+            tokens: common_pairs(text),
+            index: 0,
+        }
+    }
+}
+
+/// The tokens of [`PairsTokenizer`].
+pub fn common_pairs(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    // The previous word if it is common and nothing but separators (or skipped over-long words, which
+    // take no position) came since: (offset_from, folded word).
+    let mut previous: Option<(usize, String)> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if is_cjk(c) {
+            // A CJK run takes positions of its own: the words around it are not adjacent.
+            while chars.peek().is_some_and(|&(_, ch)| is_cjk(ch)) {
+                chars.next();
+            }
+            previous = None;
+        } else if is_word_char(c) {
+            let mut end = start;
+            while let Some(&(i, ch)) = chars.peek() {
+                if !is_word_char(ch) || is_cjk(ch) {
+                    break;
+                }
+                end = i + ch.len_utf8();
+                chars.next();
+            }
+            if end - start > MAX_TOKEN_BYTES {
+                continue;
+            }
+            let word = fold_word(&text[start..end]);
+            if !is_common(&word) {
+                previous = None;
+                continue;
+            }
+            if let Some((from, a)) = previous.take() {
+                out.push(token(from, end, out.len(), pair_term(&a, &word)));
+            }
+            previous = Some((start, word));
+        } else {
+            chars.next();
+        }
+    }
+    out
+}
+
+/// The `text_pairs` term of two adjacent tokens (tokens never hold a space).
+pub fn pair_term(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len() + 1);
+    s.push_str(a);
+    s.push(' ');
+    s.push_str(b);
+    s
+}
+
+/// Whether a token (as [`tokenize`] folds it) is one of the most frequent words of a language we
+/// monitor: articles, prepositions, pronouns, auxiliaries and particles ([`COMMON_WORDS`]). A phrase
+/// of two of them is answered from the pairs fields.
+pub fn is_common(token: &str) -> bool {
+    static SET: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+        COMMON_WORDS
+            .iter()
+            .flat_map(|(_, words)| words.split_whitespace())
+            .collect()
+    });
+    SET.contains(token)
+}
+
+/// The common words per language, written for mediawatch (lower case, ё as е, as the tokenizer folds
+/// them). Kept short: every word here adds the pairs it makes to the index, so only words found in a
+/// large share of all articles belong. No CJK words: a Han word sits at its first character's position,
+/// so a phrase's words are rarely at consecutive positions, and Han phrases keep the position check.
+pub const COMMON_WORDS: [(&str, &str); 9] = [
+    (
+        "en",
+        "a about above after again against all also am an and any are as at be because been before \
+         being below between both but by can could did do does doing down during each few for from \
+         further had has have having he her here hers herself him himself his how i if in into is it \
+         its itself just me more most my myself no nor not now of off on once only or other our ours \
+         ourselves out over own s said same she should so some such t than that the their theirs them \
+         themselves then there these they this those through to too under until up very was we were \
+         what when where which while who whom why will with would you your yours yourself",
+    ),
+    (
+        "ru",
+        "а без более бы был была были было быть в вам вас весь во вот все всего всех вы где да даже \
+         для до его ее если есть еще же за здесь и из или им их к как какой когда кто ли между меня \
+         мне может мы на над нас не него нее нет ни них но ну о об он она они от очень по под после \
+         при про раз с свою себе себя со так также там тем то того тоже только том тот ты у уже чем \
+         что чтобы эти это этого этой этом этот я которые который которого которая которых котором \
+         никогда будет можно них всегда",
+    ),
+    (
+        "uk",
+        "і й та в у на з із до що не як це він вона вони ми ви я ти за від по про для але або якщо так \
+         також його її їх був була було були є бути вже ще який яка які цей ця ці той тому через після \
+         між при над під без",
+    ),
+    (
+        "de",
+        "der die das den dem des ein eine einen einem einer eines und oder aber nicht ist sind war \
+         wurde werden wird hat haben zu zum zur im in mit von vom für auf an am aus bei als auch es sie \
+         er wir ich ihr sich dass so wie nach um noch nur über vor durch bis",
+    ),
+    (
+        "fr",
+        "le la les l de du des d un une et ou en à au aux dans par pour sur avec que qu qui ne n pas \
+         est sont a été il elle ils nous vous je se s son sa ses leur plus ce cette ces y mais comme",
+    ),
+    (
+        "es",
+        "el la los las de del y o en a al un una que por para con no es son se su sus lo como más pero \
+         ha fue le les ya este esta",
+    ),
+    (
+        "it",
+        "il lo la i gli le di da in con su per tra fra e o che non è un una del della dei delle al \
+         alla",
+    ),
+    (
+        "pt",
+        "o a os as de do da dos das em no na nos nas um uma e ou que não é com por para se",
+    ),
+    ("nl", "de het een en van in is op te dat die niet met voor zijn"),
+];
 
 /// How Han runs are cut into tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -341,6 +488,45 @@ mod tests {
 
     fn texts(s: &str) -> Vec<String> {
         tokenize(s).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn common_pairs_are_the_adjacent_tokens_that_are_both_common() {
+        let pairs =
+            |s: &str| -> Vec<String> { common_pairs(s).into_iter().map(|t| t.text).collect() };
+        assert_eq!(
+            pairs("The Independence of the Taiwan, OF THE the"),
+            ["of the", "of the", "the the"]
+        );
+        assert!(pairs("Taiwan independence activists of").is_empty());
+        assert_eq!(
+            pairs("Он сказал, что не это, а то"),
+            ["что не", "не это", "это а", "а то"]
+        );
+        // A query value is one pair and gives it back.
+        assert_eq!(pairs("не это"), ["не это"]);
+        // The definition: tokens at p and p + 1 of `tokenize`, both common. Han runs between words,
+        // over-long words (no position), punctuation and case are all in here.
+        let long = "x".repeat(MAX_TOKEN_BYTES + 1);
+        for text in [
+            "the 台湾 of the 的 is",
+            &format!("of {long} the, and: in. TO it"),
+            "国台办表示，台湾是中国的一部分 and the army, 反对 the 台独 of",
+            "Власти Украины, у Запада — и не только; ёлка ещё не",
+            "l'armée de la défense et à la mer",
+        ] {
+            let tokens = tokenize(text);
+            let mut want = Vec::new();
+            for a in &tokens {
+                for b in tokens.iter().filter(|b| b.position == a.position + 1) {
+                    if is_common(&a.text) && is_common(&b.text) {
+                        want.push(pair_term(&a.text, &b.text));
+                    }
+                }
+            }
+            assert_eq!(pairs(text), want, "{text}");
+        }
+        assert_eq!(pairs("the 台湾 of the 的 is"), ["of the"]);
     }
 
     #[test]

@@ -10,6 +10,12 @@
 //! tantivy has a stemmer for it. A query is parsed against every stemmed field, each with its own
 //! language's stemmer, so the query side needs no language.
 //!
+//! Phrases: `title_pairs` and `text_pairs` hold the adjacent word pairs of the title and text whose
+//! words are both common ("of the", "не это"; [`crate::analysis::PairsTokenizer`]), one term each,
+//! without positions. A two-word phrase of common words is one lookup there instead of a position
+//! check on every document holding both words; a longer one uses its pairs to narrow the documents
+//! whose positions are checked (see [`crate::search`]).
+//!
 //! One writer: [`WriterLock`] (`<index>/writer.lock`, holding the PID and start time) is taken before
 //! anything else is opened for writing; a lock whose process is gone is stale and replaced.
 
@@ -28,7 +34,7 @@ use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-use crate::analysis::{stem_tokenizer, STEM_LANGS, TOKENIZER};
+use crate::analysis::{stem_tokenizer, PAIRS_TOKENIZER, STEM_LANGS, TOKENIZER};
 use crate::model::Article;
 
 /// Field handles of the schema.
@@ -56,6 +62,11 @@ pub struct Fields {
     pub title: Field,
     /// Main text (analysed).
     pub text: Field,
+    /// The text's adjacent pairs of common words (`"of the"`), without positions: what a two-word
+    /// phrase of common words is answered from (see [`crate::analysis::PairsTokenizer`]).
+    pub text_pairs: Field,
+    /// The same for the title.
+    pub title_pairs: Field,
     /// Publication time (feed, else page, else fetch time), indexed and fast.
     pub published: Field,
     /// The whole article as JSON (stored only).
@@ -76,7 +87,8 @@ impl Fields {
 ///
 /// 3: the article JSON is stored as text (tantivy reads stored bytes one byte at a time, text in one
 /// copy: a tenth of the time of reading a hit).
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: `title_pairs`, `text_pairs`: the pairs of adjacent common words (such phrases as one term).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Builds the schema and its field handles.
 pub fn schema() -> (Schema, Fields) {
@@ -85,6 +97,11 @@ pub fn schema() -> (Schema, Fields) {
         TextFieldIndexing::default()
             .set_tokenizer(TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let pairs = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(PAIRS_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let date = DateOptions::from(INDEXED)
         .set_fast()
@@ -109,6 +126,8 @@ pub fn schema() -> (Schema, Fields) {
         cluster: b.add_text_field("cluster", STRING | FAST),
         title: b.add_text_field("title", analysed.clone()),
         text: b.add_text_field("text", analysed),
+        text_pairs: b.add_text_field("text_pairs", pairs.clone()),
+        title_pairs: b.add_text_field("title_pairs", pairs),
         published: b.add_date_field("published", date),
         doc: b.add_text_field("doc", TextOptions::default().set_stored()),
         stems,
@@ -341,6 +360,8 @@ impl ArchiveWriter {
         }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);
+        doc.add_text(f.title_pairs, &article.title);
+        doc.add_text(f.text_pairs, &article.text);
         if let Some(stem) = f.stem(&article.lang.lang) {
             doc.add_text(stem, &article.title);
             doc.add_text(stem, &article.text);

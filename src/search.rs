@@ -3,9 +3,10 @@
 //! match with a [`Provenance`] record ([`export`]); and the output formats of the `search` command.
 //!
 //! Query syntax is tantivy's (terms, "phrases", `"phrase"~slop`, AND/OR/NOT, parentheses,
-//! `field:value`), with AND as the default operator between terms. A bare term or phrase is matched in
-//! `title` and `text` as written (folded) and in the stemmed fields of every language, so `Украины` finds
-//! `Украина`; `title:` and `text:` match the exact (folded, unstemmed) form only. Filter fields: `feed`
+//! `field:value`), with AND as the default operator between terms. A bare term is matched in `title`
+//! and `text` as written (folded) and in the stemmed fields of every language, so `Украины` finds
+//! `Украина`; a quoted word or phrase, `title:` and `text:` match the exact (folded, unstemmed) form
+//! only (a phrase of common words through the pairs fields, see [`crate::index`]). Filter fields: `feed`
 //! (alias `source`), `lang`, `script`, `affiliation`, `country`, `campaign`, `cluster`, and
 //! `published:[2026-01-01 TO 2026-02-01]` (days, inclusive; also `published:2026-01-05`,
 //! `published:>=2026-01-01`).
@@ -23,6 +24,11 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
+use tantivy::query_grammar::{
+    Delimiter, Occur as GrammarOccur, UserInputAst, UserInputLeaf, UserInputLiteral,
+};
+
+use crate::analysis;
 use crate::index::Archive;
 use crate::model::{Article, CampaignTerms, Hit};
 
@@ -143,12 +149,19 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
         let mut parser = QueryParser::for_index(archive.index(), defaults);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
+        parser.set_field_boost(f.title_pairs, 2.0);
         for &(_, field) in &f.stems {
             parser.set_field_boost(field, 0.8);
         }
         let rewritten = rewrite_query(&req.query)?;
+        let ast = tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
+            parser_error(
+                &req.query,
+                tantivy::query::QueryParserError::SyntaxError(rewritten.clone()),
+            )
+        })?;
         let q = parser
-            .parse_query(&rewritten)
+            .build_query_from_user_input_ast(exact_phrases(ast))
             .map_err(|e| parser_error(&req.query, e))?;
         clauses.push((Occur::Must, q));
     }
@@ -185,6 +198,88 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
         }
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// Quoted phrases (and quoted words) match the exact form: an unfielded one is looked for in `title`
+/// and `text`, not in the stemmed fields. The `title`/`text` side of a phrase without slop that has
+/// two adjacent common words ([`analysis::is_common`]) is answered from the pairs fields: a two-word
+/// phrase is one pair term, a longer one is the phrase AND its pairs (which narrow the documents whose
+/// positions are read; weight 0, so the phrase alone ranks).
+fn exact_phrases(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(clauses) => UserInputAst::Clause(
+            clauses
+                .into_iter()
+                .map(|(occur, a)| (occur, exact_phrases(a)))
+                .collect(),
+        ),
+        UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(exact_phrases(*a)), boost),
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(lit) if lit.delimiter != Delimiter::None && !lit.prefix => {
+                match lit.field_name.as_deref() {
+                    None => UserInputAst::Clause(vec![
+                        (
+                            Some(GrammarOccur::Should),
+                            exact_phrase(lit.clone(), "title"),
+                        ),
+                        (Some(GrammarOccur::Should), exact_phrase(lit, "text")),
+                    ]),
+                    Some("title") => exact_phrase(lit, "title"),
+                    Some("text") => exact_phrase(lit, "text"),
+                    _ => literal(lit),
+                }
+            }
+            other => UserInputAst::Leaf(Box::new(other)),
+        },
+    }
+}
+
+/// One quoted literal in `field` (`title` or `text`), through `<field>_pairs` where that is exact.
+fn exact_phrase(lit: UserInputLiteral, field: &'static str) -> UserInputAst {
+    let phrase = UserInputLiteral {
+        field_name: Some(field.to_string()),
+        ..lit
+    };
+    if phrase.slop > 0 {
+        return literal(phrase);
+    }
+    let tokens = analysis::tokenize(&phrase.phrase);
+    // Pairs stand for the phrase only when it is a plain chain of words (one token per position, as
+    // outside Han runs cut into several words); anything else keeps its position check alone.
+    if tokens.len() < 2 || tokens.iter().enumerate().any(|(i, t)| t.position != i) {
+        return literal(phrase);
+    }
+    let mut pairs: Vec<UserInputAst> = tokens
+        .windows(2)
+        .filter(|w| analysis::is_common(&w[0].text) && analysis::is_common(&w[1].text))
+        .map(|w| {
+            literal(UserInputLiteral {
+                field_name: Some(format!("{field}_pairs")),
+                phrase: analysis::pair_term(&w[0].text, &w[1].text),
+                delimiter: Delimiter::DoubleQuotes,
+                slop: 0,
+                prefix: false,
+            })
+        })
+        .collect();
+    match (tokens.len(), pairs.len()) {
+        (_, 0) => literal(phrase),
+        (2, 1) => pairs.remove(0),
+        _ => {
+            let mut clauses = vec![(Some(GrammarOccur::Must), literal(phrase))];
+            clauses.extend(pairs.into_iter().map(|p| {
+                (
+                    Some(GrammarOccur::Must),
+                    UserInputAst::Boost(Box::new(p), 0.0.into()),
+                )
+            }));
+            UserInputAst::Clause(clauses)
+        }
+    }
+}
+
+fn literal(lit: UserInputLiteral) -> UserInputAst {
+    UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(lit)))
 }
 
 fn day_start(d: NaiveDate) -> tantivy::DateTime {
@@ -544,10 +639,7 @@ impl<'a> Snippets<'a> {
                 // `SnippetGenerator::create` scores them (rarer terms weigh more); looked up once.
                 let mut terms = Vec::new();
                 let mut scored = BTreeMap::new();
-                query.query_terms(&mut |term, _| {
-                    if term.field() != field {
-                        return;
-                    }
+                let mut add = |term: &Term| {
                     let value = term.value();
                     let Some(text) = value.as_str() else {
                         return;
@@ -556,6 +648,18 @@ impl<'a> Snippets<'a> {
                     if df > 0 && !scored.contains_key(text) {
                         scored.insert(text.to_string(), 1.0 / (1.0 + df as Score));
                         terms.push(term.clone());
+                    }
+                };
+                query.query_terms(&mut |term, _| {
+                    if term.field() == field {
+                        add(term);
+                    } else if term.field() == f.text_pairs && field == f.text {
+                        // A phrase answered by its pair term: highlight its two words.
+                        if let Some(pair) = term.value().as_str() {
+                            for word in pair.split(' ') {
+                                add(&Term::from_field_text(f.text, word));
+                            }
+                        }
                     }
                 });
                 if terms.is_empty() {

@@ -291,7 +291,7 @@ pub fn probe(dir: &Path, queries: &[(&'static str, Vec<Query>)]) -> anyhow::Resu
     let mut out = Vec::new();
     for (name, qs) in queries
         .iter()
-        .filter(|(n, _)| ["term", "boolean"].contains(n))
+        .filter(|(n, _)| ["term", "phrase", "boolean"].contains(n))
     {
         let core = |q: &Query, load: bool| -> anyhow::Result<u64> {
             let query = search::build_query(&archive, &request(q))?;
@@ -318,6 +318,32 @@ pub fn probe(dir: &Path, queries: &[(&'static str, Vec<Query>)]) -> anyhow::Resu
             "{name} p50 ms: query+count+top20 {} | + read 20 stored articles {} | whole search::search (+ snippets) {}",
             p50[0], p50[1], p50[2]
         ));
+        // The slowest queries of the type, with the document frequency of their words in `text`.
+        let searcher = archive.searcher();
+        let df = |w: &str| -> u64 {
+            let term = tantivy::Term::from_field_text(archive.fields.text, w);
+            searcher.doc_freq(&term).unwrap_or(0)
+        };
+        let mut timed = Vec::new();
+        for q in qs {
+            let t = Instant::now();
+            let total = run(&archive, q)?;
+            timed.push((t.elapsed().as_secs_f64() * 1e3, total, q));
+        }
+        timed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (ms, total, q) in timed.iter().take(if *name == "phrase" { 40 } else { 5 }) {
+            let words: Vec<String> = match q {
+                Query::Term(a) => vec![a.clone()],
+                Query::Phrase(a, b) => vec![a.clone(), b.clone()],
+                Query::Boolean(a, b, c) => vec![a.clone(), b.clone(), c.clone()],
+                _ => Vec::new(),
+            };
+            let dfs: Vec<String> = words.iter().map(|w| format!("{w}:{}", df(w))).collect();
+            out.push(format!(
+                "{name} slow: {ms:.1} ms, {total} matches, df {}",
+                dfs.join(" ")
+            ));
+        }
     }
     Ok(out)
 }

@@ -116,7 +116,7 @@ fn fixtures() -> Vec<Doc> {
                 if i % 5 == 0 {
                     "A routine patrol report with sanctions on exports."
                 } else {
-                    "A routine bulletin about weather and markets."
+                    "A routine bulletin about the weather and the markets."
                 },
                 "en",
                 "Latn",
@@ -294,6 +294,113 @@ fn search_phrases_with_slop_and_boolean_syntax() {
         expected(&articles, |a| a.text.contains("patrol")
             && a.feed != "bulk-a")
     );
+}
+
+/// Whether the tokens of `phrase` occur one after the other in `text`, tokenized as the index does.
+fn holds_phrase(text: &str, phrase: &str) -> bool {
+    let words: Vec<String> = mediawatch::analysis::tokenize(phrase)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    let tokens: Vec<String> = mediawatch::analysis::tokenize(text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    tokens.windows(words.len()).any(|w| w == words.as_slice())
+}
+
+#[test]
+fn search_phrases_with_common_words_against_brute_force() {
+    let (_d, archive, articles) = build();
+    // Phrases with a common word are answered from the pairs fields (two words: one pair term; longer:
+    // the phrase narrowed by its pairs); the others by positions. Either way: what the words in a row
+    // find, in the title or the text, exactly as written.
+    let phrases = [
+        "of taiwan",
+        "independence of taiwan",
+        "the army",
+        "the army held",
+        "a routine",
+        "a routine patrol",
+        "a routine patrol report with sanctions",
+        "report with sanctions",
+        "the patrol",
+        "taiwan the",
+        "у запада",
+        "от союзников",
+        "и запад",
+        "киев и запад",
+        "routine bulletin",
+        "sur la patrol",
+        "la patrol en mer",
+        "about the",
+        "and the",
+        "about the weather",
+        "bulletin about the weather and the markets",
+        "the weather and the",
+        "of the",
+        "the and",
+    ];
+    for phrase in phrases {
+        let want = expected(&articles, |a| {
+            holds_phrase(&a.title, phrase) || holds_phrase(&a.text, phrase)
+        });
+        assert_eq!(q(&archive, &format!("\"{phrase}\"")), want, "{phrase:?}");
+        let in_text = expected(&articles, |a| holds_phrase(&a.text, phrase));
+        assert_eq!(
+            q(&archive, &format!("text:\"{phrase}\"")),
+            in_text,
+            "text:{phrase:?}"
+        );
+        let in_title = expected(&articles, |a| holds_phrase(&a.title, phrase));
+        assert_eq!(
+            q(&archive, &format!("title:\"{phrase}\"")),
+            in_title,
+            "title:{phrase:?}"
+        );
+    }
+    // Two common words are one pair term, no positions read; a longer phrase with two common words in
+    // a row keeps its position check and adds their pairs; without such a pair the phrase is positions
+    // alone.
+    let terms = |query: &str| {
+        let mut found = Vec::new();
+        search::build_query(&archive, &req(query))
+            .unwrap()
+            .query_terms(&mut |term, positions| found.push((term.field(), positions)));
+        found
+    };
+    let f = archive.fields;
+    let pair = terms("\"about the\"");
+    assert!(pair.contains(&(f.text_pairs, false)) && pair.contains(&(f.title_pairs, false)));
+    assert!(pair.iter().all(|&(_, positions)| !positions), "{pair:?}");
+    let longer = terms("\"the weather and the\"");
+    assert!(longer.contains(&(f.text_pairs, false)) && longer.contains(&(f.text, true)));
+    for plain in ["\"routine bulletin\"", "\"of taiwan\"", "\"the army held\""] {
+        let plain = terms(plain);
+        assert!(plain
+            .iter()
+            .all(|&(field, _)| field == f.text || field == f.title));
+    }
+    // Some of them match nothing, some a few, some many: the comparison is not vacuous.
+    assert!(q(&archive, "\"the patrol\"").is_empty());
+    assert_eq!(q(&archive, "\"of taiwan\""), [id(7)]);
+    assert_eq!(q(&archive, "\"и запад\""), [id(3)]);
+    assert_eq!(q(&archive, "\"a routine patrol\"").len(), 48);
+    assert_eq!(q(&archive, "\"about the weather\"").len(), 192);
+    assert!(q(&archive, "\"the and\"").is_empty());
+    // A quoted word or phrase is the exact form: no stemming.
+    assert_eq!(q(&archive, "\"Украины\""), [id(3)]);
+    assert_eq!(q(&archive, "\"new sanctions\""), Vec::<String>::new());
+    assert_eq!(q(&archive, "\"new sanction\""), [id(5)]);
+    // A pair-answered phrase still gets its words highlighted.
+    let r = search::search(&archive, &req("\"about the\"")).unwrap();
+    let hit = &r.hits[0];
+    let snippet = &hit.snippet;
+    assert!(!hit.highlights.is_empty(), "{hit:?}");
+    for h in &hit.highlights {
+        let word = snippet[h[0]..h[1]].to_lowercase();
+        assert!(word == "about" || word == "the", "{word:?} in {snippet:?}");
+    }
 }
 
 #[test]
