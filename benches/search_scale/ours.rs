@@ -291,7 +291,7 @@ pub fn probe(dir: &Path, queries: &[(&'static str, Vec<Query>)]) -> anyhow::Resu
     let mut out = Vec::new();
     for (name, qs) in queries
         .iter()
-        .filter(|(n, _)| ["term", "phrase", "boolean"].contains(n))
+        .filter(|(n, _)| ["term", "phrase", "boolean", "chinese"].contains(n))
     {
         let core = |q: &Query, load: bool| -> anyhow::Result<u64> {
             let query = search::build_query(&archive, &request(q))?;
@@ -331,11 +331,20 @@ pub fn probe(dir: &Path, queries: &[(&'static str, Vec<Query>)]) -> anyhow::Resu
             timed.push((t.elapsed().as_secs_f64() * 1e3, total, q));
         }
         timed.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (ms, total, q) in timed.iter().take(if *name == "phrase" { 40 } else { 5 }) {
+        for (ms, total, q) in timed.iter().take(if ["phrase", "chinese"].contains(name) {
+            20
+        } else {
+            5
+        }) {
             let words: Vec<String> = match q {
                 Query::Term(a) => vec![a.clone()],
                 Query::Phrase(a, b) => vec![a.clone(), b.clone()],
                 Query::Boolean(a, b, c) => vec![a.clone(), b.clone(), c.clone()],
+                // The Chinese run's tokens, as the index cut them.
+                Query::Chinese(a) => mediawatch::analysis::tokenize(a)
+                    .into_iter()
+                    .map(|t| t.text)
+                    .collect(),
                 _ => Vec::new(),
             };
             let dfs: Vec<String> = words.iter().map(|w| format!("{w}:{}", df(w))).collect();
