@@ -75,13 +75,22 @@ pub fn register(manager: &TokenizerManager) {
 /// The analyzer of the `title_pairs` and `text_pairs` fields ([`PairsTokenizer`]).
 pub const PAIRS_TOKENIZER: &str = "mw_pairs";
 
-/// The common-word pairs of a text: one token per two adjacent words that are both common
-/// ([`is_common`]), spelled as [`pair_term`] spells them (`"of the"`, `"не это"`). These are exactly the
-/// pairs `a` at position `p`, `b` at `p + 1` of [`tokenize`] (what a two-word phrase query matches)
-/// with both words common; Han, kana and Hangul runs only break adjacency (no common word is CJK), so
-/// they are skipped, not cut. Lucene's CommonGrams idea: a phrase such as "of the" is then one term
-/// lookup instead of a position check on hundreds of thousands of documents. On a query, the value is
-/// one pair and gives its one token back.
+/// The analyzers a query is parsed with: those of [`register`], except that a value in a pairs field
+/// is one pair term as [`pair_term`] spells it and is taken as it is (the query was rewritten to it
+/// from the phrase's own tokens, see `crate::search`).
+pub fn query_tokenizers() -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    register(&manager);
+    manager.register(PAIRS_TOKENIZER, tantivy::tokenizer::RawTokenizer::default());
+    manager
+}
+
+/// The common-word pairs of a text: one token per two adjacent tokens that are both common
+/// ([`is_common`]), spelled as [`pair_term`] spells them (`"of the"`, `"не это"`, `"的 我们"`): see
+/// [`common_pairs`] for the exact definition, which is what a phrase query of the two tokens matches.
+/// Lucene's CommonGrams idea: a phrase such as "of the" is then one term lookup instead of a position
+/// check on hundreds of thousands of documents. This is the index side; a query names a pair term
+/// directly, through [`query_tokenizers`].
 #[derive(Debug, Clone, Default)]
 pub struct PairsTokenizer;
 
@@ -96,24 +105,25 @@ impl Tokenizer for PairsTokenizer {
     }
 }
 
-/// The tokens of [`PairsTokenizer`].
+/// The tokens of [`PairsTokenizer`]: the pairs `a` at position `p`, `b` at `p + width(a)` of
+/// [`tokenize`] with both words common ([`is_common`], [`pairs_of`]), which is what a phrase query of
+/// the two tokens matches. A text without CJK characters takes a fast path that folds its words in one
+/// scan; a text with some takes its pairs from the jieba pass of the `text`/`title` field just before
+/// ([`tokenize`] leaves them on the thread), or cuts the text itself when that pass did not happen.
 pub fn common_pairs(text: &str) -> Vec<Token> {
+    if text.chars().any(is_cjk) {
+        return take_stashed_pairs(text).unwrap_or_else(|| pairs_of(&tokenize(text)));
+    }
     let mut out = Vec::new();
     // The previous word if it is common and nothing but separators (or skipped over-long words, which
     // take no position) came since: (offset_from, folded word).
     let mut previous: Option<(usize, String)> = None;
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
-        if is_cjk(c) {
-            // A CJK run takes positions of its own: the words around it are not adjacent.
-            while chars.peek().is_some_and(|&(_, ch)| is_cjk(ch)) {
-                chars.next();
-            }
-            previous = None;
-        } else if is_word_char(c) {
+        if is_word_char(c) {
             let mut end = start;
             while let Some(&(i, ch)) = chars.peek() {
-                if !is_word_char(ch) || is_cjk(ch) {
+                if !is_word_char(ch) {
                     break;
                 }
                 end = i + ch.len_utf8();
@@ -136,6 +146,71 @@ pub fn common_pairs(text: &str) -> Vec<Token> {
         }
     }
     out
+}
+
+/// How many positions a token of [`tokenize`] spans: a CJK token sits at its first character's
+/// position and the next token of a chain starts one position per character later; any other token
+/// takes one position.
+pub fn token_width(token: &str) -> usize {
+    if token.chars().next().is_some_and(is_cjk) {
+        token.chars().count()
+    } else {
+        1
+    }
+}
+
+/// The common-word pairs of a token list: every `a`, `b` with `b.position == a.position +
+/// token_width(a)` and both common, in the order of `a` then `b` in the list, spelled by
+/// [`pair_term`], offsets from `a`'s start to `b`'s end.
+pub fn pairs_of(tokens: &[Token]) -> Vec<Token> {
+    let mut common: Vec<&Token> = tokens.iter().filter(|t| is_common(&t.text)).collect();
+    if common.len() < 2 {
+        return Vec::new();
+    }
+    common.sort_by_key(|t| t.position);
+    let mut out = Vec::new();
+    for a in &common {
+        let next = a.position + token_width(&a.text);
+        let from = common.partition_point(|t| t.position < next);
+        for b in common[from..].iter().take_while(|t| t.position == next) {
+            out.push(token(
+                a.offset_from,
+                b.offset_to,
+                out.len(),
+                pair_term(&a.text, &b.text),
+            ));
+        }
+    }
+    out
+}
+
+/// Pairs worked out by [`tokenize`] for the last few texts with CJK characters on this thread (text,
+/// pairs): tantivy tokenizes a document's fields one after another on one thread (`title`, `text`,
+/// then the pairs fields), so the pairs fields need no second jieba pass.
+const STASH: usize = 6;
+
+thread_local! {
+    static PAIRS_STASH: std::cell::RefCell<std::collections::VecDeque<(String, Vec<Token>)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+fn stash_pairs(text: &str, tokens: &[Token]) {
+    let pairs = pairs_of(tokens);
+    PAIRS_STASH.with(|stash| {
+        let mut stash = stash.borrow_mut();
+        if stash.len() == STASH {
+            stash.pop_front();
+        }
+        stash.push_back((text.to_string(), pairs));
+    });
+}
+
+fn take_stashed_pairs(text: &str) -> Option<Vec<Token>> {
+    PAIRS_STASH.with(|stash| {
+        let mut stash = stash.borrow_mut();
+        let at = stash.iter().rposition(|(t, _)| t == text)?;
+        stash.remove(at).map(|(_, pairs)| pairs)
+    })
 }
 
 /// The `text_pairs` term of two adjacent tokens (tokens never hold a space).
@@ -161,10 +236,11 @@ pub fn is_common(token: &str) -> bool {
 }
 
 /// The common words per language, written for mediawatch (lower case, ё as е, as the tokenizer folds
-/// them). Kept short: every word here adds the pairs it makes to the index, so only words found in a
-/// large share of all articles belong. No CJK words: a Han word sits at its first character's position,
-/// so a phrase's words are rarely at consecutive positions, and Han phrases keep the position check.
-pub const COMMON_WORDS: [(&str, &str); 9] = [
+/// them; Chinese in Simplified characters, as Han runs are folded, and as jieba cuts them). Kept short:
+/// every word here adds the pairs it makes to the index, so only function words found in a large share
+/// of all articles belong (for Chinese: particles, pronouns, prepositions, conjunctions, auxiliaries,
+/// adverbs of negation and degree, localizers, and the verbs of being, having and saying).
+pub const COMMON_WORDS: [(&str, &str); 10] = [
     (
         "en",
         "a about above after again against all also am an and any are as at be because been before \
@@ -216,6 +292,14 @@ pub const COMMON_WORDS: [(&str, &str); 9] = [
         "o a os as de do da dos das em no na nos nas um uma e ou que não é com por para se",
     ),
     ("nl", "de het een en van in is op te dat die niet met voor zijn"),
+    (
+        "zh",
+        "的 了 着 过 之 地 得 所 是 有 在 和 与 及 以及 或 或者 而 并 并且 但 但是 而且 也 都 就 还 \
+         又 再 才 只 不 没 没有 很 更 最 已 已经 曾 将 会 能 可 可以 要 应 应该 把 被 让 给 对 对于 向 \
+         从 自 于 以 为 为了 因 因为 所以 如果 虽然 由 由于 这 那 这个 那个 这些 那些 这样 这种 其 \
+         其中 此 该 各 每 我 你 他 她 它 我们 你们 他们 她们 它们 自己 个 等 一 一个 上 下 中 里 说 \
+         表示",
+    ),
 ];
 
 /// How Han runs are cut into tokens.
@@ -365,10 +449,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// Tokenizes `text`, cutting Han runs as `mode` says.
 pub fn tokenize_with(text: &str, mode: CjkMode) -> Vec<Token> {
     let mut tokens = Vec::new();
+    let mut has_cjk = false;
     let mut position = 0;
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
         if is_cjk(c) {
+            has_cjk = true;
             let hangul = is_hangul(c);
             let mut run: Vec<(usize, char)> = Vec::new();
             while let Some(&(i, ch)) = chars.peek() {
@@ -410,6 +496,9 @@ pub fn tokenize_with(text: &str, mode: CjkMode) -> Vec<Token> {
         } else {
             chars.next();
         }
+    }
+    if has_cjk && mode == CjkMode::default() {
+        stash_pairs(text, &tokens);
     }
     tokens
 }
@@ -503,10 +592,14 @@ mod tests {
             pairs("Он сказал, что не это, а то"),
             ["что не", "не это", "это а", "а то"]
         );
-        // A query value is one pair and gives it back.
-        assert_eq!(pairs("не это"), ["не это"]);
-        // The definition: tokens at p and p + 1 of `tokenize`, both common. Han runs between words,
-        // over-long words (no position), punctuation and case are all in here.
+        assert_eq!(
+            pairs("我们的国家和他们的"),
+            ["我们 的", "和 他们", "他们 的"]
+        );
+        // Words across a gap (a space, a Han run of one character) are not adjacent.
+        assert!(pairs("的 我们").is_empty());
+        // The definition: tokens at p and p + width of `tokenize`, both common. Han runs between
+        // words, over-long words (no position), punctuation and case are all in here.
         let long = "x".repeat(MAX_TOKEN_BYTES + 1);
         for text in [
             "the 台湾 of the 的 is",
@@ -514,11 +607,15 @@ mod tests {
             "国台办表示，台湾是中国的一部分 and the army, 反对 the 台独 of",
             "Власти Украины, у Запада — и не только; ёлка ещё не",
             "l'armée de la défense et à la mer",
+            "他说，我们的国家是一个和平的国家。中华人民共和国的他们也在这里",
+            "the的 是the 我们的of the 這個是臺灣的",
         ] {
             let tokens = tokenize(text);
             let mut want = Vec::new();
             for a in &tokens {
-                for b in tokens.iter().filter(|b| b.position == a.position + 1) {
+                let width = a.text.chars().count();
+                let width = if a.text.chars().all(is_cjk) { width } else { 1 };
+                for b in tokens.iter().filter(|b| b.position == a.position + width) {
                     if is_common(&a.text) && is_common(&b.text) {
                         want.push(pair_term(&a.text, &b.text));
                     }
@@ -526,7 +623,14 @@ mod tests {
             }
             assert_eq!(pairs(text), want, "{text}");
         }
-        assert_eq!(pairs("the 台湾 of the 的 is"), ["of the"]);
+        // A word and the Han run right after it are adjacent; a Han run and the word after it are not.
+        assert_eq!(pairs("the 台湾 of the 的 is"), ["of the", "the 的"]);
+        // The stash left by the `text` field's pass gives the same pairs as a pass of its own.
+        let text = "他说，我们的国家是一个和平的国家 and the army";
+        let fresh = pairs(text);
+        assert!(fresh.len() >= 2, "{fresh:?}");
+        tokenize(text);
+        assert_eq!(pairs(text), fresh);
     }
 
     #[test]

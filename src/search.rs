@@ -146,7 +146,10 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
     if !req.query.trim().is_empty() {
         let mut defaults = vec![f.title, f.text];
         defaults.extend(f.stems.iter().map(|&(_, field)| field));
-        let mut parser = QueryParser::for_index(archive.index(), defaults);
+        static QUERY_TOKENIZERS: LazyLock<tantivy::tokenizer::TokenizerManager> =
+            LazyLock::new(analysis::query_tokenizers);
+        let mut parser =
+            QueryParser::new(archive.index().schema(), defaults, QUERY_TOKENIZERS.clone());
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);
         parser.set_field_boost(f.title_pairs, 2.0);
@@ -161,7 +164,7 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
             )
         })?;
         let q = parser
-            .build_query_from_user_input_ast(exact_phrases(ast))
+            .build_query_from_user_input_ast(exact_phrases(ast, &f.stems))
             .map_err(|e| parser_error(&req.query, e))?;
         clauses.push((Occur::Must, q));
     }
@@ -204,16 +207,20 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
 /// and `text`, not in the stemmed fields. The `title`/`text` side of a phrase without slop that has
 /// two adjacent common words ([`analysis::is_common`]) is answered from the pairs fields: a two-word
 /// phrase is one pair term, a longer one is the phrase AND its pairs (which narrow the documents whose
-/// positions are read; weight 0, so the phrase alone ranks).
-fn exact_phrases(ast: UserInputAst) -> UserInputAst {
+/// positions are read; weight 0, so the phrase alone ranks). A bare run of Han characters that jieba
+/// cuts into several words is a phrase too (tantivy makes it one), so its `title`/`text` side takes
+/// the same way and its stemmed-field side stays as it was.
+fn exact_phrases(ast: UserInputAst, stems: &[(&str, Field)]) -> UserInputAst {
     match ast {
         UserInputAst::Clause(clauses) => UserInputAst::Clause(
             clauses
                 .into_iter()
-                .map(|(occur, a)| (occur, exact_phrases(a)))
+                .map(|(occur, a)| (occur, exact_phrases(a, stems)))
                 .collect(),
         ),
-        UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(exact_phrases(*a)), boost),
+        UserInputAst::Boost(a, boost) => {
+            UserInputAst::Boost(Box::new(exact_phrases(*a, stems)), boost)
+        }
         UserInputAst::Leaf(leaf) => match *leaf {
             UserInputLeaf::Literal(lit) if lit.delimiter != Delimiter::None && !lit.prefix => {
                 match lit.field_name.as_deref() {
@@ -229,9 +236,63 @@ fn exact_phrases(ast: UserInputAst) -> UserInputAst {
                     _ => literal(lit),
                 }
             }
+            UserInputLeaf::Literal(lit)
+                if lit.delimiter == Delimiter::None
+                    && !lit.prefix
+                    && lit.phrase.chars().any(analysis::is_cjk)
+                    && matches!(lit.field_name.as_deref(), None | Some("title" | "text"))
+                    && !pairs_of_chain(&analysis::tokenize(&lit.phrase)).is_empty() =>
+            {
+                match lit.field_name.as_deref() {
+                    Some("title") => exact_phrase(lit, "title"),
+                    Some("text") => exact_phrase(lit, "text"),
+                    _ => {
+                        let mut clauses = vec![
+                            (
+                                Some(GrammarOccur::Should),
+                                exact_phrase(lit.clone(), "title"),
+                            ),
+                            (
+                                Some(GrammarOccur::Should),
+                                exact_phrase(lit.clone(), "text"),
+                            ),
+                        ];
+                        clauses.extend(stems.iter().map(|(lang, _)| {
+                            (
+                                Some(GrammarOccur::Should),
+                                literal(UserInputLiteral {
+                                    field_name: Some(format!("stem_{lang}")),
+                                    ..lit.clone()
+                                }),
+                            )
+                        }));
+                        UserInputAst::Clause(clauses)
+                    }
+                }
+            }
             other => UserInputAst::Leaf(Box::new(other)),
         },
     }
+}
+
+/// The common-word pairs ([`analysis::pair_term`]) a phrase of these tokens implies, when the tokens
+/// are a plain chain (the first at position 0, each next one right after the one before, at its
+/// [`analysis::token_width`]): then the phrase holds exactly where its tokens stand at those
+/// distances, and a pair of two adjacent common tokens is in a document's pairs field exactly when
+/// the two stand there. Anything else (a gap, words cut over each other) gives no pairs.
+fn pairs_of_chain(tokens: &[tantivy::tokenizer::Token]) -> Vec<String> {
+    let chain = tokens.first().is_some_and(|t| t.position == 0)
+        && tokens
+            .windows(2)
+            .all(|w| w[1].position == w[0].position + analysis::token_width(&w[0].text));
+    if tokens.len() < 2 || !chain {
+        return Vec::new();
+    }
+    tokens
+        .windows(2)
+        .filter(|w| analysis::is_common(&w[0].text) && analysis::is_common(&w[1].text))
+        .map(|w| analysis::pair_term(&w[0].text, &w[1].text))
+        .collect()
 }
 
 /// One quoted literal in `field` (`title` or `text`), through `<field>_pairs` where that is exact.
@@ -244,18 +305,12 @@ fn exact_phrase(lit: UserInputLiteral, field: &'static str) -> UserInputAst {
         return literal(phrase);
     }
     let tokens = analysis::tokenize(&phrase.phrase);
-    // Pairs stand for the phrase only when it is a plain chain of words (one token per position, as
-    // outside Han runs cut into several words); anything else keeps its position check alone.
-    if tokens.len() < 2 || tokens.iter().enumerate().any(|(i, t)| t.position != i) {
-        return literal(phrase);
-    }
-    let mut pairs: Vec<UserInputAst> = tokens
-        .windows(2)
-        .filter(|w| analysis::is_common(&w[0].text) && analysis::is_common(&w[1].text))
-        .map(|w| {
+    let mut pairs: Vec<UserInputAst> = pairs_of_chain(&tokens)
+        .into_iter()
+        .map(|pair| {
             literal(UserInputLiteral {
                 field_name: Some(format!("{field}_pairs")),
-                phrase: analysis::pair_term(&w[0].text, &w[1].text),
+                phrase: pair,
                 delimiter: Delimiter::DoubleQuotes,
                 slop: 0,
                 prefix: false,

@@ -124,6 +124,20 @@ fn fixtures() -> Vec<Doc> {
             )
         });
     }
+    // Chinese bulk: function words in many arrangements, in both scripts (phrases of common Han words
+    // are answered from the pairs fields, which must agree with the positions).
+    const ZH: [(&str, &str, &str); 6] = [
+        ("和平", "我们的国家是一个和平的国家，他们也在这里。", "Hans"),
+        ("立场", "他们说我们的立场没有改变，这是我们的原则。", "Hans"),
+        ("軍隊", "這是我們的國家，他們的軍隊在這裡。", "Hant"),
+        ("目的", "为了这个目的我们已经努力了，也是一个开始。", "Hans"),
+        ("声明", "外交部表示，中国的立场是一贯的。", "Hans"),
+        ("天气", "今天的天气很好。", "Hans"),
+    ];
+    for i in 0..36usize {
+        let (title, text, script) = ZH[i % ZH.len()];
+        docs.push(doc(title, text, "zh", script, "bulk-zh"));
+    }
     docs
 }
 
@@ -307,6 +321,75 @@ fn holds_phrase(text: &str, phrase: &str) -> bool {
         .map(|t| t.text)
         .collect();
     tokens.windows(words.len()).any(|w| w == words.as_slice())
+}
+
+/// Whether `phrase` stands in `text` as a phrase query matches it: its tokens at the same distances
+/// in positions as in the phrase (several tokens may share a position, as jieba's search mode cuts).
+fn holds_at_positions(text: &str, phrase: &str) -> bool {
+    let words = mediawatch::analysis::tokenize(phrase);
+    let tokens = mediawatch::analysis::tokenize(text);
+    let Some(first) = words.first() else {
+        return false;
+    };
+    tokens.iter().filter(|t| t.text == first.text).any(|start| {
+        words.iter().all(|w| {
+            let at = start.position + w.position - first.position;
+            tokens.iter().any(|t| t.position == at && t.text == w.text)
+        })
+    })
+}
+
+#[test]
+fn search_chinese_phrases_of_common_words_against_brute_force() {
+    let (_d, archive, articles) = build();
+    let phrases = [
+        "我们的",
+        "的国家",
+        "是一个",
+        "他们也在",
+        "他们的",
+        "的我们",
+        "我们已经",
+        "这是我们的",
+        "這是我們的",
+        "的立场",
+        "中国的立场",
+        "也是一个开始",
+        "很好",
+        "的天气很好",
+        "是 一个",
+        "的 我们",
+    ];
+    let f = archive.fields;
+    let mut pairs_used = 0;
+    for phrase in phrases {
+        let want = expected(&articles, |a| {
+            holds_at_positions(&a.title, phrase) || holds_at_positions(&a.text, phrase)
+        });
+        let in_text = expected(&articles, |a| holds_at_positions(&a.text, phrase));
+        // Bare (tantivy makes the words of a Han run a phrase; with a space they are two terms),
+        // quoted, and in one field.
+        let bare = (!phrase.contains(' ')).then(|| phrase.to_string());
+        for query in bare.into_iter().chain([format!("\"{phrase}\"")]) {
+            assert_eq!(q(&archive, &query), want, "{query:?}");
+            assert_eq!(
+                q(&archive, &format!("text:{query}")),
+                in_text,
+                "text:{query}"
+            );
+            let mut fields = Vec::new();
+            search::build_query(&archive, &req(&query))
+                .unwrap()
+                .query_terms(&mut |term, _| fields.push(term.field()));
+            pairs_used += usize::from(fields.contains(&f.text_pairs));
+        }
+    }
+    // The pairs fields answered some of them, and the comparison is not vacuous.
+    assert!(pairs_used >= 10, "{pairs_used}");
+    assert_eq!(q(&archive, "我们的").len(), 18);
+    assert_eq!(q(&archive, "的我们"), Vec::<String>::new());
+    assert!(q(&archive, "\"的 我们\"").is_empty());
+    assert_eq!(q(&archive, "的立场").len(), 12);
 }
 
 #[test]

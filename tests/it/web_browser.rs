@@ -134,20 +134,9 @@ async fn chromium_searches_clicks_a_facet_and_opens_articles() {
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("li.hit"))
-        .await
-        .unwrap();
-    let summary = client
-        .find(Locator::Id("summary"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(summary.contains("of 3 matches"), "{summary}");
+    // The page is replaced on submit: poll until the new summary is there (a read can meet the old
+    // page going away, which is a stale element, not a failure).
+    wait_for_summary(&client, "of 3 matches").await;
     assert!(client
         .find(Locator::Css("figure.timeline svg rect"))
         .await
@@ -164,25 +153,7 @@ async fn chromium_searches_clicks_a_facet_and_opens_articles() {
         .click()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let s = client
-            .find(Locator::Id("summary"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .contains("of 1 matches")
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "facet did not filter: {s}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_summary(&client, "of 1 matches").await;
     assert!(client
         .current_url()
         .await
@@ -242,4 +213,23 @@ async fn chromium_searches_clicks_a_facet_and_opens_articles() {
     shot("4-hostile-article.png").await;
 
     Arc::unwrap_or_clone(client).close().await.unwrap();
+}
+
+/// Polls the page's `#summary` until its text (whitespace collapsed) holds `needle`, for up to 10 s;
+/// errors while the page is being replaced are retried.
+async fn wait_for_summary(client: &fantoccini::Client, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = client.find(Locator::Id("summary")).await {
+            if let Ok(text) = el.text().await {
+                last = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if last.contains(needle) {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("summary never held {needle:?}; last seen: {last:?}");
 }
