@@ -2797,7 +2797,8 @@ fn clean_title(t: &str, site: Option<&str>, page_url: Option<&Url>, h1s: &[Strin
 /// style date in a short visible text (read as UTC).
 fn date_in_text(t: &str) -> Option<DateTime<Utc>> {
     // ASCII digits only: `\d` is every Unicode digit, which `parse` rejects anyway, and its
-    // character class made compiling this regex about 1% of a whole `extract` run on 127 pages.
+    // character class made compiling this regex about 0.5% of the instructions of an `extract`
+    // run (callgrind, 40 Zyte pages). A full-width date is skipped for a later ASCII one.
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let re = RE
         .get_or_init(|| {
@@ -3239,6 +3240,11 @@ mod tests {
             Some("2020-01-05T00:00:00+00:00".to_string())
         );
         assert_eq!(date_in_text("no date here"), None);
+        assert_eq!(date_in_text("２０１９年９月９日"), None);
+        assert_eq!(
+            date_in_text("２０１９年９月９日 / 2020-1-5").map(|d| d.to_rfc3339()),
+            Some("2020-01-05T00:00:00+00:00".to_string())
+        );
         let html = page(
             "",
             &format!("<span class=\"pubtime\">2021/04/05 09:30</span>{PARAS}"),
