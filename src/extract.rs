@@ -1904,7 +1904,43 @@ impl MetaData {
 }
 
 fn element_text(el: scraper::ElementRef<'_>) -> String {
-    collapse_ws(&el.text().collect::<String>())
+    collapse_ws(&block_text(el, usize::MAX))
+}
+
+/// The text of `el` from its first `max_nodes` text nodes that are not all
+/// whitespace, with a space where a block element or `<br>` starts or ends
+/// (so `<li>A</li><li>B</li>` reads "A B", as a browser shows it, not "AB").
+/// Whitespace-only text nodes add nothing a block boundary does not: their
+/// presence or absence (minified HTML, the pre-scan) does not change the text.
+fn block_text(el: scraper::ElementRef<'_>, max_nodes: usize) -> String {
+    use ego_tree::iter::Edge;
+    let mut s = String::new();
+    let mut nodes = 0usize;
+    for edge in el.traverse() {
+        let node = match edge {
+            Edge::Open(n) | Edge::Close(n) => n,
+        };
+        match node.value() {
+            Node::Text(t) if matches!(edge, Edge::Open(_)) => {
+                if t.chars().all(char::is_whitespace) {
+                    if !t.is_empty() && !s.ends_with(' ') {
+                        s.push(' ');
+                    }
+                    continue;
+                }
+                if nodes == max_nodes {
+                    break;
+                }
+                nodes += 1;
+                s.push_str(t);
+            }
+            Node::Element(e) if (is_block(e.name()) || e.name() == "br") && !s.ends_with(' ') => {
+                s.push(' ');
+            }
+            _ => {}
+        }
+    }
+    s
 }
 
 const META_DATE: u8 = 1;
@@ -2067,7 +2103,7 @@ fn collect_meta(doc: &Html) -> MetaData {
                 && !hint.contains("update")
                 && !hint.contains("modif");
             if datey {
-                let t: String = el.text().take(50).collect();
+                let t = block_text(el, 50);
                 if t.chars().count() <= 200 {
                     if let Some(d) = date_in_text(&t) {
                         m.text_dates.push(d);
@@ -3252,6 +3288,29 @@ mod tests {
         assert_eq!(
             extract(&html, None).published.map(|d| d.to_rfc3339()),
             Some("2021-04-05T09:30:00+00:00".to_string())
+        );
+    }
+
+    #[test]
+    fn element_text_separates_blocks_whatever_the_whitespace() {
+        let text = |h: &str| {
+            let doc = Html::parse_fragment(h);
+            let sel = Selector::parse("div.x").unwrap();
+            let el = doc.select(&sel).next().unwrap();
+            (element_text(el), block_text(el, 2))
+        };
+        // Minified, indented and inline-only markup.
+        let min = text("<div class=x><div>By Jane Doe</div><div>Staff<br>writer</div></div>");
+        let ind =
+            text("<div class=x>\n  <div>By Jane Doe</div>\n  <div>Staff<br>\nwriter</div>\n</div>");
+        assert_eq!(min.0, "By Jane Doe Staff writer");
+        assert_eq!(ind.0, min.0);
+        // At most two text nodes with text; whitespace-only ones are not counted.
+        assert_eq!(collapse_ws(&min.1), "By Jane Doe Staff");
+        assert_eq!(collapse_ws(&ind.1), "By Jane Doe Staff");
+        assert_eq!(
+            text("<div class=x><b>Jo</b><i>hn</i> Smith</div>").0,
+            "John Smith"
         );
     }
 

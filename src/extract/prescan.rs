@@ -600,3 +600,37 @@ mod tests {
         assert_eq!(cut.len(), "<div>".len() * MAX_NESTING);
     }
 }
+
+#[cfg(test)]
+mod scratch_measure {
+    #[test]
+    #[ignore]
+    fn measure_nodes() {
+        use std::io::Read;
+        let dir = "../shared/corpus/zyte-article-extraction/html";
+        let (mut el, mut tx, mut ws, mut other) = (0, 0, 0, 0);
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let mut s = Vec::new();
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(&p).unwrap())
+                .read_to_end(&mut s)
+                .unwrap();
+            let h = String::from_utf8_lossy(&s).into_owned();
+            let o = super::prepare(&h, true);
+            let d = scraper::Html::parse_document(&o);
+            for n in d.tree.nodes() {
+                match n.value() {
+                    scraper::Node::Element(_) => el += 1,
+                    scraper::Node::Text(t) => {
+                        tx += 1;
+                        if t.trim().is_empty() {
+                            ws += 1;
+                        }
+                    }
+                    _ => other += 1,
+                }
+            }
+        }
+        eprintln!("elements {el} text {tx} ws-only text {ws} other {other}");
+    }
+}
