@@ -1369,10 +1369,14 @@ fn find_lead(dom: &Dom, stats: &[Stats], first_root: usize) -> Option<usize> {
         }
         let sibs = &dom.nodes[p].children;
         let pos = sibs.iter().position(|&c| c == cur)?;
-        for &sib in sibs[..pos].iter().rev().take(4) {
-            if dom.nodes[sib].removed || dom.nodes[sib].is_text() {
-                continue;
-            }
+        // The four nearest element siblings before it (text between them,
+        // such as indentation, does not count).
+        let before = sibs[..pos]
+            .iter()
+            .rev()
+            .filter(|&&sib| !dom.nodes[sib].removed && !dom.nodes[sib].is_text())
+            .take(4);
+        for &sib in before {
             let end = dom.nodes[sib].end.min(n);
             for (j, d) in dom.nodes.iter().enumerate().take(end).skip(sib) {
                 if d.removed || d.is_text() || !is_lead_hint(&d.hint) {
@@ -3263,6 +3267,23 @@ mod tests {
         assert!(!got.text.contains("More from the site"), "{:?}", got.text);
         assert!(!got.text.contains("Another story"), "{:?}", got.text);
         assert!(got.text.ends_with("sees a body."));
+    }
+
+    #[test]
+    fn lead_found_across_indentation() {
+        // Indentation between siblings is text nodes; a lead two elements
+        // before the body must still be found.
+        let html = page(
+            "",
+            "<article>\n  <header><h1>Headline</h1><p class=\"article-lead\">A short standfirst that sums the story up.</p></header>\n  \
+             <div class=\"byline\">By A. Writer</div>\n  <div class=\"dateline\">Monday</div>\n  \
+             <div class=\"story-body\">\n    <p>The first paragraph of the story is long enough to be taken for real article text, with commas and detail.</p>\n    \
+             <p>A second paragraph continues the report, adding quotes, numbers and context so that the scorer sees a body.</p>\n  \
+             <h3>More from the site</h3><ul><li><a href=\"/a\">Another story entirely</a></li><li><a href=\"/b\">Yet another story</a></li></ul></div>\n</article>",
+        );
+        let got = extract(&html, None);
+        assert!(got.text.starts_with("A short standfirst"), "{:?}", got.text);
+        assert!(got.text.ends_with("sees a body."), "{:?}", got.text);
     }
 
     #[test]
