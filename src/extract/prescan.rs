@@ -55,6 +55,83 @@ fn is_container(name: &[u8]) -> bool {
     )
 }
 
+/// Tags next to which whitespace-only text means nothing to the extractor:
+/// the block elements it breaks paragraphs at (`is_block` in extract.rs),
+/// `<br>`, and the document elements. A space between two inline
+/// elements (`<b>a</b> <i>b</i>`) is kept.
+fn is_boundary(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"address"
+            | b"article"
+            | b"aside"
+            | b"blockquote"
+            | b"body"
+            | b"center"
+            | b"dd"
+            | b"details"
+            | b"dialog"
+            | b"dir"
+            | b"div"
+            | b"dl"
+            | b"dt"
+            | b"fieldset"
+            | b"figcaption"
+            | b"figure"
+            | b"footer"
+            | b"form"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"header"
+            | b"hgroup"
+            | b"hr"
+            | b"html"
+            | b"li"
+            | b"main"
+            | b"menu"
+            | b"nav"
+            | b"ol"
+            | b"p"
+            | b"section"
+            | b"summary"
+            | b"table"
+            | b"tbody"
+            | b"thead"
+            | b"tfoot"
+            | b"tr"
+            | b"td"
+            | b"th"
+            | b"ul"
+            | b"caption"
+            | b"legend"
+            | b"option"
+            | b"output"
+            | b"br"
+            | b"head"
+            | b"pre"
+    )
+}
+
+/// Elements that show nothing and break no line, in the head or the body:
+/// the text on either side of them touches what is beyond (like a dropped
+/// element's). Also end tags the parser ignores (`</hr>`; `</link>` in feeds
+/// read as HTML).
+fn is_transparent(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"meta" | b"link" | b"base" | b"title"
+    )
+}
+
+/// Elements whose whitespace is text (`<textarea>` is dropped whole).
+fn keeps_whitespace(name: &[u8]) -> bool {
+    matches!(lower(name, &mut [0; 16]), b"pre" | b"listing")
+}
+
 /// HTML start tags that end foreign (SVG/MathML) content.
 const BREAKOUT: &[&[u8]] = &[
     b"b",
@@ -448,11 +525,21 @@ fn template_end(b: &[u8], from: usize) -> usize {
     b.len()
 }
 
+/// Whether `b[gap..p]` is whitespace only (or empty).
+fn blank(b: &[u8], gap: Option<usize>, p: usize) -> bool {
+    gap.and_then(|g| b.get(g..p))
+        .is_some_and(|run| run.iter().all(|&c| is_space(c)))
+}
+
 /// The document with the dropped elements and comments cut out and the
 /// rest cut where container nesting first exceeds [`MAX_NESTING`].
 ///
-/// With `strip_attrs`, attributes the extractor never reads are cut too (not
-/// when the caller applies its own CSS selectors, which may use any).
+/// With `strip_attrs` (the caller applies no CSS selectors of its own, which
+/// may use any attribute or test `:empty`), attributes the extractor never
+/// reads are cut, and so is whitespace-only text next to a block tag (see
+/// [`is_boundary`]) outside `<pre>`: the indentation between tags that would
+/// otherwise be a third of the DOM's nodes, and that the extractor reads as
+/// nothing (a block boundary already separates its text).
 pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
     let b = html.as_bytes();
     let mut out = String::new();
@@ -460,6 +547,10 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
     let mut depth = 0usize;
     let mut j = 0usize;
     let mut drops: Vec<(usize, usize)> = Vec::new();
+    // Whitespace squeezing: `gap` is where the text after the last tag (or
+    // dropped element) starts, `gap_boundary` whether a boundary tag is right
+    // before that text, `pre` the depth of open whitespace-keeping elements.
+    let (mut gap, mut gap_boundary, mut pre) = (None::<usize>, false, 0usize);
     let cut = |out: &mut String, copied: &mut usize, from: usize, to: usize| {
         if out.capacity() == 0 {
             out.reserve(html.len());
@@ -467,10 +558,38 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
         out.push_str(html.get(*copied..from).unwrap_or(""));
         *copied = to;
     };
+    // Cuts the text before the construct at `p` if it is blank and a boundary
+    // is on either side; returns whether it was blank.
+    let squeeze = |out: &mut String,
+                   copied: &mut usize,
+                   gap: Option<usize>,
+                   gap_boundary: bool,
+                   pre: usize,
+                   p: usize,
+                   here_boundary: bool| {
+        let is_blank = blank(b, gap, p);
+        if let Some(g) = gap {
+            if strip_attrs && is_blank && g < p && pre == 0 && (gap_boundary || here_boundary) {
+                cut(out, copied, g, p);
+            }
+        }
+        is_blank
+    };
     while let Some(p) = find_byte(b, j, b'<') {
         if b.get(p + 1..p + 4) == Some(b"!--") {
+            let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, false);
             let e = comment_end(b, p);
             cut(&mut out, &mut copied, p, e);
+            (gap, gap_boundary) = (Some(e), gap_boundary && was_blank);
+            j = e;
+            continue;
+        }
+        if matches!(b.get(p + 1), Some(b'!' | b'?')) {
+            // A doctype, `<![CDATA[` or `<?xml`: the parser reads it as one
+            // node up to the first `>`, which shows nothing.
+            let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, false);
+            let e = find_byte(b, p, b'>').map_or(b.len(), |e| e + 1);
+            (gap, gap_boundary) = (Some(e), gap_boundary && was_blank);
             j = e;
             continue;
         }
@@ -484,10 +603,28 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             if container {
                 depth = depth.saturating_sub(1);
             }
-            j = ne;
+            let boundary = is_boundary(name) && !name.eq_ignore_ascii_case(b"hr");
+            let transparent = is_transparent(name) || name.eq_ignore_ascii_case(b"hr");
+            let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
+            if keeps_whitespace(name) {
+                pre = pre.saturating_sub(1);
+            }
+            let (te, _) = tag_end(b, ne);
+            gap_boundary = if transparent {
+                gap_boundary && was_blank
+            } else {
+                boundary
+            };
+            gap = Some(te);
+            j = te;
             continue;
         }
         let act = action(name);
+        // Dropped elements and kept scripts are no boundary: the text around
+        // them touches whatever is on their other side.
+        let transparent = !matches!(act, Action::Other | Action::KeepRaw) || is_transparent(name);
+        let boundary = !transparent && is_boundary(name);
+        let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
         if container && matches!(act, Action::Other) {
             depth += 1;
             if depth > MAX_NESTING {
@@ -506,9 +643,28 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             tag_end(b, ne)
         };
         match act {
-            Action::Other => j = te,
+            Action::Other => {
+                if keeps_whitespace(name) {
+                    pre += 1;
+                }
+                j = te;
+                gap_boundary = if transparent {
+                    gap_boundary && was_blank
+                } else {
+                    boundary
+                };
+                gap = Some(j);
+            }
             Action::Plaintext => break,
-            Action::KeepRaw => j = end_tag_after(b, te, name),
+            Action::KeepRaw => {
+                j = end_tag_after(b, te, name);
+                gap_boundary = if transparent {
+                    gap_boundary && was_blank
+                } else {
+                    boundary
+                };
+                gap = Some(j);
+            }
             Action::Script => {
                 let end = script_end(b, te);
                 let tag = b[p..te].to_ascii_lowercase();
@@ -518,13 +674,21 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
                 if !keep {
                     cut(&mut out, &mut copied, p, end);
                 }
+                (gap, gap_boundary) = (Some(end), gap_boundary && was_blank);
                 j = end;
             }
             Action::Drop | Action::Template | Action::Foreign => {
                 let end = element_end(b, name, te, self_closing).unwrap_or(te);
                 cut(&mut out, &mut copied, p, end);
+                (gap, gap_boundary) = (Some(end), gap_boundary && was_blank);
                 j = end;
             }
+        }
+    }
+    if let Some(g) = gap {
+        // Trailing whitespace after the last tag.
+        if strip_attrs && pre == 0 && gap_boundary && g < b.len() && blank(b, gap, b.len()) {
+            cut(&mut out, &mut copied, g, b.len());
         }
     }
     if copied == 0 {
@@ -585,6 +749,72 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_between_blocks_is_cut() {
+        // Indentation around block tags goes; a space between inline
+        // elements, inside <pre> and next to text stays.
+        assert_eq!(
+            prepare(
+                "<div>\n  <p>a <b>b</b> <i>c</i></p>\n  <p> d </p>\n</div>\n",
+                true
+            ),
+            "<div><p>a <b>b</b> <i>c</i></p><p> d </p></div>"
+        );
+        assert_eq!(
+            prepare("<pre>\n  <b>x</b>\n  <div> </div>\n</pre>\n<p>y</p>", true),
+            "<pre>\n  <b>x</b>\n  <div> </div>\n</pre><p>y</p>"
+        );
+        assert_eq!(prepare("<b>a</b> <i>b</i>", true), "<b>a</b> <i>b</i>");
+        assert_eq!(
+            prepare("<span>a</span> <br> b", true),
+            "<span>a</span><br> b"
+        );
+        // With caller selectors (which may test :empty), nothing is squeezed.
+        assert_eq!(
+            prepare("<div>\n <p>a</p>\n</div>", false),
+            "<div>\n <p>a</p>\n</div>"
+        );
+    }
+
+    #[test]
+    fn invisible_tags_and_cut_elements_let_whitespace_touch() {
+        // <meta>, <link> and a dropped <script> or comment between two
+        // inline pieces of text do not make a boundary: their space stays.
+        assert_eq!(
+            prepare("<b>a</b> <meta name=x> <i>b</i>", true),
+            "<b>a</b> <meta name=x> <i>b</i>"
+        );
+        assert_eq!(
+            prepare("<b>a</b> <script>x()</script> <i>b</i>", true),
+            "<b>a</b>  <i>b</i>"
+        );
+        assert_eq!(
+            prepare("<b>a</b> <!-- c --><i>b</i>", true),
+            "<b>a</b> <i>b</i>"
+        );
+        // ... but between blocks they are cut through.
+        assert_eq!(
+            prepare(
+                "<div>a</div>\n<!-- c -->\n<link rel=x>\n</link>\n<p>b</p>",
+                true
+            ),
+            "<div>a</div><link rel=x></link><p>b</p>"
+        );
+        // A doctype or CDATA section is one node: whitespace next to it is
+        // judged by the tags beyond.
+        assert_eq!(
+            prepare(
+                "<!DOCTYPE html>\n<html>\n<body>\n<p>x</p>\n</body>\n</html>\n",
+                true
+            ),
+            "<!DOCTYPE html><html><body><p>x</p></body></html>"
+        );
+        assert_eq!(
+            prepare("<b>a</b> <![CDATA[ <p> ]]> <i>b</i>", true),
+            "<b>a</b> <![CDATA[ <p> ]]> <i>b</i>"
+        );
+    }
+
+    #[test]
     fn untouched_input_is_borrowed() {
         assert!(matches!(prepare("<p>a < b</p>", true), Cow::Borrowed(_)));
         assert!(matches!(prepare("", true), Cow::Borrowed(_)));
@@ -598,39 +828,5 @@ mod tests {
         let deep = "<div>".repeat(MAX_NESTING + 10) + "x";
         let cut = prepare(&deep, true);
         assert_eq!(cut.len(), "<div>".len() * MAX_NESTING);
-    }
-}
-
-#[cfg(test)]
-mod scratch_measure {
-    #[test]
-    #[ignore]
-    fn measure_nodes() {
-        use std::io::Read;
-        let dir = "../shared/corpus/zyte-article-extraction/html";
-        let (mut el, mut tx, mut ws, mut other) = (0, 0, 0, 0);
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let mut s = Vec::new();
-            flate2::read::MultiGzDecoder::new(std::fs::File::open(&p).unwrap())
-                .read_to_end(&mut s)
-                .unwrap();
-            let h = String::from_utf8_lossy(&s).into_owned();
-            let o = super::prepare(&h, true);
-            let d = scraper::Html::parse_document(&o);
-            for n in d.tree.nodes() {
-                match n.value() {
-                    scraper::Node::Element(_) => el += 1,
-                    scraper::Node::Text(t) => {
-                        tx += 1;
-                        if t.trim().is_empty() {
-                            ws += 1;
-                        }
-                    }
-                    _ => other += 1,
-                }
-            }
-        }
-        eprintln!("elements {el} text {tx} ws-only text {ws} other {other}");
     }
 }
