@@ -1,7 +1,10 @@
 //! A byte scan run before html5ever: drops the markup the extractor throws
 //! away anyway (scripts, styles, `<noscript>`, `<template>`, `<svg>`,
 //! `<math>`, `<iframe>`, `<textarea>`, HTML comments), so the parser sees
-//! fewer bytes, and cuts pathological nesting.
+//! fewer bytes, and cuts pathological nesting. When no caller selectors
+//! apply it also cuts the attributes the extractor never reads, void
+//! elements it never reads (`<img>`, `<source>`, non-canonical `<link>`s,
+//! `<meta>`s without a key) and whitespace-only text next to block tags.
 //!
 //! Kept: `<script>`s whose tag mentions `ld+json` or `text/template` (the
 //! metadata reads them), raw-text elements the metadata reads (`<title>`),
@@ -202,6 +205,34 @@ fn attr_needed(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
     }
 }
 
+/// Void elements the extractor never reads (it removes them from the DOM):
+/// cut whole, like a dropped element, when attributes are stripped.
+/// `<input>` stays: inside a `<select>` it ends the select.
+fn is_unread_void(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"img" | b"source" | b"track" | b"param" | b"area" | b"embed"
+    )
+}
+
+/// Whether a `<link>` or `<meta>` start tag carries what the metadata reads
+/// (`rel=canonical`; a `name`, `property`, `itemprop` or `http-equiv` key):
+/// the others (stylesheets, preloads, icons, `<meta charset>`) are cut
+/// whole when attributes are stripped.
+fn link_or_meta_read(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
+    if tag.eq_ignore_ascii_case(b"link") {
+        name.eq_ignore_ascii_case(b"rel")
+            && value
+                .split(|&c| is_space(c))
+                .any(|r| r.eq_ignore_ascii_case(b"canonical"))
+    } else {
+        matches!(
+            lower(name, &mut [0; 16]),
+            b"name" | b"property" | b"itemprop" | b"http-equiv"
+        )
+    }
+}
+
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
@@ -209,16 +240,25 @@ fn is_space(c: u8) -> bool {
 /// Parses the attributes of a start tag named `tag` from `from` (after the
 /// name) like the tokenizer does; pushes the byte ranges of attributes the
 /// extractor does not need onto `drop`. Returns the index after the tag's
-/// `>` (or the end) and whether it is self-closing.
-fn scan_attrs(b: &[u8], tag: &[u8], from: usize, drop: &mut Vec<(usize, usize)>) -> (usize, bool) {
+/// `>` (or the end), whether it is self-closing and, for `<link>` and
+/// `<meta>`, whether an attribute the metadata reads is there
+/// ([`link_or_meta_read`]; always true for other tags).
+fn scan_attrs(
+    b: &[u8],
+    tag: &[u8],
+    from: usize,
+    drop: &mut Vec<(usize, usize)>,
+) -> (usize, bool, bool) {
+    let link_or_meta = tag.eq_ignore_ascii_case(b"link") || tag.eq_ignore_ascii_case(b"meta");
+    let mut read = !link_or_meta;
     let mut j = from;
     loop {
         while j < b.len() && (is_space(b[j]) || b[j] == b'/') {
             j += 1;
         }
         match b.get(j) {
-            None => return (b.len(), false),
-            Some(b'>') => return (j + 1, j > from && b[j - 1] == b'/'),
+            None => return (b.len(), false, read),
+            Some(b'>') => return (j + 1, j > from && b[j - 1] == b'/', read),
             _ => {}
         }
         let name_start = j;
@@ -240,7 +280,7 @@ fn scan_attrs(b: &[u8], tag: &[u8], from: usize, drop: &mut Vec<(usize, usize)>)
             match b.get(k) {
                 Some(&q @ (b'"' | b'\'')) => {
                     let Some(e) = find_byte(b, k + 1, q) else {
-                        return (b.len(), false);
+                        return (b.len(), false, read);
                     };
                     value = &b[k + 1..e];
                     j = e + 1;
@@ -255,6 +295,9 @@ fn scan_attrs(b: &[u8], tag: &[u8], from: usize, drop: &mut Vec<(usize, usize)>)
                     j = k;
                 }
             }
+        }
+        if link_or_meta && !read {
+            read = link_or_meta_read(tag, name, value);
         }
         if !attr_needed(tag, name, value) {
             drop.push((name_start, j));
@@ -622,7 +665,9 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
         let act = action(name);
         // Dropped elements and kept scripts are no boundary: the text around
         // them touches whatever is on their other side.
-        let transparent = !matches!(act, Action::Other | Action::KeepRaw) || is_transparent(name);
+        let unread_void = strip_attrs && is_unread_void(name);
+        let transparent =
+            !matches!(act, Action::Other | Action::KeepRaw) || is_transparent(name) || unread_void;
         let boundary = !transparent && is_boundary(name);
         let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
         if container && matches!(act, Action::Other) {
@@ -634,11 +679,18 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
         }
         let (te, self_closing) = if strip_attrs && matches!(act, Action::Other) {
             drops.clear();
-            let r = scan_attrs(b, name, ne, &mut drops);
+            let (te, self_closing, read) = scan_attrs(b, name, ne, &mut drops);
+            if unread_void || !read {
+                // Cut whole: a void element, so nothing follows to close.
+                cut(&mut out, &mut copied, p, te);
+                (gap, gap_boundary) = (Some(te), gap_boundary && was_blank);
+                j = te;
+                continue;
+            }
             for &(from, to) in &drops {
                 cut(&mut out, &mut copied, from, to);
             }
-            r
+            (te, self_closing)
         } else {
             tag_end(b, ne)
         };
@@ -794,10 +846,10 @@ mod tests {
         // ... but between blocks they are cut through.
         assert_eq!(
             prepare(
-                "<div>a</div>\n<!-- c -->\n<link rel=x>\n</link>\n<p>b</p>",
+                "<div>a</div>\n<!-- c -->\n<link rel=canonical>\n</link>\n<p>b</p>",
                 true
             ),
-            "<div>a</div><link rel=x></link><p>b</p>"
+            "<div>a</div><link rel=canonical></link><p>b</p>"
         );
         // A doctype or CDATA section is one node: whitespace next to it is
         // judged by the tags beyond.
@@ -812,6 +864,30 @@ mod tests {
             prepare("<b>a</b> <![CDATA[ <p> ]]> <i>b</i>", true),
             "<b>a</b> <![CDATA[ <p> ]]> <i>b</i>"
         );
+    }
+
+    #[test]
+    fn unread_void_elements_are_cut() {
+        // Images, media sources, stylesheets and keyless metas go; the
+        // canonical link and keyed metas (in any attribute order) stay.
+        assert_eq!(
+            prepare(
+                "<head><meta charset=utf-8><link rel=stylesheet href=s.css>\
+                 <link href=u REL=\"alternate Canonical\"><meta content=x name=author>\
+                 <meta property=og:title content=t></head>\
+                 <p>a <img src=i.png alt=x> b<picture><source srcset=x><img src=y></picture></p>",
+                true
+            ),
+            "<head><link href=u REL=\"alternate Canonical\"><meta content=x name=author>\
+             <meta property=og:title content=t></head><p>a  b<picture></picture></p>"
+        );
+        // Whitespace between blocks is cut through them; <input> stays.
+        assert_eq!(
+            prepare("<p>a</p>\n<img src=x>\n<p>b<input type=text></p>", true),
+            "<p>a</p><p>b<input type=text></p>"
+        );
+        // With caller selectors (which may select them), they stay.
+        assert_eq!(prepare("<img src=i>", false), "<img src=i>");
     }
 
     #[test]
