@@ -1952,26 +1952,24 @@ const META_TIME: u8 = 2;
 const META_BYLINE: u8 = 4;
 const META_AUTHOR: u8 = 8;
 
-/// `META_*` bits of the words in `hint`. No word's suffix is another's
-/// prefix, so a non-overlapping scan finds every one present.
+/// `META_*` bits of the words in `hint`, in one pass over its bytes (class
+/// strings are short: a byte loop is a fraction of an automaton's set-up).
 fn meta_hint_words(hint: &str) -> u8 {
-    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
-    const WORDS: [(&str, u8); 4] = [
-        ("date", META_DATE),
-        ("time", META_TIME),
-        ("byline", META_BYLINE),
-        ("author", META_AUTHOR),
-    ];
-    let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::new(WORDS.map(|(w, _)| w)).ok());
-    match ac {
-        Some(ac) => ac
-            .find_iter(hint)
-            .fold(0, |bits, m| bits | WORDS[m.pattern().as_usize()].1),
-        None => WORDS
-            .iter()
-            .filter(|(w, _)| hint.contains(w))
-            .fold(0, |bits, (_, b)| bits | b),
+    let b = hint.as_bytes();
+    let mut bits = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let (word, bit): (&[u8], u8) = match c {
+            b'd' => (b"date", META_DATE),
+            b't' => (b"time", META_TIME),
+            b'b' => (b"byline", META_BYLINE),
+            b'a' => (b"author", META_AUTHOR),
+            _ => continue,
+        };
+        if b[i..].starts_with(word) {
+            bits |= bit;
+        }
     }
+    bits
 }
 
 /// `el`'s attribute `name` (no namespace) by comparing names; `Element::attr`
@@ -3165,9 +3163,52 @@ mod tests {
             "مرحبا، بالعالم , ok",
             "\u{ff0d}\u{ff1c}\u{3003}\u{60d} near misses",
             "𠀀 astral ideograph, 1",
-        ] {
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .chain([
+            // Long mixed texts: ASCII runs between other characters, \x0b.
+            format!("{}é{}", "a b".repeat(10), " c\x0bd".repeat(20)),
+            "ab é “ 新 \x0b 𠀀\u{3000}".repeat(40),
+            format!("{}\x0b{}", "word ".repeat(13), "x".repeat(40)),
+            format!("{}“{}新华社", "\x0b".repeat(31), "\t".repeat(33)),
+        ]) {
+            let s = s.as_str();
             assert_eq!(weighted_len(s), weighted(s), "{s:?}");
             assert_eq!(count_commas(s), commas(s), "{s:?}");
+        }
+        // Every character beyond ASCII, alone and between ASCII words.
+        for c in (0x80..=0x10FFFFu32).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            assert_eq!(weighted_len(&alone), weighted(&alone), "{c:?}");
+            let mixed = format!("ab {c}\x0bcd{c}");
+            assert_eq!(weighted_len(&mixed), weighted(&mixed), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn meta_hint_words_match_substring_search() {
+        let words = [
+            ("date", META_DATE),
+            ("time", META_TIME),
+            ("byline", META_BYLINE),
+            ("author", META_AUTHOR),
+        ];
+        for h in [
+            "",
+            "post-date entry-meta",
+            "authorbyline timestamp",
+            "dat tim autho bylin",
+            "x-updated-time a",
+            "coauthor-name dateline",
+            "d t b a",
+            "datetimebylineauthor",
+        ] {
+            let want = words
+                .iter()
+                .filter(|(w, _)| h.contains(w))
+                .fold(0, |bits, (_, b)| bits | b);
+            assert_eq!(meta_hint_words(h), want, "{h:?}");
         }
     }
 
