@@ -909,7 +909,7 @@ fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let html = crate::charset::decode_vec(bytes, None).text;
+        let html = crate::charset::decode_text(&bytes, None);
         let extracted = crate::extract::extract(&html, args.url.as_ref());
         let lang = (!args.no_lang).then(|| {
             let hints: Vec<&str> = extracted.language.as_deref().into_iter().collect();
