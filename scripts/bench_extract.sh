@@ -144,6 +144,14 @@ for name, what in [("mediawatch", "like for like"), ("mediawatch+lang", "with la
         print(f"{key} = {ratio:.2f} wall, {cpu} cpu ({name} / trafilatura, {what}, medians){status}")
     else:
         print(f"{key} = - (trafilatura not run)")
+# Best round of each: the run least disturbed by whatever else the machine does (timeit's advice
+# for timing under interference); on a shared VM the medians move by +-15% from run to run.
+if have_traf and per_round["trafilatura"]:
+    best_traf = max(per_round["trafilatura"])
+    for name, key in [("mediawatch", "ratio_best_pages_per_s"), ("mediawatch+lang", "ratio_best_pages_per_s_with_lang")]:
+        if per_round[name]:
+            best = max(per_round[name])
+            print(f"{key} = {best / best_traf:.2f} wall ({name} {best:.1f} / trafilatura {best_traf:.1f} pages/s, best of {rounds} rounds each)")
 if wrapper != "gnu-time":
     print("note: GNU time not found; timed under a Python wrapper whose start-up counts against every tool")
 EOF
