@@ -1947,6 +1947,10 @@ fn block_text(el: scraper::ElementRef<'_>, max_nodes: usize) -> String {
     s
 }
 
+/// The `<meta>` attributes whose value is a metadata key (the pre-scan keeps
+/// only the `<meta>`s that have one).
+pub(super) const META_KEYS: [&str; 4] = ["name", "property", "itemprop", "http-equiv"];
+
 const META_DATE: u8 = 1;
 const META_TIME: u8 = 2;
 const META_BYLINE: u8 = 4;
@@ -1996,7 +2000,7 @@ fn collect_meta(doc: &Html) -> MetaData {
             }
             "meta" => {
                 let content = attr_local(e, "content").unwrap_or("").to_string();
-                for key in ["name", "property", "itemprop", "http-equiv"] {
+                for key in META_KEYS {
                     if let Some(k) = attr_local(e, key) {
                         for k in k.split_whitespace() {
                             let k = k.to_ascii_lowercase();

@@ -216,7 +216,7 @@ fn is_unread_void(name: &[u8]) -> bool {
 }
 
 /// Whether a `<link>` or `<meta>` start tag carries what the metadata reads
-/// (`rel=canonical`; a `name`, `property`, `itemprop` or `http-equiv` key):
+/// (`rel=canonical`; one of the [`META_KEYS`](super::META_KEYS)):
 /// the others (stylesheets, preloads, icons, `<meta charset>`) are cut
 /// whole when attributes are stripped.
 fn link_or_meta_read(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
@@ -226,10 +226,9 @@ fn link_or_meta_read(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
                 .split(|&c| is_space(c))
                 .any(|r| r.eq_ignore_ascii_case(b"canonical"))
     } else {
-        matches!(
-            lower(name, &mut [0; 16]),
-            b"name" | b"property" | b"itemprop" | b"http-equiv"
-        )
+        super::META_KEYS
+            .iter()
+            .any(|k| name.eq_ignore_ascii_case(k.as_bytes()))
     }
 }
 
