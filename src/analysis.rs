@@ -18,6 +18,10 @@
 
 use std::sync::LazyLock;
 
+use crate::text::fold::simplify_char;
+pub use crate::text::script::is_cjk;
+use crate::text::script::{is_hangul, is_kana};
+
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
     TokenizerManager,
@@ -355,28 +359,6 @@ impl TokenStream for MwTokenStream {
     }
 }
 
-/// True for characters handled as CJK runs.
-pub fn is_cjk(c: char) -> bool {
-    is_han_or_kana(c) || is_hangul(c)
-}
-
-fn is_han_or_kana(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF   // Hiragana, Katakana
-        | 0x3400..=0x4DBF // CJK Extension A
-        | 0x4E00..=0x9FFF // CJK Unified Ideographs
-        | 0xF900..=0xFAFF // CJK Compatibility Ideographs
-        | 0x20000..=0x2FA1F) // Extensions B-F, compatibility supplement
-}
-
-fn is_kana(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF)
-}
-
-fn is_hangul(c: char) -> bool {
-    matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
-}
-
 /// A letter or digit of a word run: ASCII and basic Cyrillic without the general Unicode tables.
 #[inline]
 fn is_word_char(c: char) -> bool {
@@ -389,21 +371,6 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// Folds one Han character Traditional -> Simplified when the mapping is one character.
-pub fn fold_han(c: char) -> char {
-    if !is_han_or_kana(c) {
-        return c;
-    }
-    let mut buf = [0u8; 4];
-    let s: &str = c.encode_utf8(&mut buf);
-    let converted = hanconv::t2s(s);
-    let mut chars = converted.chars();
-    match (chars.next(), chars.next()) {
-        (Some(single), None) => single,
-        _ => c,
-    }
-}
-
 /// Folds a Han run: OpenCC `tw2sp` (Taiwan phrases to mainland ones) when it keeps the length, so each
 /// folded character still stands for one original character; else character by character.
 fn fold_run(original: &str, chars: &[(usize, char)]) -> Vec<char> {
@@ -411,7 +378,7 @@ fn fold_run(original: &str, chars: &[(usize, char)]) -> Vec<char> {
     if phrase.len() == chars.len() {
         phrase
     } else {
-        chars.iter().map(|&(_, c)| fold_han(c)).collect()
+        chars.iter().map(|&(_, c)| simplify_char(c)).collect()
     }
 }
 

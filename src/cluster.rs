@@ -45,7 +45,8 @@
 //! - **No translation detection**: a Russian rewrite of an English story is a different text.
 //! - No I/O, no persistence: the index is rebuilt by re-inserting stored `(id, signature)` pairs.
 
-use crate::analysis::is_cjk;
+use crate::text::fold::simplify;
+use crate::text::script::is_cjk;
 use std::collections::HashMap;
 
 /// Tokens per shingle (4 words, or 4 CJK bigrams = 5 characters).
@@ -130,13 +131,13 @@ impl Default for Signature {
 /// repetition at the start of `text`; see the module doc. Texts shorter than [`MIN_UNITS`] get
 /// [`Signature::EMPTY`].
 pub fn signature(title: &str, text: &str) -> Signature {
-    let text = fold_han_text(prefix(text, MAX_BYTES));
+    let text = simplify(prefix(text, MAX_BYTES));
     let mut tokens = Vec::new();
     let units = tokens_into(&text, &mut tokens);
     let mut start = 0;
     if !title.is_empty() {
         let mut title_tokens = Vec::new();
-        tokens_into(&fold_han_text(prefix(title, MAX_BYTES)), &mut title_tokens);
+        tokens_into(&simplify(prefix(title, MAX_BYTES)), &mut title_tokens);
         if !title_tokens.is_empty() && tokens.starts_with(&title_tokens) {
             start = title_tokens.len();
         }
@@ -290,15 +291,6 @@ fn prefix(s: &str, max: usize) -> &str {
         end -= 1;
     }
     s.get(..end).unwrap_or_default()
-}
-
-/// Folds Traditional to Simplified Chinese when the text holds any Han character.
-fn fold_han_text(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(is_cjk) {
-        std::borrow::Cow::Owned(hanconv::t2s(text))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
 }
 
 /// Folds one character: fullwidth ASCII to ASCII, then lowercase (first char of the mapping),
@@ -470,7 +462,7 @@ mod tests {
     fn jaccard(a: &str, b: &str) -> f64 {
         let set = |t: &str| {
             let mut tokens = Vec::new();
-            tokens_into(&fold_han_text(t), &mut tokens);
+            tokens_into(&simplify(t), &mut tokens);
             tokens
                 .windows(SHINGLE)
                 .map(|w| w.to_vec())

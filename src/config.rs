@@ -666,7 +666,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     ),
                 ));
             }
-            near.push(crate::tag::NearRule {
+            near.push(crate::model::NearRule {
                 terms: [a, b],
                 within: rule.within as usize,
             });

@@ -90,7 +90,10 @@ impl Fields {
 /// 4: `title_pairs`, `text_pairs`: the pairs of adjacent common words (such phrases as one term).
 /// 5: the pairs fields hold the pairs of common Han words too (an index of 4 lacks them: its Chinese
 /// phrases of common words would find nothing).
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: the tokenizer takes Han, kana and Hangul from the one script table (`text::script`): 々 and 〇
+/// (as in 二〇二四年), Han extensions G-H, half-width kana and Hangul Jamo extensions now join CJK runs,
+/// and the Katakana middle dot (・) separates words (an index of 5 cut them otherwise).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Builds the schema and its field handles.
 pub fn schema() -> (Schema, Fields) {

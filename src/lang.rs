@@ -30,6 +30,7 @@ use std::sync::OnceLock;
 use whatlang::{Detector, Lang, Script};
 
 use crate::model::LangInfo;
+use crate::text::script::{is_han, is_hangul, is_kana};
 
 /// How many characters of a text are analysed; the rest is ignored (the dominant language of a news article is
 /// settled long before that, and this bounds the cost per article).
@@ -382,20 +383,6 @@ impl Stats {
     fn letters(&self) -> usize {
         self.han + self.kana + self.hangul + self.cyrillic + self.other.iter().sum::<usize>()
     }
-}
-
-fn is_han(ch: char) -> bool {
-    matches!(ch,
-        '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FFFF}'
-        | '\u{30000}'..='\u{3134F}' | '\u{3005}' | '\u{3007}')
-}
-
-fn is_kana(ch: char) -> bool {
-    matches!(ch, '\u{3041}'..='\u{309F}' | '\u{30A1}'..='\u{30FA}' | '\u{30FC}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9D}')
-}
-
-fn is_hangul(ch: char) -> bool {
-    matches!(ch, '\u{AC00}'..='\u{D7AF}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}')
 }
 
 fn is_cyrillic(ch: char) -> bool {

@@ -92,13 +92,23 @@ pub struct CampaignSpec {
     /// `none`: exclusion terms; any match vetoes the tag.
     pub none: Vec<String>,
     /// `near`: proximity rules; when there are any, at least one must hold.
-    pub near: Vec<crate::tag::NearRule>,
+    pub near: Vec<NearRule>,
     /// `feeds`: only articles from these feed ids (empty: any feed).
     pub feeds: Vec<String>,
     /// `affiliations`: only articles from sources with these affiliations (empty: any).
     pub affiliations: Vec<Affiliation>,
     /// `countries`: only articles from sources in these countries, ISO 3166-1 alpha-2 upper case (empty: any).
     pub countries: Vec<String>,
+}
+
+/// A `near` rule of a campaign: a match of `terms[0]` and a match of `terms[1]` at most `within` tokens apart in
+/// the same field (title or text). See `tag`'s module docs for what a token is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NearRule {
+    /// The two terms (same syntax as codebook terms: `*` wildcards, folding).
+    pub terms: [String; 2],
+    /// Largest token distance: 1 = adjacent, 2 = one token in between, ...
+    pub within: usize,
 }
 
 /// An item read from a feed document, with its link resolved against the feed URL.

@@ -26,16 +26,15 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{bail, Context};
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
-use serde::Serialize;
-
 use crate::model::{Affiliation, CampaignHit, CampaignSpec, FeedSpec, TermHit, TermPosition};
+use crate::text::fold::simplify_char;
+use crate::text::script::is_unspaced;
 
 /// At most this many positions are kept per term (the count covers all matches).
 pub const MAX_POSITIONS: usize = 10;
@@ -130,7 +129,6 @@ pub fn normalize(text: &str) -> Normalized {
         text: String::with_capacity(text.len() + text.len() / 8),
         spans: Vec::new(),
     };
-    let t2s = t2s_table();
     let mut iter = text.char_indices().peekable();
     while let Some((start, ch)) = iter.next() {
         let before = n.text.len();
@@ -165,18 +163,18 @@ pub fn normalize(text: &str) -> Normalized {
             // ASCII: NFKC-stable, lowercase is one char.
             n.text.push(ch.to_ascii_lowercase());
         } else if single && is_stable_cjk(ch) {
-            n.text.push(t2s.simplify(ch));
+            n.text.push(simplify_char(ch));
         } else if single && is_stable_cyrillic(ch) {
             n.text.push(lowercase_cyrillic(ch));
         } else {
             let seg = text.get(start..end).unwrap_or_default();
             if is_nfkc_quick(seg.chars()) == IsNormalized::Yes {
                 for c in seg.chars() {
-                    push_folded(&mut n.text, c, t2s);
+                    push_folded(&mut n.text, c);
                 }
             } else {
                 for c in seg.nfkc() {
-                    push_folded(&mut n.text, c, t2s);
+                    push_folded(&mut n.text, c);
                 }
             }
         }
@@ -202,13 +200,13 @@ fn is_ignorable(c: char) -> bool {
 }
 
 /// Lowercases and folds one NFKC character into `out`.
-fn push_folded(out: &mut String, c: char, t2s: &T2s) {
+fn push_folded(out: &mut String, c: char) {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
         return;
     }
-    if is_cjk(c) {
-        out.push(t2s.simplify(c));
+    if is_unspaced(c) {
+        out.push(simplify_char(c));
         return;
     }
     if c.is_whitespace() {
@@ -258,97 +256,13 @@ fn is_stable_cjk(c: char) -> bool {
     matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
 }
 
-/// Traditional -> Simplified, single characters only (OpenCC `TSCharacters`, first choice), so byte offsets can
-/// be mapped back one character at a time. Phrase-level conversions are deliberately not applied: terms and text
-/// get the same character mapping, so they still match each other.
-struct T2s {
-    /// Indexed by `c - T2S_BASE` for the main CJK blocks (fast path).
-    dense: Vec<char>,
-    /// The rest (compatibility and supplementary ideographs).
-    sparse: HashMap<char, char>,
-}
-
-const T2S_BASE: u32 = 0x3400;
-const T2S_END: u32 = 0xA000;
-
-impl T2s {
-    fn simplify(&self, c: char) -> char {
-        let cp = c as u32;
-        if (T2S_BASE..T2S_END).contains(&cp) {
-            return self
-                .dense
-                .get((cp - T2S_BASE) as usize)
-                .copied()
-                .unwrap_or(c);
-        }
-        self.sparse.get(&c).copied().unwrap_or(c)
-    }
-}
-
-fn t2s_table() -> &'static T2s {
-    static TABLE: OnceLock<T2s> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut dense: Vec<char> = (T2S_BASE..T2S_END)
-            .map(|cp| char::from_u32(cp).unwrap_or('\u{FFFD}'))
-            .collect();
-        let mut sparse = HashMap::new();
-        for (k, v) in hanconv::RawDictionary::TSCharacters.iter() {
-            let mut kc = k.chars();
-            let mut vc = v.chars();
-            let (Some(from), Some(to), None, None) = (kc.next(), vc.next(), kc.next(), vc.next())
-            else {
-                continue;
-            };
-            let cp = from as u32;
-            match dense.get_mut(cp.wrapping_sub(T2S_BASE) as usize) {
-                Some(slot) if (T2S_BASE..T2S_END).contains(&cp) => *slot = to,
-                _ => {
-                    sparse.insert(from, to);
-                }
-            }
-        }
-        T2s { dense, sparse }
-    })
-}
-
-/// Scripts without spaces between words: Han, kana, Hangul, Thai, Lao, Khmer, Myanmar (and CJK symbols).
-fn is_cjk(c: char) -> bool {
-    matches!(c,
-        '\u{0E00}'..='\u{0EFF}'          // Thai, Lao
-        | '\u{1000}'..='\u{109F}'        // Myanmar
-        | '\u{1100}'..='\u{11FF}'        // Hangul Jamo
-        | '\u{1780}'..='\u{17FF}'        // Khmer
-        | '\u{2E80}'..='\u{2FDF}'        // CJK radicals
-        | '\u{3000}'..='\u{303F}'        // CJK symbols
-        | '\u{3040}'..='\u{30FF}'        // kana
-        | '\u{3130}'..='\u{318F}'        // Hangul compatibility Jamo
-        | '\u{31F0}'..='\u{31FF}'
-        | '\u{3400}'..='\u{4DBF}'
-        | '\u{4E00}'..='\u{9FFF}'
-        | '\u{A960}'..='\u{A97F}'
-        | '\u{AC00}'..='\u{D7FF}'        // Hangul syllables
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{FF66}'..='\u{FF9F}'        // half-width kana
-        | '\u{20000}'..='\u{3134F}')
-}
-
 /// A character that continues a word of an alphabetic script (so a match next to it is inside a word).
 fn is_word_char(c: char) -> bool {
-    (c.is_alphanumeric() || is_combining_mark(c) || c == '_') && !is_cjk(c)
+    (c.is_alphanumeric() || is_combining_mark(c) || c == '_') && !is_unspaced(c)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tagger
-
-/// A `near` rule of a campaign: a match of `terms[0]` and a match of `terms[1]` at most `within` tokens apart in
-/// the same field (title or text). See the module docs for what a token is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NearRule {
-    /// The two terms (same syntax as codebook terms: `*` wildcards, folding).
-    pub terms: [String; 2],
-    /// Largest token distance: 1 = adjacent, 2 = one token in between, ...
-    pub within: usize,
-}
 
 /// What [`Tagger::tag`] looks at: the article and its source (for `feeds` / `affiliations` / `countries`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -986,7 +900,7 @@ fn tokenize(hay: &str) -> Vec<(usize, usize)> {
         if let Some(s) = word.take() {
             out.push((s, i));
         }
-        if is_cjk(c) && c.is_alphanumeric() {
+        if is_unspaced(c) && c.is_alphanumeric() {
             out.push((i, i + c.len_utf8()));
         }
     }
@@ -1093,6 +1007,7 @@ fn compile_term(written: &str) -> anyhow::Result<CompiledTerm> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::NearRule;
 
     fn campaign(id: &str, min_terms: usize, terms: &[(&str, &[&str])]) -> CampaignSpec {
         CampaignSpec {
@@ -1374,7 +1289,7 @@ mod tests {
                 "U+{cp:04X} not NFKC-stable"
             );
             let mut general = String::new();
-            push_folded(&mut general, c, t2s_table());
+            push_folded(&mut general, c);
             assert_eq!(lowercase_cyrillic(c).to_string(), general, "U+{cp:04X}");
         }
     }

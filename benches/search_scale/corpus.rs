@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use mediawatch::analysis::{fold_han, is_cjk};
+use mediawatch::text::fold::simplify_char;
+use mediawatch::text::script::is_cjk;
 
 /// Words per language.
 const VOCAB: usize = 20_000;
@@ -193,7 +194,7 @@ fn alpha_words(text: &str, keep: impl Fn(char) -> bool) -> Vec<String> {
 fn zh_words(text: &str) -> Vec<String> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for run in text.split(|c: char| !is_cjk(c)) {
-        let chars: Vec<char> = run.chars().map(fold_han).collect();
+        let chars: Vec<char> = run.chars().map(simplify_char).collect();
         let mut k = 0;
         let mut width = 2;
         while k + width <= chars.len() {
