@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::render::html_escape;
 use super::DayCount;
+use crate::escape;
 
 const W: f64 = 600.0;
 const H: f64 = 140.0;
@@ -40,7 +40,7 @@ pub fn svg(
         s,
         "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
          aria-label=\"{label}\"><title>{label}</title>",
-        label = html_escape(label)
+        label = escape::html(label)
     );
     let _ = write!(
         s,

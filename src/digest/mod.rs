@@ -30,10 +30,11 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::{Affiliation, Article};
+use crate::status::Health;
 use crate::store::FeedState;
 
 pub use load::{load, load_day};
-pub use render::{html_escape, md_escape, render};
+pub use render::render;
 
 /// Articles listed per campaign at most.
 pub const TOP_ARTICLES: usize = 10;
@@ -229,7 +230,7 @@ pub struct Digest {
     pub campaigns: Vec<CampaignDigest>,
     /// Near-duplicate clusters across outlets, most outlets first.
     pub amplification: Vec<ClusterDigest>,
-    /// Feeds failing, silent in the period, or never fetched.
+    /// Feeds failing, unhealthy, silent in the period, or never fetched (`new`).
     pub coverage: Vec<CoverageIssue>,
     /// Per configured feed, in config order (silent feeds count 0), then any other feed in the archive.
     pub feeds: Vec<FeedCount>,
@@ -332,8 +333,9 @@ pub struct CoverageIssue {
     pub feed: String,
     /// Outlet name.
     pub name: String,
-    /// `failing` (its last fetches failed), `silent` (fetched, but no article in the period) or `never
-    /// fetched`.
+    /// The feed's health in the one vocabulary of [`crate::status`] when it is not `ok`: `failing` or
+    /// `unhealthy` (its last fetches failed), `new` (never fetched, no article); `silent` for a healthy
+    /// feed with no article in the period.
     pub status: String,
     /// Since when: the last successful fetch (failing) or the last article (silent); None when never.
     pub since: Option<String>,
@@ -561,17 +563,14 @@ pub fn build_digest(data: &DigestData, config: &Config) -> Digest {
             let last_article = data.feed_last_article.get(&f.id).copied().map(rfc3339);
             let delivered = data.by_feed.get(&f.id).copied().unwrap_or(0);
             let state = data.feed_states.get(&f.id);
-            let (status, since) = match state {
-                Some(s) if s.consecutive_failures > 0 => ("failing", s.last_success.map(rfc3339)),
+            let health = state.map_or(Health::New, crate::status::health);
+            let (status, since) = match health {
+                Health::Failing | Health::Unhealthy => (
+                    health.as_str(),
+                    state.and_then(|s| s.last_success).map(rfc3339),
+                ),
                 _ if delivered > 0 => return None,
-                Some(s)
-                    if s.last_attempt.is_none()
-                        && s.last_success.is_none()
-                        && last_article.is_none() =>
-                {
-                    ("never fetched", None)
-                }
-                None if last_article.is_none() => ("never fetched", None),
+                Health::New if last_article.is_none() => (health.as_str(), None),
                 _ => ("silent", last_article.clone()),
             };
             Some(CoverageIssue {

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use super::chart;
 use super::{CampaignDigest, Digest, DigestArticle, DigestFormat};
+use crate::escape;
 
 /// Renders the digest.
 pub fn render(d: &Digest, format: DigestFormat) -> String {
@@ -60,65 +61,14 @@ fn split_line(m: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
     v
 }
 
-/// Escapes text for Markdown: nothing in a title may become a link, an image, HTML, code or emphasis.
-/// (Brackets are enough to stop link syntax, so parentheses stay readable.)
-pub fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '|' | '>' | '~' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// A URL safe to put in an href: http(s) only, escaped; anything else becomes "#".
 fn safe_href(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => html_escape(u.as_str()),
-        _ => "#".into(),
-    }
-}
-
-fn md_link_target(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => u
-            .as_str()
-            .replace('(', "%28")
-            .replace(')', "%29")
-            .replace(' ', "%20")
-            .replace('<', "%3C")
-            .replace('>', "%3E"),
-        _ => String::new(),
-    }
+    escape::http_url(url).map_or_else(|| "#".into(), |u| escape::html(u.as_str()))
 }
 
 fn md_article(a: &DigestArticle) -> String {
-    let target = md_link_target(&a.url);
-    let title = md_escape(&a.title);
+    let target = escape::markdown_url(&a.url);
+    let title = escape::markdown(&a.title);
     if target.is_empty() {
         title
     } else {
@@ -129,10 +79,10 @@ fn md_article(a: &DigestArticle) -> String {
 fn md_meta(a: &DigestArticle) -> String {
     format!(
         "{} ({}, {}, {}), {}",
-        md_escape(&a.source_name),
+        escape::markdown(&a.source_name),
         a.affiliation,
-        md_escape(a.country.as_deref().unwrap_or("-")),
-        md_escape(&a.lang),
+        escape::markdown(a.country.as_deref().unwrap_or("-")),
+        escape::markdown(&a.lang),
         a.published
     )
 }
@@ -175,7 +125,7 @@ fn render_md(d: &Digest) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {:.1} | {:.1} | {} | {} |",
-            md_escape(&c.name),
+            escape::markdown(&c.name),
             c.count,
             c.baseline_7d,
             c.baseline_28d,
@@ -188,7 +138,7 @@ fn render_md(d: &Digest) -> String {
         let _ = writeln!(
             s,
             "### {} (`{}`): {} articles, {} from state outlets{}\n",
-            md_escape(&c.name),
+            escape::markdown(&c.name),
             c.id,
             c.count,
             percent(c.from_state, c.count),
@@ -214,7 +164,7 @@ fn render_md(d: &Digest) -> String {
             ] {
                 let parts: Vec<String> = split_line(m)
                     .into_iter()
-                    .map(|(k, n)| format!("{} {n}", md_escape(&k)))
+                    .map(|(k, n)| format!("{} {n}", escape::markdown(&k)))
                     .collect();
                 let _ = writeln!(s, "- By {label}: {}", parts.join(", "));
             }
@@ -228,7 +178,7 @@ fn render_md(d: &Digest) -> String {
                 md_meta(a),
                 a.terms
                     .iter()
-                    .map(|t| md_escape(t))
+                    .map(|t| escape::markdown(t))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -280,12 +230,12 @@ fn render_md(d: &Digest) -> String {
             let _ = writeln!(
                 s,
                 "| `{}` {} | {} | {} | {} | {} |",
-                md_escape(&c.feed),
-                md_escape(&c.name),
+                escape::markdown(&c.feed),
+                escape::markdown(&c.name),
                 c.status,
                 c.since.as_deref().unwrap_or("never"),
                 c.last_article.as_deref().unwrap_or("none"),
-                md_escape(c.last_error.as_deref().unwrap_or(""))
+                escape::markdown(c.last_error.as_deref().unwrap_or(""))
             );
         }
         let _ = writeln!(s);
@@ -298,8 +248,8 @@ fn render_md(d: &Digest) -> String {
         let _ = writeln!(
             s,
             "| `{}` | {} | {} |",
-            md_escape(&f.id),
-            md_escape(&f.name),
+            escape::markdown(&f.id),
+            escape::markdown(&f.name),
             f.count
         );
     }
@@ -323,12 +273,12 @@ fn html_article(a: &DigestArticle) -> String {
     format!(
         "<a href=\"{}\" rel=\"noreferrer noopener\">{}</a> <span class=\"meta\">{} ({}, {}, {}), {}</span>",
         safe_href(&a.url),
-        html_escape(&a.title),
-        html_escape(&a.source_name),
+        escape::html(&a.title),
+        escape::html(&a.source_name),
         a.affiliation,
-        html_escape(a.country.as_deref().unwrap_or("-")),
-        html_escape(&a.lang),
-        html_escape(&a.published)
+        escape::html(a.country.as_deref().unwrap_or("-")),
+        escape::html(&a.lang),
+        escape::html(&a.published)
     )
 }
 
@@ -340,7 +290,7 @@ fn render_html(d: &Digest) -> String {
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
 <title>mediawatch digest {p}</title><style>{CSS}</style></head><body>\n",
-        p = html_escape(&period(d))
+        p = escape::html(&period(d))
     );
     let _ = writeln!(s, "<h1>mediawatch digest for {}</h1>", period(d));
     let _ = writeln!(
@@ -357,7 +307,7 @@ fn render_html(d: &Digest) -> String {
         } else {
             d.spiking
                 .iter()
-                .map(|c| format!("<span class=\"spike\">{}</span>", html_escape(c)))
+                .map(|c| format!("<span class=\"spike\">{}</span>", escape::html(c)))
                 .collect::<Vec<_>>()
                 .join(" ")
         }
@@ -373,7 +323,7 @@ fn render_html(d: &Digest) -> String {
             s,
             "<tr><td><a href=\"#c-{id}\">{}</a></td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td>\
              <td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            html_escape(&c.name),
+            escape::html(&c.name),
             c.count,
             c.baseline_7d,
             c.baseline_28d,
@@ -383,7 +333,7 @@ fn render_html(d: &Digest) -> String {
             } else {
                 "-"
             },
-            id = html_escape(&c.id)
+            id = escape::html(&c.id)
         );
     }
     let _ = writeln!(s, "</table></div>");
@@ -391,9 +341,9 @@ fn render_html(d: &Digest) -> String {
         let _ = writeln!(
             s,
             "<section class=\"camp\" id=\"c-{}\"><h3>{} <code>{}</code>: {} articles, {} from state outlets{}</h3>",
-            html_escape(&c.id),
-            html_escape(&c.name),
-            html_escape(&c.id),
+            escape::html(&c.id),
+            escape::html(&c.name),
+            escape::html(&c.id),
             c.count,
             percent(c.from_state, c.count),
             if c.spike {
@@ -429,7 +379,7 @@ fn render_html(d: &Digest) -> String {
             ] {
                 let parts: Vec<String> = split_line(m)
                     .into_iter()
-                    .map(|(k, n)| format!("{} {n}", html_escape(&k)))
+                    .map(|(k, n)| format!("{} {n}", escape::html(&k)))
                     .collect();
                 let _ = write!(s, "<li>By {label}: {}</li>", parts.join(", "));
             }
@@ -441,7 +391,7 @@ fn render_html(d: &Digest) -> String {
                 s,
                 "<li>{}; terms: {}</li>",
                 html_article(a),
-                html_escape(&a.terms.join(", "))
+                escape::html(&a.terms.join(", "))
             );
         }
         let _ = writeln!(s, "</ol>");
@@ -493,12 +443,12 @@ fn render_html(d: &Digest) -> String {
             let _ = writeln!(
                 s,
                 "<tr><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                html_escape(&c.feed),
-                html_escape(&c.name),
-                html_escape(&c.status),
-                html_escape(c.since.as_deref().unwrap_or("never")),
-                html_escape(c.last_article.as_deref().unwrap_or("none")),
-                html_escape(c.last_error.as_deref().unwrap_or(""))
+                escape::html(&c.feed),
+                escape::html(&c.name),
+                escape::html(&c.status),
+                escape::html(c.since.as_deref().unwrap_or("never")),
+                escape::html(c.last_article.as_deref().unwrap_or("none")),
+                escape::html(c.last_error.as_deref().unwrap_or(""))
             );
         }
         let _ = writeln!(s, "</table></div>");
@@ -511,8 +461,8 @@ fn render_html(d: &Digest) -> String {
         let _ = writeln!(
             s,
             "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td></tr>",
-            html_escape(&f.id),
-            html_escape(&f.name),
+            escape::html(&f.id),
+            escape::html(&f.name),
             f.count
         );
     }
@@ -520,7 +470,7 @@ fn render_html(d: &Digest) -> String {
     let _ = writeln!(
         s,
         "<p class=\"note\" id=\"rule\">¹ {}</p></body></html>",
-        html_escape(&d.spike_rule)
+        escape::html(&d.spike_rule)
     );
     s
 }
