@@ -438,7 +438,7 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     if !report.feeds_unhealthy.is_empty() {
         eprintln!(
             "mediawatch: unhealthy feeds (failing {}+ times in a row): {}",
-            crate::schedule::UNHEALTHY_AFTER,
+            crate::status::UNHEALTHY_AFTER,
             report.feeds_unhealthy.join(", ")
         );
     }
@@ -1118,7 +1118,7 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
                 "id": f.id,
                 "url": f.url.as_str(),
                 "affiliation": f.affiliation,
-                "health": crate::schedule::health(&s).as_str(),
+                "health": crate::status::health(&s).as_str(),
                 "last_success": time(s.last_success),
                 "last_attempt": time(s.last_attempt),
                 "consecutive_failures": s.consecutive_failures,

@@ -108,7 +108,7 @@ pub struct PassReport {
     pub feeds_failed: usize,
     /// Feeds skipped because they are under a backoff: id and until when.
     pub feeds_backed_off: Vec<(String, DateTime<Utc>)>,
-    /// Feeds that have failed [`crate::schedule::UNHEALTHY_AFTER`] times or more in a row, after this pass.
+    /// Feeds that have failed [`crate::status::UNHEALTHY_AFTER`] times or more in a row, after this pass.
     pub feeds_unhealthy: Vec<String>,
     /// Entries read from feed documents.
     pub entries_seen: usize,
@@ -194,7 +194,7 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
             Some(until) if !options.force => {
                 info!(feed = %f.id, until = %until, reason = state.backoff_reason.as_deref().unwrap_or(""), "feed backed off, skipped");
                 report.feeds_backed_off.push((f.id.clone(), until));
-                if schedule::health(&state) == schedule::Health::Unhealthy {
+                if crate::status::health(&state) == crate::status::Health::Unhealthy {
                     report.feeds_unhealthy.push(f.id.clone());
                 }
             }
@@ -322,7 +322,7 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         match outcome {
             FeedOutcome::Failed { error, retry_after } => {
                 schedule::after_failure(&mut state, &error, retry_after, now);
-                if schedule::health(&state) == schedule::Health::Unhealthy {
+                if crate::status::health(&state) == crate::status::Health::Unhealthy {
                     report.feeds_unhealthy.push(f.id.clone());
                 }
             }

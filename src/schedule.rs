@@ -3,7 +3,7 @@
 //!
 //! - A 429 or 503 with `Retry-After` backs off for that long (at most [`MAX_RETRY_AFTER`]).
 //! - Any other failure backs off exponentially: [`BACKOFF_BASE`] × 2^(failures-1), at most [`BACKOFF_MAX`].
-//! - [`UNHEALTHY_AFTER`] consecutive failures mark a feed unhealthy. It is still tried after each backoff
+//! - [`crate::status::UNHEALTHY_AFTER`] consecutive failures mark a feed unhealthy. It is still tried after each backoff
 //!   and shown by `feeds status` and in every pass summary: never silently forgotten.
 //! - After a success the polling interval halves when the feed had new entries and grows by half when it
 //!   had none, within `[fetch] min_interval_secs..max_interval_secs`. A per-feed `interval_secs` fixes it.
@@ -20,44 +20,6 @@ pub const BACKOFF_BASE: Duration = Duration::minutes(5);
 pub const BACKOFF_MAX: Duration = Duration::hours(24);
 /// Longest server-requested backoff honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::days(7);
-/// Consecutive failures after which a feed is unhealthy.
-pub const UNHEALTHY_AFTER: u32 = 5;
-
-/// A feed's health as shown to users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Health {
-    /// Never fetched.
-    New,
-    /// Last fetch succeeded.
-    Ok,
-    /// Failing, fewer than [`UNHEALTHY_AFTER`] times in a row.
-    Failing,
-    /// Failed at least [`UNHEALTHY_AFTER`] times in a row.
-    Unhealthy,
-}
-
-impl Health {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::New => "new",
-            Health::Ok => "ok",
-            Health::Failing => "failing",
-            Health::Unhealthy => "unhealthy",
-        }
-    }
-}
-
-/// The health of a feed from its state.
-pub fn health(state: &FeedState) -> Health {
-    match state.consecutive_failures {
-        0 if state.last_success.is_none() && state.last_attempt.is_none() => Health::New,
-        0 => Health::Ok,
-        n if n >= UNHEALTHY_AFTER => Health::Unhealthy,
-        _ => Health::Failing,
-    }
-}
 
 /// The backoff in force at `now`, if any: until when.
 pub fn backed_off_until(state: &FeedState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -130,6 +92,7 @@ pub fn after_success(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::{health, Health};
 
     fn feed(interval: Option<u64>) -> FeedSpec {
         FeedSpec {

@@ -402,80 +402,16 @@ pub async fn serve(
     Ok(())
 }
 
-/// One row of feed health, as `feeds status` prints it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FeedStatus {
-    /// Feed id.
-    pub id: String,
-    /// Feed URL.
-    pub url: String,
-    /// Outlet name.
-    pub name: String,
-    /// Affiliation.
-    pub affiliation: crate::model::Affiliation,
-    /// ISO 3166-1 country.
-    pub country: Option<String>,
-    /// ok | failing | unhealthy | never.
-    pub health: &'static str,
-    /// Last successful fetch.
-    pub last_success: Option<String>,
-    /// Last attempt.
-    pub last_attempt: Option<String>,
-    /// Failures since the last success.
-    pub consecutive_failures: u32,
-    /// The last error.
-    pub last_error: Option<String>,
-    /// Backoff end.
-    pub backoff_until: Option<String>,
-    /// Backoff reason.
-    pub backoff_reason: Option<String>,
-    /// Entries seen, all passes.
-    pub entries_seen: u64,
-    /// Articles archived, all passes.
-    pub articles_archived: u64,
-    /// Polling interval.
-    pub interval_secs: Option<u64>,
-    /// Next fetch.
-    pub next_due: Option<String>,
-}
-
-/// Health of every configured feed from the state store (None: never fetched).
+/// Health of every configured feed ([`crate::status`]) from the state store, if there is one yet.
 pub fn feed_status_rows(
     config: &Config,
     store: Option<&crate::store::Store>,
-) -> anyhow::Result<Vec<FeedStatus>> {
-    let states: std::collections::HashMap<String, crate::store::FeedState> = match store {
+) -> anyhow::Result<Vec<crate::status::FeedStatus>> {
+    let states = match store {
         Some(s) => s.feed_states()?.into_iter().collect(),
         None => Default::default(),
     };
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    };
-    Ok(config
-        .feeds
-        .iter()
-        .map(|f| {
-            let s = states.get(&f.id).cloned().unwrap_or_default();
-            FeedStatus {
-                id: f.id.clone(),
-                url: f.url.to_string(),
-                name: f.name.clone(),
-                affiliation: f.affiliation,
-                country: f.country.clone(),
-                health: crate::schedule::health(&s).as_str(),
-                last_success: time(s.last_success),
-                last_attempt: time(s.last_attempt),
-                consecutive_failures: s.consecutive_failures,
-                last_error: s.last_error,
-                backoff_until: time(s.backoff_until),
-                backoff_reason: s.backoff_reason,
-                entries_seen: s.entries_seen,
-                articles_archived: s.articles_archived,
-                interval_secs: s.interval_secs,
-                next_due: time(s.next_due),
-            }
-        })
-        .collect())
+    Ok(crate::status::feed_statuses(&config.feeds, &states))
 }
 
 #[cfg(test)]

@@ -993,7 +993,7 @@ pub async fn digest(
 #[derive(Template)]
 #[template(path = "feeds.html")]
 struct FeedsPage {
-    feeds: Vec<super::FeedStatus>,
+    feeds: Vec<crate::status::FeedStatus>,
 }
 
 /// `GET /feeds`: health as in `feeds status`.

@@ -429,7 +429,10 @@ fn index_digest_has_the_known_numbers_and_equals_search_and_memory() {
     assert_eq!(digest.coverage.len(), 1);
     let c = &digest.coverage[0];
     assert_eq!(c.feed, "dead");
-    assert_eq!(c.status, "failing");
+    assert_eq!(
+        c.status, "unhealthy",
+        "14 failures in a row: the one health vocabulary"
+    );
     assert_eq!(c.since.as_deref(), Some("2026-11-24T12:00:00Z"));
     assert_eq!(c.consecutive_failures, 14);
 }
@@ -760,7 +763,7 @@ fn coverage_lists_failing_and_silent_feeds_with_since() {
             ("gt", "silent", Some("2026-11-27T17:00:00Z")),
             ("indie", "silent", Some("2026-11-27T20:00:00Z")),
             ("mirror", "silent", Some("2026-11-27T07:30:00Z")),
-            ("dead", "failing", Some("2026-11-24T12:00:00Z")),
+            ("dead", "unhealthy", Some("2026-11-24T12:00:00Z")),
         ]
     );
     // A feed the store has never seen and that has no article.
@@ -769,8 +772,5 @@ fn coverage_lists_failing_and_silent_feeds_with_since() {
     let data = DigestData::from_articles(next, next, &fixture_articles(&config), states);
     let digest = digest::build_digest(&data, &config);
     let dead = digest.coverage.iter().find(|c| c.feed == "dead").unwrap();
-    assert_eq!(
-        (dead.status.as_str(), dead.since.as_deref()),
-        ("never fetched", None)
-    );
+    assert_eq!((dead.status.as_str(), dead.since.as_deref()), ("new", None));
 }
