@@ -273,15 +273,6 @@ impl ClusterIndex {
         };
         self.ids.get(start..end)
     }
-
-    /// Approximate heap bytes used (for sizing; counts capacity, not allocator overhead).
-    pub fn heap_bytes(&self) -> usize {
-        self.members.capacity() * std::mem::size_of::<Member>()
-            + self.ids.capacity()
-            + self.id_ends.capacity() * std::mem::size_of::<usize>()
-            // hashbrown: one (key, value) slot plus one control byte per bucket.
-            + self.bands.capacity() * 8 * 8 / 7 + self.bands.capacity() * 8 / 7
-    }
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.

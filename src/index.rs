@@ -230,12 +230,6 @@ impl Archive {
         Self::open_or_create(dir)
     }
 
-    /// An archive in RAM (tests and benchmarks).
-    pub fn in_ram() -> anyhow::Result<Archive> {
-        let (schema, fields) = schema();
-        Self::from_index(Index::create_in_ram(schema), fields, PathBuf::new())
-    }
-
     fn from_index(index: Index, fields: Fields, path: PathBuf) -> anyhow::Result<Archive> {
         // Custom tokenizers are not stored in the index: register on every open.
         crate::analysis::register(index.tokenizers());
