@@ -1,11 +1,12 @@
 //! One pass of the pipeline: fetch every feed, fetch the pages of entries not yet archived, extract,
 //! detect language, tag, index, commit, then record feed state. [`ingest_pass`] is the only function that
-//! runs a pass; the `ingest` command calls it (later also the daemon and the web refresh).
+//! runs a pass; the `ingest` command and the daemon (`run`, for the feeds that are due) call it.
 //!
 //! Crash safety: nothing is recorded as done before the index commit that holds it. New pages are archived
 //! in batches of [`COMMIT_BATCH`], each ending in a commit; feed validators (ETag, Last-Modified, body hash)
-//! are stored after the last commit, and only for feeds whose new entries were all archived: a feed with a page that failed transiently is fetched in full again next pass, and the
-//! archive (the committed index) tells which of its entries are already in.
+//! are stored after the last commit, and only for feeds whose new entries were all archived: a feed with a
+//! page that failed transiently is fetched in full again next pass, and the archive (the committed index)
+//! tells which of its entries are already in.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
