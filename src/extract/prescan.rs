@@ -216,7 +216,7 @@ fn is_unread_void(name: &[u8]) -> bool {
 }
 
 /// Whether a `<link>` or `<meta>` start tag carries what the metadata reads
-/// (`rel=canonical`; one of the [`META_KEYS`](super::META_KEYS)):
+/// (`rel=canonical`; one of the [`META_KEYS`](super::metadata::META_KEYS)):
 /// the others (stylesheets, preloads, icons, `<meta charset>`) are cut
 /// whole when attributes are stripped.
 fn link_or_meta_read(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
@@ -226,7 +226,7 @@ fn link_or_meta_read(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
                 .split(|&c| is_space(c))
                 .any(|r| r.eq_ignore_ascii_case(b"canonical"))
     } else {
-        super::META_KEYS
+        super::metadata::META_KEYS
             .iter()
             .any(|k| name.eq_ignore_ascii_case(k.as_bytes()))
     }

@@ -1,0 +1,323 @@
+//! Class/id hints: the word lists that mark an element's `class`/`id` as
+//! boilerplate (removal, strong and weak) or as article text (scoring
+//! weights), and the predicates over them. Which hint decides what, and how
+//! much text a removal may take, is up to the main-text search (`body.rs`).
+
+use std::borrow::Cow;
+
+use super::dom::DNode;
+
+/// Hint words that mark an element as boilerplate when found anywhere in its
+/// class/id (substring match).
+const NEG_SUBSTR: &[&str] = &[
+    "comment",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "newsletter",
+    "cookie",
+    "subscri",
+    "promo",
+    "sidebar",
+    "breadcrumb",
+    "sponsor",
+    "advert",
+    "outbrain",
+    "taboola",
+    "disqus",
+    "recommend",
+    "popup",
+    "modal",
+    "gdpr",
+    "consent",
+    "skyscraper",
+    "shoutbox",
+    "banner",
+    "masthead",
+    "footer",
+    "navbar",
+    "navigation",
+    "pagination",
+    "pager",
+    "signup",
+    "sign-up",
+    "widget",
+    "byline",
+    "dateline",
+    "timestamp",
+    "toolbar",
+    "tooltip",
+    "most-popular",
+    "mostpopular",
+    "trending",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "author-bio",
+    "authorbio",
+    "author-info",
+    "share-",
+    "donate",
+    "paywall",
+    "login",
+    "register",
+    "jump-link",
+    "skip-link",
+    "visually-hidden",
+    "sr-only",
+    "screen-reader",
+    "caption",
+    "credit",
+    "copyright",
+    "tags",
+    "tagline",
+    "topics",
+    "keywords",
+    "meta-",
+    "-meta",
+    "follow",
+    "rss",
+    "feedback",
+    "rating",
+    "survey",
+    "nav-",
+    "-nav",
+    "menu",
+    "overlay",
+    "teaser",
+    "carousel",
+    "slider",
+    "gallery",
+    "popover",
+    "hovercard",
+    "rollover",
+    "authorbox",
+    "author-box",
+    "author-description",
+    "about-author",
+    "entry-utility",
+    "postmetadata",
+    "disclosure",
+    "affiliate",
+    "crumb",
+    "linkbox",
+    "linklist",
+    "link-list",
+    "contact",
+];
+
+/// Short hint tokens that must match a whole class/id token.
+const NEG_TOKENS: &[&str] = &[
+    "ad", "ads", "adv", "advert", "nav", "tag", "meta", "header", "aside", "extra", "links",
+    "author", "date", "email", "search", "share", "tools", "utility", "bottom", "top", "related",
+    "hide", "hid", "foot", "cta", "print", "byline", "info", "details", "hidden", "authors",
+    "alert",
+];
+
+const POS_SUBSTR: &[&str] = &[
+    "article",
+    "body",
+    "content",
+    "entry",
+    "hentry",
+    "h-entry",
+    "main",
+    "post",
+    "text",
+    "blog",
+    "story",
+    "prose",
+    "richtext",
+    "rich-text",
+];
+
+/// Words that look negative but are article content.
+const NEG_EXCEPTIONS: &[&str] = &["commentary", "comments-count", "shared-content"];
+
+/// The hint with [`NEG_EXCEPTIONS`] blanked out (borrowed when it has none).
+fn without_exceptions(hint: &str) -> Cow<'_, str> {
+    // Every exception contains "comment" or "shared".
+    if !hint.contains("comment") && !hint.contains("shared") {
+        return Cow::Borrowed(hint);
+    }
+    let mut h = hint.to_string();
+    for ex in NEG_EXCEPTIONS {
+        if h.contains(ex) {
+            h = h.replace(ex, " ");
+        }
+    }
+    Cow::Owned(h)
+}
+
+/// One Aho-Corasick automaton per word list: a single scan of the hint
+/// instead of one substring search per word (and far cheaper to build than
+/// the equivalent regex alternation, which a short run pays for).
+type WordsRe = std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>;
+static NEG_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
+static STRONG_NEG_RE: WordsRe = std::sync::OnceLock::new();
+static WEIGHT_NEG_RE: WordsRe = std::sync::OnceLock::new();
+static POS_SUBSTR_RE: WordsRe = std::sync::OnceLock::new();
+
+/// Whether `h` contains any of `words` (`re` caches their automaton).
+fn contains_any(h: &str, words: &[&str], re: &WordsRe) -> bool {
+    let re = re.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(words)
+            .ok()
+    });
+    match re {
+        Some(re) => re.is_match(h),
+        None => words.iter().any(|w| h.contains(w)),
+    }
+}
+
+pub(super) fn hint_tokens(hint: &str) -> impl Iterator<Item = &str> {
+    hint.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+pub(super) fn hint_negative(hint: &str) -> bool {
+    if hint.is_empty() {
+        return false;
+    }
+    let h = without_exceptions(hint);
+    if contains_any(&h, NEG_SUBSTR, &NEG_SUBSTR_RE) {
+        return true;
+    }
+    let found = hint_tokens(&h).any(|t| NEG_TOKENS.contains(&t));
+    found
+}
+
+pub(super) fn hint_positive(hint: &str) -> bool {
+    !hint.is_empty() && contains_any(hint, POS_SUBSTR, &POS_SUBSTR_RE)
+}
+
+/// Strongly negative hints: removed even when the element also has a
+/// positive word ("article-comments", "post-share").
+const STRONG_NEG: &[&str] = &[
+    "comment",
+    "share",
+    "social",
+    "related",
+    "newsletter",
+    "cookie",
+    "subscri",
+    "promo",
+    "sidebar",
+    "breadcrumb",
+    "sponsor",
+    "advert",
+    "outbrain",
+    "taboola",
+    "disqus",
+    "recommend",
+    "popup",
+    "modal",
+    "gdpr",
+    "consent",
+    "paywall",
+    "signup",
+    "sign-up",
+    "most-popular",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "author-bio",
+    "authorbio",
+    "visually-hidden",
+    "sr-only",
+    "screen-reader",
+    "byline",
+    "caption",
+    "dateline",
+    "timestamp",
+    "toolbar",
+    "trending",
+    "authorbox",
+    "author-box",
+    "author-description",
+    "about-author",
+    "saboxplugin",
+    "entry-utility",
+    "postmetadata",
+    "disclosure",
+    "affiliate",
+    "crumb",
+    "linkbox",
+    "linklist",
+    "link-list",
+];
+
+pub(super) fn hint_strong_negative(hint: &str) -> bool {
+    if hint.is_empty() {
+        return false;
+    }
+    let h = without_exceptions(hint);
+    if contains_any(&h, STRONG_NEG, &STRONG_NEG_RE) {
+        return true;
+    }
+    // "tag-foo" / "nav-tabs" style modifiers (WordPress puts "tag-xyz" on the
+    // post itself) only count as whole class names; "ad-slot" counts.
+    let found = hint_tokens(&h).any(|t| matches!(t, "ad" | "ads" | "adv"))
+        || h.split_whitespace()
+            .any(|c| matches!(c, "tags" | "tag" | "nav"));
+    found
+}
+
+/// Hint words used for scoring weights (narrower than the removal lists:
+/// a wrong weight moves a whole container).
+const WEIGHT_NEG: &[&str] = &[
+    "comment",
+    "combx",
+    "footer",
+    "gdpr",
+    "masthead",
+    "outbrain",
+    "taboola",
+    "promo",
+    "related",
+    "share",
+    "social",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "newsletter",
+    "cookie",
+    "recommend",
+    "breadcrumb",
+    "banner",
+    "advert",
+    "popup",
+    "modal",
+];
+
+fn hint_weight_negative(hint: &str) -> bool {
+    if hint.is_empty() {
+        return false;
+    }
+    let h = without_exceptions(hint);
+    if contains_any(&h, WEIGHT_NEG, &WEIGHT_NEG_RE) {
+        return true;
+    }
+    let found =
+        hint_tokens(&h).any(|t| matches!(t, "ad" | "ads" | "tags" | "nav" | "hidden" | "hid"));
+    found
+}
+
+pub(super) fn class_weight(n: &DNode) -> f32 {
+    let mut w = 0.0;
+    if hint_weight_negative(&n.hint) {
+        w -= 25.0;
+    }
+    if hint_positive(&n.hint) {
+        w += 25.0;
+    }
+    if n.itemprop_body {
+        w += 50.0;
+    }
+    w
+}
