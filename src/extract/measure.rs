@@ -2,14 +2,9 @@
 //! count for more, as one carries roughly a word) and a comma count that
 //! includes the CJK and Arabic commas. Pure functions of a `&str`; no DOM.
 
-/// CJK ideographs, kana and Hangul: scripts where one character carries
+/// Han, kana and Hangul ([`crate::text::script::is_cjk`]): scripts where one character carries
 /// roughly a word's worth of text.
-pub(super) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x11FF | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F
-        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF
-        | 0x20000..=0x2FFFF)
-}
+pub(super) use crate::text::script::is_cjk;
 
 /// Length of a text for thresholds: non-space characters, CJK ones weighted.
 pub(super) fn weighted_len(s: &str) -> f32 {
