@@ -39,7 +39,7 @@ pub use export::{export, ExportFormat, IndexCommit, Provenance};
 pub use facets::{facets, FacetCount, Facets};
 pub use histogram::{histogram, Bucket, Interval};
 pub use print::{
-    csv_safe, write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
+    write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
 };
 pub use query::{build_query, parse_day, QueryError, QUERY_FIELDS};
 pub use snippet::truncate_chars;
