@@ -140,16 +140,16 @@ pub struct SearchArgs {
     pub limit: usize,
     /// Order of the hits.
     #[arg(long, value_enum, default_value = "relevance")]
-    pub sort: search::Sort,
+    pub sort: SortArg,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
-    pub format: Option<OutputFormat>,
+    pub format: Option<OutputFormatArg>,
     /// Also print counts by campaign, feed, lang, affiliation and country over every match (table, json).
     #[arg(long)]
     pub facets: bool,
     /// Also print the match count over time (table: a chart; json: buckets).
     #[arg(long, value_enum, value_name = "day|week|month")]
-    pub histogram: Option<search::Interval>,
+    pub histogram: Option<IntervalArg>,
     /// Stream every match, without a limit (with --format csv or jsonl), and write a provenance record.
     #[arg(long)]
     pub all: bool,
@@ -172,10 +172,97 @@ pub struct DigestArgs {
     pub to: Option<chrono::NaiveDate>,
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
-    pub format: DigestFormat,
+    pub format: DigestFormatArg,
     /// Write `YYYY-MM-DD.<ext>` (a period: `FROM_TO.<ext>`) into this folder instead of printing.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `search --sort`: [`search::Sort`] as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    /// Best match first.
+    Relevance,
+    /// Latest publication first (hits carry score 0).
+    Newest,
+    /// Earliest publication first (hits carry score 0).
+    Oldest,
+}
+
+impl From<SortArg> for search::Sort {
+    fn from(a: SortArg) -> search::Sort {
+        match a {
+            SortArg::Relevance => search::Sort::Relevance,
+            SortArg::Newest => search::Sort::Newest,
+            SortArg::Oldest => search::Sort::Oldest,
+        }
+    }
+}
+
+/// `search --format`: [`OutputFormat`] as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormatArg {
+    /// Aligned text for a terminal.
+    Table,
+    /// One JSON object `{"query", "total", "hits"}`.
+    Json,
+    /// One hit per line.
+    Jsonl,
+    /// A header row, then one hit per row.
+    Csv,
+}
+
+impl From<OutputFormatArg> for OutputFormat {
+    fn from(a: OutputFormatArg) -> OutputFormat {
+        match a {
+            OutputFormatArg::Table => OutputFormat::Table,
+            OutputFormatArg::Json => OutputFormat::Json,
+            OutputFormatArg::Jsonl => OutputFormat::Jsonl,
+            OutputFormatArg::Csv => OutputFormat::Csv,
+        }
+    }
+}
+
+/// `search --histogram`: [`search::Interval`] as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IntervalArg {
+    /// One UTC day.
+    Day,
+    /// Monday to Sunday (UTC).
+    Week,
+    /// A calendar month (UTC).
+    Month,
+}
+
+impl From<IntervalArg> for search::Interval {
+    fn from(a: IntervalArg) -> search::Interval {
+        match a {
+            IntervalArg::Day => search::Interval::Day,
+            IntervalArg::Week => search::Interval::Week,
+            IntervalArg::Month => search::Interval::Month,
+        }
+    }
+}
+
+/// `digest --format`: [`DigestFormat`] as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestFormatArg {
+    /// Markdown for chat and email.
+    Md,
+    /// One self-contained HTML file.
+    Html,
+    /// Every number, for other tools.
+    Json,
+}
+
+impl From<DigestFormatArg> for DigestFormat {
+    fn from(a: DigestFormatArg) -> DigestFormat {
+        match a {
+            DigestFormatArg::Md => DigestFormat::Md,
+            DigestFormatArg::Html => DigestFormat::Html,
+            DigestFormatArg::Json => DigestFormat::Json,
+        }
+    }
 }
 
 /// `extract` output formats.
@@ -504,14 +591,18 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         since: args.since,
         until: args.until,
         limit: args.limit,
-        sort: args.sort,
+        sort: args.sort.into(),
     };
     let terminal = std::io::stdout().is_terminal();
-    let format = args.format.unwrap_or(if terminal {
-        OutputFormat::Table
-    } else {
-        OutputFormat::Jsonl
-    });
+    let format = args.format.map_or(
+        if terminal {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Jsonl
+        },
+        OutputFormat::from,
+    );
+    let interval = args.histogram.map(search::Interval::from);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.all {
@@ -525,7 +616,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
                 return Ok(ExitCode::from(2));
             }
         };
-        if args.facets || args.histogram.is_some() {
+        if args.facets || interval.is_some() {
             eprintln!("mediawatch: --all cannot be combined with --facets or --histogram");
             return Ok(ExitCode::from(2));
         }
@@ -540,7 +631,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if (args.facets || args.histogram.is_some())
+    if (args.facets || interval.is_some())
         && !matches!(format, OutputFormat::Table | OutputFormat::Json)
     {
         eprintln!("mediawatch: --facets and --histogram print with --format table or json");
@@ -552,7 +643,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
     } else {
         None
     };
-    let histogram = match args.histogram {
+    let histogram = match interval {
         Some(interval) => Some((interval, search::histogram(&archive, &req, interval)?)),
         None => None,
     };
@@ -572,7 +663,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     } else {
-        search::write_results_styled(&mut out, &results, format, terminal)?;
+        search::write_results(&mut out, &results, format, terminal)?;
         if let Some(f) = &facets {
             writeln!(out)?;
             search::write_facets_table(&mut out, f)?;
@@ -831,15 +922,16 @@ fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> 
     let store = crate::store::Store::open_read_only(&config.index_path)?;
     let data = digest::load(&archive, store.as_ref(), from, to)?;
     let d = digest::build_digest(&data, &config);
+    let format = DigestFormat::from(args.format);
     match args.out {
         Some(dir) => {
-            for path in digest::write_files(&d, &[args.format], &dir)? {
+            for path in digest::write_files(&d, &[format], &dir)? {
                 eprintln!("mediawatch: wrote {}", path.display());
             }
         }
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(digest::render(&d, args.format).as_bytes())?;
+            out.write_all(digest::render(&d, format).as_bytes())?;
             out.flush()?;
         }
     }

@@ -625,7 +625,7 @@ pub fn build(date: NaiveDate, articles: &[Article], config: &Config) -> Digest {
 }
 
 /// Output formats of the digest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestFormat {
     /// Markdown for chat and email.
     Md,

@@ -11,11 +11,10 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use super::adapters::{self, ExportFormat};
 use super::pages::{campaign_views, digest_days, load_article, read_digest, run_search};
 use super::params::SearchParams;
 use super::{blocking, AppState, WebError};
-use crate::search;
+use crate::search::{self, ExportFormat, Provenance};
 
 /// The OpenAPI 3.1 document of `/api`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -188,32 +187,68 @@ pub async fn feeds(State(state): State<Arc<AppState>>) -> Result<Json<Value>, We
     .map_err(WebError::json)
 }
 
-/// `GET /search.provenance.json`: the provenance record of exporting this search now.
+/// `GET /search.provenance.json`: the provenance record of exporting this search now, in `format`
+/// (`csv`, the default, or `jsonl`). The export runs into nothing, so the record's `matches` and
+/// `sha256` are those of the download of the same search on the same index commit; it takes an export
+/// slot like a download.
 pub async fn export_provenance(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<adapters::Provenance>, WebError> {
-    let p = SearchParams::parse(raw.as_deref(), state.limits()).map_err(WebError::json)?;
-    blocking(&state, move |state| {
-        let req = p.to_request();
-        let query = search::build_query(&state.archive, &req)
-            .map_err(|e| WebError::bad_request(format!("parameter q: {e}")))?;
-        let total = state
-            .archive
-            .searcher()
-            .search(&*query, &tantivy::collector::Count)
-            .map_err(WebError::internal)?;
-        Ok(Json(adapters::provenance(
-            &state.archive,
-            &req,
-            total as u64,
-        )))
-    })
-    .await
-    .map_err(WebError::json)
+) -> Result<Json<Provenance>, WebError> {
+    let provenance = async {
+        let (format, rest) = take_format(raw.as_deref())?;
+        let req = SearchParams::parse(Some(&rest), state.limits())?.to_request();
+        let permit = export_slot(&state)?;
+        let task_state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            task_state.refresh();
+            search::export(&task_state.archive, &req, format, &mut std::io::sink())
+        })
+        .await
+        .map_err(WebError::internal)?
+        .map_err(WebError::internal)
+    };
+    provenance.await.map(Json).map_err(WebError::json)
 }
 
-/// `GET /search.csv`: every match, streamed.
+/// Takes the `format` parameter (`csv` when absent, or `jsonl`) out of the query string of
+/// `/search.provenance.json`; the rest are search parameters.
+fn take_format(raw: Option<&str>) -> Result<(ExportFormat, String), WebError> {
+    let mut format = None;
+    let mut rest = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if key != "format" {
+            rest.append_pair(&key, &value);
+            continue;
+        }
+        if format.is_some() {
+            return Err(WebError::bad_request("parameter \"format\" is given twice"));
+        }
+        format = Some(match value.trim() {
+            "" | "csv" => ExportFormat::Csv,
+            "jsonl" => ExportFormat::Jsonl,
+            other => {
+                return Err(WebError::bad_request(format!(
+                    "parameter format={other:?}: expected csv or jsonl"
+                )))
+            }
+        });
+    }
+    Ok((format.unwrap_or(ExportFormat::Csv), rest.finish()))
+}
+
+/// One of the `[web] max_exports` export slots, or a 503 when all are taken.
+fn export_slot(state: &Arc<AppState>) -> Result<tokio::sync::OwnedSemaphorePermit, WebError> {
+    Arc::clone(&state.exports).try_acquire_owned().map_err(|_| {
+        WebError::unavailable(format!(
+            "{} exports are running already (the limit, [web] max_exports): try again when one ends",
+            state.limits().max_exports
+        ))
+    })
+}
+
+/// `GET /search.csv`: every match, a header row first, streamed.
 pub async fn export_csv(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -221,7 +256,7 @@ pub async fn export_csv(
     export(state, raw, ExportFormat::Csv).await
 }
 
-/// `GET /search.jsonl`: the provenance record, then every match, streamed.
+/// `GET /search.jsonl`: every match, one hit per line, streamed.
 pub async fn export_jsonl(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -258,18 +293,17 @@ impl Write for ChannelWriter {
     }
 }
 
+/// Streams what [`search::export`] writes for this search (the bytes `mediawatch search --all` prints
+/// for it on the same commit): the export runs on a blocking task into a writer that feeds the
+/// response, and holds its export slot until the last row is sent. Its provenance record (with the
+/// sha256 of these bytes) is `/search.provenance.json` of the same search.
 async fn export(
     state: Arc<AppState>,
     raw: Option<String>,
     format: ExportFormat,
 ) -> Result<Response, WebError> {
     let p = SearchParams::parse(raw.as_deref(), state.limits())?;
-    let permit = Arc::clone(&state.exports).try_acquire_owned().map_err(|_| {
-        WebError::unavailable(format!(
-            "{} exports are running already (the limit, [web] max_exports): try again when one ends",
-            state.limits().max_exports
-        ))
-    })?;
+    let permit = export_slot(&state)?;
     let req = p.to_request();
     // Check the query first, so a bad one is a 400 rather than a broken download.
     let check = req.clone();
@@ -286,7 +320,7 @@ async fn export(
             tx,
             buf: Vec::with_capacity(CHUNK),
         };
-        let result = adapters::export(&task_state.archive, &req, format, &mut w)
+        let result = search::export(&task_state.archive, &req, format, &mut w)
             .and_then(|_| w.flush().map_err(anyhow::Error::from));
         if let Err(e) = result {
             tracing::warn!("export stopped: {e:#}");

@@ -12,12 +12,12 @@
 //!   opened read-only per request.
 //! - Limits: page size and depth, concurrent exports, request body size, a request timeout. Bad
 //!   parameters get a 400 naming the parameter.
-//! - [`adapters`] shapes `search::facets`, `search::histogram` and the hits' highlight ranges for the pages.
+//! - [`view`] shapes `search::facets`, `search::histogram` and the hits' highlight ranges for the pages.
 
-pub mod adapters;
 pub mod api;
 pub mod pages;
 pub mod params;
+pub mod view;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

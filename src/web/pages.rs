@@ -9,11 +9,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 
-use super::adapters::{self, Bucket, Interval, Segment};
 use super::params::{SearchParams, FILTERS};
+use super::view::{self, Bucket, Segment};
 use super::{blocking, is_article_id, safe_href, AppState, WebError, CSP_SANDBOX};
 use crate::model::{Article, Hit};
-use crate::search::{self, Sort};
+use crate::search::{self, Interval, Sort};
 
 /// The stylesheet (the CSP allows no inline style).
 const STYLE: &str = include_str!("static/style.css");
@@ -242,7 +242,7 @@ fn hit_view(h: &Hit) -> HitView {
             .map(|d| d[..d.len().min(10)].to_string())
             .unwrap_or_default(),
         campaigns: h.campaigns.clone(),
-        snippet: adapters::snippet_segments(&h.snippet, &h.highlights),
+        snippet: view::snippet_segments(&h.snippet, &h.highlights),
         url: h.url.clone(),
         url_href: safe_href(&h.url),
     }
@@ -277,7 +277,7 @@ pub struct SearchData {
     /// Hits of this page.
     pub results: search::SearchResults,
     /// Facet counts over all matches.
-    pub facets: adapters::Facets,
+    pub facets: view::Facets,
     /// Timeline buckets over all matches.
     pub buckets: Vec<Bucket>,
     /// Their width.
@@ -293,8 +293,8 @@ pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebE
         Some((first, last)) => Interval::for_span(first, last),
         None => Interval::Day,
     };
-    let buckets = adapters::timeline_view(overview.timeline(interval), interval);
-    let facets = adapters::facets_view(overview.facets);
+    let buckets = view::timeline_view(overview.timeline(interval), interval);
+    let facets = view::facets_view(overview.facets);
     let mut results = overview.results;
     results.hits = results.hits.split_off(p.offset().min(results.hits.len()));
     Ok(SearchData {
@@ -628,7 +628,7 @@ pub fn campaign_marks(a: &Article, field: &str, text: &str) -> Vec<std::ops::Ran
         .flat_map(|c| &c.terms)
         .map(|t| t.term.trim_matches('*'))
         .collect();
-    marks.extend(adapters::term_ranges(text, &terms));
+    marks.extend(view::term_ranges(text, &terms));
     marks
 }
 
@@ -706,8 +706,8 @@ pub async fn article(
             modified: time(a.modified),
             fetched_at: time(Some(a.fetched_at)),
             confidence: format!("{:.2}", a.lang.confidence),
-            title: adapters::segments(&a.title, campaign_marks(&a, "title", &a.title)),
-            text: adapters::segments(&a.text, campaign_marks(&a, "text", &a.text)),
+            title: view::segments(&a.title, campaign_marks(&a, "title", &a.title)),
+            text: view::segments(&a.text, campaign_marks(&a, "text", &a.text)),
             campaigns,
             snapshot,
             cluster,
@@ -797,7 +797,7 @@ struct CampaignsPage {
 
 /// Campaigns with counts over time (blocking).
 pub fn campaign_views(state: &AppState) -> Result<Vec<CampaignView>, WebError> {
-    let facets = adapters::facets(&state.archive, &crate::search::SearchRequest::default())
+    let facets = view::facets(&state.archive, &crate::search::SearchRequest::default())
         .map_err(WebError::internal)?;
     state
         .config
@@ -811,7 +811,7 @@ pub fn campaign_views(state: &AppState) -> Result<Vec<CampaignView>, WebError> {
                 ..Default::default()
             };
             let req = p.to_request();
-            let buckets = adapters::histogram(&state.archive, &req, Interval::Week)
+            let buckets = view::histogram(&state.archive, &req, Interval::Week)
                 .map_err(WebError::internal)?;
             let mut restrictions = Vec::new();
             if !c.feeds.is_empty() {

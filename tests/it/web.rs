@@ -442,17 +442,17 @@ async fn every_page_and_api_route_answers() {
         (
             "/search.csv?campaign=reunification".into(),
             "text/csv",
-            vec!["id,url,final_url"],
+            vec!["id,url,title,feed"],
         ),
         (
             "/search.jsonl".into(),
             "application/x-ndjson",
-            vec!["\"provenance\""],
+            vec!["\"snippet\""],
         ),
         (
             "/search.provenance.json?q=reunification".into(),
             "application/json",
-            vec!["\"matches\":3"],
+            vec!["\"matches\":3", "\"sha256\"", "\"index_commit\""],
         ),
         (
             "/api/search?q=reunification".into(),
@@ -813,7 +813,7 @@ async fn exports_stream_every_match_with_provenance() {
     let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 4);
-    let titles: Vec<&str> = rows.iter().map(|r| &r[3]).collect();
+    let titles: Vec<&str> = rows.iter().map(|r| &r[2]).collect();
     assert!(titles.iter().any(|t| t.starts_with("<script>")));
     let jsonl = send(&r, auth("/search.jsonl?campaign=reunification&size=1")).await;
     let lines: Vec<serde_json::Value> = jsonl
@@ -821,14 +821,28 @@ async fn exports_stream_every_match_with_provenance() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 5, "provenance + every match, not one page");
-    assert_eq!(lines[0]["provenance"]["matches"], 4);
-    assert_eq!(lines[0]["provenance"]["archive_articles"], 5);
+    assert_eq!(lines.len(), 4, "every match, not one page");
+    assert!(lines[0]["snippet"].is_string());
+    // The record of that download: its sha256 is the body's.
+    let record = send(
+        &r,
+        auth("/search.provenance.json?campaign=reunification&size=1&format=jsonl"),
+    )
+    .await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.body);
+    let record = record.json();
+    assert_eq!(record["matches"], 4);
+    assert_eq!(record["format"], "jsonl");
+    assert_eq!(record["index_commit"]["articles"], 5);
+    assert_eq!(record["filters"]["campaign"], "reunification");
+    use sha2::Digest;
     assert_eq!(
-        lines[0]["provenance"]["filters"]["campaign"],
-        "reunification"
+        record["sha256"],
+        hex::encode(sha2::Sha256::digest(jsonl.body.as_bytes())).as_str()
     );
-    assert!(lines[1]["text"].is_string());
+    let bad = send(&r, auth("/search.provenance.json?format=xlsx")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("format"), "{}", bad.body);
     // A formula in a hostile title never reaches a spreadsheet as a formula.
     let formula_dir = tempfile::tempdir().unwrap();
     let archive = Archive::open_or_create(formula_dir.path()).unwrap();
@@ -854,13 +868,90 @@ async fn exports_stream_every_match_with_provenance() {
         limit: 10,
         ..Default::default()
     };
-    web::adapters::export(&archive, &req, web::adapters::ExportFormat::Csv, &mut out).unwrap();
+    mediawatch::search::export(
+        &archive,
+        &req,
+        mediawatch::search::ExportFormat::Csv,
+        &mut out,
+    )
+    .unwrap();
     let mut reader = csv::Reader::from_reader(out.as_slice());
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!(
-        &row[3],
+        &row[2],
         "'=HYPERLINK(\"http://evil.example\",\"reunification\")"
     );
+}
+
+/// Regression: the web had its own exporter (other columns; a provenance record without the index
+/// commit or a sha256, and without the `country` and `script` filters). A web download and
+/// `mediawatch search --all` of the same search on the same commit are now the same bytes, with the same
+/// record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_and_cli_exports_of_one_search_are_the_same() {
+    let f = fixture();
+    let (r, _) = app(&f, None);
+    let cfg = f.dir.path().join("feeds.toml");
+    let stamp = f.dir.path().join("stamp.json");
+    let search = "q=reunification&country=CN&script=Latn&affiliation=state&since=2026-11-01";
+    for format in ["csv", "jsonl"] {
+        let cli = assert_cmd::Command::cargo_bin("mediawatch")
+            .unwrap()
+            .arg("--config")
+            .arg(&cfg)
+            .args([
+                "search",
+                "reunification",
+                "--country",
+                "CN",
+                "--script",
+                "Latn",
+            ])
+            .args(["--affiliation", "state", "--since", "2026-11-01"])
+            .args(["--all", "--format", format, "--stamp"])
+            .arg(&stamp)
+            .output()
+            .unwrap();
+        assert!(
+            cli.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cli.stderr)
+        );
+        let cli_record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stamp).unwrap()).unwrap();
+        let web = get(&r, &format!("/search.{format}?{search}")).await;
+        assert_eq!(web.status, StatusCode::OK, "{}", web.body);
+        let web_record = get(
+            &r,
+            &format!("/search.provenance.json?{search}&format={format}"),
+        )
+        .await
+        .json();
+
+        // The same rows: the en article and the hostile one (both CN, Latin script, state).
+        assert_eq!(web.body.as_bytes(), cli.stdout.as_slice(), "{format}");
+        let rows = match format {
+            "csv" => csv::Reader::from_reader(web.body.as_bytes())
+                .records()
+                .count(),
+            _ => web.body.lines().count(),
+        };
+        assert_eq!(rows, 2, "{format}: {}", web.body);
+        assert_eq!(web_record["matches"], 2);
+        // The same record: every filter as a filter, the same commit, the same digest.
+        assert_eq!(web_record["filters"], cli_record["filters"], "{format}");
+        assert_eq!(web_record["filters"]["country"], "CN");
+        assert_eq!(web_record["filters"]["script"], "Latn");
+        assert_eq!(web_record["query"], "reunification");
+        assert_eq!(web_record["query"], cli_record["query"]);
+        assert_eq!(web_record["index_commit"], cli_record["index_commit"]);
+        assert_eq!(web_record["sha256"], cli_record["sha256"]);
+        assert_eq!(web_record["format"], format);
+        assert_eq!(
+            web_record.as_object().unwrap().keys().collect::<Vec<_>>(),
+            cli_record.as_object().unwrap().keys().collect::<Vec<_>>()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -879,6 +970,7 @@ async fn exports_beyond_the_limit_are_503_until_one_ends() {
     for uri in [
         "/search.jsonl?q=taiwan",
         "/search.csv?campaign=reunification",
+        "/search.provenance.json?campaign=reunification",
     ] {
         let busy = send(&r, export(uri)).await;
         assert_eq!(
@@ -898,7 +990,7 @@ async fn exports_beyond_the_limit_are_503_until_one_ends() {
     assert_eq!(csv::Reader::from_reader(&rows[..]).records().count(), 4);
     let again = send(&r, export("/search.jsonl?campaign=reunification")).await;
     assert_eq!(again.status, StatusCode::OK);
-    assert_eq!(again.body.lines().count(), 5);
+    assert_eq!(again.body.lines().count(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -961,6 +1053,7 @@ async fn openapi_lists_every_api_route() {
         "/search.atom",
         "/search.csv",
         "/search.jsonl",
+        "/search.provenance.json",
     ] {
         assert!(paths.contains_key(p), "{p} not documented");
     }

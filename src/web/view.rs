@@ -1,18 +1,13 @@
-//! The search module's results in the shapes the pages need: facets (capped per facet) and timelines
-//! (with each bucket's last day) from `search::overview` (or `search::facets` / `search::histogram`),
-//! snippet segments from the highlight ranges of the hits, and the web's exports (provenance record
-//! first, spreadsheet-safe CSV cells).
+//! View models: the search module's results in the shapes the pages need: facets (capped per facet)
+//! and timelines (with each bucket's last day) from `search::overview` (or `search::facets` /
+//! `search::histogram`), and text split into highlighted segments (a hit's snippet at its highlight
+//! ranges, an article at its campaign terms). Exports are `search::export`'s, not shaped here.
 
-use std::collections::BTreeMap;
-use std::io::Write;
-
-use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::index::Archive;
-use crate::model::Article;
-use crate::search::{self, SearchRequest};
+use crate::search::{self, Interval, SearchRequest};
 
 /// One value of a facet and the number of matching articles with it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,8 +81,6 @@ pub fn facets_view(f: search::Facets) -> Facets {
     }
 }
 
-pub use crate::search::Interval;
-
 /// Matches in one timeline bucket.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bucket {
@@ -123,146 +116,6 @@ pub fn timeline_view(buckets: Vec<search::Bucket>, interval: Interval) -> Vec<Bu
         })
         .collect()
 }
-
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// A header row, then one article per row.
-    Csv,
-    /// The provenance record on the first line, then one article (the stored JSON) per line.
-    Jsonl,
-}
-
-/// Where an export came from: enough to reproduce it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Provenance {
-    /// "mediawatch".
-    pub tool: &'static str,
-    /// Crate version.
-    pub version: &'static str,
-    /// When the export was made (RFC 3339).
-    pub generated_at: String,
-    /// The query as run (with script/country filters folded in).
-    pub query: String,
-    /// Filters besides the query.
-    pub filters: BTreeMap<String, String>,
-    /// Articles in the archive at the loaded commit.
-    pub archive_articles: u64,
-    /// Matching articles (all exported).
-    pub matches: u64,
-}
-
-/// Provenance of exporting `req` on the loaded commit.
-pub fn provenance(archive: &Archive, req: &SearchRequest, matches: u64) -> Provenance {
-    let mut filters = BTreeMap::new();
-    let mut put = |k: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            filters.insert(k.to_string(), v.clone());
-        }
-    };
-    put("lang", &req.lang);
-    put("campaign", &req.campaign);
-    put("feed", &req.feed);
-    put("affiliation", &req.affiliation);
-    put("since", &req.since.map(|d| d.to_string()));
-    put("until", &req.until.map(|d| d.to_string()));
-    Provenance {
-        tool: "mediawatch",
-        version: env!("CARGO_PKG_VERSION"),
-        generated_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        query: req.query.clone(),
-        filters,
-        archive_articles: archive.num_articles(),
-        matches,
-    }
-}
-
-/// Writes every match of `req` (oldest first) in `format`; returns the provenance record.
-///
-/// Adapter until `search::export` lands: every matching document is collected, read and written one by
-/// one (memory holds the addresses, not the articles).
-pub fn export(
-    archive: &Archive,
-    req: &SearchRequest,
-    format: ExportFormat,
-    out: &mut dyn Write,
-) -> anyhow::Result<Provenance> {
-    let query = search::build_query(archive, req)?;
-    let searcher = archive.searcher();
-    let mut docs: Vec<_> = searcher
-        .search(&*query, &tantivy::collector::DocSetCollector)
-        .context("export search failed")?
-        .into_iter()
-        .collect();
-    docs.sort();
-    let prov = provenance(archive, req, docs.len() as u64);
-    match format {
-        ExportFormat::Jsonl => {
-            serde_json::to_writer(&mut *out, &serde_json::json!({ "provenance": &prov }))?;
-            writeln!(out)?;
-            for address in docs {
-                let article = archive.article(&searcher, address)?;
-                serde_json::to_writer(&mut *out, &article)?;
-                writeln!(out)?;
-            }
-        }
-        ExportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_COLUMNS)?;
-            for address in docs {
-                let article = archive.article(&searcher, address)?;
-                w.write_record(csv_row(&article).iter().map(|c| csv_safe(c)))?;
-            }
-            w.flush()?;
-        }
-    }
-    Ok(prov)
-}
-
-const CSV_COLUMNS: [&str; 15] = [
-    "id",
-    "url",
-    "final_url",
-    "title",
-    "feed",
-    "source_name",
-    "affiliation",
-    "country",
-    "lang",
-    "script",
-    "published",
-    "fetched_at",
-    "http_status",
-    "campaigns",
-    "cluster",
-];
-
-fn csv_row(a: &Article) -> [String; 15] {
-    let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    [
-        a.id.clone(),
-        a.url.clone(),
-        a.final_url.clone(),
-        a.title.clone(),
-        a.feed.clone(),
-        a.source_name.clone(),
-        a.affiliation.as_str().to_string(),
-        a.country.clone().unwrap_or_default(),
-        a.lang.lang.clone(),
-        a.lang.script.clone().unwrap_or_default(),
-        a.published.map(time).unwrap_or_default(),
-        time(a.fetched_at),
-        a.http_status.to_string(),
-        a.campaigns
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>()
-            .join(";"),
-        a.cluster.clone().unwrap_or_default(),
-    ]
-}
-
-pub use crate::search::csv_safe;
 
 /// A piece of text, highlighted or not.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -331,8 +184,6 @@ pub fn term_ranges(text: &str, terms: &[&str]) -> Vec<std::ops::Range<usize>> {
     }
 }
 
-/// The snippet of a hit split into highlighted parts.
-///
 /// The snippet of a hit split at the highlight ranges `search::search` found (stemmed matches included).
 pub fn snippet_segments(snippet: &str, highlights: &[[usize; 2]]) -> Vec<Segment> {
     segments(snippet, highlights.iter().map(|&[a, b]| a..b).collect())
@@ -384,37 +235,5 @@ mod tests {
             .map(|s| s.text.as_str())
             .collect();
         assert_eq!(marked, ["Reunification", "TAIWAN"]);
-    }
-
-    #[test]
-    fn csv_cells_never_start_a_formula() {
-        assert_eq!(
-            csv_safe("=HYPERLINK(\"http://x\")"),
-            "'=HYPERLINK(\"http://x\")"
-        );
-        assert_eq!(csv_safe("@SUM(1)"), "'@SUM(1)");
-        assert_eq!(csv_safe("plain"), "plain");
-    }
-
-    #[test]
-    fn intervals_cover_their_span() {
-        let d = |s: &str| search::parse_day(s).unwrap();
-        assert_eq!(
-            Interval::Week.bucket_start(d("2026-11-29")),
-            d("2026-11-23")
-        );
-        assert_eq!(Interval::Month.bucket_end(d("2026-02-01")), d("2026-02-28"));
-        assert_eq!(
-            Interval::for_span(d("2026-01-01"), d("2026-03-01")),
-            Interval::Day
-        );
-        assert_eq!(
-            Interval::for_span(d("2024-01-01"), d("2026-03-01")),
-            Interval::Week
-        );
-        assert_eq!(
-            Interval::for_span(d("2020-01-01"), d("2026-03-01")),
-            Interval::Month
-        );
     }
 }

@@ -1,0 +1,323 @@
+//! Search over the archive: a query in tantivy syntax plus filters, to ranked [`Hit`]s with highlighted
+//! snippets; counts over the whole match set ([`facets`], [`histogram`]); streamed exports of every
+//! match with a [`Provenance`] record ([`export`]); and the output formats of the `search` command.
+//!
+//! Query syntax is tantivy's (terms, "phrases", `"phrase"~slop`, AND/OR/NOT, parentheses,
+//! `field:value`), with AND as the default operator between terms. A bare term is matched in `title`
+//! and `text` as written (folded) and in the stemmed fields of every language, so `Украины` finds
+//! `Украина`; a quoted word or phrase, `title:` and `text:` match the exact (folded, unstemmed) form
+//! only (a phrase of common words through the pairs fields, see [`crate::index`]). Filter fields: `feed`
+//! (alias `source`), `lang`, `script`, `affiliation`, `country`, `campaign`, `cluster`, and
+//! `published:[2026-01-01 TO 2026-02-01]` (days, inclusive; also `published:2026-01-05`,
+//! `published:>=2026-01-01`).
+//!
+//! This file holds the request and result types and the execution ([`search`], [`overview`]); beside
+//! it: `query` (parsing and rewriting, [`QueryError`]), `snippet` (snippets and highlight ranges),
+//! `facets` and `histogram` (one collector each), `export` (the one exporter and its [`Provenance`])
+//! and `print` (the `search` command's table, json, jsonl and csv output).
+
+mod export;
+mod facets;
+mod histogram;
+mod print;
+mod query;
+mod snippet;
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::query::{Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, Score, SegmentReader, Term};
+
+use crate::index::Archive;
+use crate::model::{Article, CampaignTerms, Hit};
+
+pub use export::{export, ExportFormat, IndexCommit, Provenance};
+pub use facets::{facets, FacetCount, Facets};
+pub use histogram::{histogram, Bucket, Interval};
+pub use print::{
+    write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
+};
+pub use query::{build_query, parse_day, QueryError, QUERY_FIELDS};
+pub use snippet::truncate_chars;
+
+use facets::{facet_lists, FacetCollector};
+use histogram::{fill_buckets, rebucket, HistogramCollector};
+use snippet::{one_line, one_line_with, Snippets};
+
+/// What to search for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Query text in tantivy syntax; empty matches everything.
+    pub query: String,
+    /// Only this language (ISO 639-1).
+    pub lang: Option<String>,
+    /// Only articles tagged with this campaign id.
+    pub campaign: Option<String>,
+    /// Only this feed id.
+    pub feed: Option<String>,
+    /// Only this affiliation.
+    pub affiliation: Option<String>,
+    /// Only outlets of this country (as configured, e.g. `CN`).
+    pub country: Option<String>,
+    /// Only this script (`Hans`, `Hant`, `Cyrl`, `Latn`, ...).
+    pub script: Option<String>,
+    /// Published on or after this day (UTC).
+    pub since: Option<NaiveDate>,
+    /// Published on or before this day (UTC).
+    pub until: Option<NaiveDate>,
+    /// Hits returned at most.
+    pub limit: usize,
+    /// Order of the hits.
+    pub sort: Sort,
+}
+
+/// Order of search hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Latest publication first (hits carry score 0).
+    Newest,
+    /// Earliest publication first (hits carry score 0).
+    Oldest,
+}
+
+/// Search results.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SearchResults {
+    /// The query as given.
+    pub query: String,
+    /// Number of matching articles (all, not only those returned).
+    pub total: usize,
+    /// The best `limit` hits.
+    pub hits: Vec<Hit>,
+}
+
+/// Runs a search on the loaded commit.
+pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
+    let (results, ()) = run(archive, &archive.searcher(), req, Nothing)?;
+    Ok(results)
+}
+
+/// What a search page shows, counted in one pass over the matches: the hits, the facet counts and the
+/// match count per day (see [`Overview::timeline`]).
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// The hits, as [`search`] returns them.
+    pub results: SearchResults,
+    /// As [`facets`] counts them.
+    pub facets: Facets,
+    days: BTreeMap<NaiveDate, u64>,
+}
+
+impl Overview {
+    /// The match count over time in buckets of `interval`, as [`histogram`] gives it.
+    pub fn timeline(&self, interval: Interval) -> Vec<Bucket> {
+        fill_buckets(rebucket(&self.days, interval), interval)
+    }
+
+    /// The first and last day with a match.
+    pub fn span(&self) -> Option<(NaiveDate, NaiveDate)> {
+        Some((*self.days.keys().next()?, *self.days.keys().next_back()?))
+    }
+}
+
+/// [`search`], [`facets`] and the daily [`histogram`] of one request from a single pass over its
+/// matches (the web's search page and API).
+pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overview> {
+    let searcher = archive.searcher();
+    let facets = FacetCollector::new(archive, &searcher)?;
+    let (results, ((total, maps), days)) =
+        run(archive, &searcher, req, (facets, HistogramCollector))?;
+    Ok(Overview {
+        results,
+        facets: facet_lists(total, maps),
+        days,
+    })
+}
+
+/// pass, or two when ranking by relevance can skip documents (see the comment inside).
+fn run<C: Collector>(
+    archive: &Archive,
+    searcher: &tantivy::Searcher,
+    req: &SearchRequest,
+    extra: C,
+) -> anyhow::Result<(SearchResults, C::Fruit)> {
+    let query = build_query(archive, req)?;
+    let limit = req.limit.max(1);
+    let (total, top, fruit): (usize, Vec<(f32, tantivy::DocAddress)>, C::Fruit) = match req.sort {
+        // Two passes: the best hits alone (block-max WAND skips the matches that cannot make the top),
+        // then the count and the extras over every match without scoring (in blocks of documents).
+        // One pass with both would score every match.
+        // A phrase (quoted, or a word the analyzer cuts in several tokens, as Chinese often is) is
+        // checked against positions for every candidate either way (no pruning): one pass.
+        Sort::Relevance if needs_positions(&*query) => searcher
+            .search(
+                &*query,
+                &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
+            )
+            .context("search failed")?,
+        Sort::Relevance => {
+            let top = searcher
+                .search(&*query, &TopDocs::with_limit(limit).order_by_score())
+                .context("search failed")?;
+            let (total, fruit) = searcher
+                .search(&*query, &(Count, extra))
+                .context("search failed")?;
+            (total, top, fruit)
+        }
+        Sort::Newest | Sort::Oldest => {
+            let order = if req.sort == Sort::Newest {
+                tantivy::Order::Desc
+            } else {
+                tantivy::Order::Asc
+            };
+            let by_date = TopDocs::with_limit(limit)
+                .order_by_fast_field::<tantivy::DateTime>("published", order);
+            let (total, top, fruit) = searcher
+                .search(&*query, &(Count, by_date, extra))
+                .context("search failed")?;
+            (
+                total,
+                top.into_iter().map(|(_, address)| (0.0, address)).collect(),
+                fruit,
+            )
+        }
+    };
+    let mut snippets = Snippets::new(archive, searcher, &*query, !req.query.trim().is_empty());
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, address) in top {
+        let article = archive.article(searcher, address)?;
+        let snippet = snippets.of(&article, address);
+        hits.push(to_hit(article, score, snippet));
+    }
+    Ok((
+        SearchResults {
+            query: req.query.clone(),
+            total,
+            hits,
+        },
+        fruit,
+    ))
+}
+
+/// Whether any term of `query` must be matched at positions (a phrase somewhere in it).
+fn needs_positions(query: &dyn Query) -> bool {
+    let mut positions = false;
+    query.query_terms(&mut |_, needs| positions |= needs);
+    positions
+}
+
+/// A collector that collects nothing (for [`run`] without extras).
+struct Nothing;
+
+impl Collector for Nothing {
+    type Fruit = ();
+    type Child = Nothing;
+
+    fn for_segment(&self, _: u32, _: &SegmentReader) -> tantivy::Result<Nothing> {
+        Ok(Nothing)
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, _: Vec<()>) -> tantivy::Result<()> {
+        Ok(())
+    }
+}
+
+impl SegmentCollector for Nothing {
+    type Fruit = ();
+
+    fn collect(&mut self, _: DocId, _: Score) {}
+
+    fn harvest(self) {}
+}
+
+/// The hit shown for an article. `snippet` is a fragment and its highlighted byte ranges.
+fn to_hit(
+    article: Article,
+    score: f32,
+    snippet: Option<(String, Vec<std::ops::Range<usize>>)>,
+) -> Hit {
+    let (snippet, highlights) = match snippet {
+        Some((fragment, ranges)) => one_line_with(&fragment, &ranges),
+        None => (one_line(&truncate_chars(&article.text, 240)), Vec::new()),
+    };
+    Hit {
+        id: article.id,
+        url: article.url,
+        title: article.title,
+        feed: article.feed,
+        source_name: article.source_name,
+        affiliation: article.affiliation.as_str().to_string(),
+        country: article.country,
+        lang: article.lang.lang,
+        script: article.lang.script,
+        published: article
+            .published
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        campaigns: article.campaigns.iter().map(|c| c.id.clone()).collect(),
+        campaign_terms: article
+            .campaigns
+            .iter()
+            .map(|c| CampaignTerms {
+                id: c.id.clone(),
+                terms: c.terms.iter().map(|t| t.term.clone()).collect(),
+            })
+            .collect(),
+        score,
+        snippet,
+        highlights,
+    }
+}
+
+/// Finds an article by id or URL.
+pub fn find_article(archive: &Archive, id_or_url: &str) -> anyhow::Result<Option<Article>> {
+    let f = archive.fields;
+    let searcher = archive.searcher();
+    for field in [f.id, f.url] {
+        let q = TermQuery::new(
+            Term::from_field_text(field, id_or_url),
+            IndexRecordOption::Basic,
+        );
+        if let Some((_, address)) = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())?
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(archive.article(&searcher, address)?));
+        }
+    }
+    Ok(None)
+}
+
+/// The near-duplicate cluster of an article: every member, first publisher first.
+pub fn cluster_members(archive: &Archive, article: &Article) -> anyhow::Result<Vec<Article>> {
+    let Some(cluster) = &article.cluster else {
+        return Ok(vec![article.clone()]);
+    };
+    let searcher = archive.searcher();
+    let q = TermQuery::new(
+        Term::from_field_text(archive.fields.cluster, cluster),
+        IndexRecordOption::Basic,
+    );
+    let docs = searcher.search(&q, &tantivy::collector::DocSetCollector)?;
+    let mut members = Vec::with_capacity(docs.len());
+    for address in docs {
+        members.push(archive.article(&searcher, address)?);
+    }
+    members.sort_by(|a, b| {
+        a.dated_at()
+            .cmp(&b.dated_at())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(members)
+}
