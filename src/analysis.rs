@@ -19,8 +19,7 @@
 use std::sync::LazyLock;
 
 use crate::text::fold::simplify_char;
-pub use crate::text::script::is_cjk;
-use crate::text::script::{is_hangul, is_kana};
+use crate::text::script::{is_cjk, is_hangul, is_kana};
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,

@@ -173,7 +173,7 @@ fn exact_phrases(ast: UserInputAst, stems: &[(&str, Field)]) -> UserInputAst {
             UserInputLeaf::Literal(lit)
                 if lit.delimiter == Delimiter::None
                     && !lit.prefix
-                    && lit.phrase.chars().any(analysis::is_cjk)
+                    && lit.phrase.chars().any(crate::text::script::is_cjk)
                     && matches!(lit.field_name.as_deref(), None | Some("title" | "text"))
                     && !pairs_of_chain(&analysis::tokenize(&lit.phrase)).is_empty() =>
             {

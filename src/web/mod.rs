@@ -5,7 +5,7 @@
 //! - Security: loopback by default; any other address needs a token, which is then checked on every
 //!   request ([`check_bind`], `require_token`). Templates (askama) escape every archived string by
 //!   construction; a strict Content-Security-Policy without `unsafe-inline` goes on every response;
-//!   archived links become hrefs only when http(s) ([`safe_href`]); snapshots download as attachments,
+//!   archived links become hrefs only when http(s) ([`crate::escape::http_url`]); snapshots download as attachments,
 //!   `text/plain` or `application/octet-stream`, never rendered.
 //! - Read-only: the tantivy index is opened without its writer and reloaded at most every
 //!   [`RELOAD_EVERY`] on request, so `serve` sees the commits of `run` beside it; the state store is
@@ -203,13 +203,6 @@ where
     })
     .await
     .map_err(WebError::internal)?
-}
-
-/// An archived link as an href: only absolute http(s) URLs; anything else (javascript:, data:, relative)
-/// is shown as text, never made clickable.
-pub fn safe_href(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url.trim()).ok()?;
-    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
 }
 
 /// Whether a string is an article id (16 lowercase hex digits).
@@ -417,23 +410,6 @@ pub fn feed_status_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_http_links_become_hrefs() {
-        assert_eq!(
-            safe_href("https://example.org/a?b=1").as_deref(),
-            Some("https://example.org/a?b=1")
-        );
-        for bad in [
-            "javascript:alert(1)",
-            " JavaScript:alert(1)",
-            "data:text/html,<script>",
-            "/relative",
-            "vbscript:x",
-        ] {
-            assert_eq!(safe_href(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn non_loopback_needs_a_token() {

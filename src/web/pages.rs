@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 
 use super::params::{SearchParams, FILTERS};
 use super::view::{self, Bucket, Segment};
-use super::{blocking, is_article_id, safe_href, AppState, WebError, CSP_SANDBOX};
+use super::{blocking, is_article_id, AppState, WebError, CSP_SANDBOX};
+use crate::escape::{http_url, xml_text};
 use crate::model::{Article, Hit};
 use crate::search::{self, Interval, Sort};
 
@@ -244,7 +245,7 @@ fn hit_view(h: &Hit) -> HitView {
         campaigns: h.campaigns.clone(),
         snippet: view::snippet_segments(&h.snippet, &h.highlights),
         url: h.url.clone(),
-        url_href: safe_href(&h.url),
+        url_href: http_url(&h.url).map(String::from),
     }
 }
 
@@ -448,14 +449,6 @@ fn search_page(state: &AppState, p: &SearchParams, data: SearchData) -> SearchPa
         api_href: p.href("/api/search"),
         active_filters,
     }
-}
-
-/// Drops characters XML 1.0 does not allow (control characters from hostile feeds).
-pub fn xml_text(s: &str) -> String {
-    s.chars()
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
-        .filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
-        .collect()
 }
 
 struct AtomEntry {
@@ -699,9 +692,13 @@ pub async fn article(
             })
             .collect();
         Ok(ArticlePage {
-            url_href: safe_href(&a.url),
-            final_url_href: safe_href(&a.final_url),
-            canonical_href: a.canonical_url.as_deref().and_then(safe_href),
+            url_href: http_url(&a.url).map(String::from),
+            final_url_href: http_url(&a.final_url).map(String::from),
+            canonical_href: a
+                .canonical_url
+                .as_deref()
+                .and_then(http_url)
+                .map(String::from),
             published: time(a.published),
             modified: time(a.modified),
             fetched_at: time(Some(a.fetched_at)),
