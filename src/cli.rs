@@ -1,7 +1,7 @@
 //! The command line: argument definitions (clap) and one function per command, each a thin shell around
 //! the library. Data goes to stdout, logs and progress to stderr.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,6 +13,7 @@ use crate::digest::{self, DigestFormat};
 use crate::index::Archive;
 use crate::pipeline;
 use crate::search::{self, OutputFormat, QueryError, SearchRequest};
+use crate::snapshot::read_page;
 
 /// Monitor news media for state-backed disinformation campaigns.
 #[derive(Debug, Parser)]
@@ -846,56 +847,6 @@ fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a saved page, decompressing `.gz`.
-fn read_page(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        if let Some(out) = gunzip_single_member(&raw) {
-            return Ok(out);
-        }
-        // Sized from the gzip trailer (the last member's size mod 2^32, capped): one allocation and
-        // no growth copies for the usual single-member file; a wrong guess only costs regrowth.
-        let mut out = Vec::with_capacity(gzip_isize(&raw).min(64 << 20) + 1);
-        flate2::bufread::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .with_context(|| format!("{}: not valid gzip", path.display()))?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
-
-/// The gzip trailer's ISIZE: the (last) member's uncompressed size mod 2^32.
-fn gzip_isize(raw: &[u8]) -> usize {
-    raw.len()
-        .checked_sub(4)
-        .and_then(|at| raw.get(at..))
-        .and_then(|t| <[u8; 4]>::try_from(t).ok())
-        .map_or(0, |t| u32::from_le_bytes(t) as usize)
-}
-
-/// `raw` inflated in one call by libdeflate when it is surely one gzip member: no second member
-/// header (1f 8b 08) anywhere after the first, which libdeflate would silently ignore (one in a
-/// few hundred files has the three bytes by chance and goes the streaming way). The output buffer
-/// has the trailer's size exactly; `None` (then flate2 decides, with its error) when the size is
-/// implausible, the data is bad or the trailer lies.
-fn gunzip_single_member(raw: &[u8]) -> Option<Vec<u8>> {
-    const MAX: usize = 256 << 20;
-    if raw.len() < 18 || memchr::memmem::find(&raw[3..], b"\x1f\x8b\x08").is_some() {
-        return None;
-    }
-    let size = gzip_isize(raw);
-    if size > MAX || size > raw.len().saturating_mul(1032) {
-        // Deflate expands at most ~1032:1, so a larger trailer is a lie (or a file past 4 GiB).
-        return None;
-    }
-    let mut out = vec![0u8; size];
-    match libdeflater::Decompressor::new().gzip_decompress(raw, &mut out) {
-        Ok(n) if n == size => Some(out),
-        _ => None,
-    }
-}
-
 fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = 0;
@@ -1415,51 +1366,4 @@ fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn gz(data: &[u8]) -> Vec<u8> {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
-
-    fn read(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("page.html.gz");
-        std::fs::write(&path, bytes).unwrap();
-        read_page(&path)
-    }
-
-    #[test]
-    fn gzip_pages_single_and_multi_member() {
-        let page = "<p>Новости 新闻 news</p>\n".repeat(500).into_bytes();
-        // One member: libdeflate in one call.
-        let one = gz(&page);
-        assert_eq!(gunzip_single_member(&one).as_deref(), Some(&page[..]));
-        assert_eq!(read(&one).unwrap(), page);
-        // Two members, the same twice (equal trailers): not taken for one, both inflated.
-        let two = [one.clone(), one.clone()].concat();
-        assert_eq!(gunzip_single_member(&two), None);
-        assert_eq!(read(&two).unwrap(), [&page[..], &page[..]].concat());
-        let other = [one.clone(), gz(b"tail")].concat();
-        assert_eq!(read(&other).unwrap(), [&page[..], b"tail"].concat());
-        // A trailer that lies about the size goes the streaming way, which checks it.
-        let mut lying = one.clone();
-        let n = lying.len();
-        lying[n - 4..].copy_from_slice(&7u32.to_le_bytes());
-        assert_eq!(gunzip_single_member(&lying), None);
-        assert!(read(&lying).is_err());
-        // Truncated or not gzip at all: a clear error naming the file.
-        let err = read(&one[..one.len() / 2]).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("page.html.gz: not valid gzip"),
-            "{err:#}"
-        );
-        assert!(read(b"<html>not gzip</html>").is_err());
-        assert_eq!(read(&gz(b"")).unwrap(), b"");
-    }
 }

@@ -31,6 +31,7 @@ pub mod opml;
 pub mod pipeline;
 pub mod schedule;
 pub mod search;
+pub mod snapshot;
 pub mod store;
 pub mod tag;
 pub mod web;
