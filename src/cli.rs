@@ -314,7 +314,7 @@ pub enum FeedsCommand {
     Label {
         /// The CSV (State_Media_Matrix.csv format).
         #[arg(long = "from-asd", value_name = "FILE")]
-        from_asd: PathBuf,
+        matrix: PathBuf,
         /// Report what would change without writing the config.
         #[arg(long)]
         dry_run: bool,
@@ -1118,41 +1118,25 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
 
 fn label_feeds(config_path: &Path, csv: &Path, dry_run: bool) -> anyhow::Result<()> {
     let config = config::load(config_path)?;
-    let entries = crate::asd::load(csv)?;
+    let entries = crate::state_media::load(csv)?;
     let mut labels = std::collections::HashMap::new();
     let mut out = std::io::stdout().lock();
     let (mut matched, mut changed) = (0, 0);
     for f in &config.feeds {
-        let Some((entry, kind)) = crate::asd::match_feed(&f.url, &entries) else {
+        let Some(m) = crate::state_media::label_feed(f, &entries) else {
             writeln!(out, "{:<28} no match", f.id)?;
             continue;
         };
         matched += 1;
-        let affiliation = entry
-            .typology
-            .as_deref()
-            .and_then(crate::asd::affiliation_for);
-        let mut fill = config::FeedLabels::default();
-        if f.affiliation == crate::model::Affiliation::Unknown {
-            fill.affiliation = affiliation.map(str::to_string);
-        }
-        if f.typology.is_none() {
-            fill.typology = entry.typology.clone();
-        }
-        if f.country.is_none() {
-            fill.country = entry.country.clone();
-        }
-        let conflict = match (affiliation, f.affiliation) {
-            (Some(a), configured)
-                if configured != crate::model::Affiliation::Unknown && configured.as_str() != a =>
-            {
-                format!(
-                    "  (config says {configured}, the matrix's {} implies {a}: kept)",
-                    entry.typology.as_deref().unwrap_or("?")
-                )
-            }
-            _ => String::new(),
+        let entry = m.entry;
+        let conflict = match m.conflict {
+            Some((configured, a)) => format!(
+                "  (config says {configured}, the matrix's {} implies {a}: kept)",
+                entry.typology.as_deref().unwrap_or("?")
+            ),
+            None => String::new(),
         };
+        let fill = m.fill;
         let what: Vec<String> = [
             ("affiliation", &fill.affiliation),
             ("typology", &fill.typology),
@@ -1165,7 +1149,7 @@ fn label_feeds(config_path: &Path, csv: &Path, dry_run: bool) -> anyhow::Result<
             out,
             "{:<28} {} {} ({}, {}): {}{conflict}",
             f.id,
-            kind,
+            m.kind,
             entry.host.as_deref().unwrap_or("-"),
             entry.outlet,
             entry.typology.as_deref().unwrap_or("?"),
@@ -1332,7 +1316,7 @@ fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCo
         FeedsCommand::ImportOpml { file, affiliation } => {
             import_opml(config_path, &file, affiliation)?
         }
-        FeedsCommand::Label { from_asd, dry_run } => label_feeds(config_path, &from_asd, dry_run)?,
+        FeedsCommand::Label { matrix, dry_run } => label_feeds(config_path, &matrix, dry_run)?,
         FeedsCommand::ExportOpml => {
             let config = config::load(config_path)?;
             let mut out = std::io::stdout().lock();

@@ -444,12 +444,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             None => None,
             Some(t) => {
                 let v = t.get_ref().trim();
-                if !crate::asd::TYPOLOGIES.contains(&v) {
+                if !crate::state_media::TYPOLOGIES.contains(&v) {
                     return Err(at(
                         t.span(),
                         format!(
                             "feed {id:?}: typology {v:?} is not one of {}",
-                            crate::asd::TYPOLOGIES.join(", ")
+                            crate::state_media::TYPOLOGIES.join(", ")
                         ),
                     ));
                 }
