@@ -423,16 +423,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         };
         let country = match &f.country {
             None => None,
-            Some(c) => {
-                let v = c.get_ref();
-                if v.len() != 2 || !v.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                    return Err(at(
-                        c.span(),
-                        format!("feed {id:?}: country {v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""),
-                    ));
-                }
-                Some(v.to_ascii_uppercase())
-            }
+            Some(c) => Some(crate::model::parse_country(c.get_ref()).ok_or_else(|| {
+                at(
+                    c.span(),
+                    format!(
+                        "feed {id:?}: country {:?} is not an ISO 3166-1 alpha-2 code like \"CN\"",
+                        c.get_ref()
+                    ),
+                )
+            })?),
         };
         let language = match &f.language {
             None => None,
@@ -710,13 +709,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         .filter_map(|a| Affiliation::parse(a))
         .collect();
         let countries = restriction("countries", c.countries, &|v| {
-            if v.len() == 2 && v.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                Ok(v.to_ascii_uppercase())
-            } else {
-                Err(format!(
-                    "{v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""
-                ))
-            }
+            crate::model::parse_country(v)
+                .ok_or_else(|| format!("{v:?} is not an ISO 3166-1 alpha-2 code like \"CN\""))
         })?;
         campaigns.push(CampaignSpec {
             all,
