@@ -1183,76 +1183,20 @@ fn import_opml(config_path: &Path, file: &Path, affiliation: Option<String>) -> 
     let text = crate::charset::decode(&text, None).text;
     let import =
         crate::opml::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let mut taken: std::collections::HashSet<String> =
-        config.feeds.iter().map(|f| f.id.clone()).collect();
-    let known_urls: std::collections::HashSet<String> =
-        config.feeds.iter().map(|f| f.url.to_string()).collect();
-    let mut skipped = import.skipped.clone();
-    let mut new_feeds = Vec::new();
-    for f in &import.feeds {
-        let url = match config::check_http_url(&f.url) {
-            Ok(u) => u,
-            Err(e) => {
-                skipped.push(format!("{}: {e}", f.url));
-                continue;
-            }
-        };
-        if known_urls.contains(url.as_str()) {
-            skipped.push(format!("{url}: already in {}", config_path.display()));
-            continue;
-        }
-        let id = crate::opml::suggested_id(f, &taken);
-        taken.insert(id.clone());
-        let valid = |v: &Option<String>,
-                     ok: &dyn Fn(&str) -> bool,
-                     what: &str,
-                     skipped: &mut Vec<String>| {
-            v.as_ref().and_then(|x| {
-                if ok(x) {
-                    Some(x.clone())
-                } else {
-                    skipped.push(format!("{url}: {what} {x:?} ignored"));
-                    None
-                }
-            })
-        };
-        new_feeds.push(NewFeed {
-            id,
-            url: url.to_string(),
-            name: f.title.clone(),
-            affiliation: valid(
-                &f.affiliation,
-                &|a| crate::model::Affiliation::parse(a).is_some(),
-                "affiliation",
-                &mut skipped,
-            )
-            .or_else(|| affiliation.clone()),
-            country: valid(
-                &f.country,
-                &|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()),
-                "country",
-                &mut skipped,
-            ),
-            language: valid(
-                &f.language,
-                &|l| config::check_lang(l).is_ok(),
-                "language",
-                &mut skipped,
-            ),
-        });
+    let plan =
+        crate::opml::plan_import(&import, &config.feeds, config_path, affiliation.as_deref());
+    if !plan.feeds.is_empty() {
+        config::append_feeds(config_path, &plan.feeds)?;
     }
-    if !new_feeds.is_empty() {
-        config::append_feeds(config_path, &new_feeds)?;
-    }
-    for s in &skipped {
+    for s in &plan.skipped {
         eprintln!("mediawatch: skipped: {s}");
     }
     eprintln!(
         "mediawatch: imported {} feeds from {} into {} ({} skipped)",
-        new_feeds.len(),
+        plan.feeds.len(),
         file.display(),
         config_path.display(),
-        skipped.len()
+        plan.skipped.len()
     );
     Ok(())
 }
