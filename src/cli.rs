@@ -1206,7 +1206,7 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
     crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError {
         path: config.path.clone(),
         line: None,
-        message: format!("{e:#}"),
+        message: e.to_string(),
     })?;
     let state = config
         .feeds
