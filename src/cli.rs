@@ -1203,9 +1203,8 @@ fn import_opml(config_path: &Path, file: &Path, affiliation: Option<String>) -> 
 
 fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = config::load(config_path)?;
-    crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError {
+    crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError::Codebook {
         path: config.path.clone(),
-        line: None,
         message: e.to_string(),
     })?;
     let state = config
