@@ -13,7 +13,6 @@
 //! functions of their input.
 
 pub mod analysis;
-pub mod asd;
 pub mod charset;
 pub mod cli;
 pub mod cluster;
@@ -32,6 +31,8 @@ pub mod opml;
 pub mod pipeline;
 pub mod schedule;
 pub mod search;
+pub mod snapshot;
+pub mod state_media;
 pub mod status;
 pub mod store;
 pub mod tag;

@@ -47,6 +47,13 @@ impl std::fmt::Display for Affiliation {
     }
 }
 
+/// A country code as `feeds.toml`, OPML imports and the web's query strings accept it: ISO 3166-1 alpha-2
+/// shape (two ASCII letters, either case), returned upper case. Whether the code is assigned is not checked.
+pub fn parse_country(code: &str) -> Option<String> {
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| code.to_ascii_uppercase())
+}
+
 /// One feed from `feeds.toml`, checked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedSpec {
@@ -348,4 +355,28 @@ pub struct CampaignTerms {
     pub id: String,
     /// Distinct matched terms.
     pub terms: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_are_two_ascii_letters_upper_cased() {
+        for (code, want) in [
+            ("CN", Some("CN")),
+            ("cn", Some("CN")),
+            ("Ru", Some("RU")),
+            ("", None),
+            ("C", None),
+            ("CHN", None),
+            ("C1", None),
+            (" CN", None),
+            ("中", None),
+            ("éé", None),
+            ("China", None),
+        ] {
+            assert_eq!(parse_country(code).as_deref(), want, "{code:?}");
+        }
+    }
 }

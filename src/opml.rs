@@ -12,16 +12,21 @@
 //! [`NAMESPACE`] namespace) carrying our id, affiliation, country and language, which [`parse`]
 //! reads back, so that an export followed by an import keeps our labels.
 //!
+//! [`plan_import`] decides which of the read feeds an import adds to a config (new URLs, with a
+//! unique id and only the labels the config accepts) and which it skips, and why.
+//!
 //! Deliberately not done here: no I/O, no fetching of the listed feeds, no validation of country or
-//! language codes or of affiliation values (the config layer checks those when feeds are added),
-//! no resolution of namespace prefixes (the `mediawatch:` prefix is matched literally), no support
+//! language codes or of affiliation values in [`parse`] ([`plan_import`] drops the bad ones, and the
+//! config layer checks the result when feeds are added), no resolution of namespace prefixes (the `mediawatch:` prefix is matched literally), no support
 //! for OPML "include" outlines (`type="include"`, which point at other OPML files), and no DTD or
 //! HTML entity handling beyond the five XML entities and numeric character references.
 
 use std::collections::HashSet;
+use std::path::Path;
 
-use crate::config::LineIndex;
-use crate::model::FeedSpec;
+use crate::config::{LineIndex, NewFeed};
+use crate::escape;
+use crate::model::{Affiliation, FeedSpec};
 
 /// The XML namespace of the `mediawatch:*` attributes written by [`export`].
 pub const NAMESPACE: &str = "urn:x-mediawatch:opml:1";
@@ -59,16 +64,24 @@ pub struct OpmlImport {
     pub skipped: Vec<String>,
 }
 
+/// Why a text could not be read as OPML at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpmlError {
+    /// Neither an `<opml` nor an `<outline` tag: nothing resembling OPML.
+    #[error("not an OPML document: no <opml> or <outline> element found")]
+    NotOpml,
+}
+
 /// Reads an OPML document, recovering every feed outline it can.
 ///
 /// Returns `Err` only when the text has neither an `<opml` nor an `<outline` tag, i.e. nothing
 /// resembling OPML. Ill-formed markup is tolerated; anything that had to be dropped is listed in
 /// [`OpmlImport::skipped`].
-pub fn parse(text: &str) -> Result<OpmlImport, String> {
+pub fn parse(text: &str) -> Result<OpmlImport, OpmlError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let bytes = text.as_bytes();
     if find_ci(bytes, 0, b"<opml").is_none() && find_ci(bytes, 0, b"<outline").is_none() {
-        return Err("not an OPML document: no <opml> or <outline> element found".to_string());
+        return Err(OpmlError::NotOpml);
     }
     let lines = LineIndex::new(text);
     let mut import = OpmlImport::default();
@@ -207,30 +220,110 @@ pub fn export(feeds: &[FeedSpec], title: &str) -> String {
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<opml version=\"2.0\" xmlns:mediawatch=\"{}\">\n",
-        escape(NAMESPACE)
+        escape::xml(NAMESPACE)
     ));
     out.push_str("  <head>\n");
-    out.push_str(&format!("    <title>{}</title>\n", escape(title)));
+    out.push_str(&format!("    <title>{}</title>\n", escape::xml(title)));
     out.push_str("  </head>\n  <body>\n");
     for feed in feeds {
-        let name = escape(&feed.name);
+        let name = escape::xml(&feed.name);
         out.push_str(&format!(
             "    <outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{}\" \
              mediawatch:id=\"{}\" mediawatch:affiliation=\"{}\"",
-            escape(feed.url.as_str()),
-            escape(&feed.id),
-            escape(feed.affiliation.as_str()),
+            escape::xml(feed.url.as_str()),
+            escape::xml(&feed.id),
+            escape::xml(feed.affiliation.as_str()),
         ));
         if let Some(country) = &feed.country {
-            out.push_str(&format!(" mediawatch:country=\"{}\"", escape(country)));
+            out.push_str(&format!(" mediawatch:country=\"{}\"", escape::xml(country)));
         }
         if let Some(language) = &feed.language {
-            out.push_str(&format!(" mediawatch:language=\"{}\"", escape(language)));
+            out.push_str(&format!(
+                " mediawatch:language=\"{}\"",
+                escape::xml(language)
+            ));
         }
         out.push_str("/>\n");
     }
     out.push_str("  </body>\n</opml>\n");
     out
+}
+
+/// What an import adds to a config: [`plan_import`]'s result.
+#[derive(Debug, Clone, Default)]
+pub struct ImportPlan {
+    /// Feeds to append, in document order, each with a unique id.
+    pub feeds: Vec<NewFeed>,
+    /// One human-readable line per outline, problem or label left out: [`OpmlImport::skipped`] first,
+    /// then the import's own reasons.
+    pub skipped: Vec<String>,
+}
+
+/// Decides which feeds of `import` are added to a config holding `existing` (read from `config_path`,
+/// named in messages): a feed whose URL is not an http(s) URL with a host, or is already configured, is
+/// skipped; the others get a [`suggested_id`] unique among the config's and each other's. Labels the config
+/// would refuse (an affiliation, country or language it does not accept) are dropped with a note;
+/// `default_affiliation` fills a feed's missing (or dropped) affiliation.
+pub fn plan_import(
+    import: &OpmlImport,
+    existing: &[FeedSpec],
+    config_path: &Path,
+    default_affiliation: Option<&str>,
+) -> ImportPlan {
+    let mut taken: HashSet<String> = existing.iter().map(|f| f.id.clone()).collect();
+    let known_urls: HashSet<String> = existing.iter().map(|f| f.url.to_string()).collect();
+    let mut skipped = import.skipped.clone();
+    let mut feeds = Vec::new();
+    for f in &import.feeds {
+        let url = match crate::config::check_http_url(&f.url) {
+            Ok(u) => u,
+            Err(e) => {
+                skipped.push(format!("{}: {e}", f.url));
+                continue;
+            }
+        };
+        if known_urls.contains(url.as_str()) {
+            skipped.push(format!("{url}: already in {}", config_path.display()));
+            continue;
+        }
+        let id = suggested_id(f, &taken);
+        taken.insert(id.clone());
+        let mut valid = |v: &Option<String>, ok: &dyn Fn(&str) -> bool, what: &str| {
+            v.as_ref().and_then(|x| {
+                if ok(x) {
+                    Some(x.clone())
+                } else {
+                    skipped.push(format!("{url}: {what} {x:?} ignored"));
+                    None
+                }
+            })
+        };
+        let affiliation = valid(
+            &f.affiliation,
+            &|a| Affiliation::parse(a).is_some(),
+            "affiliation",
+        )
+        .or_else(|| default_affiliation.map(str::to_string));
+        let country = valid(
+            &f.country,
+            &|c| crate::model::parse_country(c).is_some(),
+            "country",
+        );
+        let language = valid(
+            &f.language,
+            &|l| crate::config::check_lang(l).is_ok(),
+            "language",
+        );
+        feeds.push(NewFeed {
+            id,
+            url: url.to_string(),
+            name: f.title.clone(),
+            affiliation,
+            country,
+            language,
+        });
+    }
+    ImportPlan { feeds, skipped }
 }
 
 /// Proposes a config id (`[a-z0-9-]+`) for `feed` that is not in `taken`.
@@ -243,13 +336,7 @@ pub fn suggested_id(feed: &OpmlFeed, taken: &HashSet<String>) -> String {
     let own = feed
         .id
         .as_deref()
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= MAX_ID_LEN
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
+        .filter(|id| id.len() <= MAX_ID_LEN && crate::config::check_id(id).is_ok())
         .map(str::to_string);
     let from_title = || {
         feed.title
@@ -293,27 +380,6 @@ fn slug(s: &str) -> String {
         out.truncate(cut.unwrap_or(MAX_ID_LEN));
     }
     out.trim_matches('-').to_string()
-}
-
-/// Escapes text for an XML attribute value or element content, and drops characters that XML 1.0
-/// cannot carry (most C0 controls, U+FFFE, U+FFFF).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Decodes the XML entities and numeric character references in an attribute value; an `&` that
@@ -572,7 +638,6 @@ fn skip_past(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Affiliation;
 
     /// `tests/fixtures/opml/nested.opml`: written for these tests.
     const NESTED: &str = include_str!("../tests/fixtures/opml/nested.opml");
@@ -784,5 +849,66 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
         assert_eq!(suggested_id(&feed("not a url", None), &none), "feed");
+    }
+
+    #[test]
+    fn import_plan_skips_known_and_bad_urls_and_drops_bad_labels() {
+        let existing = [spec("lenta-ru", "https://lenta.ru/rss", "Lenta")];
+        let outline = |url: &str, title: &str| OpmlFeed {
+            url: url.to_string(),
+            title: Some(title.to_string()),
+            ..OpmlFeed::default()
+        };
+        let mut labelled = outline("https://tass.ru/rss/v2.xml", "Lenta.ru");
+        labelled.affiliation = Some("gov".into());
+        labelled.country = Some("Russia".into());
+        labelled.language = Some("ru".into());
+        let mut good = outline("https://meduza.io/rss/all", "Meduza");
+        good.country = Some("lv".into());
+        good.affiliation = Some("independent".into());
+        let import = OpmlImport {
+            feeds: vec![
+                outline("https://lenta.ru/rss", "Lenta again"),
+                outline("ftp://x.example/feed", "FTP"),
+                labelled,
+                good,
+            ],
+            skipped: vec!["line 3: an outline without xmlUrl".into()],
+        };
+        let plan = plan_import(&import, &existing, Path::new("feeds.toml"), Some("state"));
+        assert_eq!(
+            plan.skipped,
+            [
+                "line 3: an outline without xmlUrl",
+                "https://lenta.ru/rss: already in feeds.toml",
+                "ftp://x.example/feed: must be http or https, not ftp",
+                "https://tass.ru/rss/v2.xml: affiliation \"gov\" ignored",
+                "https://tass.ru/rss/v2.xml: country \"Russia\" ignored",
+            ]
+        );
+        let ids: Vec<&str> = plan.feeds.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["lenta-ru-2", "meduza"],
+            "ids unique among the config's"
+        );
+        let tass = &plan.feeds[0];
+        assert_eq!(
+            tass.affiliation.as_deref(),
+            Some("state"),
+            "the default fills a dropped one"
+        );
+        assert_eq!(
+            (tass.country.as_deref(), tass.language.as_deref()),
+            (None, Some("ru"))
+        );
+        let meduza = &plan.feeds[1];
+        assert_eq!(meduza.affiliation.as_deref(), Some("independent"));
+        assert_eq!(
+            meduza.country.as_deref(),
+            Some("lv"),
+            "kept as written; the config upper-cases it"
+        );
+        assert_eq!(meduza.url, "https://meduza.io/rss/all");
     }
 }

@@ -28,7 +28,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use anyhow::{bail, Context};
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
@@ -464,9 +463,106 @@ pub struct Tagger {
     users: Vec<Vec<TermRef>>,
 }
 
+/// Why a codebook term is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermError {
+    /// Nothing but spaces.
+    #[error("empty term")]
+    Empty,
+    /// `*` alone.
+    #[error("a term cannot be only '*'")]
+    OnlyWildcard,
+    /// A `*` inside the term.
+    #[error("'*' is only allowed at the start or end of a term")]
+    InnerWildcard,
+    /// No letter or digit after normalisation.
+    #[error("a term needs at least one letter or digit")]
+    NoLetterOrDigit,
+}
+
+/// Why campaigns do not compile into a [`Tagger`]; each names the campaign (the config reports most of
+/// these earlier, with their line).
+#[derive(Debug, thiserror::Error)]
+pub enum CodebookError {
+    /// `min_terms` of 0.
+    #[error("campaign {campaign:?}: min_terms must be at least 1")]
+    ZeroMinTerms {
+        /// Campaign id.
+        campaign: String,
+    },
+    /// An `all` group without terms.
+    #[error("campaign {campaign:?}: all group {group} is empty")]
+    EmptyAllGroup {
+        /// Campaign id.
+        campaign: String,
+        /// 1-based group number.
+        group: usize,
+    },
+    /// A `near` rule with `within` 0.
+    #[error("campaign {campaign:?}: near rule {rule}: within must be at least 1")]
+    ZeroWithin {
+        /// Campaign id.
+        campaign: String,
+        /// 1-based rule number.
+        rule: usize,
+    },
+    /// A bad term (`lang` is the language, or `all:N`, `none`, `near:N`).
+    #[error("campaign {campaign:?}, {lang} term {term:?}: {error}")]
+    Term {
+        /// Campaign id.
+        campaign: String,
+        /// Where the term is listed.
+        lang: String,
+        /// The term as written.
+        term: String,
+        /// What is wrong with it.
+        error: TermError,
+    },
+    /// No main terms.
+    #[error("campaign {campaign:?} has no terms")]
+    NoTerms {
+        /// Campaign id.
+        campaign: String,
+    },
+    /// `min_terms` above the number of distinct main terms.
+    #[error(
+        "campaign {campaign:?}: min_terms is {min_terms} but it has only {distinct} distinct terms (after \
+         normalisation), so it could never match"
+    )]
+    MinTermsUnreachable {
+        /// Campaign id.
+        campaign: String,
+        /// The configured `min_terms`.
+        min_terms: usize,
+        /// Distinct main terms after normalisation.
+        distinct: usize,
+    },
+    /// A `near` rule without two terms.
+    #[error("campaign {campaign:?}: near rule {rule} needs two terms")]
+    NearNeedsTwoTerms {
+        /// Campaign id.
+        campaign: String,
+        /// 1-based rule number.
+        rule: usize,
+    },
+    /// A `near` rule whose two terms normalise to one.
+    #[error(
+        "campaign {campaign:?}: near rule {rule}: its two terms are the same after normalisation"
+    )]
+    NearSameTerms {
+        /// Campaign id.
+        campaign: String,
+        /// 1-based rule number.
+        rule: usize,
+    },
+    /// The automaton over every term could not be built.
+    #[error("building the campaign term automaton: {0}")]
+    Automaton(aho_corasick::BuildError),
+}
+
 /// Checks one codebook term as the tagger will: the config uses it to report bad terms with their line.
-pub fn check_term(term: &str) -> Result<(), String> {
-    compile_term(term).map(|_| ()).map_err(|e| e.to_string())
+pub fn check_term(term: &str) -> Result<(), TermError> {
+    compile_term(term).map(|_| ())
 }
 
 /// Builds the automaton: collects distinct patterns and the terms using them.
@@ -502,12 +598,14 @@ impl Tagger {
     /// or digit, is a lone `*`, or has `*` anywhere but at its ends; and on a campaign without main terms, with
     /// `min_terms` of 0 or above its number of distinct main terms (it could never match), with an empty `all`
     /// group, or with a `near` rule whose `within` is 0 or whose two terms are the same after normalisation.
-    pub fn new(campaigns: &[CampaignSpec]) -> anyhow::Result<Tagger> {
+    pub fn new(campaigns: &[CampaignSpec]) -> Result<Tagger, CodebookError> {
         let mut compiled = Vec::with_capacity(campaigns.len());
         let mut pats = Patterns::default();
         for (ci, spec) in campaigns.iter().enumerate() {
             if spec.min_terms == 0 {
-                bail!("campaign {:?}: min_terms must be at least 1", spec.id);
+                return Err(CodebookError::ZeroMinTerms {
+                    campaign: spec.id.clone(),
+                });
             }
             // (role, language label, terms)
             let mut lists: Vec<(Role, String, Vec<&String>)> = Vec::new();
@@ -516,7 +614,10 @@ impl Tagger {
             }
             for (g, group) in spec.all.iter().enumerate() {
                 if group.is_empty() {
-                    bail!("campaign {:?}: all group {} is empty", spec.id, g + 1);
+                    return Err(CodebookError::EmptyAllGroup {
+                        campaign: spec.id.clone(),
+                        group: g + 1,
+                    });
                 }
                 lists.push((
                     Role::All(g),
@@ -527,11 +628,10 @@ impl Tagger {
             lists.push((Role::Veto, "none".to_string(), spec.none.iter().collect()));
             for (r, rule) in spec.near.iter().enumerate() {
                 if rule.within == 0 {
-                    bail!(
-                        "campaign {:?}: near rule {}: within must be at least 1",
-                        spec.id,
-                        r + 1
-                    );
+                    return Err(CodebookError::ZeroWithin {
+                        campaign: spec.id.clone(),
+                        rule: r + 1,
+                    });
                 }
                 for (side, t) in rule.terms.iter().enumerate() {
                     lists.push((Role::Near(r, side), format!("near:{}", r + 1), vec![t]));
@@ -549,8 +649,11 @@ impl Tagger {
                         boundary_end,
                         wild_start,
                         wild_end,
-                    } = compile_term(written).with_context(|| {
-                        format!("campaign {:?}, {lang} term {written:?}", spec.id)
+                    } = compile_term(written).map_err(|error| CodebookError::Term {
+                        campaign: spec.id.clone(),
+                        lang: lang.clone(),
+                        term: written.clone(),
+                        error,
                     })?;
                     let key = (role, pattern.clone(), boundary_start, boundary_end);
                     if let Some(&ti) = seen.get(&key) {
@@ -579,34 +682,32 @@ impl Tagger {
             }
             let main = terms.iter().filter(|t| t.role == Role::Main).count();
             if main == 0 {
-                bail!("campaign {:?} has no terms", spec.id);
+                return Err(CodebookError::NoTerms {
+                    campaign: spec.id.clone(),
+                });
             }
             if spec.min_terms > main {
-                bail!(
-                    "campaign {:?}: min_terms is {} but it has only {} distinct terms (after normalisation), so it \
-                     could never match",
-                    spec.id,
-                    spec.min_terms,
-                    main
-                );
+                return Err(CodebookError::MinTermsUnreachable {
+                    campaign: spec.id.clone(),
+                    min_terms: spec.min_terms,
+                    distinct: main,
+                });
             }
             let mut near = Vec::with_capacity(spec.near.len());
             for (r, rule) in spec.near.iter().enumerate() {
                 let (Some(&a), Some(&b)) = (near_sides.get(&(r, 0)), near_sides.get(&(r, 1)))
                 else {
-                    bail!(
-                        "campaign {:?}: near rule {} needs two terms",
-                        spec.id,
-                        r + 1
-                    );
+                    return Err(CodebookError::NearNeedsTwoTerms {
+                        campaign: spec.id.clone(),
+                        rule: r + 1,
+                    });
                 };
                 let same = terms.get(a).map(|t| t.pid) == terms.get(b).map(|t| t.pid);
                 if same {
-                    bail!(
-                        "campaign {:?}: near rule {}: its two terms are the same after normalisation",
-                        spec.id,
-                        r + 1
-                    );
+                    return Err(CodebookError::NearSameTerms {
+                        campaign: spec.id.clone(),
+                        rule: r + 1,
+                    });
                 }
                 near.push((a, b, rule.within));
             }
@@ -624,7 +725,7 @@ impl Tagger {
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&pats.patterns)
-            .context("building the campaign term automaton")?;
+            .map_err(CodebookError::Automaton)?;
         Ok(Tagger {
             campaigns: compiled,
             automaton,
@@ -975,23 +1076,23 @@ struct CompiledTerm {
 }
 
 /// Normalises and checks one codebook term.
-fn compile_term(written: &str) -> anyhow::Result<CompiledTerm> {
+fn compile_term(written: &str) -> Result<CompiledTerm, TermError> {
     let trimmed = written.trim();
     if trimmed.is_empty() {
-        bail!("empty term");
+        return Err(TermError::Empty);
     }
     let prefix_wild = trimmed.starts_with('*');
     let suffix_wild = trimmed.ends_with('*');
     let core = trimmed.trim_start_matches('*').trim_end_matches('*').trim();
     if core.is_empty() {
-        bail!("a term cannot be only '*'");
+        return Err(TermError::OnlyWildcard);
     }
     if core.contains('*') {
-        bail!("'*' is only allowed at the start or end of a term");
+        return Err(TermError::InnerWildcard);
     }
     let pattern = normalize(core).text.trim().to_string();
     if !pattern.chars().any(char::is_alphanumeric) {
-        bail!("a term needs at least one letter or digit");
+        return Err(TermError::NoLetterOrDigit);
     }
     let first_word = pattern.chars().next().is_some_and(is_word_char);
     let last_word = pattern.chars().next_back().is_some_and(is_word_char);

@@ -111,10 +111,9 @@ impl SearchParams {
                     p.affiliation = Some(value.to_string());
                 }
                 "country" => {
-                    if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-                        return Err(bad("a 2-letter country code like CN or RU"));
-                    }
-                    p.country = Some(value.to_ascii_uppercase());
+                    let code = crate::model::parse_country(value)
+                        .ok_or_else(|| bad("a 2-letter country code like CN or RU"))?;
+                    p.country = Some(code);
                 }
                 "since" | "until" => {
                     let day = search::parse_day(value)

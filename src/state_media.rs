@@ -16,19 +16,81 @@
 //! The one-word affiliation is a filter, not a verdict: upstream stresses that independent public media and
 //! state-controlled outlets differ in kind, so callers should keep the typology code next to it.
 //!
-//! Everything here is pure except [`load`], which reads the file.
+//! Everything here is pure except [`load`], which reads the file. [`label_feed`] says which labels the matrix
+//! fills in on a configured feed; writing them into `feeds.toml` is `config`'s job.
 //!
 //! Matching ([`match_feed`]) works on hosts: a feed's host equals an entry's host ([`MatchKind::ExactHost`]), or an
 //! entry's host is a parent domain of the feed's host on a dot boundary ([`MatchKind::ParentDomain`], longest
 //! parent wins). Hosts are compared lowercase without a leading `www.`. There is no public-suffix list, so a
 //! parent-domain match is only as good as the table's URLs (which name outlets' own sites, never shared hosts).
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 use url::Url;
 
+use crate::config::FeedLabels;
+use crate::model::{Affiliation, FeedSpec};
+
+/// Why the State Media Matrix could not be read. The parse errors name the CSV line.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    /// The file could not be read.
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        /// The CSV file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The file was read but its text is not a State Media Matrix.
+    #[error("{}: {error}", path.display())]
+    Invalid {
+        /// The CSV file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        error: Box<MatrixError>,
+    },
+    /// The header row is not a CSV record.
+    #[error("line 1: cannot read the header row: {0}")]
+    Header(csv::Error),
+    /// A column the parser needs is not in the header row.
+    #[error("line 1: no {0:?} column in the header row")]
+    MissingColumn(&'static str),
+    /// A malformed CSV record.
+    #[error("{}", csv_error(.0))]
+    Record(csv::Error),
+    /// A `URL` cell that is not an http(s) URL with a host.
+    #[error("line {line}: URL {raw:?}: {reason}")]
+    Url {
+        /// The CSV line.
+        line: u64,
+        /// The cell as written.
+        raw: String,
+        /// What is wrong with it.
+        reason: SiteUrlError,
+    },
+    /// A `Typology` cell outside [`TYPOLOGIES`].
+    #[error("line {line}: typology {raw:?} is not one of {}", TYPOLOGIES.join(", "))]
+    Typology {
+        /// The CSV line.
+        line: u64,
+        /// The cell as written.
+        raw: String,
+    },
+}
+
+/// A csv error with its line first, as the other parse errors have it.
+fn csv_error(e: &csv::Error) -> String {
+    match e.position() {
+        Some(p) => format!("line {}: {e}", p.line()),
+        None => e.to_string(),
+    }
+}
+
 /// One row (media asset) of the State Media Matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AsdEntry {
+pub struct MatrixEntry {
     /// The `Country` column as written, e.g. "DR Congo", "Hong Kong", "Europen Union" (sic).
     pub country_name: String,
     /// ISO 3166-1 alpha-2 code (upper case) for `country_name`, see [`country_code`]; `None` for names that are not a
@@ -90,16 +152,13 @@ const COL_TYPOLOGY: &str = "Typology";
 /// columns ignored). Rows whose fields are all empty are skipped; an empty `URL` gives `url: None`, an empty
 /// `Typology` gives `typology: None`. Errors name the line: a missing column, a malformed CSV record, a URL that is
 /// not an http(s) URL with a host, or a typology code outside [`TYPOLOGIES`].
-pub fn parse(csv_text: &str) -> Result<Vec<AsdEntry>, String> {
+pub fn parse(csv_text: &str) -> Result<Vec<MatrixEntry>, MatrixError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(csv_text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("line 1: cannot read the header row: {e}"))?
-        .clone();
-    let column = |name: &str| -> Result<usize, String> {
+    let headers = reader.headers().map_err(MatrixError::Header)?.clone();
+    let column = |name: &'static str| -> Result<usize, MatrixError> {
         headers
             .iter()
             .position(|h| {
@@ -107,7 +166,7 @@ pub fn parse(csv_text: &str) -> Result<Vec<AsdEntry>, String> {
                     .trim()
                     .eq_ignore_ascii_case(name)
             })
-            .ok_or_else(|| format!("line 1: no {name:?} column in the header row"))
+            .ok_or(MatrixError::MissingColumn(name))
     };
     let (c_country, c_company, c_outlet, c_url, c_typology) = (
         column(COL_COUNTRY)?,
@@ -119,10 +178,7 @@ pub fn parse(csv_text: &str) -> Result<Vec<AsdEntry>, String> {
 
     let mut entries = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| match e.position() {
-            Some(p) => format!("line {}: {e}", p.line()),
-            None => e.to_string(),
-        })?;
+        let record = record.map_err(MatrixError::Record)?;
         let line = record.position().map_or(0, |p| p.line());
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
@@ -132,23 +188,25 @@ pub fn parse(csv_text: &str) -> Result<Vec<AsdEntry>, String> {
         let country_name = field(c_country).to_string();
         let url = match field(c_url) {
             "" => None,
-            raw => Some(parse_site_url(raw).map_err(|m| format!("line {line}: URL {raw:?}: {m}"))?),
+            raw => Some(parse_site_url(raw).map_err(|reason| MatrixError::Url {
+                line,
+                raw: raw.to_string(),
+                reason,
+            })?),
         };
         let host = url.as_ref().and_then(|u| u.host_str()).map(normalize_host);
         let typology = match field(c_typology) {
             "" => None,
             raw => Some(
                 canonical_typology(raw)
-                    .ok_or_else(|| {
-                        format!(
-                            "line {line}: typology {raw:?} is not one of {}",
-                            TYPOLOGIES.join(", ")
-                        )
+                    .ok_or_else(|| MatrixError::Typology {
+                        line,
+                        raw: raw.to_string(),
                     })?
                     .to_string(),
             ),
         };
-        entries.push(AsdEntry {
+        entries.push(MatrixEntry {
             country: country_code(&country_name).map(str::to_string),
             country_name,
             company: field(c_company).to_string(),
@@ -162,10 +220,15 @@ pub fn parse(csv_text: &str) -> Result<Vec<AsdEntry>, String> {
 }
 
 /// Reads and parses the State Media Matrix CSV at `path` (see [`parse`]).
-pub fn load(path: &std::path::Path) -> anyhow::Result<Vec<AsdEntry>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    parse(&text).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))
+pub fn load(path: &Path) -> Result<Vec<MatrixEntry>, MatrixError> {
+    let text = std::fs::read_to_string(path).map_err(|error| MatrixError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    parse(&text).map_err(|error| MatrixError::Invalid {
+        path: path.to_path_buf(),
+        error: Box::new(error),
+    })
 }
 
 /// The affiliation (`"state"` or `"independent"`, the spellings of `model::Affiliation`) implied by a typology code;
@@ -203,8 +266,8 @@ pub fn affiliation_for(typology: &str) -> Option<&'static str> {
 /// the first in file order. Returns `None` for a feed URL without a host or with no match.
 pub fn match_feed<'a>(
     feed_url: &Url,
-    entries: &'a [AsdEntry],
-) -> Option<(&'a AsdEntry, MatchKind)> {
+    entries: &'a [MatrixEntry],
+) -> Option<(&'a MatrixEntry, MatchKind)> {
     let feed_host = normalize_host(feed_url.host_str()?);
     if feed_host.is_empty() {
         return None;
@@ -212,8 +275,8 @@ pub fn match_feed<'a>(
     let feed_path = feed_url.path();
 
     // (entry, host length, path score): larger is better on both; strict `>` keeps the first in file order.
-    let mut exact: Option<(&AsdEntry, usize)> = None;
-    let mut parent: Option<(&AsdEntry, usize, usize)> = None;
+    let mut exact: Option<(&MatrixEntry, usize)> = None;
+    let mut parent: Option<(&MatrixEntry, usize, usize)> = None;
     for entry in entries {
         let Some(host) = entry.host.as_deref() else {
             continue;
@@ -238,6 +301,50 @@ pub fn match_feed<'a>(
         (None, Some((entry, _, _))) => Some((entry, MatchKind::ParentDomain)),
         (None, None) => None,
     }
+}
+
+/// What the matrix says about one configured feed: [`label_feed`]'s result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedMatch<'a> {
+    /// The matching entry.
+    pub entry: &'a MatrixEntry,
+    /// Which rule matched.
+    pub kind: MatchKind,
+    /// The labels the feed lacks that the entry gives: an affiliation only when the feed's is `unknown`, a
+    /// typology and a country only when the feed has none. Empty when nothing is missing.
+    pub fill: FeedLabels,
+    /// The feed's configured affiliation and the one the entry's typology implies, when they differ (the
+    /// configured one is kept).
+    pub conflict: Option<(Affiliation, &'static str)>,
+}
+
+/// Matches a configured feed against the matrix ([`match_feed`]) and merges the entry's labels into the feed's:
+/// labels the config has are never overwritten. `None` when no entry matches.
+pub fn label_feed<'a>(feed: &FeedSpec, entries: &'a [MatrixEntry]) -> Option<FeedMatch<'a>> {
+    let (entry, kind) = match_feed(&feed.url, entries)?;
+    let affiliation = entry.typology.as_deref().and_then(affiliation_for);
+    let mut fill = FeedLabels::default();
+    if feed.affiliation == Affiliation::Unknown {
+        fill.affiliation = affiliation.map(str::to_string);
+    }
+    if feed.typology.is_none() {
+        fill.typology = entry.typology.clone();
+    }
+    if feed.country.is_none() {
+        fill.country = entry.country.clone();
+    }
+    let conflict = match (affiliation, feed.affiliation) {
+        (Some(a), configured) if configured != Affiliation::Unknown && configured.as_str() != a => {
+            Some((configured, a))
+        }
+        _ => None,
+    };
+    Some(FeedMatch {
+        entry,
+        kind,
+        fill,
+        conflict,
+    })
 }
 
 /// A host as compared by [`match_feed`]: lowercase, without a trailing dot and without one leading `www.`.
@@ -462,20 +569,35 @@ fn canonical_typology(code: &str) -> Option<&'static str> {
         .find(|t| t.eq_ignore_ascii_case(code))
 }
 
+/// Why a `URL` cell is not a site URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SiteUrlError {
+    /// Not a URL, even with `http://` in front.
+    #[error("{0}")]
+    Parse(#[from] url::ParseError),
+    /// A scheme other than http and https.
+    #[error("scheme {0:?} is not http or https")]
+    Scheme(String),
+    /// No host.
+    #[error("no host")]
+    NoHost,
+}
+
 /// Parses a `URL` cell: an http(s) URL with a host; a value without a scheme is read as `http://value`.
-fn parse_site_url(raw: &str) -> Result<Url, String> {
+///
+/// Not `config::check_http_url`: the matrix writes many sites without a scheme (`www.example.com`), which a
+/// feed URL in `feeds.toml` may not omit, and this error's wording is the CSV reader's own.
+fn parse_site_url(raw: &str) -> Result<Url, SiteUrlError> {
     let url = match Url::parse(raw) {
         Ok(url) => url,
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            Url::parse(&format!("http://{raw}")).map_err(|e| e.to_string())?
-        }
-        Err(e) => return Err(e.to_string()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Url::parse(&format!("http://{raw}"))?,
+        Err(e) => return Err(e.into()),
     };
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("scheme {:?} is not http or https", url.scheme()));
+        return Err(SiteUrlError::Scheme(url.scheme().to_string()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err("no host".to_string());
+        return Err(SiteUrlError::NoHost);
     }
     Ok(url)
 }
@@ -576,23 +698,24 @@ Europe,United Kingdom,BBC,BBC World Service,https://www.bbc.com/,IP,,,
 
     #[test]
     fn errors_name_the_line() {
-        let missing =
-            parse("Country,Media company,Main assets,URL\nChina,a,b,http://a.cn/\n").unwrap_err();
+        let missing = parse("Country,Media company,Main assets,URL\nChina,a,b,http://a.cn/\n")
+            .unwrap_err()
+            .to_string();
         assert!(
             missing.contains("line 1") && missing.contains("Typology"),
             "{missing}"
         );
 
         let bad_typology = "Country,Media company,Main assets,URL,Typology\n\nChina,a,b,http://a.cn/,SC\nChina,c,d,,XYZ\n";
-        let err = parse(bad_typology).unwrap_err();
+        let err = parse(bad_typology).unwrap_err().to_string();
         assert!(err.starts_with("line 4:") && err.contains("XYZ"), "{err}");
 
         let bad_url = "Country,Media company,Main assets,URL,Typology\nChina,a,b,ftp://a.cn/,SC\n";
-        let err = parse(bad_url).unwrap_err();
+        let err = parse(bad_url).unwrap_err().to_string();
         assert!(err.starts_with("line 2:") && err.contains("ftp"), "{err}");
 
         let quoted = "Country,Media company,Main assets,URL,Typology\n\"China\nPRC\",a,b,http://a.cn/,SC\nChina,c,d,http://,SC\n";
-        let err = parse(quoted).unwrap_err();
+        let err = parse(quoted).unwrap_err().to_string();
         assert!(err.starts_with("line 4:"), "a quoted newline counts: {err}");
     }
 
@@ -602,12 +725,12 @@ Europe,United Kingdom,BBC,BBC World Service,https://www.bbc.com/,IP,,,
             parse("Country,Media company,Main assets,URL,Typology\n").unwrap(),
             vec![]
         );
-        assert!(parse("").unwrap_err().contains("line 1"));
+        assert!(parse("").unwrap_err().to_string().contains("line 1"));
     }
 
     #[test]
     fn load_reads_a_file_and_reports_the_path() {
-        let dir = std::env::temp_dir().join(format!("asd-test-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("state-media-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.csv");
         std::fs::write(&path, SAMPLE).unwrap();
@@ -697,6 +820,45 @@ Europe,United Kingdom,BBC,BBC World Service,https://www.bbc.com/,IP,,,
             (m.outlet.as_str(), kind),
             ("BBC News", MatchKind::ParentDomain)
         );
+    }
+
+    #[test]
+    fn label_feed_fills_only_missing_labels_and_reports_conflicts() {
+        let e = parse(SAMPLE).unwrap();
+        let mut feed = FeedSpec {
+            id: "xinhua".into(),
+            url: url("http://www.xinhuanet.com/english/rss.xml"),
+            name: "Xinhua".into(),
+            affiliation: Affiliation::Unknown,
+            country: None,
+            language: None,
+            typology: None,
+            interval_secs: None,
+            content_selector: None,
+            remove_selectors: vec![],
+        };
+        let m = label_feed(&feed, &e).unwrap();
+        assert_eq!(
+            (m.entry.outlet.as_str(), m.kind),
+            ("News agency: Xinhua", MatchKind::ExactHost)
+        );
+        let all = FeedLabels {
+            affiliation: Some("state".into()),
+            typology: Some("SC".into()),
+            country: Some("CN".into()),
+        };
+        assert_eq!((&m.fill, m.conflict), (&all, None));
+        // Configured labels are kept; a differing affiliation is reported, not overwritten.
+        feed.affiliation = Affiliation::Independent;
+        feed.typology = Some("ISF".into());
+        feed.country = Some("HK".into());
+        let m = label_feed(&feed, &e).unwrap();
+        assert_eq!(m.fill, FeedLabels::default());
+        assert_eq!(m.conflict, Some((Affiliation::Independent, "state")));
+        feed.affiliation = Affiliation::State;
+        assert_eq!(label_feed(&feed, &e).unwrap().conflict, None);
+        feed.url = url("https://example.org/rss");
+        assert!(label_feed(&feed, &e).is_none());
     }
 
     #[test]

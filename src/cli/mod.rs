@@ -1,18 +1,29 @@
 //! The command line: argument definitions (clap) and one function per command, each a thin shell around
 //! the library. Data goes to stdout, logs and progress to stderr.
+//!
+//! Here: the clap definitions, [`run`] and the archive commands; `feeds.rs` the `feeds` subcommands,
+//! `tools.rs` the commands that run one stage on saved files, `output.rs` the tables and JSON lines they print.
 
-use std::io::{IsTerminal, Read, Write};
+mod feeds;
+mod output;
+mod tools;
+
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, ConfigError, NewFeed};
+use crate::config::{self, ConfigError};
 use crate::digest::{self, DigestFormat};
 use crate::index::Archive;
 use crate::pipeline;
 use crate::search::{self, OutputFormat, QueryError, SearchRequest};
+
+use feeds::feeds_cmd;
+use output::{rfc3339, write_cluster_table};
+use tools::{detect_charset_cmd, extract_cmd, han_convert_cmd, lang_cmd, parse_feed_cmd, tag_cmd};
 
 /// Monitor news media for state-backed disinformation campaigns.
 #[derive(Debug, Parser)]
@@ -400,7 +411,7 @@ pub enum FeedsCommand {
     Label {
         /// The CSV (State_Media_Matrix.csv format).
         #[arg(long = "from-asd", value_name = "FILE")]
-        from_asd: PathBuf,
+        matrix: PathBuf,
         /// Report what would change without writing the config.
         #[arg(long)]
         dry_run: bool,
@@ -472,21 +483,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Similar { id_or_url, format } => similar_cmd(&cli.config, &id_or_url, format),
         Command::Extract(args) => extract_cmd(args),
         Command::Lang(args) => lang_cmd(args),
-        Command::HanConvert { direction } => {
-            use std::io::BufRead;
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            for line in std::io::stdin().lock().lines() {
-                let line = line.context("cannot read input")?;
-                let converted = if direction == "s2t" {
-                    hanconv::s2t(&line)
-                } else {
-                    hanconv::t2s(&line)
-                };
-                writeln!(out, "{converted}")?;
-            }
-            out.flush()?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::HanConvert { direction } => han_convert_cmd(&direction),
         Command::ParseFeed(args) => parse_feed_cmd(args),
         Command::DetectCharset(args) => detect_charset_cmd(args),
         Command::CheckConfig => check_config(&cli.config),
@@ -701,88 +698,6 @@ fn campaigns_test(config_path: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let config = config::load(config_path)?;
-    let tagger = crate::tag::Tagger::new(&config.campaigns)?;
-    let mut out = std::io::stdout().lock();
-    let mut failed = false;
-    for path in files {
-        let bytes = match read_page(path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("mediawatch: {e:#}");
-                failed = true;
-                continue;
-            }
-        };
-        let decoded = crate::charset::decode(&bytes, None).text;
-        let is_html = path.extension().is_some_and(|e| e == "html" || e == "htm")
-            || decoded.trim_start().starts_with('<');
-        // The same code path as ingest: extraction for pages, then language, then tags.
-        let file_url = url::Url::from_file_path(std::path::absolute(path)?)
-            .unwrap_or_else(|()| url::Url::parse("file:///unknown").expect("static URL"));
-        let (title, extracted) = if is_html {
-            let e = crate::extract::extract(&decoded, None);
-            (e.title.clone(), Some(e))
-        } else {
-            let (first, rest) = decoded.split_once('\n').unwrap_or((decoded.as_str(), ""));
-            let e = crate::model::Extracted {
-                title: Some(first.trim().to_string()),
-                text: rest.trim().to_string(),
-                ..Default::default()
-            };
-            (e.title.clone(), Some(e))
-        };
-        let feed = crate::model::FeedSpec {
-            id: "file".into(),
-            url: file_url.clone(),
-            name: "file".into(),
-            affiliation: crate::model::Affiliation::Unknown,
-            country: None,
-            language: None,
-            typology: None,
-            interval_secs: None,
-            content_selector: None,
-            remove_selectors: vec![],
-        };
-        let entry = crate::model::Entry {
-            feed_id: "file".into(),
-            url: file_url,
-            title,
-            summary: None,
-            content: None,
-            published: None,
-            authors: vec![],
-        };
-        let article = pipeline::assemble(
-            &feed,
-            &entry,
-            None,
-            0,
-            extracted,
-            &tagger,
-            chrono::Utc::now(),
-        );
-        let line = serde_json::json!({
-            "path": path.display().to_string(),
-            "title": article.title,
-            "lang": article.lang.lang,
-            "script": article.lang.script,
-            "confidence": article.lang.confidence,
-            "reliable": article.lang.reliable,
-            "campaigns": article.campaigns,
-        });
-        serde_json::to_writer(&mut out, &line)?;
-        writeln!(out)?;
-    }
-    out.flush()?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
 fn reindex_cmd(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = config::load(config_path)?;
     let bar = indicatif::ProgressBar::new(0);
@@ -862,7 +777,7 @@ fn similar_cmd(
                 "affiliation": m.affiliation,
                 "country": m.country,
                 "lang": m.lang.lang,
-                "published": m.published.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                "published": rfc3339(m.published),
                 "delay_secs": first.map(|f| (when - f).num_seconds()),
                 "cluster": m.cluster,
             })
@@ -878,26 +793,7 @@ fn similar_cmd(
             writeln!(out)?;
         }
         StatusFormat::Table => {
-            writeln!(
-                out,
-                "cluster {} ({} articles), first publisher first:",
-                article.cluster.as_deref().unwrap_or("-"),
-                rows.len()
-            )?;
-            for (m, r) in members.iter().zip(&rows) {
-                let delay = r["delay_secs"].as_i64().unwrap_or(0);
-                writeln!(
-                    out,
-                    "{:<20} +{:>6} min  {:<11} {:<2} {:<16} {}\n    {}",
-                    r["published"].as_str().unwrap_or("undated"),
-                    delay / 60,
-                    m.affiliation,
-                    m.country.as_deref().unwrap_or("-"),
-                    m.feed,
-                    m.title,
-                    m.url
-                )?;
-            }
+            write_cluster_table(&mut out, article.cluster.as_deref(), &members, &rows)?
         }
     }
     out.flush()?;
@@ -938,488 +834,11 @@ fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a saved page, decompressing `.gz`.
-fn read_page(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        if let Some(out) = gunzip_single_member(&raw) {
-            return Ok(out);
-        }
-        // Sized from the gzip trailer (the last member's size mod 2^32, capped): one allocation and
-        // no growth copies for the usual single-member file; a wrong guess only costs regrowth.
-        let mut out = Vec::with_capacity(gzip_isize(&raw).min(64 << 20) + 1);
-        flate2::bufread::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .with_context(|| format!("{}: not valid gzip", path.display()))?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
-
-/// The gzip trailer's ISIZE: the (last) member's uncompressed size mod 2^32.
-fn gzip_isize(raw: &[u8]) -> usize {
-    raw.len()
-        .checked_sub(4)
-        .and_then(|at| raw.get(at..))
-        .and_then(|t| <[u8; 4]>::try_from(t).ok())
-        .map_or(0, |t| u32::from_le_bytes(t) as usize)
-}
-
-/// `raw` inflated in one call by libdeflate when it is surely one gzip member: no second member
-/// header (1f 8b 08) anywhere after the first, which libdeflate would silently ignore (one in a
-/// few hundred files has the three bytes by chance and goes the streaming way). The output buffer
-/// has the trailer's size exactly; `None` (then flate2 decides, with its error) when the size is
-/// implausible, the data is bad or the trailer lies.
-fn gunzip_single_member(raw: &[u8]) -> Option<Vec<u8>> {
-    const MAX: usize = 256 << 20;
-    if raw.len() < 18 || memchr::memmem::find(&raw[3..], b"\x1f\x8b\x08").is_some() {
-        return None;
-    }
-    let size = gzip_isize(raw);
-    if size > MAX || size > raw.len().saturating_mul(1032) {
-        // Deflate expands at most ~1032:1, so a larger trailer is a lie (or a file past 4 GiB).
-        return None;
-    }
-    let mut out = vec![0u8; size];
-    match libdeflater::Decompressor::new().gzip_decompress(raw, &mut out) {
-        Ok(n) if n == size => Some(out),
-        _ => None,
-    }
-}
-
-fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut failed = 0;
-    let mut json_items = Vec::new();
-    for path in &args.files {
-        let bytes = match read_page(path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("mediawatch: {e:#}");
-                failed += 1;
-                continue;
-            }
-        };
-        let html = crate::charset::decode_text(&bytes, None);
-        let extracted = crate::extract::extract(&html, args.url.as_ref());
-        let lang = (!args.no_lang).then(|| {
-            let hints: Vec<&str> = extracted.language.as_deref().into_iter().collect();
-            crate::lang::detect(
-                &format!(
-                    "{}\n\n{}",
-                    extracted.title.as_deref().unwrap_or(""),
-                    extracted.text
-                ),
-                &hints,
-            )
-        });
-        match args.format {
-            ExtractFormat::Text => {
-                writeln!(
-                    out,
-                    "{}\n\n{}\n----",
-                    extracted.title.as_deref().unwrap_or(""),
-                    extracted.text
-                )?;
-            }
-            ExtractFormat::Json | ExtractFormat::Jsonl => {
-                let mut value = serde_json::to_value(&extracted)?;
-                if let Some(obj) = value.as_object_mut() {
-                    obj.insert("path".into(), path.display().to_string().into());
-                    if let Some(lang) = &lang {
-                        obj.insert("lang".into(), lang.lang.clone().into());
-                        obj.insert("script".into(), serde_json::to_value(&lang.script)?);
-                    }
-                    obj.insert(
-                        "declared_language".into(),
-                        serde_json::to_value(&extracted.language)?,
-                    );
-                }
-                if args.format == ExtractFormat::Jsonl {
-                    serde_json::to_writer(&mut out, &value)?;
-                    writeln!(out)?;
-                } else {
-                    json_items.push(value);
-                }
-            }
-        }
-    }
-    if args.format == ExtractFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &json_items)?;
-        writeln!(out)?;
-    }
-    out.flush()?;
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn lang_cmd(args: LangArgs) -> anyhow::Result<ExitCode> {
-    use std::io::BufRead;
-    let input: Box<dyn BufRead> = match args.file.as_deref() {
-        None => Box::new(std::io::stdin().lock()),
-        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
-        Some(p) => Box::new(std::io::BufReader::new(
-            std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?,
-        )),
-    };
-    let hints: Vec<&str> = args.hint.as_deref().into_iter().collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for line in input.lines() {
-        let line = line.context("cannot read input")?;
-        let info = match args.detector {
-            Detector::Mediawatch => crate::lang::detect(&line, &hints),
-            Detector::Whatlang => match whatlang::detect(&line) {
-                Some(i) => crate::model::LangInfo {
-                    lang: crate::lang::iso639_1(i.lang()).to_string(),
-                    script: None,
-                    confidence: i.confidence(),
-                    reliable: i.is_reliable(),
-                },
-                None => crate::model::LangInfo::unknown(),
-            },
-        };
-        match args.format {
-            LangFormat::Jsonl => {
-                serde_json::to_writer(&mut out, &info)?;
-                writeln!(out)?;
-            }
-            LangFormat::Text => writeln!(
-                out,
-                "{}\t{}\t{:.2}\t{}",
-                info.lang,
-                info.script.as_deref().unwrap_or("-"),
-                info.confidence,
-                info.reliable
-            )?,
-        }
-    }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `f` and turns a panic into an error message (diagnostic commands report panics instead of dying).
-fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
-        e.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| e.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".to_string())
-    })
-}
-
-fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    let mut failed = false;
-    for path in &args.files {
-        let mut line = serde_json::json!({"path": path.display().to_string()});
-        match read_page(path) {
-            Err(e) => {
-                failed = true;
-                line["ok"] = false.into();
-                line["error"] = format!("{e:#}").into();
-            }
-            Ok(bytes) => {
-                let decoded = crate::charset::decode(&bytes, None);
-                line["encoding"] = decoded.encoding.name().into();
-                line["charset_source"] = format!("{:?}", decoded.source).to_lowercase().into();
-                match no_panic(|| crate::feed::parse("file", &bytes, None, &args.url, usize::MAX)) {
-                    Err(panic) => {
-                        failed = true;
-                        line["ok"] = false.into();
-                        line["panicked"] = true.into();
-                        line["error"] = panic.into();
-                    }
-                    Ok(Err(e)) => {
-                        failed = true;
-                        line["ok"] = false.into();
-                        line["error"] = e.to_string().into();
-                    }
-                    Ok(Ok(parsed)) => {
-                        line["ok"] = true.into();
-                        line["title"] = serde_json::to_value(&parsed.title)?;
-                        line["entries"] = parsed.entries.len().into();
-                        line["skipped_without_link"] = parsed.skipped_without_link.into();
-                        if args.entries {
-                            line["items"] = serde_json::to_value(&parsed.entries)?;
-                        }
-                    }
-                }
-            }
-        }
-        serde_json::to_writer(&mut out, &line)?;
-        writeln!(out)?;
-    }
-    out.flush()?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn detect_charset_cmd(args: DetectCharsetArgs) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    let mut failed = false;
-    for path in &args.files {
-        let line = match read_page(path) {
-            Err(e) => {
-                failed = true;
-                serde_json::json!({"path": path.display().to_string(), "error": format!("{e:#}")})
-            }
-            Ok(bytes) => {
-                let d = crate::charset::decode(&bytes, args.content_type.as_deref());
-                serde_json::json!({
-                    "path": path.display().to_string(),
-                    "encoding": d.encoding.name(),
-                    "source": format!("{:?}", d.source).to_lowercase(),
-                    "replacement_chars": d.text.matches('\u{FFFD}').count(),
-                })
-            }
-        };
-        serde_json::to_writer(&mut out, &line)?;
-        writeln!(out)?;
-    }
-    out.flush()?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
-    let config = config::load(config_path)?;
-    let store = crate::store::Store::open_read_only(&config.index_path)?;
-    let states: std::collections::HashMap<String, crate::store::FeedState> = match &store {
-        Some(s) => s.feed_states()?.into_iter().collect(),
-        None => Default::default(),
-    };
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    };
-    let rows: Vec<serde_json::Value> = config
-        .feeds
-        .iter()
-        .map(|f| {
-            let s = states.get(&f.id).cloned().unwrap_or_default();
-            serde_json::json!({
-                "id": f.id,
-                "url": f.url.as_str(),
-                "affiliation": f.affiliation,
-                "health": crate::status::health(&s).as_str(),
-                "last_success": time(s.last_success),
-                "last_attempt": time(s.last_attempt),
-                "consecutive_failures": s.consecutive_failures,
-                "last_error": s.last_error,
-                "backoff_until": time(s.backoff_until),
-                "backoff_reason": s.backoff_reason,
-                "entries_seen": s.entries_seen,
-                "articles_archived": s.articles_archived,
-                "interval_secs": s.interval_secs,
-                "next_due": time(s.next_due),
-            })
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    match format {
-        StatusFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
-            writeln!(out)?;
-        }
-        StatusFormat::Table => {
-            writeln!(
-                out,
-                "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:<20} last error",
-                "feed", "health", "last success", "fails", "entries", "articles", "next due"
-            )?;
-            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
-            for r in &rows {
-                writeln!(
-                    out,
-                    "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:<20} {}",
-                    s(&r["id"]),
-                    s(&r["health"]),
-                    s(&r["last_success"]),
-                    r["consecutive_failures"].to_string(),
-                    r["entries_seen"].to_string(),
-                    r["articles_archived"].to_string(),
-                    s(&r["next_due"]),
-                    crate::search::truncate_chars(&s(&r["last_error"]), 60)
-                )?;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn label_feeds(config_path: &Path, csv: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let config = config::load(config_path)?;
-    let entries = crate::asd::load(csv)?;
-    let mut labels = std::collections::HashMap::new();
-    let mut out = std::io::stdout().lock();
-    let (mut matched, mut changed) = (0, 0);
-    for f in &config.feeds {
-        let Some((entry, kind)) = crate::asd::match_feed(&f.url, &entries) else {
-            writeln!(out, "{:<28} no match", f.id)?;
-            continue;
-        };
-        matched += 1;
-        let affiliation = entry
-            .typology
-            .as_deref()
-            .and_then(crate::asd::affiliation_for);
-        let mut fill = config::FeedLabels::default();
-        if f.affiliation == crate::model::Affiliation::Unknown {
-            fill.affiliation = affiliation.map(str::to_string);
-        }
-        if f.typology.is_none() {
-            fill.typology = entry.typology.clone();
-        }
-        if f.country.is_none() {
-            fill.country = entry.country.clone();
-        }
-        let conflict = match (affiliation, f.affiliation) {
-            (Some(a), configured)
-                if configured != crate::model::Affiliation::Unknown && configured.as_str() != a =>
-            {
-                format!(
-                    "  (config says {configured}, the matrix's {} implies {a}: kept)",
-                    entry.typology.as_deref().unwrap_or("?")
-                )
-            }
-            _ => String::new(),
-        };
-        let what: Vec<String> = [
-            ("affiliation", &fill.affiliation),
-            ("typology", &fill.typology),
-            ("country", &fill.country),
-        ]
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-        .collect();
-        writeln!(
-            out,
-            "{:<28} {} {} ({}, {}): {}{conflict}",
-            f.id,
-            kind,
-            entry.host.as_deref().unwrap_or("-"),
-            entry.outlet,
-            entry.typology.as_deref().unwrap_or("?"),
-            if what.is_empty() {
-                "nothing missing".to_string()
-            } else {
-                what.join(" ")
-            }
-        )?;
-        if !what.is_empty() {
-            changed += 1;
-            labels.insert(f.id.clone(), fill);
-        }
-    }
-    if !dry_run && !labels.is_empty() {
-        config::fill_feed_labels(config_path, &labels)?;
-    }
-    writeln!(
-        out,
-        "{matched} of {} feeds matched; {changed} {} labels filled{}",
-        config.feeds.len(),
-        if dry_run { "would have" } else { "had" },
-        if dry_run { " (dry run)" } else { "" }
-    )?;
-    Ok(())
-}
-
-fn import_opml(config_path: &Path, file: &Path, affiliation: Option<String>) -> anyhow::Result<()> {
-    let config = config::load(config_path)?;
-    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = crate::charset::decode(&text, None).text;
-    let import =
-        crate::opml::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let mut taken: std::collections::HashSet<String> =
-        config.feeds.iter().map(|f| f.id.clone()).collect();
-    let known_urls: std::collections::HashSet<String> =
-        config.feeds.iter().map(|f| f.url.to_string()).collect();
-    let mut skipped = import.skipped.clone();
-    let mut new_feeds = Vec::new();
-    for f in &import.feeds {
-        let url = match config::check_http_url(&f.url) {
-            Ok(u) => u,
-            Err(e) => {
-                skipped.push(format!("{}: {e}", f.url));
-                continue;
-            }
-        };
-        if known_urls.contains(url.as_str()) {
-            skipped.push(format!("{url}: already in {}", config_path.display()));
-            continue;
-        }
-        let id = crate::opml::suggested_id(f, &taken);
-        taken.insert(id.clone());
-        let valid = |v: &Option<String>,
-                     ok: &dyn Fn(&str) -> bool,
-                     what: &str,
-                     skipped: &mut Vec<String>| {
-            v.as_ref().and_then(|x| {
-                if ok(x) {
-                    Some(x.clone())
-                } else {
-                    skipped.push(format!("{url}: {what} {x:?} ignored"));
-                    None
-                }
-            })
-        };
-        new_feeds.push(NewFeed {
-            id,
-            url: url.to_string(),
-            name: f.title.clone(),
-            affiliation: valid(
-                &f.affiliation,
-                &|a| crate::model::Affiliation::parse(a).is_some(),
-                "affiliation",
-                &mut skipped,
-            )
-            .or_else(|| affiliation.clone()),
-            country: valid(
-                &f.country,
-                &|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()),
-                "country",
-                &mut skipped,
-            ),
-            language: valid(
-                &f.language,
-                &|l| config::check_lang(l).is_ok(),
-                "language",
-                &mut skipped,
-            ),
-        });
-    }
-    if !new_feeds.is_empty() {
-        config::append_feeds(config_path, &new_feeds)?;
-    }
-    for s in &skipped {
-        eprintln!("mediawatch: skipped: {s}");
-    }
-    eprintln!(
-        "mediawatch: imported {} feeds from {} into {} ({} skipped)",
-        new_feeds.len(),
-        file.display(),
-        config_path.display(),
-        skipped.len()
-    );
-    Ok(())
-}
-
 fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = config::load(config_path)?;
-    crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError {
+    crate::tag::Tagger::new(&config.campaigns).map_err(|e| ConfigError::Codebook {
         path: config.path.clone(),
-        line: None,
-        message: format!("{e:#}"),
+        message: e.to_string(),
     })?;
     let state = config
         .feeds
@@ -1449,109 +868,4 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        FeedsCommand::List => {
-            let config = config::load(config_path)?;
-            let mut out = std::io::stdout().lock();
-            for f in &config.feeds {
-                writeln!(
-                    out,
-                    "{:<28} {:<11} {:<2} {:<2} {:<40} {}",
-                    f.id,
-                    f.affiliation,
-                    f.country.as_deref().unwrap_or("-"),
-                    f.language.as_deref().unwrap_or("-"),
-                    f.name,
-                    f.url
-                )?;
-            }
-        }
-        FeedsCommand::Status { format } => feeds_status(config_path, format)?,
-        FeedsCommand::ImportOpml { file, affiliation } => {
-            import_opml(config_path, &file, affiliation)?
-        }
-        FeedsCommand::Label { from_asd, dry_run } => label_feeds(config_path, &from_asd, dry_run)?,
-        FeedsCommand::ExportOpml => {
-            let config = config::load(config_path)?;
-            let mut out = std::io::stdout().lock();
-            out.write_all(crate::opml::export(&config.feeds, "mediawatch feeds").as_bytes())?;
-            out.flush()?;
-        }
-        FeedsCommand::Add {
-            url,
-            id,
-            name,
-            affiliation,
-            country,
-            language,
-        } => {
-            let config = config::append_feed(
-                config_path,
-                &NewFeed {
-                    id: id.clone(),
-                    url,
-                    name,
-                    affiliation,
-                    country,
-                    language,
-                },
-            )?;
-            eprintln!(
-                "mediawatch: added feed {id} to {} ({} feeds)",
-                config_path.display(),
-                config.feeds.len()
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn gz(data: &[u8]) -> Vec<u8> {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
-
-    fn read(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("page.html.gz");
-        std::fs::write(&path, bytes).unwrap();
-        read_page(&path)
-    }
-
-    #[test]
-    fn gzip_pages_single_and_multi_member() {
-        let page = "<p>Новости 新闻 news</p>\n".repeat(500).into_bytes();
-        // One member: libdeflate in one call.
-        let one = gz(&page);
-        assert_eq!(gunzip_single_member(&one).as_deref(), Some(&page[..]));
-        assert_eq!(read(&one).unwrap(), page);
-        // Two members, the same twice (equal trailers): not taken for one, both inflated.
-        let two = [one.clone(), one.clone()].concat();
-        assert_eq!(gunzip_single_member(&two), None);
-        assert_eq!(read(&two).unwrap(), [&page[..], &page[..]].concat());
-        let other = [one.clone(), gz(b"tail")].concat();
-        assert_eq!(read(&other).unwrap(), [&page[..], b"tail"].concat());
-        // A trailer that lies about the size goes the streaming way, which checks it.
-        let mut lying = one.clone();
-        let n = lying.len();
-        lying[n - 4..].copy_from_slice(&7u32.to_le_bytes());
-        assert_eq!(gunzip_single_member(&lying), None);
-        assert!(read(&lying).is_err());
-        // Truncated or not gzip at all: a clear error naming the file.
-        let err = read(&one[..one.len() / 2]).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("page.html.gz: not valid gzip"),
-            "{err:#}"
-        );
-        assert!(read(b"<html>not gzip</html>").is_err());
-        assert_eq!(read(&gz(b"")).unwrap(), b"");
-    }
 }

@@ -1,0 +1,299 @@
+//! The commands that run one stage alone on saved files or standard input, without an archive: `extract`,
+//! `lang`, `tag`, `parse-feed`, `detect-charset` and the hidden `han-convert`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::output::{exit_status, write_json_line};
+use super::{
+    DetectCharsetArgs, Detector, ExtractArgs, ExtractFormat, LangArgs, LangFormat, ParseFeedArgs,
+};
+use crate::config;
+use crate::pipeline;
+use crate::snapshot::read_page;
+
+pub(super) fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let tagger = crate::tag::Tagger::new(&config.campaigns)?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in files {
+        let bytes = match read_page(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mediawatch: {e:#}");
+                failed = true;
+                continue;
+            }
+        };
+        let decoded = crate::charset::decode(&bytes, None).text;
+        let is_html = path.extension().is_some_and(|e| e == "html" || e == "htm")
+            || decoded.trim_start().starts_with('<');
+        // The same code path as ingest: extraction for pages, then language, then tags.
+        let file_url = url::Url::from_file_path(std::path::absolute(path)?)
+            .unwrap_or_else(|()| url::Url::parse("file:///unknown").expect("static URL"));
+        let (title, extracted) = if is_html {
+            let e = crate::extract::extract(&decoded, None);
+            (e.title.clone(), Some(e))
+        } else {
+            let (first, rest) = decoded.split_once('\n').unwrap_or((decoded.as_str(), ""));
+            let e = crate::model::Extracted {
+                title: Some(first.trim().to_string()),
+                text: rest.trim().to_string(),
+                ..Default::default()
+            };
+            (e.title.clone(), Some(e))
+        };
+        let feed = crate::model::FeedSpec {
+            id: "file".into(),
+            url: file_url.clone(),
+            name: "file".into(),
+            affiliation: crate::model::Affiliation::Unknown,
+            country: None,
+            language: None,
+            typology: None,
+            interval_secs: None,
+            content_selector: None,
+            remove_selectors: vec![],
+        };
+        let entry = crate::model::Entry {
+            feed_id: "file".into(),
+            url: file_url,
+            title,
+            summary: None,
+            content: None,
+            published: None,
+            authors: vec![],
+        };
+        let article = pipeline::assemble(
+            &feed,
+            &entry,
+            None,
+            0,
+            extracted,
+            &tagger,
+            chrono::Utc::now(),
+        );
+        let line = serde_json::json!({
+            "path": path.display().to_string(),
+            "title": article.title,
+            "lang": article.lang.lang,
+            "script": article.lang.script,
+            "confidence": article.lang.confidence,
+            "reliable": article.lang.reliable,
+            "campaigns": article.campaigns,
+        });
+        write_json_line(&mut out, &line)?;
+    }
+    out.flush()?;
+    Ok(exit_status(failed))
+}
+
+pub(super) fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = 0;
+    let mut json_items = Vec::new();
+    for path in &args.files {
+        let bytes = match read_page(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("mediawatch: {e:#}");
+                failed += 1;
+                continue;
+            }
+        };
+        let html = crate::charset::decode_text(&bytes, None);
+        let extracted = crate::extract::extract(&html, args.url.as_ref());
+        let lang = (!args.no_lang).then(|| {
+            let hints: Vec<&str> = extracted.language.as_deref().into_iter().collect();
+            crate::lang::detect(
+                &format!(
+                    "{}\n\n{}",
+                    extracted.title.as_deref().unwrap_or(""),
+                    extracted.text
+                ),
+                &hints,
+            )
+        });
+        match args.format {
+            ExtractFormat::Text => {
+                writeln!(
+                    out,
+                    "{}\n\n{}\n----",
+                    extracted.title.as_deref().unwrap_or(""),
+                    extracted.text
+                )?;
+            }
+            ExtractFormat::Json | ExtractFormat::Jsonl => {
+                let mut value = serde_json::to_value(&extracted)?;
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("path".into(), path.display().to_string().into());
+                    if let Some(lang) = &lang {
+                        obj.insert("lang".into(), lang.lang.clone().into());
+                        obj.insert("script".into(), serde_json::to_value(&lang.script)?);
+                    }
+                    obj.insert(
+                        "declared_language".into(),
+                        serde_json::to_value(&extracted.language)?,
+                    );
+                }
+                if args.format == ExtractFormat::Jsonl {
+                    serde_json::to_writer(&mut out, &value)?;
+                    writeln!(out)?;
+                } else {
+                    json_items.push(value);
+                }
+            }
+        }
+    }
+    if args.format == ExtractFormat::Json {
+        serde_json::to_writer_pretty(&mut out, &json_items)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub(super) fn lang_cmd(args: LangArgs) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead;
+    let input: Box<dyn BufRead> = match args.file.as_deref() {
+        None => Box::new(std::io::stdin().lock()),
+        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
+        Some(p) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )),
+    };
+    let hints: Vec<&str> = args.hint.as_deref().into_iter().collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in input.lines() {
+        let line = line.context("cannot read input")?;
+        let info = match args.detector {
+            Detector::Mediawatch => crate::lang::detect(&line, &hints),
+            Detector::Whatlang => match whatlang::detect(&line) {
+                Some(i) => crate::model::LangInfo {
+                    lang: crate::lang::iso639_1(i.lang()).to_string(),
+                    script: None,
+                    confidence: i.confidence(),
+                    reliable: i.is_reliable(),
+                },
+                None => crate::model::LangInfo::unknown(),
+            },
+        };
+        match args.format {
+            LangFormat::Jsonl => write_json_line(&mut out, &info)?,
+            LangFormat::Text => writeln!(
+                out,
+                "{}\t{}\t{:.2}\t{}",
+                info.lang,
+                info.script.as_deref().unwrap_or("-"),
+                info.confidence,
+                info.reliable
+            )?,
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `f` and turns a panic into an error message (diagnostic commands report panics instead of dying).
+fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        e.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| e.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string())
+    })
+}
+
+pub(super) fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &args.files {
+        let mut line = serde_json::json!({"path": path.display().to_string()});
+        match read_page(path) {
+            Err(e) => {
+                failed = true;
+                line["ok"] = false.into();
+                line["error"] = format!("{e:#}").into();
+            }
+            Ok(bytes) => {
+                let decoded = crate::charset::decode(&bytes, None);
+                line["encoding"] = decoded.encoding.name().into();
+                line["charset_source"] = format!("{:?}", decoded.source).to_lowercase().into();
+                match no_panic(|| crate::feed::parse("file", &bytes, None, &args.url, usize::MAX)) {
+                    Err(panic) => {
+                        failed = true;
+                        line["ok"] = false.into();
+                        line["panicked"] = true.into();
+                        line["error"] = panic.into();
+                    }
+                    Ok(Err(e)) => {
+                        failed = true;
+                        line["ok"] = false.into();
+                        line["error"] = e.to_string().into();
+                    }
+                    Ok(Ok(parsed)) => {
+                        line["ok"] = true.into();
+                        line["title"] = serde_json::to_value(&parsed.title)?;
+                        line["entries"] = parsed.entries.len().into();
+                        line["skipped_without_link"] = parsed.skipped_without_link.into();
+                        if args.entries {
+                            line["items"] = serde_json::to_value(&parsed.entries)?;
+                        }
+                    }
+                }
+            }
+        }
+        write_json_line(&mut out, &line)?;
+    }
+    out.flush()?;
+    Ok(exit_status(failed))
+}
+
+pub(super) fn detect_charset_cmd(args: DetectCharsetArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &args.files {
+        let line = match read_page(path) {
+            Err(e) => {
+                failed = true;
+                serde_json::json!({"path": path.display().to_string(), "error": format!("{e:#}")})
+            }
+            Ok(bytes) => {
+                let d = crate::charset::decode(&bytes, args.content_type.as_deref());
+                serde_json::json!({
+                    "path": path.display().to_string(),
+                    "encoding": d.encoding.name(),
+                    "source": format!("{:?}", d.source).to_lowercase(),
+                    "replacement_chars": d.text.matches('\u{FFFD}').count(),
+                })
+            }
+        };
+        write_json_line(&mut out, &line)?;
+    }
+    out.flush()?;
+    Ok(exit_status(failed))
+}
+
+pub(super) fn han_convert_cmd(direction: &str) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in std::io::stdin().lock().lines() {
+        let line = line.context("cannot read input")?;
+        let converted = if direction == "s2t" {
+            hanconv::s2t(&line)
+        } else {
+            hanconv::t2s(&line)
+        };
+        writeln!(out, "{converted}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,489 @@
+//! `feeds.toml`: read it, check it once, and hand out a `Config` that cannot hold a bad value.
+//!
+//! Every error names the file, the line and what is wrong. Unknown keys are errors (a typo must not be
+//! silently ignored). This module does not fetch anything. `raw.rs` holds the file's serde form, `check.rs`
+//! turns it into a checked [`Config`] (one function per part of the file), `edit.rs` edits the file in
+//! place keeping comments and layout ([`append_feed`], [`fill_feed_labels`]).
+
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use crate::model::{CampaignSpec, FeedSpec};
+
+mod check;
+mod edit;
+mod raw;
+
+pub use edit::{append_feed, append_feeds, fill_feed_labels, FeedLabels, NewFeed};
+
+/// A config error: where and what. Displayed as `path:line: message` (`path: message` without a line).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: cannot read config: {error}", path.display())]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The edited file could not be written.
+    #[error("{}: cannot write config: {error}", path.display())]
+    Write {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// Not TOML, or a key or value type the config does not have (the TOML reader's message).
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Syntax {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line, when the reader knows it.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value the config refuses: a bad id, URL, code, selector, term or rule, a duplicate, a number out of
+    /// range.
+    #[error("{}:{line}: {message}", path.display())]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the value.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The campaigns pass the config's checks but the tagger refuses them (`check-config`).
+    #[error("{}: {message}", path.display())]
+    Codebook {
+        /// The config file.
+        path: PathBuf,
+        /// The tagger's error.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// The 1-based line of the error, when it has a place.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Syntax { line, .. } => *line,
+            ConfigError::Invalid { line, .. } => Some(*line),
+            ConfigError::Read { .. } | ConfigError::Write { .. } | ConfigError::Codebook { .. } => {
+                None
+            }
+        }
+    }
+
+    /// What is wrong, without the place.
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::Read { error, .. } => format!("cannot read config: {error}"),
+            ConfigError::Write { error, .. } => format!("cannot write config: {error}"),
+            ConfigError::Syntax { message, .. }
+            | ConfigError::Invalid { message, .. }
+            | ConfigError::Codebook { message, .. } => message.clone(),
+        }
+    }
+}
+
+/// Fetch settings (`[fetch]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchSettings {
+    /// User-Agent header sent with every request.
+    pub user_agent: String,
+    /// Requests in flight overall.
+    pub concurrency: usize,
+    /// Requests in flight per host.
+    pub per_host: usize,
+    /// Total time allowed for one request, body included.
+    pub timeout_secs: u64,
+    /// Body size cap, after decompression.
+    pub max_body_bytes: u64,
+    /// Whether links found in feeds may point at loopback/private/link-local addresses.
+    pub allow_private_networks: bool,
+    /// Redirects followed at most.
+    pub max_redirects: usize,
+    /// Entries taken from one feed document at most.
+    pub max_entries_per_feed: usize,
+    /// Minimum delay between the starts of two requests to one host, in milliseconds.
+    pub host_delay_ms: u64,
+    /// Shortest adaptive polling interval of the daemon.
+    pub min_interval_secs: u64,
+    /// Longest adaptive polling interval of the daemon.
+    pub max_interval_secs: u64,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            user_agent: format!(
+                "mediawatch/{} (+https://example.org/contact)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            concurrency: 16,
+            per_host: 2,
+            timeout_secs: 20,
+            max_body_bytes: 10_000_000,
+            allow_private_networks: false,
+            max_redirects: 5,
+            max_entries_per_feed: 200,
+            host_delay_ms: 1000,
+            min_interval_secs: 600,
+            max_interval_secs: 14_400,
+        }
+    }
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Index folder (holds the tantivy index and the state store).
+    pub index_path: PathBuf,
+    /// Where `digest --out` writes by default.
+    pub digest_dir: PathBuf,
+    /// Fetch settings.
+    pub fetch: FetchSettings,
+    /// Feeds, in file order.
+    pub feeds: Vec<FeedSpec>,
+    /// Campaigns, in file order.
+    pub campaigns: Vec<CampaignSpec>,
+    /// Web workspace settings (`[web]`, used by `serve`).
+    pub web: WebSettings,
+}
+
+/// Web workspace settings (`[web]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSettings {
+    /// Token required on every request (`Authorization: Bearer`, cookie or `?token=`); required to bind
+    /// a non-loopback address. `--token` overrides it.
+    pub token: Option<String>,
+    /// Largest result page (`size=`) of the search page and API.
+    pub max_page_size: usize,
+    /// Deepest result reachable by paging (page × size).
+    pub max_offset: usize,
+    /// Exports (CSV / JSONL) streaming at the same time; more get 503.
+    pub max_exports: usize,
+    /// Request body size cap in bytes (every route is GET; bodies are refused above this).
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            token: None,
+            max_page_size: 100,
+            max_offset: 10_000,
+            max_exports: 2,
+            max_body_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The feed with this id.
+    pub fn feed(&self, id: &str) -> Option<&FeedSpec> {
+        self.feeds.iter().find(|f| f.id == id)
+    }
+
+    /// The campaign with this id.
+    pub fn campaign(&self, id: &str) -> Option<&CampaignSpec> {
+        self.campaigns.iter().find(|c| c.id == id)
+    }
+}
+
+/// Reads and checks a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    parse(&read(path)?, path)
+}
+
+/// Parses and checks config text; `path` is used for messages and to resolve relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| LineIndex::new(text).line(s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    check::check(raw, text, path)
+}
+
+/// The config file's text.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Line starts of a text, built once: a config with thousands of feeds is not read in quadratic time.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub(crate) fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+/// Why an id is refused (shown after the id: `feed id "A b": may hold only ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The empty string.
+    #[error("is empty")]
+    Empty,
+    /// A character outside `[a-z0-9-]`.
+    #[error("may hold only lowercase letters a-z, digits and '-'")]
+    BadCharacter,
+}
+
+/// Ids are `[a-z0-9-]+`: they appear in URLs, file names and queries.
+pub fn check_id(id: &str) -> Result<(), IdError> {
+    if id.is_empty() {
+        return Err(IdError::Empty);
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(IdError::BadCharacter);
+    }
+    Ok(())
+}
+
+/// Why a feed URL is refused (shown after the URL: `url "ftp://x/": must be http or https, not ftp`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedUrlError {
+    /// Not an absolute URL.
+    #[error("is not a valid URL ({0})")]
+    Parse(url::ParseError),
+    /// A scheme other than http and https.
+    #[error("must be http or https, not {0}")]
+    Scheme(String),
+    /// No host.
+    #[error("has no host")]
+    NoHost,
+}
+
+/// An absolute http(s) URL with a host. (The State Media Matrix reader has its own, which also takes a
+/// site written without a scheme.)
+pub fn check_http_url(s: &str) -> Result<Url, FeedUrlError> {
+    let url = Url::parse(s.trim()).map_err(FeedUrlError::Parse)?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(FeedUrlError::Scheme(url.scheme().to_string()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(FeedUrlError::NoHost);
+    }
+    Ok(url)
+}
+
+/// A language code that is not two or three ASCII letters (the code as written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("language {0:?} is not an ISO 639-1 code like \"en\", \"zh\", \"ru\"")]
+pub struct LangError(pub String);
+
+/// A language code: two or three ASCII letters (ISO 639-1 preferred), returned lowercase.
+pub fn check_lang(s: &str) -> Result<String, LangError> {
+    let l = s.trim();
+    if (l.len() == 2 || l.len() == 3) && l.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(l.to_ascii_lowercase())
+    } else {
+        Err(LangError(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Affiliation;
+
+    fn parse_str(s: &str) -> Result<Config, ConfigError> {
+        parse(s, Path::new("/tmp/x/feeds.toml"))
+    }
+
+    const GOOD: &str = r#"
+[index]
+path = "idx"
+[fetch]
+user_agent = "ua"
+per_host = 3
+[[feeds]]
+id = "a-1"
+url = "https://example.org/rss"
+affiliation = "state"
+country = "cn"
+language = "ZH"
+[[campaigns]]
+id = "c"
+name = "C"
+[campaigns.terms]
+en = ["x", "y*"]
+zh = ["统一"]
+"#;
+
+    #[test]
+    fn good_config_is_read() {
+        let c = parse_str(GOOD).unwrap();
+        assert_eq!(c.index_path, Path::new("/tmp/x/idx"));
+        assert_eq!(c.fetch.per_host, 3);
+        assert_eq!(c.fetch.concurrency, 16);
+        assert_eq!(c.feeds[0].country.as_deref(), Some("CN"));
+        assert_eq!(c.feeds[0].language.as_deref(), Some("zh"));
+        assert_eq!(c.feeds[0].affiliation, Affiliation::State);
+        assert_eq!(c.feeds[0].name, "a-1");
+        assert_eq!(c.campaigns[0].terms.len(), 2);
+        assert_eq!(c.campaigns[0].min_terms, 1);
+    }
+
+    #[test]
+    fn errors_name_line_and_problem() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("[fetch]\nbogus = 1\n", 2, "unknown field `bogus`"),
+            ("[[feeds]]\nid = \"a\"\nurl = \"ftp://x/\"\n", 3, "must be http or https"),
+            ("[[feeds]]\nid = \"a\"\nurl = \"not a url\"\n", 3, "is not a valid URL"),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\n[[feeds]]\nid = \"a\"\nurl = \"http://y/\"\n",
+                5,
+                "duplicate feed id \"a\" (first defined at line 1)",
+            ),
+            ("[[feeds]]\nid = \"A b\"\nurl = \"http://x/\"\n", 2, "lowercase letters"),
+            ("[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\naffiliation = \"gov\"\n", 4, "is not one of"),
+            ("[[campaigns]]\nid = \"c\"\n", 2, "has no terms"),
+            ("[[campaigns]]\nid = \"c\"\n[campaigns.terms]\nen = []\n", 2, "has no terms"),
+            ("[[campaigns]]\nid = \"c\"\n[campaigns.terms]\nen = [\"  \"]\n", 3, "empty term"),
+            ("[[campaigns]]\nid = \"c\"\nmin_terms = 3\n[campaigns.terms]\nen = [\"a\"]\n", 3, "min_terms"),
+            ("[fetch]\nconcurrency = 0\n", 2, "between 1 and"),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ncontent_selector = \"div[\"\n",
+                4,
+                "content_selector \"div[\"",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ntypology = \"XX\"\n",
+                4,
+                "typology \"XX\" is not one of",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\ninterval_secs = 5\n",
+                4,
+                "interval_secs must be between 60",
+            ),
+            ("x = [\n", 1, ""),
+        ];
+        for (text, line, needle) in cases {
+            let err = parse_str(text).unwrap_err();
+            assert_eq!(err.line(), Some(*line), "{text:?} -> {err}");
+            assert!(err.to_string().contains(needle), "{text:?} -> {err}");
+            assert!(err.to_string().starts_with("/tmp/x/feeds.toml:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn campaign_rules_are_read() {
+        let text = format!(
+            "{GOOD}all = [[\"Taiwan*\", \"台湾\"], [\"Beijing\"]]\nnone = [\"fact check\"]\n\
+             near = [{{ terms = [\"a\", \"b*\"], within = 5 }}]\nfeeds = [\"a-1\"]\n\
+             affiliations = [\"state\"]\ncountries = [\"cn\"]\n"
+        )
+        .replace(
+            "[campaigns.terms]\nen = [\"x\", \"y*\"]\nzh = [\"统一\"]\n",
+            "",
+        ) + "[campaigns.terms]\nen = [\"x\"]\n";
+        let c = parse_str(&text).unwrap();
+        let k = &c.campaigns[0];
+        assert_eq!(k.all, [vec!["Taiwan*", "台湾"], vec!["Beijing"]]);
+        assert_eq!(k.none, ["fact check"]);
+        assert_eq!(k.near[0].terms, ["a", "b*"]);
+        assert_eq!(k.near[0].within, 5);
+        assert_eq!(k.feeds, ["a-1"]);
+        assert_eq!(k.affiliations, [Affiliation::State]);
+        assert_eq!(k.countries, ["CN"]);
+        crate::tag::Tagger::new(&c.campaigns).unwrap();
+    }
+
+    #[test]
+    fn campaign_rule_errors_name_line_and_problem() {
+        let head = "[[feeds]]\nid = \"f\"\nurl = \"http://x/\"\n[[campaigns]]\nid = \"c\"\n";
+        let tail = "[campaigns.terms]\nen = [\"a\"]\n";
+        let cases: &[(&str, usize, &str)] = &[
+            ("all = [[]]\n", 6, "all group 1 is empty"),
+            ("all = []\n", 6, "all is empty"),
+            ("all = [\"x\"]\n", 6, ""),
+            ("none = [\"Tai*wan\"]\n", 6, "none: term \"Tai*wan\""),
+            (
+                "near = [{ terms = [\"a\"], within = 3 }]\n",
+                6,
+                "exactly two terms",
+            ),
+            (
+                "near = [\n  { terms = [\"a\", \"b\"], within = 0 },\n]\n",
+                7,
+                "within must be between",
+            ),
+            (
+                "near = [{ terms = [\"台湾\", \"臺灣\"], within = 3 }]\n",
+                6,
+                "are the same",
+            ),
+            (
+                "near = [{ terms = [\"a\", \"b\"], dist = 3 }]\n",
+                6,
+                "unknown field",
+            ),
+            ("feeds = [\"nope\"]\n", 6, "no feed with id \"nope\""),
+            ("feeds = []\n", 6, "feeds is empty"),
+            ("affiliations = [\"gov\"]\n", 6, "not one of state"),
+            ("countries = [\"China\"]\n", 6, "alpha-2"),
+        ];
+        for (rule, line, needle) in cases {
+            let text = format!("{head}{rule}{tail}");
+            let err = parse_str(&text).unwrap_err();
+            assert_eq!(err.line(), Some(*line), "{text:?} -> {err}");
+            assert!(err.to_string().contains(needle), "{text:?} -> {err}");
+        }
+        let err = parse_str(&format!("{head}[campaigns.terms]\nen = [\"Tai*wan\"]\n")).unwrap_err();
+        assert_eq!(err.line(), Some(6), "{err}");
+        assert!(err.message().contains("start or end"), "{err}");
+    }
+
+    #[test]
+    fn web_section_defaults_limits_and_token() {
+        let p = Path::new("feeds.toml");
+        let c = parse("", p).unwrap();
+        assert_eq!(c.web, WebSettings::default());
+        let c = parse(
+            "[web]\ntoken = \"0123456789abcdef0123\"\nmax_page_size = 50\nmax_exports = 1\n",
+            p,
+        )
+        .unwrap();
+        assert_eq!(c.web.token.as_deref(), Some("0123456789abcdef0123"));
+        assert_eq!((c.web.max_page_size, c.web.max_exports), (50, 1));
+        let err = parse("[web]\ntoken = \"short\"\n", p).unwrap_err();
+        assert_eq!(err.line(), Some(2), "{err}");
+        assert!(err.message().contains("at least 16"), "{err}");
+        let err = parse("[web]\n\nmax_page_size = 0\n", p).unwrap_err();
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.message().contains("web.max_page_size"), "{err}");
+        let err = parse("[web]\nport = 1\n", p).unwrap_err();
+        assert!(err.message().contains("port"), "{err}");
+    }
+}
