@@ -80,10 +80,10 @@ pub(super) fn ld_type_rank(v: &Value) -> Option<usize> {
         .min()
 }
 
-/// All JSON-LD objects (flattening arrays and `@graph`), article-like ones
-/// first (by type rank).
-pub(super) fn ld_articles(ld: &[Value]) -> Vec<&Value> {
-    let mut flat: Vec<&Value> = Vec::new();
+/// Walks JSON-LD depth first (arrays flattened, `@graph` followed, and with `main_entity` an object's
+/// `mainEntity` too), calling `visit` on every object until it returns true. At most 10,000 values
+/// are looked at (hostile pages nest deeply).
+fn ld_walk<'a>(ld: &'a [Value], main_entity: bool, mut visit: impl FnMut(&'a Value) -> bool) {
     let mut stack: Vec<&Value> = ld.iter().collect();
     let mut guard = 0;
     while let Some(v) = stack.pop() {
@@ -97,18 +97,31 @@ pub(super) fn ld_articles(ld: &[Value]) -> Vec<&Value> {
                 if let Some(g) = o.get("@graph") {
                     stack.push(g);
                 }
-                if o.contains_key("@type") {
-                    flat.push(v);
+                if visit(v) {
+                    return;
                 }
-                if let Some(me) = o.get("mainEntity") {
-                    if me.is_object() {
-                        stack.push(me);
-                    }
+                if let Some(me) = o
+                    .get("mainEntity")
+                    .filter(|me| main_entity && me.is_object())
+                {
+                    stack.push(me);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// All JSON-LD objects (flattening arrays and `@graph`), article-like ones
+/// first (by type rank).
+pub(super) fn ld_articles(ld: &[Value]) -> Vec<&Value> {
+    let mut flat: Vec<&Value> = Vec::new();
+    ld_walk(ld, true, |v| {
+        if v.get("@type").is_some() {
+            flat.push(v);
+        }
+        false
+    });
     let mut ranked: Vec<(usize, &Value)> = flat
         .into_iter()
         .filter_map(|v| ld_type_rank(v).map(|r| (r, v)))
@@ -155,28 +168,16 @@ pub(super) fn ld_first<'a>(arts: &[&'a Value], key: &str) -> Option<&'a Value> {
 }
 
 pub(super) fn ld_all_of_type<'a>(ld: &'a [Value], ty: &str) -> Option<&'a Value> {
-    let mut stack: Vec<&Value> = ld.iter().collect();
-    let mut guard = 0;
-    while let Some(v) = stack.pop() {
-        guard += 1;
-        if guard > 10_000 {
-            break;
+    let mut found = None;
+    ld_walk(ld, false, |v| {
+        let hit = v
+            .get("@type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(ty));
+        if hit {
+            found = Some(v);
         }
-        match v {
-            Value::Array(a) => stack.extend(a.iter()),
-            Value::Object(o) => {
-                if o.get("@type")
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(ty))
-                {
-                    return Some(v);
-                }
-                if let Some(g) = o.get("@graph") {
-                    stack.push(g);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+        hit
+    });
+    found
 }
