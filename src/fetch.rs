@@ -138,28 +138,16 @@ pub struct Fetcher {
     agent: String,
 }
 
-/// The error a guarded resolve or redirect returns; found again in reqwest's error chain.
-#[derive(Debug)]
-struct BlockedAddress(String);
+/// Why an address or link is refused ([`check_link`], the guarded resolver and redirects); found again in
+/// reqwest's error chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BlockedAddress(pub String);
 
-impl std::fmt::Display for BlockedAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BlockedAddress {}
-
-#[derive(Debug)]
+/// A redirect chain given up on (too long, or a loop); found again in reqwest's error chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 struct RedirectProblem(String);
-
-impl std::fmt::Display for RedirectProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedirectProblem {}
 
 /// DNS resolution that drops non-public addresses for hosts not named in the config.
 struct GuardedResolver {
@@ -356,7 +344,8 @@ impl Fetcher {
             )));
         }
         if origin == Origin::Link {
-            check_link(url, self.settings.allow_private_networks).map_err(FetchError::Blocked)?;
+            check_link(url, self.settings.allow_private_networks)
+                .map_err(|b| FetchError::Blocked(b.0))?;
         }
         let host = self.host_state(url);
         if origin == Origin::Link {
@@ -488,9 +477,12 @@ fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// Refuses links to non-public IP literals (hostnames are checked after resolution).
-pub fn check_link(url: &Url, allow_private: bool) -> Result<(), String> {
+pub fn check_link(url: &Url, allow_private: bool) -> Result<(), BlockedAddress> {
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!("{url}: scheme {} is not http(s)", url.scheme()));
+        return Err(BlockedAddress(format!(
+            "{url}: scheme {} is not http(s)",
+            url.scheme()
+        )));
     }
     if allow_private {
         return Ok(());
@@ -501,20 +493,20 @@ pub fn check_link(url: &Url, allow_private: bool) -> Result<(), String> {
         Some(url::Host::Domain(d)) => {
             if d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
             {
-                return Err(format!(
+                return Err(BlockedAddress(format!(
                     "{url}: localhost is not a public address (allow_private_networks = false)"
-                ));
+                )));
             }
             return Ok(());
         }
-        None => return Err(format!("{url}: no host")),
+        None => return Err(BlockedAddress(format!("{url}: no host"))),
     };
     if is_public(ip) {
         Ok(())
     } else {
-        Err(format!(
+        Err(BlockedAddress(format!(
             "{url}: {ip} is not a public address (allow_private_networks = false)"
-        ))
+        )))
     }
 }
 

@@ -679,20 +679,49 @@ pub fn write_files(
     Ok(written)
 }
 
+/// Why a digest period is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    /// `from` after `to`.
+    #[error("--from {from} is after --to {to}")]
+    Reversed {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+    },
+    /// Before 1970 or after 9999.
+    #[error("{from}..{to} is outside the years 1970 to 9999")]
+    OutOfRange {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+    },
+    /// Longer than [`MAX_PERIOD_DAYS`].
+    #[error("{from}..{to} is {days} days; a digest covers at most {MAX_PERIOD_DAYS}")]
+    TooLong {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+        /// Days in the period.
+        days: i64,
+    },
+}
+
 /// Checks a digest period: `from <= to`, at most [`MAX_PERIOD_DAYS`], years 1970..=9999.
-pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), String> {
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), PeriodError> {
     use chrono::Datelike;
     if from > to {
-        return Err(format!("--from {from} is after --to {to}"));
+        return Err(PeriodError::Reversed { from, to });
     }
     if from.year() < 1970 || to.year() > 9999 {
-        return Err(format!("{from}..{to} is outside the years 1970 to 9999"));
+        return Err(PeriodError::OutOfRange { from, to });
     }
     let days = (to - from).num_days() + 1;
     if days > MAX_PERIOD_DAYS {
-        return Err(format!(
-            "{from}..{to} is {days} days; a digest covers at most {MAX_PERIOD_DAYS}"
-        ));
+        return Err(PeriodError::TooLong { from, to, days });
     }
     Ok(())
 }

@@ -104,15 +104,33 @@ pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -
     out
 }
 
-/// Checks that `s` is a valid CSS selector (for config validation); the error
-/// is a human-readable message.
-pub fn check_selector(s: &str) -> Result<(), String> {
+/// Why a CSS selector from the config is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    /// Blank.
+    #[error("empty CSS selector")]
+    Empty,
+    /// Not CSS the parser accepts.
+    #[error("invalid CSS selector {selector:?}: {reason}")]
+    Invalid {
+        /// The selector as written.
+        selector: String,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// Checks that `s` is a valid CSS selector (for config validation).
+pub fn check_selector(s: &str) -> Result<(), SelectorError> {
     if s.trim().is_empty() {
-        return Err("empty CSS selector".to_string());
+        return Err(SelectorError::Empty);
     }
     Selector::parse(s)
         .map(|_| ())
-        .map_err(|e| format!("invalid CSS selector {s:?}: {e}"))
+        .map_err(|e| SelectorError::Invalid {
+            selector: s.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// Plain text from an HTML fragment (feed summaries/content), paragraphs separated by blank lines.

@@ -41,7 +41,7 @@ pub use histogram::{histogram, Bucket, Interval};
 pub use print::{
     write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
 };
-pub use query::{build_query, parse_day, QueryError, QUERY_FIELDS};
+pub use query::{build_query, parse_day, DayError, QueryError, QUERY_FIELDS};
 pub use snippet::truncate_chars;
 
 use facets::{facet_lists, FacetCollector};

@@ -431,8 +431,12 @@ fn with_aliases(query: &str) -> String {
     out
 }
 
+/// A day that is not `YYYY-MM-DD` (a `--since`/`--from` flag or a `since=` parameter).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a date like 2026-11-28")]
+pub struct DayError(pub String);
+
 /// Parses `YYYY-MM-DD`.
-pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{s:?} is not a date like 2026-11-28"))
+pub fn parse_day(s: &str) -> Result<NaiveDate, DayError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| DayError(s.to_string()))
 }
