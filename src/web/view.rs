@@ -322,4 +322,42 @@ mod tests {
             .collect();
         assert_eq!(marked, ["Reunification", "TAIWAN"]);
     }
+
+    #[test]
+    fn timeline_bars_scale_to_the_largest_bucket() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let buckets = [
+            Bucket {
+                start: day(1),
+                end: day(1),
+                count: 4,
+            },
+            Bucket {
+                start: day(2),
+                end: day(2),
+                count: 0,
+            },
+            Bucket {
+                start: day(3),
+                end: day(9),
+                count: 1,
+            },
+        ];
+        let t = timeline(&buckets, Interval::Day, |b| {
+            format!("/search?since={}", b.start)
+        })
+        .unwrap();
+        assert_eq!((t.width, t.height, t.max), (720, TIMELINE_H, 4));
+        assert_eq!(
+            (t.first.as_str(), t.last.as_str(), t.interval),
+            ("2026-11-01", "2026-11-09", "day")
+        );
+        let bars: Vec<(u32, u32, u32)> = t.bars.iter().map(|b| (b.x, b.h, b.y)).collect();
+        // The largest bucket fills the height less 2; an empty one has no bar; a small one at least 2.
+        assert_eq!(bars, [(0, 78, 2), (240, 0, 80), (480, 20, 60)]);
+        assert_eq!(t.bars[0].label, "2026-11-01: 4 articles");
+        assert_eq!(t.bars[2].label, "2026-11-03 to 2026-11-09: 1 articles");
+        assert_eq!(t.bars[1].href, "/search?since=2026-11-02");
+        assert!(timeline(&[], Interval::Day, |_| String::new()).is_none());
+    }
 }

@@ -139,3 +139,28 @@ pub async fn digest(
         markdown,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_names_are_a_real_day_and_a_known_format() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        assert_eq!(parse_digest_name("2026-11-28.html"), Some((day, "html")));
+        assert_eq!(parse_digest_name("2026-11-28.md"), Some((day, "md")));
+        assert_eq!(parse_digest_name("2026-11-28.json"), Some((day, "json")));
+        // Not a digest file: no extension, another format, a day that does not exist, a day not
+        // written the one canonical way.
+        for name in [
+            "2026-11-28",
+            "2026-11-28.txt",
+            "2026-11-28.html.bak",
+            "2026-02-30.md",
+            "2026-1-28.md",
+            "../2026-11-28.md",
+        ] {
+            assert_eq!(parse_digest_name(name), None, "{name}");
+        }
+    }
+}
