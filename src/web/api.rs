@@ -11,7 +11,10 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use super::pages::{campaign_views, digest_days, load_article, read_digest, run_search};
+use super::pages::article::load_article;
+use super::pages::campaigns::campaign_views;
+use super::pages::digests::{digest_days, read_digest};
+use super::pages::search::run_search;
 use super::params::SearchParams;
 use super::{blocking, AppState, WebError};
 use crate::search::{self, ExportFormat, Provenance};

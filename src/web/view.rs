@@ -1,7 +1,9 @@
 //! View models: the search module's results in the shapes the pages need: facets (capped per facet)
-//! and timelines (with each bucket's last day) from `search::overview` (or `search::facets` /
-//! `search::histogram`), and text split into highlighted segments (a hit's snippet at its highlight
-//! ranges, an article at its campaign terms). Exports are `search::export`'s, not shaped here.
+//! and timelines (with each bucket's last day, and laid out as SVG bars for the search and campaigns
+//! pages) from `search::overview` (or `search::facets` / `search::histogram`), and text split into
+//! highlighted segments (a hit's snippet at its highlight ranges, an article at its campaign terms).
+//! Exports are `search::export`'s, not shaped here. View models of one page only live in its file in
+//! `pages/`.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -115,6 +117,90 @@ pub fn timeline_view(buckets: Vec<search::Bucket>, interval: Interval) -> Vec<Bu
             count: b.count,
         })
         .collect()
+}
+
+/// A bar of an SVG timeline (geometry computed here).
+pub struct Bar {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+    /// Tooltip: range and count.
+    pub label: String,
+    /// The search restricted to this bucket.
+    pub href: String,
+}
+
+/// An SVG timeline.
+pub struct Timeline {
+    /// Drawing width.
+    pub width: u32,
+    /// Drawing height.
+    pub height: u32,
+    /// Bars.
+    pub bars: Vec<Bar>,
+    /// "day", "week" or "month".
+    pub interval: &'static str,
+    /// First bucket's day.
+    pub first: String,
+    /// Last bucket's day.
+    pub last: String,
+    /// Largest bucket.
+    pub max: u64,
+}
+
+const TIMELINE_W: u32 = 720;
+const TIMELINE_H: u32 = 80;
+
+/// Lays out buckets as bars; `href` gives each bar's link.
+pub fn timeline(
+    buckets: &[Bucket],
+    interval: Interval,
+    href: impl Fn(&Bucket) -> String,
+) -> Option<Timeline> {
+    let (first, last) = (buckets.first()?, buckets.last()?);
+    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    let n = buckets.len() as u32;
+    let step = (TIMELINE_W / n).max(1);
+    let w = step.saturating_sub(1).max(1);
+    let bars = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let h = ((b.count as f64 / max as f64) * f64::from(TIMELINE_H - 2)).round() as u32;
+            let h = if b.count > 0 { h.max(2) } else { 0 };
+            let range = if b.start == b.end {
+                b.start.to_string()
+            } else {
+                format!("{} to {}", b.start, b.end)
+            };
+            Bar {
+                x: i as u32 * step,
+                y: TIMELINE_H - h,
+                w,
+                h,
+                label: format!("{range}: {} articles", b.count),
+                href: href(b),
+            }
+        })
+        .collect();
+    Some(Timeline {
+        width: (step * n).max(1),
+        height: TIMELINE_H,
+        bars,
+        interval: match interval {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+        },
+        first: first.start.to_string(),
+        last: last.end.to_string(),
+        max,
+    })
 }
 
 /// A piece of text, highlighted or not.
@@ -235,5 +321,43 @@ mod tests {
             .map(|s| s.text.as_str())
             .collect();
         assert_eq!(marked, ["Reunification", "TAIWAN"]);
+    }
+
+    #[test]
+    fn timeline_bars_scale_to_the_largest_bucket() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let buckets = [
+            Bucket {
+                start: day(1),
+                end: day(1),
+                count: 4,
+            },
+            Bucket {
+                start: day(2),
+                end: day(2),
+                count: 0,
+            },
+            Bucket {
+                start: day(3),
+                end: day(9),
+                count: 1,
+            },
+        ];
+        let t = timeline(&buckets, Interval::Day, |b| {
+            format!("/search?since={}", b.start)
+        })
+        .unwrap();
+        assert_eq!((t.width, t.height, t.max), (720, TIMELINE_H, 4));
+        assert_eq!(
+            (t.first.as_str(), t.last.as_str(), t.interval),
+            ("2026-11-01", "2026-11-09", "day")
+        );
+        let bars: Vec<(u32, u32, u32)> = t.bars.iter().map(|b| (b.x, b.h, b.y)).collect();
+        // The largest bucket fills the height less 2; an empty one has no bar; a small one at least 2.
+        assert_eq!(bars, [(0, 78, 2), (240, 0, 80), (480, 20, 60)]);
+        assert_eq!(t.bars[0].label, "2026-11-01: 4 articles");
+        assert_eq!(t.bars[2].label, "2026-11-03 to 2026-11-09: 1 articles");
+        assert_eq!(t.bars[1].href, "/search?since=2026-11-02");
+        assert!(timeline(&[], Interval::Day, |_| String::new()).is_none());
     }
 }

@@ -1,0 +1,244 @@
+//! The article page (text with campaign terms highlighted, campaign evidence, the stored page's
+//! provenance, the copy cluster) and the raw snapshot download.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use super::render;
+use crate::escape::http_url;
+use crate::model::Article;
+use crate::search;
+use crate::web::view::{self, Segment};
+use crate::web::{blocking, is_article_id, AppState, WebError, CSP_SANDBOX};
+
+/// Evidence of one campaign on an article.
+pub struct CampaignEvidence {
+    /// Campaign id.
+    pub id: String,
+    /// Campaign name.
+    pub name: String,
+    /// Strength score.
+    pub score: String,
+    /// (term, language, count).
+    pub terms: Vec<(String, String, usize)>,
+    /// Search for this campaign.
+    pub href: String,
+}
+
+/// Provenance of the stored page.
+pub struct SnapshotView {
+    /// HTTP status.
+    pub status: u16,
+    /// Requested URL.
+    pub url: String,
+    /// URL after redirects.
+    pub final_url: String,
+    /// Content-Type.
+    pub content_type: String,
+    /// Fetch time.
+    pub fetched_at: String,
+    /// Body bytes.
+    pub body_len: usize,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// Download link.
+    pub download_href: String,
+}
+
+/// A member of the copy cluster.
+pub struct ClusterMember {
+    /// Article page.
+    pub href: String,
+    /// Headline.
+    pub title: String,
+    /// Outlet.
+    pub source_name: String,
+    /// Affiliation.
+    pub affiliation: String,
+    /// Publication time.
+    pub published: String,
+    /// The article shown.
+    pub this: bool,
+}
+
+#[derive(Template)]
+#[template(path = "article.html")]
+struct ArticlePage {
+    a: Article,
+    url_href: Option<String>,
+    final_url_href: Option<String>,
+    canonical_href: Option<String>,
+    published: String,
+    modified: String,
+    fetched_at: String,
+    confidence: String,
+    title: Vec<Segment>,
+    text: Vec<Segment>,
+    campaigns: Vec<CampaignEvidence>,
+    snapshot: Option<SnapshotView>,
+    cluster: Vec<ClusterMember>,
+    json_href: String,
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Highlight ranges of an article's campaign terms in one field ("title" or "text"): the tagger's
+/// recorded positions plus every literal occurrence of the matched terms.
+pub fn campaign_marks(a: &Article, field: &str, text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut marks: Vec<std::ops::Range<usize>> = a
+        .campaigns
+        .iter()
+        .flat_map(|c| &c.terms)
+        .flat_map(|t| &t.positions)
+        .filter(|p| p.field == field)
+        .map(|p| p.start..p.end)
+        .collect();
+    let terms: Vec<&str> = a
+        .campaigns
+        .iter()
+        .flat_map(|c| &c.terms)
+        .map(|t| t.term.trim_matches('*'))
+        .collect();
+    marks.extend(view::term_ranges(text, &terms));
+    marks
+}
+
+/// Looks up an article by id (400 for a malformed id, 404 when absent).
+pub fn load_article(state: &AppState, id: &str) -> Result<Article, WebError> {
+    if !is_article_id(id) {
+        return Err(WebError::bad_request(format!(
+            "article id {id:?} is not 16 hex digits"
+        )));
+    }
+    search::find_article(&state.archive, id)
+        .map_err(WebError::internal)?
+        .ok_or_else(|| WebError::not_found(format!("no article {id} in the archive")))
+}
+
+/// `GET /articles/{id}`.
+pub async fn article(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let page = blocking(&state, move |state| {
+        let a = load_article(state, &id)?;
+        let cluster = search::cluster_members(&state.archive, &a)
+            .map_err(WebError::internal)?
+            .into_iter()
+            .map(|m| ClusterMember {
+                href: format!("/articles/{}", m.id),
+                this: m.id == a.id,
+                title: m.title,
+                source_name: m.source_name,
+                affiliation: m.affiliation.as_str().to_string(),
+                published: time(m.published),
+            })
+            .collect();
+        let snapshot = match state.store()? {
+            Some(store) => store
+                .snapshot(&a.id)
+                .map_err(WebError::internal)?
+                .map(|(meta, _)| SnapshotView {
+                    status: meta.status,
+                    url: meta.url,
+                    final_url: meta.final_url,
+                    content_type: meta.content_type.unwrap_or_default(),
+                    fetched_at: time(Some(meta.fetched_at)),
+                    body_len: meta.body_len,
+                    headers: meta.headers,
+                    download_href: format!("/articles/{}/snapshot", a.id),
+                }),
+            None => None,
+        };
+        let campaigns = a
+            .campaigns
+            .iter()
+            .map(|c| CampaignEvidence {
+                id: c.id.clone(),
+                name: state
+                    .config
+                    .campaign(&c.id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_else(|| c.id.clone()),
+                score: format!("{:.1}", c.score),
+                terms: c
+                    .terms
+                    .iter()
+                    .map(|t| (t.term.clone(), t.lang.clone(), t.count))
+                    .collect(),
+                href: format!("/search?campaign={}", c.id),
+            })
+            .collect();
+        Ok(ArticlePage {
+            url_href: http_url(&a.url).map(String::from),
+            final_url_href: http_url(&a.final_url).map(String::from),
+            canonical_href: a
+                .canonical_url
+                .as_deref()
+                .and_then(http_url)
+                .map(String::from),
+            published: time(a.published),
+            modified: time(a.modified),
+            fetched_at: time(Some(a.fetched_at)),
+            confidence: format!("{:.2}", a.lang.confidence),
+            title: view::segments(&a.title, campaign_marks(&a, "title", &a.title)),
+            text: view::segments(&a.text, campaign_marks(&a, "text", &a.text)),
+            campaigns,
+            snapshot,
+            cluster,
+            json_href: format!("/api/articles/{}", a.id),
+            a,
+        })
+    })
+    .await?;
+    Ok(render(&page))
+}
+
+/// `GET /articles/{id}/snapshot`: the raw page bytes as fetched, as a download that never renders.
+pub async fn snapshot(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id_for_name = id.clone();
+    let (meta, body) = blocking(&state, move |state| {
+        if !is_article_id(&id) {
+            return Err(WebError::bad_request(format!(
+                "article id {id:?} is not 16 hex digits"
+            )));
+        }
+        let store = state
+            .store()?
+            .ok_or_else(|| WebError::not_found("no state store yet: nothing was fetched"))?;
+        store
+            .snapshot(&id)
+            .map_err(WebError::internal)?
+            .ok_or_else(|| WebError::not_found(format!("no snapshot of article {id}")))
+    })
+    .await?;
+    let disposition = format!("attachment; filename=\"{id_for_name}.snapshot\"");
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&meta.final_url) {
+        res.headers_mut().insert("x-mediawatch-final-url", v);
+    }
+    res.headers_mut()
+        .insert("x-mediawatch-http-status", HeaderValue::from(meta.status));
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP_SANDBOX),
+    );
+    Ok(res)
+}
