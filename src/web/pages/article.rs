@@ -110,13 +110,20 @@ pub fn campaign_marks(a: &Article, field: &str, text: &str) -> Vec<std::ops::Ran
     marks
 }
 
+/// A 400 unless `id` is an article id (16 lowercase hex digits).
+fn check_article_id(id: &str) -> Result<(), WebError> {
+    if is_article_id(id) {
+        Ok(())
+    } else {
+        Err(WebError::bad_request(format!(
+            "article id {id:?} is not 16 hex digits"
+        )))
+    }
+}
+
 /// Looks up an article by id (400 for a malformed id, 404 when absent).
 pub fn load_article(state: &AppState, id: &str) -> Result<Article, WebError> {
-    if !is_article_id(id) {
-        return Err(WebError::bad_request(format!(
-            "article id {id:?} is not 16 hex digits"
-        )));
-    }
+    check_article_id(id)?;
     search::find_article(&state.archive, id)
         .map_err(WebError::internal)?
         .ok_or_else(|| WebError::not_found(format!("no article {id} in the archive")))
@@ -208,11 +215,7 @@ pub async fn snapshot(
 ) -> Result<Response, WebError> {
     let id_for_name = id.clone();
     let (meta, body) = blocking(&state, move |state| {
-        if !is_article_id(&id) {
-            return Err(WebError::bad_request(format!(
-                "article id {id:?} is not 16 hex digits"
-            )));
-        }
+        check_article_id(&id)?;
         let store = state
             .store()?
             .ok_or_else(|| WebError::not_found("no state store yet: nothing was fetched"))?;
