@@ -150,3 +150,15 @@ fn ratio(a: usize, b: usize) -> f64 {
         a as f64 / b as f64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_count_each_side() {
+        assert_eq!(chinese_markers("臺灣是中文"), (5, 2, 0));
+        assert_eq!(chinese_markers("台湾是中文"), (5, 0, 1));
+        assert_eq!(chinese_markers("Taiwan"), (0, 0, 0));
+    }
+}

@@ -173,3 +173,17 @@ fn cyrillic_text(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cyrillic_text_keeps_cyrillic_words_only() {
+        assert_eq!(
+            cyrillic_text("NATO: вынiку, п'ять — iPhone"),
+            "выніку п'ять"
+        );
+        assert_eq!(kazakh_words("Біз бен олар мен Москва"), 4);
+    }
+}

@@ -27,3 +27,26 @@ impl Hint {
         Some(Hint { lang, traditional })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_subtags_say_the_script() {
+        let cases = [
+            ("zh-TW", Some("zh"), Some(true)),
+            ("zh-Hant-HK", Some("zh"), Some(true)),
+            ("zh_CN", Some("zh"), Some(false)),
+            ("zh-Hans-SG", Some("zh"), Some(false)),
+            ("zh", Some("zh"), None),
+            ("ru-TW", Some("ru"), None),
+            ("und", None, None),
+        ];
+        for (tag, lang, traditional) in cases {
+            let hint = Hint::parse(tag);
+            assert_eq!(hint.as_ref().map(|h| h.lang.as_str()), lang, "{tag}");
+            assert_eq!(hint.and_then(|h| h.traditional), traditional, "{tag}");
+        }
+    }
+}

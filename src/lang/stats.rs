@@ -222,3 +222,29 @@ pub(super) fn script_of(ch: char) -> Option<Script> {
     };
     Some(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin_i_inside_a_cyrillic_word_counts_as_i_dot() {
+        let s = Stats::collect("вынiку i");
+        assert_eq!(s.cyr.i_dot, 1);
+        assert_eq!(s.cyrillic, 6);
+        assert_eq!(s.other[script_index(Script::Latin)], 1);
+    }
+
+    #[test]
+    fn a_cjk_character_weighs_two_letters() {
+        assert_eq!(
+            Stats::collect("中文 abc").dominant_family(),
+            Some(Family::Cjk)
+        );
+        assert_eq!(
+            Stats::collect("中文 abcde").dominant_family(),
+            Some(Family::Other(Script::Latin))
+        );
+        assert_eq!(Stats::collect("12 -- !").dominant_family(), None);
+    }
+}

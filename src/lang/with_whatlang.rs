@@ -195,3 +195,24 @@ fn filter_text(text: &str, keep: impl Fn(char) -> bool) -> String {
 fn is_mark(ch: char) -> bool {
     unicode_normalization::char::is_combining_mark(ch)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_at_word_cuts_back_to_a_space() {
+        assert_eq!(cap_at_word("one two three", 9), "one two");
+        assert_eq!(cap_at_word("one two", 9), "one two");
+        assert_eq!(cap_at_word("onetwothree", 5), "onetw");
+    }
+
+    #[test]
+    fn filter_text_joins_kept_runs_with_one_space() {
+        assert_eq!(
+            filter_text("abc, де -- f", |c| c.is_ascii_alphabetic()),
+            "abc f"
+        );
+        assert_eq!(filter_text("12 ab", |c| c.is_ascii_alphabetic()), "ab");
+    }
+}

@@ -498,3 +498,34 @@ pub(super) fn word_votes(text: &str, allowed: &[Lang]) -> Votes {
     }
     Votes { counts, words }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_listed_for_two_groups_does_not_vote() {
+        for (word, group) in function_words() {
+            let groups = FUNCTION_WORDS
+                .iter()
+                .filter(|(_, words)| words.contains(word))
+                .count();
+            assert_eq!(groups, 1, "{word} (group {group})");
+        }
+    }
+
+    #[test]
+    fn votes_count_per_language() {
+        let votes = word_votes("The cat and the dog und", &[Lang::Eng, Lang::Deu]);
+        assert_eq!(votes.words, 6);
+        assert_eq!(votes.for_lang(Lang::Eng), 3);
+        assert_eq!(votes.for_lang(Lang::Deu), 1);
+        assert_eq!(
+            votes.leaders(&[Lang::Eng, Lang::Deu]),
+            Some((vec![Lang::Eng], 3))
+        );
+        // Russian adjective endings vote for Russian only when Russian is allowed.
+        assert_eq!(word_votes("новая", &[Lang::Rus]).for_lang(Lang::Rus), 1);
+        assert_eq!(word_votes("новая", &[Lang::Bul]).for_lang(Lang::Rus), 0);
+    }
+}
