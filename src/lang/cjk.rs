@@ -160,5 +160,6 @@ mod tests {
         assert_eq!(chinese_markers("臺灣是中文"), (5, 2, 0));
         assert_eq!(chinese_markers("台湾是中文"), (5, 0, 1));
         assert_eq!(chinese_markers("Taiwan"), (0, 0, 0));
+        assert_eq!(chinese_markers(""), (0, 0, 0));
     }
 }

@@ -4,7 +4,7 @@
 //! most the first [`MAX_ANALYSED_CHARS`] characters), then the language within that script:
 //!
 //! - Han / kana / Hangul: kana means Japanese, Hangul means Korean, Han alone means Chinese; Simplified vs
-//!   Traditional is told by [`chinese_script`] (characters that only one of OpenCC's conversion tables changes).
+//!   Traditional is told by characters that only one of OpenCC's conversion tables changes (`cjk`).
 //! - Cyrillic: letters that only some languages use (Ukrainian і ї є ґ, Belarusian ў, Russian ы э ъ ё, Kazakh
 //!   ә ғ қ ң ө ұ ү һ, Serbian/Macedonian ј љ њ ...) are strong evidence; whatlang, restricted to the Cyrillic
 //!   languages that the letters allow, decides the rest. whatlang has no Kazakh model: Kazakh is letters and a
@@ -41,7 +41,7 @@ mod stats;
 mod with_whatlang;
 mod words;
 
-use cjk::{chinese_markers, detect_cjk};
+use cjk::detect_cjk;
 use cyrillic::detect_cyrillic;
 use hints::Hint;
 use stats::{Family, Stats};
@@ -70,22 +70,6 @@ pub fn detect(text: &str, hints: &[&str]) -> LangInfo {
         Family::Cjk => detect_cjk(sample, &stats, &hint_tags),
         Family::Cyrillic => detect_cyrillic(sample, &stats, &hint_tags),
         Family::Other(script) => detect_with_whatlang(sample, script, &stats, &hint_tags),
-    }
-}
-
-/// "Hans" or "Hant" for a Chinese text, by character statistics; None when the text has no Han characters.
-///
-/// Counts characters that only Traditional writing uses (OpenCC's Traditional-to-Simplified table changes them and
-/// does not list them as their own simplified form) against characters that only Simplified writing uses. A text
-/// with Han characters but no marker either way (e.g. "中文") is reported as "Hans".
-pub fn chinese_script(text: &str) -> Option<&'static str> {
-    let (han, trad, simp) = chinese_markers(cap_chars(text, MAX_ANALYSED_CHARS));
-    if han == 0 {
-        None
-    } else if trad > simp {
-        Some("Hant")
-    } else {
-        Some("Hans")
     }
 }
 
@@ -368,17 +352,15 @@ mod tests {
 
     #[test]
     fn chinese_script_both_ways() {
-        assert_eq!(chinese_script("台湾是中国的一部分"), Some("Hans"));
-        assert_eq!(chinese_script("臺灣是中華民國的一部分"), Some("Hant"));
-        assert_eq!(chinese_script("Taiwan"), None);
-        assert_eq!(chinese_script(""), None);
+        let script = |text: &str| detect(text, &[]).script;
+        assert_eq!(script("台湾是中国的一部分").as_deref(), Some("Hans"));
+        assert_eq!(script("臺灣是中華民國的一部分").as_deref(), Some("Hant"));
         // Conversions of the same text land on opposite sides.
         let s = "两岸关系发展的历史经验证明，国家统一是大势所趋。";
-        assert_eq!(chinese_script(&hanconv::s2t(s)), Some("Hant"));
-        assert_eq!(chinese_script(&hanconv::t2s(hanconv::s2t(s))), Some("Hans"));
+        assert_eq!(script(&hanconv::s2t(s)).as_deref(), Some("Hant"));
         assert_eq!(
-            detect(&hanconv::s2t(s), &[]).script.as_deref(),
-            Some("Hant")
+            script(&hanconv::t2s(hanconv::s2t(s))).as_deref(),
+            Some("Hans")
         );
     }
 
