@@ -85,14 +85,9 @@ pub(super) struct ArabLetters {
 impl Stats {
     pub(super) fn collect(text: &str) -> Stats {
         let mut s = Stats::default();
-        let mut prev = ' ';
-        let mut chars = text.chars().peekable();
-        while let Some(ch) = chars.next() {
-            let next = chars.peek().copied().unwrap_or(' ');
-            let current = prev;
-            prev = ch;
+        for (ch, cyrillic_i) in chars_with_cyrillic_i(text) {
             if ch.is_ascii() {
-                if (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next)) {
+                if cyrillic_i {
                     // A Latin i typed for Cyrillic і inside a Ukrainian/Belarusian word (common on the web).
                     s.cyrillic += 1;
                     s.cyr.i_dot += 1;
@@ -178,6 +173,20 @@ impl Stats {
     pub(super) fn letters(&self) -> usize {
         self.han + self.kana + self.hangul + self.cyrillic + self.other.iter().sum::<usize>()
     }
+}
+
+/// The characters of `text`, each with whether it is a Latin `i` or `I` next to a Cyrillic letter (one typed for `і`).
+pub(super) fn chars_with_cyrillic_i(text: &str) -> impl Iterator<Item = (char, bool)> + '_ {
+    let mut prev = ' ';
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || {
+        let ch = chars.next()?;
+        let next = chars.peek().copied().unwrap_or(' ');
+        let current = prev;
+        prev = ch;
+        let cyrillic_i = (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next));
+        Some((ch, cyrillic_i))
+    })
 }
 
 pub(super) fn is_cyrillic(ch: char) -> bool {
