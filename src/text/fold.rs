@@ -37,7 +37,9 @@ pub fn simplify(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// Single-character mappings: a dense table for the main CJK blocks, a map for the rest.
+/// Single-character mappings: a dense table for the main CJK blocks, a map for the rest. (`lang`'s
+/// `HanTables` has the same shape on purpose but another content: which characters only Simplified
+/// or only Traditional writing uses, for telling the scripts apart.)
 struct T2s {
     /// Indexed by `c - T2S_BASE` for the main CJK blocks (fast path).
     dense: Vec<char>,
