@@ -5,7 +5,7 @@ use whatlang::{Lang, Script};
 
 use super::hints::Hint;
 use super::info;
-use super::stats::{chars_with_cyrillic_i, is_cyrillic, Stats};
+use super::stats::{is_cyrillic, Stats};
 use super::with_whatlang::pick_with_whatlang;
 use super::words::MAX_VOTING_WORDS;
 use crate::model::LangInfo;
@@ -147,8 +147,13 @@ fn kazakh_words(text: &str) -> usize {
 fn cyrillic_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut gap = false;
-    for (ch, cyrillic_i) in chars_with_cyrillic_i(text) {
-        let mapped = if cyrillic_i {
+    let mut prev = ' ';
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        let next = chars.peek().copied().unwrap_or(' ');
+        let current = prev;
+        prev = ch;
+        let mapped = if (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next)) {
             Some(if ch == 'i' { 'і' } else { 'І' })
         } else if is_cyrillic(ch) || matches!(ch, '\'' | '’' | 'ʼ') {
             Some(ch)

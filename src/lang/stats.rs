@@ -85,9 +85,14 @@ pub(super) struct ArabLetters {
 impl Stats {
     pub(super) fn collect(text: &str) -> Stats {
         let mut s = Stats::default();
-        for (ch, cyrillic_i) in chars_with_cyrillic_i(text) {
+        let mut prev = ' ';
+        let mut chars = text.chars().peekable();
+        while let Some(ch) = chars.next() {
+            let next = chars.peek().copied().unwrap_or(' ');
+            let current = prev;
+            prev = ch;
             if ch.is_ascii() {
-                if cyrillic_i {
+                if (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next)) {
                     // A Latin i typed for Cyrillic і inside a Ukrainian/Belarusian word (common on the web).
                     s.cyrillic += 1;
                     s.cyr.i_dot += 1;
@@ -173,20 +178,6 @@ impl Stats {
     pub(super) fn letters(&self) -> usize {
         self.han + self.kana + self.hangul + self.cyrillic + self.other.iter().sum::<usize>()
     }
-}
-
-/// The characters of `text`, each with whether it is a Latin `i` or `I` next to a Cyrillic letter (one typed for `і`).
-pub(super) fn chars_with_cyrillic_i(text: &str) -> impl Iterator<Item = (char, bool)> + '_ {
-    let mut prev = ' ';
-    let mut chars = text.chars().peekable();
-    std::iter::from_fn(move || {
-        let ch = chars.next()?;
-        let next = chars.peek().copied().unwrap_or(' ');
-        let current = prev;
-        prev = ch;
-        let cyrillic_i = (ch == 'i' || ch == 'I') && (is_cyrillic(current) || is_cyrillic(next));
-        Some((ch, cyrillic_i))
-    })
 }
 
 pub(super) fn is_cyrillic(ch: char) -> bool {
