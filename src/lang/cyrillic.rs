@@ -143,7 +143,8 @@ fn kazakh_words(text: &str) -> usize {
         .count()
 }
 
-/// The Cyrillic words of `text` (apostrophes kept), with a Latin `i` next to a Cyrillic letter read as `і`.
+/// The Cyrillic words of `text` (apostrophes kept), with a Latin `i` next to a Cyrillic letter read as `і`
+/// (the same test as in `Stats::collect`, written out in both loops on purpose: see there).
 fn cyrillic_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut gap = false;

@@ -83,6 +83,11 @@ pub(super) struct ArabLetters {
 }
 
 impl Stats {
+    /// Counts the letters of `text` by script. `#[inline]`: its one caller is `detect`, and as a
+    /// function of its own it compiled to 2% more instructions in language detection (callgrind).
+    /// The Latin-i test is written out here and in `cyrillic_text` on purpose: a shared iterator over
+    /// (char, is-Cyrillic-i) pairs cost another 2%.
+    #[inline]
     pub(super) fn collect(text: &str) -> Stats {
         let mut s = Stats::default();
         let mut prev = ' ';
