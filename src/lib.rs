@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Plain data types ([`model`]) flow between the stages; I/O lives at the edges ([`fetch`], [`index`],
-//! [`store`], [`cli`]). Parsing, extraction, language detection, tagging and digest building are pure
-//! functions of their input.
+//! [`store`], [`snapshot`], [`cli`], [`web`]). Parsing, extraction, language detection, tagging and digest
+//! building are pure functions of their input. Below every stage: [`text`] (the one script table and
+//! Traditional -> Simplified folding), [`escape`] (escaping and the http(s)-only link guard) and
+//! [`status`] (feed health in one vocabulary). ARCHITECTURE.md maps every file.
 
 pub mod analysis;
 pub mod charset;
