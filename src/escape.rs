@@ -15,18 +15,7 @@ pub fn http_url(url: &str) -> Option<Url> {
 
 /// Text for HTML element content and quoted attribute values.
 pub fn html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    markup(s, false)
 }
 
 /// Text for Markdown: nothing in a title may become a link, an image, HTML, code or emphasis.
@@ -78,6 +67,12 @@ pub fn xml_text(s: &str) -> String {
 /// Text for an XML attribute value or element content: escaped, line breaks and tabs as character
 /// references (so an attribute keeps them), characters XML cannot carry dropped.
 pub fn xml(s: &str) -> String {
+    markup(s, true)
+}
+
+/// The five markup characters escaped; for XML also `&apos;` rather than HTML's `&#39;`, white space
+/// other than a space as references, and what XML cannot carry dropped.
+fn markup(s: &str, xml: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -85,11 +80,12 @@ pub fn xml(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if !xml_allowed(c) => {}
+            '\'' if xml => out.push_str("&apos;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' if xml => out.push_str("&#10;"),
+            '\r' if xml => out.push_str("&#13;"),
+            '\t' if xml => out.push_str("&#9;"),
+            c if xml && !xml_allowed(c) => {}
             c => out.push(c),
         }
     }
