@@ -31,9 +31,10 @@ test: ## Run every test (unit, integration, CLI) in the debug profile, then the 
 	$(CARGO) test --all-targets
 	target/debug/mediawatch --config feeds.toml campaigns test
 
-lint: ## rustfmt check and clippy with warnings as errors
+lint: ## rustfmt check, clippy with warnings as errors, and the layout (no import circle; ARCHITECTURE.md maps every file)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	python3 scripts/check_layout.py
 
 eval: release ## Score extraction on the shared corpora (reads ../shared in place)
 	scripts/eval.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
