@@ -301,6 +301,7 @@ fn main() -> anyhow::Result<()> {
             http_status: 200,
             text_source: "page".into(),
             cluster: None,
+            post: None,
         })?;
     }
     writer.commit()?;

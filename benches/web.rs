@@ -184,6 +184,7 @@ fn build_archive(dir: &Path, config: &mediawatch::config::Config, n: usize) -> a
             http_status: 200,
             text_source: "page".into(),
             cluster: None,
+            post: None,
         })?;
     }
     w.commit()?;

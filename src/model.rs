@@ -77,6 +77,52 @@ pub struct FeedSpec {
     pub content_selector: Option<String>,
     /// CSS selectors of elements to drop before extraction.
     pub remove_selectors: Vec<String>,
+    /// What `url` points at and how it is read (`kind` in `feeds.toml`, with the keys only that kind has).
+    pub kind: SourceKind,
+}
+
+/// The kind of a source: which reader turns its documents into entries. Every kind goes through the one
+/// fetcher and the same extract / language / tag / index path; keys that only one kind has live in its variant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SourceKind {
+    /// An RSS, Atom or JSON feed (the default).
+    #[default]
+    Rss,
+    /// A sitemap, sitemap index or Google News sitemap (XML or `.xml.gz`).
+    Sitemap {
+        /// On a regular pass, only URLs dated within this many days are taken (`max_age_days`, default 2).
+        max_age_days: u32,
+    },
+    /// A section or listing page whose article links a CSS selector picks.
+    Html {
+        /// CSS selector of the article links (`link_selector`, required): the `<a href>` elements, or
+        /// elements holding one.
+        link_selector: String,
+        /// URL regexes: when any are given, a link must match one (`include`).
+        include: Vec<String>,
+        /// URL regexes: a link that matches one is dropped (`exclude`).
+        exclude: Vec<String>,
+        /// Only links to the page's own site (`same_site`, default true).
+        same_site: bool,
+    },
+    /// A public Telegram channel's web preview, `https://t.me/s/<channel>` (any host, for mirrors and tests).
+    Telegram,
+}
+
+impl SourceKind {
+    /// Default `max_age_days` of a sitemap source.
+    pub const DEFAULT_MAX_AGE_DAYS: u32 = 2;
+
+    /// The `kind` value in `feeds.toml`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceKind::Rss => "rss",
+            SourceKind::Sitemap { .. } => "sitemap",
+            SourceKind::Html { .. } => "html",
+            SourceKind::Telegram => "telegram",
+        }
+    }
 }
 
 /// One narrative campaign from `feeds.toml`, checked. The rules are explained in [`crate::tag`]: an article is
@@ -135,6 +181,63 @@ pub struct Entry {
     pub published: Option<DateTime<Utc>>,
     /// Author names from the feed.
     pub authors: Vec<String>,
+    /// Last modification time the source gives (a sitemap's `lastmod`); decides, with `published`, whether
+    /// a sitemap URL is recent enough to take.
+    pub modified: Option<DateTime<Utc>>,
+    /// Language the source declares for this entry (`news:language`), a hint for detection.
+    pub language: Option<String>,
+    /// Keywords the source gives (`news:keywords`); the article's tags when its page has none.
+    pub keywords: Vec<String>,
+    /// The whole article as plain text, when the source carries it (a Telegram post): no page is fetched.
+    pub text: Option<String>,
+    /// Telegram post details (views, forward), for a post.
+    pub post: Option<Post>,
+}
+
+impl Entry {
+    /// An entry with only its feed and link; readers fill in what their documents hold.
+    pub fn new(feed_id: &str, url: Url) -> Entry {
+        Entry {
+            feed_id: feed_id.to_string(),
+            url,
+            title: None,
+            summary: None,
+            content: None,
+            published: None,
+            authors: Vec::new(),
+            modified: None,
+            language: None,
+            keywords: Vec::new(),
+            text: None,
+            post: None,
+        }
+    }
+}
+
+/// A Telegram channel post's own details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    /// The channel's username, as in `t.me/<channel>` (lower case).
+    pub channel: String,
+    /// View count shown by the preview when read (`1.2K` read as 1200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<u64>,
+    /// Where the post was forwarded from, when it is a forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<Forward>,
+}
+
+/// The origin of a forwarded Telegram post.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forward {
+    /// The name the preview shows for the origin (a channel title, or a user's name).
+    pub name: String,
+    /// The origin channel's username, when the origin is a public channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The original post, `https://t.me/<channel>/<id>`, when the preview links it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// An HTTP response body, fetched and capped, with what we need for provenance.
@@ -303,6 +406,9 @@ pub struct Article {
     /// when it is the first, or too short to compare).
     #[serde(default)]
     pub cluster: Option<String>,
+    /// Telegram post details (views, forward) when the article is a channel post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<Post>,
 }
 
 impl Article {

@@ -756,6 +756,7 @@ mod tests {
             interval_secs: None,
             content_selector: None,
             remove_selectors: Vec::new(),
+            kind: crate::model::SourceKind::Rss,
         }
     }
 

@@ -21,12 +21,12 @@ use crate::charset;
 use crate::cluster::{self, ClusterIndex, Signature};
 use crate::config::Config;
 use crate::extract::{self, ExtractOptions};
-use crate::feed;
 use crate::fetch::{FetchError, Fetched, Fetcher, Origin, Validators};
 use crate::index::Archive;
 use crate::lang;
 use crate::model::{Article, Entry, Extracted, FeedSpec, Page};
 use crate::schedule;
+use crate::source;
 use crate::store::{FeedState, Store};
 use crate::tag::Tagger;
 
@@ -408,15 +408,9 @@ async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcom
     if state.body_sha256.as_deref() == Some(sha256.as_str()) {
         return FeedOutcome::Unchanged;
     }
-    match feed::parse(
-        &f.id,
-        &page.body,
-        page.content_type.as_deref(),
-        &page.final_url,
-        p.config.fetch.max_entries_per_feed,
-    ) {
-        Ok(parsed) => FeedOutcome::Entries {
-            entries: parsed.entries,
+    match source::read(f, &page, p.config.fetch.max_entries_per_feed) {
+        Ok(listing) => FeedOutcome::Entries {
+            entries: listing.entries,
             validators: Validators {
                 etag: page.etag.clone(),
                 last_modified: page.last_modified.clone(),
@@ -583,6 +577,7 @@ pub fn assemble(
         http_status,
         text_source: text_source.to_string(),
         cluster: None,
+        post: None,
     }
 }
 

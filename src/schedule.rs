@@ -106,6 +106,7 @@ mod tests {
             interval_secs: interval,
             content_selector: None,
             remove_selectors: vec![],
+            kind: crate::model::SourceKind::Rss,
         }
     }
 

@@ -836,6 +836,7 @@ Europe,United Kingdom,BBC,BBC World Service,https://www.bbc.com/,IP,,,
             interval_secs: None,
             content_selector: None,
             remove_selectors: vec![],
+            kind: crate::model::SourceKind::Rss,
         };
         let m = label_feed(&feed, &e).unwrap();
         assert_eq!(

@@ -62,6 +62,7 @@ fn article(corpus: &Corpus, doc: Doc) -> Article {
         http_status: 200,
         text_source: "page".to_string(),
         cluster: None,
+        post: None,
     }
 }
 

@@ -58,15 +58,11 @@ pub(super) fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<E
             interval_secs: None,
             content_selector: None,
             remove_selectors: vec![],
+            kind: crate::model::SourceKind::Rss,
         };
         let entry = crate::model::Entry {
-            feed_id: "file".into(),
-            url: file_url,
             title,
-            summary: None,
-            content: None,
-            published: None,
-            authors: vec![],
+            ..crate::model::Entry::new("file", file_url)
         };
         let article = pipeline::assemble(
             &feed,
@@ -227,7 +223,9 @@ pub(super) fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
                 let decoded = crate::charset::decode(&bytes, None);
                 line["encoding"] = decoded.encoding.name().into();
                 line["charset_source"] = format!("{:?}", decoded.source).to_lowercase().into();
-                match no_panic(|| crate::feed::parse("file", &bytes, None, &args.url, usize::MAX)) {
+                match no_panic(|| {
+                    crate::source::feed::parse("file", &bytes, None, &args.url, usize::MAX)
+                }) {
                     Err(panic) => {
                         failed = true;
                         line["ok"] = false.into();

@@ -14,7 +14,7 @@ use super::{
     check_http_url, check_id, check_lang, Config, ConfigError, FetchSettings, LineIndex,
     WebSettings,
 };
-use crate::model::{Affiliation, CampaignSpec, FeedSpec};
+use crate::model::{Affiliation, CampaignSpec, FeedSpec, SourceKind};
 
 /// Checks a deserialized config; `text` is the file's text (for line numbers), `path` its path (for messages
 /// and to resolve relative paths).
@@ -208,7 +208,7 @@ impl Checker<'_> {
         feed_lines: &mut HashMap<String, usize>,
     ) -> Result<FeedSpec, ConfigError> {
         let feed_line = self.lines.line(spanned.span().start);
-        let f = spanned.into_inner();
+        let mut f = spanned.into_inner();
         let id = f.id.get_ref().clone();
         check_id(&id).map_err(|m| self.at(f.id.span(), format!("feed id {id:?}: {m}")))?;
         if let Some(first) = feed_lines.get(&id) {
@@ -224,6 +224,7 @@ impl Checker<'_> {
                 format!("feed {id:?}: url {:?}: {m}", f.url.get_ref()),
             )
         })?;
+        let kind = self.source_kind(&id, &mut f)?;
         let affiliation = match &f.affiliation {
             None => Affiliation::Unknown,
             Some(a) => Affiliation::parse(a.get_ref()).ok_or_else(|| {
@@ -304,6 +305,7 @@ impl Checker<'_> {
             remove_selectors = list.into_inner();
         }
         Ok(FeedSpec {
+            kind,
             typology,
             interval_secs,
             content_selector,
@@ -318,6 +320,93 @@ impl Checker<'_> {
             country,
             language,
         })
+    }
+
+    /// A feed's `kind` and the keys only that kind has (`max_age_days` for sitemaps; `link_selector`,
+    /// `include`, `exclude`, `same_site` for html): a key given to another kind is an error, not ignored.
+    fn source_kind(&self, id: &str, f: &mut RawFeed) -> Result<SourceKind, ConfigError> {
+        let kind_name = f.kind.as_ref().map_or("rss", |k| k.get_ref().as_str());
+        let kind_line = f.kind.as_ref().map(|k| k.span());
+        let misplaced = |key: &str, span: Range<usize>| {
+            self.at(
+                span,
+                format!("feed {id:?}: {key} does not apply to kind = {kind_name:?}"),
+            )
+        };
+        let kind = match kind_name {
+            "rss" => SourceKind::Rss,
+            "telegram" => SourceKind::Telegram,
+            "sitemap" => SourceKind::Sitemap {
+                max_age_days: self
+                    .int_in(
+                        f.max_age_days.take(),
+                        &format!("feed {id:?}: max_age_days"),
+                        1,
+                        36_500,
+                    )?
+                    .map_or(SourceKind::DEFAULT_MAX_AGE_DAYS, |v| v as u32),
+            },
+            "html" => {
+                let Some(sel) = f.link_selector.take() else {
+                    let span = kind_line.clone().unwrap_or(f.id.span());
+                    return Err(self.at(
+                        span,
+                        format!("feed {id:?}: kind = \"html\" needs link_selector (a CSS selector of the article links)"),
+                    ));
+                };
+                crate::extract::check_selector(sel.get_ref()).map_err(|m| {
+                    self.at(
+                        sel.span(),
+                        format!("feed {id:?}: link_selector {:?}: {m}", sel.get_ref()),
+                    )
+                })?;
+                let regexes = |key: &str, list: Option<Spanned<Vec<String>>>| {
+                    let Some(list) = list else {
+                        return Ok(Vec::new());
+                    };
+                    for r in list.get_ref() {
+                        if let Err(e) = regex::Regex::new(r) {
+                            return Err(self.at(
+                                list.span(),
+                                format!("feed {id:?}: {key} {r:?} is not a valid regex: {e}"),
+                            ));
+                        }
+                    }
+                    Ok(list.into_inner())
+                };
+                SourceKind::Html {
+                    link_selector: sel.into_inner(),
+                    include: regexes("include", f.include.take())?,
+                    exclude: regexes("exclude", f.exclude.take())?,
+                    same_site: f.same_site.take().is_none_or(|s| s.into_inner()),
+                }
+            }
+            other => {
+                let span = kind_line.unwrap_or(f.id.span());
+                return Err(self.at(
+                    span,
+                    format!(
+                        "feed {id:?}: kind {other:?} is not one of rss, sitemap, html, telegram"
+                    ),
+                ));
+            }
+        };
+        // Keys taken above belong to this kind; any left over belong to another.
+        if let Some(v) = f.max_age_days.take() {
+            return Err(misplaced("max_age_days (sitemap only)", v.span()));
+        }
+        if let Some(v) = f.link_selector.take() {
+            return Err(misplaced("link_selector (html only)", v.span()));
+        }
+        for (key, v) in [("include", f.include.take()), ("exclude", f.exclude.take())] {
+            if let Some(v) = v {
+                return Err(misplaced(&format!("{key} (html only)"), v.span()));
+            }
+        }
+        if let Some(v) = f.same_site.take() {
+            return Err(misplaced("same_site (html only)", v.span()));
+        }
+        Ok(kind)
     }
 
     /// One `[[campaigns]]` entry: its terms, then its rules, then its source restrictions. `campaign_lines`

@@ -74,6 +74,12 @@ pub(super) struct RawFeed {
     pub(super) interval_secs: Option<Spanned<i64>>,
     pub(super) content_selector: Option<Spanned<String>>,
     pub(super) remove_selectors: Option<Spanned<Vec<String>>>,
+    pub(super) kind: Option<Spanned<String>>,
+    pub(super) max_age_days: Option<Spanned<i64>>,
+    pub(super) link_selector: Option<Spanned<String>>,
+    pub(super) include: Option<Spanned<Vec<String>>>,
+    pub(super) exclude: Option<Spanned<Vec<String>>>,
+    pub(super) same_site: Option<Spanned<bool>>,
 }
 
 /// One `[[campaigns]]` entry.

@@ -140,6 +140,7 @@ fn article(
         http_status: 200,
         text_source: "page".into(),
         cluster: None,
+        post: None,
     }
 }
 

@@ -186,6 +186,7 @@ fn article(i: usize, d: &Doc) -> Article {
         http_status: 200,
         text_source: "page".into(),
         cluster: None,
+        post: None,
     }
 }
 

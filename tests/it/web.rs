@@ -144,6 +144,7 @@ pub fn article(
         http_status: 200,
         text_source: "page".into(),
         cluster: None,
+        post: None,
     }
 }
 

@@ -66,8 +66,6 @@ pub fn parse(
             .map(|t| plain(&t.content, t.content_type.as_ref()))
             .filter(|t| !t.is_empty());
         entries.push(Entry {
-            feed_id: feed_id.to_string(),
-            url,
             title,
             summary: item
                 .summary
@@ -84,6 +82,7 @@ pub fn parse(
                 .filter_map(|p| p.name.map(|n| n.trim().to_string()))
                 .filter(|n| !n.is_empty())
                 .collect(),
+            ..Entry::new(feed_id, url)
         });
     }
     Ok(ParsedFeed {

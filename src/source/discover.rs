@@ -1,0 +1,1 @@
+//! Discovery of a site's sources. STUB.
