@@ -321,6 +321,7 @@ pub fn plan_import(
             affiliation,
             country,
             language,
+            ..Default::default()
         });
     }
     ImportPlan { feeds, skipped }

@@ -22,6 +22,18 @@ pub struct NewFeed {
     pub country: Option<String>,
     /// ISO 639-1.
     pub language: Option<String>,
+    /// `kind`: rss | sitemap | html | telegram (None and "rss" are not written: rss is the default).
+    pub kind: Option<String>,
+    /// `max_age_days` (sitemap).
+    pub max_age_days: Option<u32>,
+    /// `link_selector` (html, required there).
+    pub link_selector: Option<String>,
+    /// `include` URL regexes (html).
+    pub include: Vec<String>,
+    /// `exclude` URL regexes (html).
+    pub exclude: Vec<String>,
+    /// `same_site` (html).
+    pub same_site: Option<bool>,
 }
 
 /// Appends a `[[feeds]]` table to the config file, keeping its comments and layout, after checking that
@@ -30,7 +42,9 @@ pub fn append_feed(path: &Path, feed: &NewFeed) -> Result<Config, ConfigError> {
     append_feeds(path, std::slice::from_ref(feed))
 }
 
-/// Appends several `[[feeds]]` tables at once (all or nothing), as [`append_feed`] does.
+/// Appends several `[[feeds]]` tables at once (all or nothing), as [`append_feed`] does. Only the keys that
+/// are set are written; a key that does not fit the feed's kind (`link_selector` on a sitemap, an html feed
+/// without one) is refused by the config check with its own message.
 pub fn append_feeds(path: &Path, new_feeds: &[NewFeed]) -> Result<Config, ConfigError> {
     let text = read(path)?;
     // Check the current file first, so its own errors are reported as such.
@@ -61,9 +75,37 @@ pub fn append_feeds(path: &Path, new_feeds: &[NewFeed]) -> Result<Config, Config
         if let Some(v) = &feed.language {
             kv("language", v);
         }
+        write_kind_keys(&mut block, feed);
     }
     // `[[feeds]]` after `[[campaigns]]` is still valid TOML: arrays of tables may be split.
     replace_checked(path, &format!("{text}{block}"))
+}
+
+/// Writes `kind` (unless rss) and the kind's keys that are set, as TOML lines.
+fn write_kind_keys(block: &mut String, feed: &NewFeed) {
+    let mut line = |k: &str, v: toml_edit::Value| {
+        block.push_str(&format!("{k} = {}\n", v.to_string().trim()));
+    };
+    if let Some(kind) = feed.kind.as_deref().filter(|k| *k != "rss") {
+        line("kind", kind.into());
+    }
+    if let Some(days) = feed.max_age_days {
+        line("max_age_days", i64::from(days).into());
+    }
+    if let Some(sel) = &feed.link_selector {
+        line("link_selector", sel.as_str().into());
+    }
+    for (key, list) in [("include", &feed.include), ("exclude", &feed.exclude)] {
+        if !list.is_empty() {
+            line(
+                key,
+                toml_edit::Value::from_iter(list.iter().map(String::as_str)),
+            );
+        }
+    }
+    if let Some(same_site) = feed.same_site {
+        line("same_site", same_site.into());
+    }
 }
 
 /// Labels to fill in on one feed (only keys the feed does not have yet are written).
@@ -163,5 +205,109 @@ mod tests {
         let err = append_feed(&path, &feed).unwrap_err();
         assert!(err.message().contains("duplicate feed id"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn append_feed_writes_only_the_kind_keys_that_are_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        std::fs::write(
+            &path,
+            "[[feeds]]\nid = \"a\"\nurl = \"http://x.example/\"\n",
+        )
+        .unwrap();
+        // rss: no kind line, so an added rss feed looks like one written before kinds existed.
+        let rss = NewFeed {
+            id: "b".into(),
+            url: "https://y.example/rss".into(),
+            kind: Some("rss".into()),
+            ..Default::default()
+        };
+        append_feed(&path, &rss).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.ends_with("\n[[feeds]]\nid = \"b\"\nurl = \"https://y.example/rss\"\n"),
+            "{text}"
+        );
+        let html = NewFeed {
+            id: "c".into(),
+            url: "https://y.example/world/".into(),
+            kind: Some("html".into()),
+            link_selector: Some("h2 > a".into()),
+            include: vec!["/20\\d\\d/".into(), "/world/".into()],
+            exclude: vec!["/video/".into()],
+            same_site: Some(false),
+            ..Default::default()
+        };
+        let c = append_feed(&path, &html).unwrap();
+        assert_eq!(
+            c.feeds[2].kind,
+            crate::model::SourceKind::Html {
+                link_selector: "h2 > a".into(),
+                include: vec!["/20\\d\\d/".into(), "/world/".into()],
+                exclude: vec!["/video/".into()],
+                same_site: false,
+            }
+        );
+        let sitemap = NewFeed {
+            id: "d".into(),
+            url: "https://y.example/news-sitemap.xml".into(),
+            kind: Some("sitemap".into()),
+            max_age_days: Some(7),
+            ..Default::default()
+        };
+        let c = append_feed(&path, &sitemap).unwrap();
+        assert_eq!(
+            c.feeds[3].kind,
+            crate::model::SourceKind::Sitemap { max_age_days: 7 }
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("kind = \"sitemap\"\nmax_age_days = 7\n"),
+            "{text}"
+        );
+        assert!(text.contains("same_site = false\n"), "{text}");
+    }
+
+    #[test]
+    fn append_feed_refuses_keys_of_another_kind_with_the_check_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        let original = "[[feeds]]\nid = \"a\"\nurl = \"http://x.example/\"\n";
+        std::fs::write(&path, original).unwrap();
+        let cases = [
+            (
+                NewFeed {
+                    kind: Some("html".into()),
+                    ..Default::default()
+                },
+                "kind = \"html\" needs link_selector",
+            ),
+            (
+                NewFeed {
+                    kind: Some("sitemap".into()),
+                    link_selector: Some("a".into()),
+                    ..Default::default()
+                },
+                "link_selector (html only) does not apply to kind = \"sitemap\"",
+            ),
+            (
+                NewFeed {
+                    max_age_days: Some(3),
+                    ..Default::default()
+                },
+                "max_age_days (sitemap only) does not apply to kind = \"rss\"",
+            ),
+        ];
+        for (feed, expected) in cases {
+            let feed = NewFeed {
+                id: "b".into(),
+                url: "https://y.example/".into(),
+                ..feed
+            };
+            let err = append_feed(&path, &feed).unwrap_err();
+            assert!(err.message().contains(expected), "{err}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+        }
     }
 }
