@@ -1,4 +1,5 @@
-//! The `feeds` subcommands: list, status, add, import and export OPML, label from the State Media Matrix.
+//! The `feeds` subcommands: list, status, discover, add, import and export OPML, label from the State Media
+//! Matrix.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,9 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::output::write_feed_status_table;
+use super::output::{rfc3339, write_feed_status_table};
 use super::{FeedsCommand, StatusFormat};
 use crate::config::{self, NewFeed};
+use crate::source::discover::{self, Candidate};
 
 pub(super) fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -39,6 +41,7 @@ pub(super) fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Re
             out.write_all(crate::opml::export(&config.feeds, "mediawatch feeds").as_bytes())?;
             out.flush()?;
         }
+        FeedsCommand::Discover { url, format } => return discover_cmd(config_path, &url, format),
         FeedsCommand::Add {
             url,
             id,
@@ -46,6 +49,12 @@ pub(super) fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Re
             affiliation,
             country,
             language,
+            kind,
+            max_age_days,
+            link_selector,
+            include,
+            exclude,
+            same_site,
         } => {
             let config = config::append_feed(
                 config_path,
@@ -56,6 +65,12 @@ pub(super) fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Re
                     affiliation,
                     country,
                     language,
+                    kind,
+                    max_age_days,
+                    link_selector,
+                    include,
+                    exclude,
+                    same_site,
                 },
             )?;
             eprintln!(
@@ -66,6 +81,117 @@ pub(super) fn feeds_cmd(config_path: &Path, command: FeedsCommand) -> anyhow::Re
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `feeds discover`: the candidates as a table or a JSON array on stdout, notes on stderr; exit 1 when
+/// none works.
+fn discover_cmd(
+    config_path: &Path,
+    url: &url::Url,
+    format: StatusFormat,
+) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    // Built like the pipeline's, with the URL given as the one trusted as written.
+    let fetcher = crate::fetch::Fetcher::new(&config.fetch, std::slice::from_ref(url))?;
+    let known_ids: Vec<String> = config.feeds.iter().map(|f| f.id.clone()).collect();
+    let found = super::runtime()?.block_on(discover::discover(&fetcher, url, &known_ids))?;
+    // The add commands name the config file unless it is the default one.
+    let config_arg =
+        (config_path != Path::new("feeds.toml")).then(|| config_path.display().to_string());
+    let rows: Vec<DiscoverRow> = found
+        .candidates
+        .iter()
+        .map(|c| DiscoverRow::new(c, config_arg.as_deref()))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        StatusFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        StatusFormat::Table => write_discover_table(&mut out, &rows)?,
+    }
+    out.flush()?;
+    for note in &found.notes {
+        eprintln!("mediawatch: {note}");
+    }
+    if found.candidates.iter().any(Candidate::ok) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "mediawatch: no working source found for {url}; tried: {}",
+        found.tried.join("; ")
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// One candidate as `feeds discover` prints it (the JSON object, and the table's row).
+#[derive(Debug, serde::Serialize)]
+struct DiscoverRow {
+    kind: &'static str,
+    url: String,
+    ok: bool,
+    error: Option<String>,
+    entries: Option<usize>,
+    newest: Option<String>,
+    title: Option<String>,
+    news: bool,
+    id: String,
+    add_command: String,
+}
+
+impl DiscoverRow {
+    fn new(c: &Candidate, config: Option<&str>) -> DiscoverRow {
+        DiscoverRow {
+            kind: c.label(),
+            url: c.url.to_string(),
+            ok: c.ok(),
+            error: c.error.clone(),
+            entries: c.entries,
+            newest: rfc3339(c.newest),
+            title: c.title.clone(),
+            news: c.news,
+            id: c.id.clone(),
+            add_command: c.add_command(config),
+        }
+    }
+}
+
+/// The `feeds discover` table: kind, entries, newest, URL, title, status (ok or the error), add command.
+fn write_discover_table(out: &mut impl Write, rows: &[DiscoverRow]) -> anyhow::Result<()> {
+    let title = |r: &DiscoverRow| {
+        crate::search::truncate_chars(r.title.as_deref().unwrap_or("-"), 40)
+            .replace(['\n', '\t'], " ")
+    };
+    let status = |r: &DiscoverRow| r.error.clone().unwrap_or_else(|| "ok".into());
+    let width = |header: &str, cells: &mut dyn Iterator<Item = usize>| {
+        cells.fold(header.chars().count(), usize::max)
+    };
+    let url_w = width("url", &mut rows.iter().map(|r| r.url.chars().count()));
+    let title_w = width("title", &mut rows.iter().map(|r| title(r).chars().count()));
+    let status_w = width(
+        "status",
+        &mut rows.iter().map(|r| status(r).chars().count()),
+    );
+    writeln!(
+        out,
+        "{:<13} {:>7} {:<20} {:<url_w$} {:<title_w$} {:<status_w$} add",
+        "kind", "entries", "newest", "url", "title", "status"
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "{:<13} {:>7} {:<20} {:<url_w$} {:<title_w$} {:<status_w$} {}",
+            r.kind,
+            r.entries.map_or("-".to_string(), |n| n.to_string()),
+            r.newest.as_deref().unwrap_or("-"),
+            r.url,
+            title(r),
+            status(r),
+            r.add_command
+        )?;
+    }
+    Ok(())
 }
 
 fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {

@@ -418,9 +418,23 @@ pub enum FeedsCommand {
     },
     /// Print the configured feeds as OPML 2.0 (with mediawatch's labels as attributes).
     ExportOpml,
+    /// List a site's candidate sources, each checked: feeds its page links (`<link rel="alternate">`, else
+    /// common feed paths), sitemaps named by its robots.txt (else common sitemap paths) and the news
+    /// sitemaps of their indexes, and the Telegram channels it links; with the `feeds add` command for each.
+    /// When URL is itself a feed, a sitemap or a Telegram preview, that is what is listed. Section pages
+    /// (`kind = "html"`) are not discovered: their link selector needs a human. The URL is fetched as
+    /// written; the URLs found from it are links (robots.txt and the private-network guard apply). Exits 1
+    /// when no candidate works.
+    Discover {
+        /// A site's home page, a section page, or a feed, sitemap or Telegram preview URL.
+        url: url::Url,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatusFormat,
+    },
     /// Append a feed to the config file, keeping its comments and layout.
     Add {
-        /// Feed URL.
+        /// The source's URL (a feed, a sitemap, a section page or a Telegram preview, by --kind).
         url: String,
         /// Unique id, [a-z0-9-].
         #[arg(long)]
@@ -437,6 +451,24 @@ pub enum FeedsCommand {
         /// ISO 639-1 language hint.
         #[arg(long)]
         language: Option<String>,
+        /// What URL is: rss (default: RSS, Atom or JSON Feed), sitemap, html (a section page), telegram.
+        #[arg(long, value_parser = ["rss", "sitemap", "html", "telegram"])]
+        kind: Option<String>,
+        /// sitemap: on a regular pass, take only URLs dated within this many days (default 2).
+        #[arg(long, value_name = "N")]
+        max_age_days: Option<u32>,
+        /// html (required there): CSS selector of the article links.
+        #[arg(long, value_name = "CSS")]
+        link_selector: Option<String>,
+        /// html: a link must match one of these URL regexes (repeatable).
+        #[arg(long, value_name = "REGEX")]
+        include: Vec<String>,
+        /// html: a link matching one of these URL regexes is dropped (repeatable).
+        #[arg(long, value_name = "REGEX")]
+        exclude: Vec<String>,
+        /// html: only links to the page's own site (default true).
+        #[arg(long, value_name = "true|false")]
+        same_site: Option<bool>,
     },
 }
 
