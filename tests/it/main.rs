@@ -5,6 +5,7 @@
 
 mod cli;
 mod digest;
+mod discover;
 mod extract;
 mod fetch;
 mod lang_tag;
