@@ -344,7 +344,7 @@ async fn check_news_children(
         }
         children.retain(|c| c.url.path().to_ascii_lowercase().contains("news"));
         // Newest first, undated last; the sort is stable, so document order breaks ties.
-        children.sort_by(|a, b| b.lastmod.cmp(&a.lastmod));
+        children.sort_by_key(|c| std::cmp::Reverse(c.lastmod));
         let urls: Vec<Url> = children
             .into_iter()
             .map(|c| c.url)
