@@ -109,6 +109,7 @@ fn discover_cmd(
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
+        StatusFormat::Table if rows.is_empty() => {}
         StatusFormat::Table => write_discover_table(&mut out, &rows)?,
     }
     out.flush()?;
@@ -157,38 +158,49 @@ impl DiscoverRow {
     }
 }
 
-/// The `feeds discover` table: kind, entries, newest, URL, title, status (ok or the error), add command.
+/// The `feeds discover` table: kind, status (ok or error), entries, newest, URL, title, the add command, and
+/// last the error of a candidate that does not work (left last: a network error's chain is long).
 fn write_discover_table(out: &mut impl Write, rows: &[DiscoverRow]) -> anyhow::Result<()> {
     let title = |r: &DiscoverRow| {
         crate::search::truncate_chars(r.title.as_deref().unwrap_or("-"), 40)
             .replace(['\n', '\t'], " ")
     };
-    let status = |r: &DiscoverRow| r.error.clone().unwrap_or_else(|| "ok".into());
     let width = |header: &str, cells: &mut dyn Iterator<Item = usize>| {
         cells.fold(header.chars().count(), usize::max)
     };
     let url_w = width("url", &mut rows.iter().map(|r| r.url.chars().count()));
     let title_w = width("title", &mut rows.iter().map(|r| title(r).chars().count()));
-    let status_w = width(
-        "status",
-        &mut rows.iter().map(|r| status(r).chars().count()),
+    let add_w = width(
+        "add",
+        &mut rows.iter().map(|r| r.add_command.chars().count()),
     );
+    let line = |cells: [&str; 8]| {
+        let [kind, status, entries, newest, url, title, add, error] = cells;
+        let line = format!(
+            "{kind:<13} {status:<6} {entries:>7} {newest:<20} {url:<url_w$} {title:<title_w$} {add:<add_w$} {error}"
+        );
+        line.trim_end().to_string()
+    };
     writeln!(
         out,
-        "{:<13} {:>7} {:<20} {:<url_w$} {:<title_w$} {:<status_w$} add",
-        "kind", "entries", "newest", "url", "title", "status"
+        "{}",
+        line(["kind", "status", "entries", "newest", "url", "title", "add", "error"])
     )?;
     for r in rows {
+        let entries = r.entries.map_or("-".to_string(), |n| n.to_string());
         writeln!(
             out,
-            "{:<13} {:>7} {:<20} {:<url_w$} {:<title_w$} {:<status_w$} {}",
-            r.kind,
-            r.entries.map_or("-".to_string(), |n| n.to_string()),
-            r.newest.as_deref().unwrap_or("-"),
-            r.url,
-            title(r),
-            status(r),
-            r.add_command
+            "{}",
+            line([
+                r.kind,
+                if r.ok { "ok" } else { "error" },
+                &entries,
+                r.newest.as_deref().unwrap_or("-"),
+                &r.url,
+                &title(r),
+                &r.add_command,
+                r.error.as_deref().unwrap_or(""),
+            ])
         )?;
     }
     Ok(())

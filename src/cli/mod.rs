@@ -418,13 +418,15 @@ pub enum FeedsCommand {
     },
     /// Print the configured feeds as OPML 2.0 (with mediawatch's labels as attributes).
     ExportOpml,
-    /// List a site's candidate sources, each checked: feeds its page links (`<link rel="alternate">`, else
-    /// common feed paths), sitemaps named by its robots.txt (else common sitemap paths) and the news
-    /// sitemaps of their indexes, and the Telegram channels it links; with the `feeds add` command for each.
-    /// When URL is itself a feed, a sitemap or a Telegram preview, that is what is listed. Section pages
-    /// (`kind = "html"`) are not discovered: their link selector needs a human. The URL is fetched as
-    /// written; the URLs found from it are links (robots.txt and the private-network guard apply). Exits 1
-    /// when no candidate works.
+    /// List a site's candidate sources (feeds, sitemaps, Telegram channels), each checked, with the
+    /// `feeds add` command for each.
+    ///
+    /// Candidates: the feeds the page links (`<link rel="alternate">`, else common feed paths), the sitemaps
+    /// its origin's robots.txt names (else common sitemap paths) and the news sitemaps of their indexes, and
+    /// the Telegram channels it links. When URL is itself a feed, a sitemap or a Telegram preview, that is
+    /// what is listed. Section pages (`kind = "html"`) are not discovered: their link selector needs a human.
+    /// URL is fetched as written; the URLs found from it are links (robots.txt and the private-network guard
+    /// apply). Exits 1 when no candidate works.
     Discover {
         /// A site's home page, a section page, or a feed, sitemap or Telegram preview URL.
         url: url::Url,

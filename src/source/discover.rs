@@ -158,7 +158,8 @@ pub struct Discovery {
     pub candidates: Vec<Candidate>,
     /// What was tried, one short phrase a step (for the message when nothing works).
     pub tried: Vec<String>,
-    /// Things worth telling that are not candidates (the page could not be fetched, robots.txt is missing).
+    /// Things worth telling that are not candidates (the page could not be fetched or is not HTML, robots.txt
+    /// names more sitemaps than are checked).
     pub notes: Vec<String>,
 }
 
@@ -255,19 +256,19 @@ pub async fn discover(
     robots_url.set_path("/robots.txt");
     robots_url.set_query(None);
     robots_url.set_fragment(None);
-    let named = match get(fetcher, &robots_url, Origin::Config).await {
-        Ok(page) => sitemaps_in_robots(&crate::charset::decode_text(
-            &page.body,
-            page.content_type.as_deref(),
-        )),
-        Err(e) => {
-            found.notes.push(format!("{robots_url}: {e}"));
-            Vec::new()
-        }
+    let (named, robots_said) = match get(fetcher, &robots_url, Origin::Config).await {
+        Ok(page) => (
+            sitemaps_in_robots(&crate::charset::decode_text(
+                &page.body,
+                page.content_type.as_deref(),
+            )),
+            "no Sitemap: line".to_string(),
+        ),
+        Err(e) => (Vec::new(), e),
     };
     let sitemaps = if named.is_empty() {
         found.tried.push(format!(
-            "robots.txt (no Sitemap: line); common sitemap paths {}",
+            "robots.txt ({robots_said}); common sitemap paths {}",
             COMMON_SITEMAP_PATHS.join(", ")
         ));
         let guessed = guessed_urls(&base, COMMON_SITEMAP_PATHS, &mut seen);

@@ -389,8 +389,14 @@ async fn discover_on_a_site_with_nothing_exits_1_saying_what_was_tried() {
                     .and(predicate::str::contains(
                         "common sitemap paths /sitemap.xml, /sitemap_index.xml, /news-sitemap.xml",
                     ))
-                    .and(predicate::str::contains("robots.txt: HTTP status 404")),
+                    .and(predicate::str::contains("robots.txt (HTTP status 404)")),
             );
+        // The table prints nothing when there is no candidate.
+        mw(&config)
+            .args(["feeds", "discover", &format!("{base}/")])
+            .assert()
+            .code(1)
+            .stdout("");
     });
     let requested: Vec<String> = server
         .received_requests()
