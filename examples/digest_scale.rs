@@ -105,6 +105,7 @@ fn article(i: u64, n: u64, last_day: NaiveDate) -> Article {
         http_status: 200,
         text_source: "page".into(),
         cluster: Some(cluster),
+        post: None,
     }
 }
 

@@ -400,7 +400,7 @@ pub struct Article {
     pub campaigns: Vec<CampaignHit>,
     /// HTTP status of the page fetch (0 when the page was not fetched).
     pub http_status: u16,
-    /// Where the text came from: "page" or "feed".
+    /// Where the text came from: "page", "feed", or "post" (a Telegram post, archived as published).
     pub text_source: String,
     /// Near-duplicate cluster: the id of the earliest archived article this one is a copy of (its own id
     /// when it is the first, or too short to compare).

@@ -25,6 +25,8 @@ const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots"
 const SIGNATURES: TableDefinition<&str, &[u8]> = TableDefinition::new("signatures");
 /// Small named values: `last_digest` (the last day the daemon wrote a digest for, `YYYY-MM-DD`).
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+/// Backfill positions by feed id (JSON [`BackfillState`]).
+const BACKFILL: TableDefinition<&str, &[u8]> = TableDefinition::new("backfill");
 const LAST_DIGEST: &str = "last_digest";
 
 /// What we remember about one feed between passes.
@@ -63,6 +65,31 @@ pub struct FeedState {
     /// Last pass that found new entries.
     #[serde(default)]
     pub last_new_entries: Option<DateTime<Utc>>,
+}
+
+/// Where a backfill of one source stands, so an interrupted one resumes (`mediawatch backfill`). Written after
+/// each commit: what it names as done is in the archive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackfillState {
+    /// The range asked for, RFC 3339: a run with another range starts over.
+    pub since: String,
+    /// End of the range, RFC 3339.
+    pub until: String,
+    /// Sitemap files read in full and archived.
+    #[serde(default)]
+    pub done: Vec<String>,
+    /// The next page to read (a Telegram channel's older page), when the walk is paged.
+    #[serde(default)]
+    pub next_page: Option<String>,
+    /// Whether the whole range has been read.
+    #[serde(default)]
+    pub finished: bool,
+    /// Articles archived by this backfill so far.
+    #[serde(default)]
+    pub archived: u64,
+    /// Last update.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// HTTP metadata of a stored page snapshot.
@@ -114,6 +141,7 @@ impl Store {
         txn.open_table(SNAPSHOTS)?;
         txn.open_table(SIGNATURES)?;
         txn.open_table(META)?;
+        txn.open_table(BACKFILL)?;
         txn.commit()?;
         Ok(Store { db: Db::Write(db) })
     }
@@ -263,6 +291,33 @@ impl Store {
         {
             let mut table = txn.open_table(META)?;
             table.insert(LAST_DIGEST, day.to_string().as_str())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Where the backfill of a feed stands (None when none was started).
+    pub fn backfill_state(&self, feed_id: &str) -> anyhow::Result<Option<BackfillState>> {
+        let txn = self.begin_read()?;
+        let table = match txn.open_table(BACKFILL) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        match table.get(feed_id)? {
+            Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
+                || format!("corrupt backfill position for feed {feed_id}"),
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records where the backfill of a feed stands, durably.
+    pub fn put_backfill_state(&self, feed_id: &str, state: &BackfillState) -> anyhow::Result<()> {
+        let txn = self.writable()?.begin_write()?;
+        {
+            let mut table = txn.open_table(BACKFILL)?;
+            table.insert(feed_id, serde_json::to_vec(state)?.as_slice())?;
         }
         txn.commit()?;
         Ok(())

@@ -51,6 +51,10 @@ pub enum Command {
     },
     /// The daemon: poll each feed when it is due, commit after every pass, stop on SIGINT/SIGTERM.
     Run,
+    /// Archive a source's past: older sitemaps (by lastmod and the dates in their names) of a sitemap source,
+    /// older pages of a Telegram channel, what an RSS feed holds. Polite (the one fetcher), resumable after
+    /// an interruption (its position is kept in the state store), never a duplicate.
+    Backfill(BackfillArgs),
     /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
     Search(SearchArgs),
     /// Run the language and tagging stages alone on saved pages or text files (first line = title).
@@ -345,12 +349,32 @@ pub struct ParseFeedArgs {
     /// The URL the documents came from (resolves relative links).
     #[arg(long, default_value = "http://feed.invalid/")]
     pub url: url::Url,
+    /// The source kind to read the documents as.
+    #[arg(long, value_parser = ["rss", "sitemap", "html", "telegram"], default_value = "rss")]
+    pub kind: String,
+    /// CSS selector of the article links (`--kind html`).
+    #[arg(long)]
+    pub link_selector: Option<String>,
     /// Also print every entry.
     #[arg(long)]
     pub entries: bool,
     /// Saved feed documents (.gz is decompressed).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// `backfill` arguments.
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// The feed id (from the config).
+    #[arg(long)]
+    pub feed: String,
+    /// Oldest publication day taken (UTC, YYYY-MM-DD).
+    #[arg(long, value_parser = search::parse_day)]
+    pub since: chrono::NaiveDate,
+    /// Newest publication day taken (UTC, YYYY-MM-DD; default today).
+    #[arg(long, value_parser = search::parse_day)]
+    pub until: Option<chrono::NaiveDate>,
 }
 
 /// `detect-charset` arguments.
@@ -508,6 +532,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     init_logging(cli.verbose);
     match cli.command {
         Command::Ingest { force } => ingest(&cli.config, force),
+        Command::Backfill(args) => backfill_cmd(&cli.config, args),
         Command::Run => run_daemon(&cli.config),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
@@ -548,6 +573,9 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     for f in &report.failures {
         eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
     }
+    for n in &report.notices {
+        eprintln!("mediawatch: notice: feed {} {}: {}", n.feed, n.url, n.error);
+    }
     for (id, until) in &report.feeds_backed_off {
         eprintln!(
             "mediawatch: skipped: feed {id} is backed off until {until} (--force to fetch anyway)"
@@ -561,6 +589,66 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("mediawatch: {report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backfill_cmd(config_path: &Path, args: BackfillArgs) -> anyhow::Result<ExitCode> {
+    let pipeline = pipeline::open_from(config_path)?;
+    let until = args
+        .until
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let request = pipeline::BackfillRequest {
+        feed: args.feed.clone(),
+        since: args.since.and_time(chrono::NaiveTime::MIN).and_utc(),
+        until: until
+            .and_hms_opt(23, 59, 59)
+            .unwrap_or(until.and_time(chrono::NaiveTime::MIN))
+            .and_utc(),
+    };
+    eprintln!(
+        "mediawatch: backfilling feed {} from {} to {until}",
+        args.feed, args.since
+    );
+    // Drawn on a terminal only (indicatif hides itself otherwise).
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("backfill {spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let report = runtime()?.block_on(pipeline::backfill(&pipeline, &request, &|at| {
+        let reached = at
+            .reached
+            .map(|d| format!(", at {}", d.date_naive()))
+            .unwrap_or_default();
+        bar.set_message(format!(
+            "{} documents read, {} articles archived{reached}",
+            at.documents, at.archived
+        ));
+        bar.tick();
+    }));
+    bar.finish_and_clear();
+    let report = report?;
+    for f in &report.failures {
+        eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
+    }
+    for n in &report.notices {
+        eprintln!("mediawatch: notice: feed {}: {n}", args.feed);
+    }
+    eprintln!(
+        "mediawatch: backfill of {}{}: {} documents read, {} entries in range ({} already archived), {} articles archived, {} pages failed{}",
+        args.feed,
+        if report.resumed { " (resumed)" } else { "" },
+        report.documents,
+        report.entries_in_range,
+        report.already_archived,
+        report.articles_archived,
+        report.pages_failed,
+        if report.pages_failed > 0 {
+            " (run the same backfill again to retry them)"
+        } else {
+            ""
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -223,9 +223,7 @@ pub(super) fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
                 let decoded = crate::charset::decode(&bytes, None);
                 line["encoding"] = decoded.encoding.name().into();
                 line["charset_source"] = format!("{:?}", decoded.source).to_lowercase().into();
-                match no_panic(|| {
-                    crate::source::feed::parse("file", &bytes, None, &args.url, usize::MAX)
-                }) {
+                match no_panic(|| read_source_file(&args, bytes)) {
                     Err(panic) => {
                         failed = true;
                         line["ok"] = false.into();
@@ -242,6 +240,20 @@ pub(super) fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
                         line["title"] = serde_json::to_value(&parsed.title)?;
                         line["entries"] = parsed.entries.len().into();
                         line["skipped_without_link"] = parsed.skipped_without_link.into();
+                        if !parsed.children.is_empty() {
+                            line["children"] = parsed
+                                .children
+                                .iter()
+                                .map(|c| c.url.to_string())
+                                .collect::<Vec<_>>()
+                                .into();
+                        }
+                        if let Some(older) = &parsed.older {
+                            line["older"] = older.to_string().into();
+                        }
+                        if !parsed.notices.is_empty() {
+                            line["notices"] = serde_json::to_value(&parsed.notices)?;
+                        }
                         if args.entries {
                             line["items"] = serde_json::to_value(&parsed.entries)?;
                         }
@@ -253,6 +265,54 @@ pub(super) fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(exit_status(failed))
+}
+
+/// Reads one saved document as `--kind` says, with the reader the pipeline uses.
+fn read_source_file(
+    args: &ParseFeedArgs,
+    body: Vec<u8>,
+) -> Result<crate::source::Listing, crate::source::SourceError> {
+    let kind = match args.kind.as_str() {
+        "sitemap" => crate::model::SourceKind::Sitemap {
+            max_age_days: crate::model::SourceKind::DEFAULT_MAX_AGE_DAYS,
+        },
+        "telegram" => crate::model::SourceKind::Telegram,
+        "html" => crate::model::SourceKind::Html {
+            link_selector: args
+                .link_selector
+                .clone()
+                .unwrap_or_else(|| "a[href]".into()),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            same_site: false,
+        },
+        _ => crate::model::SourceKind::Rss,
+    };
+    let spec = crate::model::FeedSpec {
+        id: "file".into(),
+        url: args.url.clone(),
+        name: "file".into(),
+        affiliation: crate::model::Affiliation::Unknown,
+        country: None,
+        language: None,
+        typology: None,
+        interval_secs: None,
+        content_selector: None,
+        remove_selectors: vec![],
+        kind,
+    };
+    let page = crate::model::Page {
+        url: args.url.clone(),
+        final_url: args.url.clone(),
+        status: 200,
+        content_type: None,
+        etag: None,
+        last_modified: None,
+        headers: vec![],
+        body,
+        fetched_at: chrono::Utc::now(),
+    };
+    crate::source::read(&spec, &page, usize::MAX)
 }
 
 pub(super) fn detect_charset_cmd(args: DetectCharsetArgs) -> anyhow::Result<ExitCode> {

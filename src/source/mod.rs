@@ -56,6 +56,12 @@ pub struct Child {
 #[error("{0}")]
 pub struct SourceError(pub String);
 
+/// The date an entry is filed under when a source is read by date: its publication time, else its
+/// modification time (a sitemap's `lastmod`).
+pub fn entry_date(e: &Entry) -> Option<DateTime<Utc>> {
+    e.published.or(e.modified)
+}
+
 /// Reads one fetched document of `spec`'s source with the reader of its kind. `max_entries` caps the
 /// entries of a feed document (sitemaps have the protocol's own cap; the pipeline caps what it takes).
 pub fn read(spec: &FeedSpec, page: &Page, max_entries: usize) -> Result<Listing, SourceError> {

@@ -15,3 +15,19 @@ pub fn parse(feed_id: &str, bytes: &[u8], base: &Url) -> Result<Listing, SourceE
     let _ = (feed_id, bytes, base);
     Err(SourceError("sitemap reader not written yet".into()))
 }
+
+/// STUB: the date range a date-partitioned sitemap's URL names.
+pub fn url_period(url: &Url) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let _ = url;
+    None
+}
+
+/// STUB: whether a sitemap named in an index may hold URLs dated in `[since, until]`.
+pub fn child_in_window(
+    child: &super::Child,
+    since: chrono::DateTime<chrono::Utc>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> bool {
+    let _ = until;
+    child.lastmod.is_none_or(|l| l >= since)
+}

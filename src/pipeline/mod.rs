@@ -30,6 +30,11 @@ use crate::source;
 use crate::store::{FeedState, Store};
 use crate::tag::Tagger;
 
+mod backfill;
+mod read;
+
+pub use backfill::{backfill, BackfillReport, BackfillRequest};
+
 /// Everything a pass needs, built once per process.
 pub struct Pipeline {
     /// The checked config.
@@ -125,6 +130,9 @@ pub struct PassReport {
     pub pages_failed: usize,
     /// Every failure.
     pub failures: Vec<Failure>,
+    /// What sources reported without failing (a sitemap over the protocol's caps, entries left for the next
+    /// pass, undated sitemap URLs skipped).
+    pub notices: Vec<Failure>,
 }
 
 impl std::fmt::Display for PassReport {
@@ -154,9 +162,12 @@ enum FeedOutcome {
     Unchanged,
     Entries {
         entries: Vec<Entry>,
-        /// The response's validators (the body itself is dropped once parsed).
-        validators: Validators,
-        sha256: String,
+        /// The response's validators (the body itself is dropped once parsed); None when the next pass must
+        /// read the source in full whatever its first document says (a sitemap index: its sitemaps change
+        /// under it).
+        validators: Option<(Validators, String)>,
+        /// What to report that did not fail the source.
+        notices: Vec<String>,
     },
     Failed {
         error: String,
@@ -206,7 +217,7 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
     let outcomes: Vec<(&FeedSpec, FeedOutcome)> = stream::iter(selected)
         .map(|f| {
             let state = states.get(&f.id).cloned().unwrap_or_default();
-            async move { (f, fetch_feed(p, f, &state).await) }
+            async move { (f, read::read_source(p, f, &state, now).await) }
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -214,6 +225,8 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
 
     // 2. New entries (the committed archive decides what is new).
     let mut seen_in_pass: HashSet<String> = HashSet::new();
+    // Feeds that must be read in full next pass (a page to retry, entries left over).
+    let mut retry_feeds: HashSet<String> = HashSet::new();
     let mut new_entries: Vec<(&FeedSpec, Entry)> = Vec::new();
     let mut new_per_feed: HashMap<String, usize> = HashMap::new();
     let mut feed_results: Vec<(&FeedSpec, FeedOutcome)> = Vec::new();
@@ -236,29 +249,106 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
                 report.feeds_ok += 1;
                 report.feeds_unchanged += 1;
             }
-            FeedOutcome::Entries { entries, .. } => {
+            FeedOutcome::Entries {
+                entries, notices, ..
+            } => {
                 report.feeds_ok += 1;
                 report.entries_seen += entries.len();
-                let mut fresh = 0;
+                for n in notices {
+                    warn!(feed = %f.id, notice = %n, "source notice");
+                    report.notices.push(Failure {
+                        feed: f.id.clone(),
+                        url: f.url.to_string(),
+                        error: n.clone(),
+                    });
+                }
+                let mut fresh: Vec<Entry> = Vec::new();
                 for e in entries {
                     let key = e.url.to_string();
                     if seen_in_pass.contains(&key) || p.archive.contains_url(&key)? {
                         continue;
                     }
                     seen_in_pass.insert(key);
-                    new_entries.push((f, e.clone()));
-                    fresh += 1;
+                    fresh.push(e.clone());
                 }
-                new_per_feed.insert(f.id.clone(), fresh);
-                info!(feed = %f.id, entries = entries.len(), new = fresh, "feed read");
+                // A source that names more new articles than a pass takes (a sitemap of a whole outlet) gives
+                // its newest; the rest wait for the next pass, which must then read the source in full.
+                let cap = p.config.fetch.max_entries_per_feed;
+                if fresh.len() > cap {
+                    fresh.sort_by_key(|e| std::cmp::Reverse(source::entry_date(e)));
+                    let left = fresh.len() - cap;
+                    fresh.truncate(cap);
+                    retry_feeds.insert(f.id.clone());
+                    report.notices.push(Failure {
+                        feed: f.id.clone(),
+                        url: f.url.to_string(),
+                        error: format!(
+                            "{left} more new articles than max_entries_per_feed = {cap}; taken next pass"
+                        ),
+                    });
+                }
+                new_per_feed.insert(f.id.clone(), fresh.len());
+                info!(feed = %f.id, entries = entries.len(), new = fresh.len(), "source read");
+                new_entries.extend(fresh.into_iter().map(|e| (f, e)));
             }
         }
         feed_results.push((f, outcome));
     }
     report.entries_new = new_entries.len();
 
-    // 3-4. Pages in batches, oldest entries first: fetch, extract, detect, tag, then cluster, archive and
-    // commit each batch, so memory stays bounded by the batch and a crash keeps what was committed.
+    // 3-4. Pages in batches, committed as they go.
+    let archived_per_feed = archive_entries(p, new_entries, &mut report, &mut retry_feeds).await?;
+
+    // 5. Feed state, after the commit.
+    let mut updates = Vec::new();
+    for (f, outcome) in feed_results {
+        let mut state = states.remove(&f.id).unwrap_or_default();
+        let new = new_per_feed.get(&f.id).copied().unwrap_or(0);
+        match outcome {
+            FeedOutcome::Failed { error, retry_after } => {
+                schedule::after_failure(&mut state, &error, retry_after, now);
+                if crate::status::health(&state) == crate::status::Health::Unhealthy {
+                    report.feeds_unhealthy.push(f.id.clone());
+                }
+            }
+            FeedOutcome::NotModified | FeedOutcome::Unchanged => {
+                schedule::after_success(&mut state, f, &p.config.fetch, 0, now);
+            }
+            FeedOutcome::Entries {
+                entries,
+                validators,
+                ..
+            } => {
+                schedule::after_success(&mut state, f, &p.config.fetch, new, now);
+                state.entries_seen += entries.len() as u64;
+                // Validators only when every new entry made it: otherwise the next pass reads the feed in full.
+                let keep = validators.filter(|_| !retry_feeds.contains(&f.id));
+                let (validators, sha256) = keep.unzip();
+                let validators = validators.unwrap_or_default();
+                state.etag = validators.etag;
+                state.last_modified = validators.last_modified;
+                state.body_sha256 = sha256;
+            }
+        }
+        state.articles_archived += archived_per_feed.get(&f.id).copied().unwrap_or(0);
+        updates.push((f.id.clone(), state));
+    }
+    p.store.put_feed_states(&updates)?;
+    Ok(report)
+}
+
+/// Archives new entries in batches of [`COMMIT_BATCH`], oldest first: fetch the page (unless the entry is
+/// the whole article), extract, detect, tag, then cluster, archive and commit each batch, so memory stays
+/// bounded by the batch and a crash keeps what was committed. Counts go to `report`; feeds with a page to
+/// retry are added to `retry_feeds`. Returns the articles archived per feed. The one archiving path of
+/// regular passes and backfill.
+pub(crate) async fn archive_entries(
+    p: &Pipeline,
+    mut new_entries: Vec<(&FeedSpec, Entry)>,
+    report: &mut PassReport,
+    retry_feeds: &mut HashSet<String>,
+) -> anyhow::Result<HashMap<String, u64>> {
+    let concurrency = p.config.fetch.concurrency.max(1);
     new_entries.sort_by(|(_, a), (_, b)| {
         a.published
             .cmp(&b.published)
@@ -266,7 +356,6 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
     });
     let mut writer = p.archive.writer()?;
     let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
-    let mut retry_feeds: HashSet<String> = HashSet::new();
     let mut batches = new_entries.into_iter().peekable();
     while batches.peek().is_some() {
         let batch: Vec<(&FeedSpec, Entry)> = batches.by_ref().take(COMMIT_BATCH).collect();
@@ -314,42 +403,7 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
     writer.commit()?;
     drop(writer);
     p.archive.reload()?;
-
-    // 5. Feed state, after the commit.
-    let mut updates = Vec::new();
-    for (f, outcome) in feed_results {
-        let mut state = states.remove(&f.id).unwrap_or_default();
-        let new = new_per_feed.get(&f.id).copied().unwrap_or(0);
-        match outcome {
-            FeedOutcome::Failed { error, retry_after } => {
-                schedule::after_failure(&mut state, &error, retry_after, now);
-                if crate::status::health(&state) == crate::status::Health::Unhealthy {
-                    report.feeds_unhealthy.push(f.id.clone());
-                }
-            }
-            FeedOutcome::NotModified | FeedOutcome::Unchanged => {
-                schedule::after_success(&mut state, f, &p.config.fetch, 0, now);
-            }
-            FeedOutcome::Entries {
-                entries,
-                validators,
-                sha256,
-            } => {
-                schedule::after_success(&mut state, f, &p.config.fetch, new, now);
-                state.entries_seen += entries.len() as u64;
-                // Validators only when every new entry made it: otherwise the next pass reads the feed in full.
-                if !retry_feeds.contains(&f.id) {
-                    state.etag = validators.etag;
-                    state.last_modified = validators.last_modified;
-                    state.body_sha256 = Some(sha256);
-                }
-            }
-        }
-        state.articles_archived += archived_per_feed.get(&f.id).copied().unwrap_or(0);
-        updates.push((f.id.clone(), state));
-    }
-    p.store.put_feed_states(&updates)?;
-    Ok(report)
+    Ok(archived_per_feed)
 }
 
 /// Gives each new article its near-duplicate cluster, oldest first; returns the signatures to store.
@@ -379,49 +433,6 @@ fn assign_clusters(
         rows.push((a.id.clone(), when, sig.to_bytes().to_vec()));
     }
     rows
-}
-
-async fn fetch_feed(p: &Pipeline, f: &FeedSpec, state: &FeedState) -> FeedOutcome {
-    let validators = Validators {
-        etag: state.etag.clone(),
-        last_modified: state.last_modified.clone(),
-    };
-    let page = match p
-        .fetcher
-        .get(&f.url, Origin::Config, Some(&validators))
-        .await
-    {
-        Ok(Fetched::NotModified) => return FeedOutcome::NotModified,
-        Ok(Fetched::Page(page)) => page,
-        Err(e) => {
-            let retry_after = match &e {
-                FetchError::Status { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            return FeedOutcome::Failed {
-                error: e.to_string(),
-                retry_after,
-            };
-        }
-    };
-    let sha256 = hex::encode(Sha256::digest(&page.body));
-    if state.body_sha256.as_deref() == Some(sha256.as_str()) {
-        return FeedOutcome::Unchanged;
-    }
-    match source::read(f, &page, p.config.fetch.max_entries_per_feed) {
-        Ok(listing) => FeedOutcome::Entries {
-            entries: listing.entries,
-            validators: Validators {
-                etag: page.etag.clone(),
-                last_modified: page.last_modified.clone(),
-            },
-            sha256,
-        },
-        Err(e) => FeedOutcome::Failed {
-            error: e.to_string(),
-            retry_after: None,
-        },
-    }
 }
 
 async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome {
