@@ -330,6 +330,7 @@ async fn discover_lists_feeds_sitemaps_and_telegram_of_a_site() {
     assert_eq!(tg["ok"], true, "{tg}");
     assert_eq!(tg["entries"], 3);
     assert_eq!(tg["newest"], "2026-11-24T08:30:00Z");
+    assert_eq!(tg["title"], "MW State News");
     assert_eq!(tg["id"], "mw-state-news-telegram");
     let add = tg["add_command"].as_str().unwrap().to_string();
     assert!(
