@@ -219,89 +219,11 @@ pub async fn discover(
         .as_deref()
         .map(|h| feed_links(h, &base))
         .unwrap_or_default();
-    let links: Vec<Url> = links
-        .into_iter()
-        .filter(|u| seen.insert(u.as_str().to_string()))
-        .collect();
-    if !links.is_empty() {
-        found
-            .tried
-            .push(format!("{} feed(s) the page links", links.len()));
-        let checks = links
-            .into_iter()
-            .map(|u| check(fetcher, u, CandidateKind::Rss, Origin::Link));
-        found
-            .candidates
-            .extend(join_all(checks).await.into_iter().map(|(c, _)| c));
-    } else {
-        let guessed = guessed_urls(&base, COMMON_FEED_PATHS, &mut seen);
-        found.tried.push(format!(
-            "no feed linked; common feed paths {}",
-            COMMON_FEED_PATHS.join(", ")
-        ));
-        let checks = guessed
-            .into_iter()
-            .map(|u| check(fetcher, u, CandidateKind::Rss, Origin::Link));
-        found.candidates.extend(
-            join_all(checks)
-                .await
-                .into_iter()
-                .map(|(c, _)| c)
-                .filter(Candidate::ok),
-        );
-    }
+    let feeds = feed_candidates(fetcher, links, &base, &mut seen, &mut found).await;
+    found.candidates.extend(feeds);
 
     // 4. Sitemaps: robots.txt's, else common paths; the news sitemaps of each index.
-    let mut robots_url = base.clone();
-    robots_url.set_path("/robots.txt");
-    robots_url.set_query(None);
-    robots_url.set_fragment(None);
-    let (named, robots_said) = match get(fetcher, &robots_url, Origin::Config).await {
-        Ok(page) => (
-            sitemaps_in_robots(&crate::charset::decode_text(
-                &page.body,
-                page.content_type.as_deref(),
-            )),
-            "no Sitemap: line".to_string(),
-        ),
-        Err(e) => (Vec::new(), e),
-    };
-    let sitemaps = if named.is_empty() {
-        found.tried.push(format!(
-            "robots.txt ({robots_said}); common sitemap paths {}",
-            COMMON_SITEMAP_PATHS.join(", ")
-        ));
-        let guessed = guessed_urls(&base, COMMON_SITEMAP_PATHS, &mut seen);
-        let checks = guessed
-            .into_iter()
-            .map(|u| check(fetcher, u, CandidateKind::Sitemap, Origin::Link));
-        join_all(checks)
-            .await
-            .into_iter()
-            .filter(|(c, _)| c.ok())
-            .collect()
-    } else {
-        found.tried.push(format!(
-            "{} sitemap(s) robots.txt names",
-            named.len().min(MAX_ROBOTS_SITEMAPS)
-        ));
-        if named.len() > MAX_ROBOTS_SITEMAPS {
-            found.notes.push(format!(
-                "{robots_url} names {} sitemaps: the first {MAX_ROBOTS_SITEMAPS} were checked",
-                named.len()
-            ));
-        }
-        let named: Vec<Url> = named
-            .into_iter()
-            .filter(|u| seen.insert(u.as_str().to_string()))
-            .take(MAX_ROBOTS_SITEMAPS)
-            .collect();
-        let checks = named
-            .into_iter()
-            .map(|u| check(fetcher, u, CandidateKind::Sitemap, Origin::Link));
-        join_all(checks).await
-    };
-    let sitemaps = check_news_children(fetcher, sitemaps, &mut seen).await;
+    let sitemaps = sitemap_candidates(fetcher, &base, &mut seen, &mut found).await;
     found.candidates.extend(sitemaps);
 
     // 5. Telegram channels the page links.
@@ -327,6 +249,100 @@ pub async fn discover(
 
     assign_ids(&mut found.candidates, known_ids);
     Ok(found)
+}
+
+/// The feeds `links` names, checked; when it names none, the common feed paths on `base`'s origin that
+/// are feeds.
+async fn feed_candidates(
+    fetcher: &Fetcher,
+    links: Vec<Url>,
+    base: &Url,
+    seen: &mut HashSet<String>,
+    found: &mut Discovery,
+) -> Vec<Candidate> {
+    let links: Vec<Url> = links
+        .into_iter()
+        .filter(|u| seen.insert(u.as_str().to_string()))
+        .collect();
+    let guessing = links.is_empty();
+    let urls = if guessing {
+        found.tried.push(format!(
+            "no feed linked; common feed paths {}",
+            COMMON_FEED_PATHS.join(", ")
+        ));
+        guessed_urls(base, COMMON_FEED_PATHS, seen)
+    } else {
+        found
+            .tried
+            .push(format!("{} feed(s) the page links", links.len()));
+        links
+    };
+    let checks = urls
+        .into_iter()
+        .map(|u| check(fetcher, u, CandidateKind::Rss, Origin::Link));
+    join_all(checks)
+        .await
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| !guessing || c.ok())
+        .collect()
+}
+
+/// The sitemaps the robots.txt of `base`'s origin names (at most [`MAX_ROBOTS_SITEMAPS`]), or when it names
+/// none the common sitemap paths that are sitemaps, checked, each index followed by its news sitemaps.
+async fn sitemap_candidates(
+    fetcher: &Fetcher,
+    base: &Url,
+    seen: &mut HashSet<String>,
+    found: &mut Discovery,
+) -> Vec<Candidate> {
+    let mut robots_url = base.clone();
+    robots_url.set_path("/robots.txt");
+    robots_url.set_query(None);
+    robots_url.set_fragment(None);
+    let (named, robots_said) = match get(fetcher, &robots_url, Origin::Config).await {
+        Ok(page) => (
+            sitemaps_in_robots(&crate::charset::decode_text(
+                &page.body,
+                page.content_type.as_deref(),
+            )),
+            "no Sitemap: line".to_string(),
+        ),
+        Err(e) => (Vec::new(), e),
+    };
+    let guessing = named.is_empty();
+    let urls = if guessing {
+        found.tried.push(format!(
+            "robots.txt ({robots_said}); common sitemap paths {}",
+            COMMON_SITEMAP_PATHS.join(", ")
+        ));
+        guessed_urls(base, COMMON_SITEMAP_PATHS, seen)
+    } else {
+        let count = named.len();
+        found.tried.push(format!(
+            "{} sitemap(s) robots.txt names",
+            count.min(MAX_ROBOTS_SITEMAPS)
+        ));
+        if count > MAX_ROBOTS_SITEMAPS {
+            found.notes.push(format!(
+                "{robots_url} names {count} sitemaps: the first {MAX_ROBOTS_SITEMAPS} were checked"
+            ));
+        }
+        named
+            .into_iter()
+            .filter(|u| seen.insert(u.as_str().to_string()))
+            .take(MAX_ROBOTS_SITEMAPS)
+            .collect()
+    };
+    let checks = urls
+        .into_iter()
+        .map(|u| check(fetcher, u, CandidateKind::Sitemap, Origin::Link));
+    let checked = join_all(checks)
+        .await
+        .into_iter()
+        .filter(|(c, _)| !guessing || c.ok())
+        .collect();
+    check_news_children(fetcher, checked, seen).await
 }
 
 /// The candidates in order, each sitemap index followed by the news sitemaps it names (those whose URL path
