@@ -10,6 +10,7 @@ mod fetch;
 mod lang_tag;
 mod pipeline;
 mod search;
+mod sources;
 mod support;
 mod web;
 mod web_browser;
