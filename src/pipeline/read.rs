@@ -191,8 +191,13 @@ async fn catch_up(
     let mut older = first.older.clone();
     let mut entries = first.entries;
     let mut pages = 0;
+    let mut visited: HashSet<String> = HashSet::from([f.url.to_string()]);
     while keep_going && pages < MAX_CATCH_UP_PAGES {
         let Some(url) = older.take() else { break };
+        if !visited.insert(url.to_string()) {
+            notices.push(format!("older page {url} was already read; stopped there"));
+            break;
+        }
         pages += 1;
         let listing = match fetch_listing(p, f, &url).await {
             Ok(l) => l,
