@@ -107,6 +107,16 @@ fn index(children: &[(String, DateTime<Utc>)]) -> String {
     s
 }
 
+async fn with_query(server: &MockServer, query: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.query() == Some(query))
+        .count()
+}
+
 async fn requests_to(server: &MockServer, route: &str) -> usize {
     server
         .received_requests()
@@ -507,5 +517,226 @@ async fn backfill_killed_with_sigkill_resumes_with_no_duplicate_and_nothing_miss
     assert_eq!(
         all_articles(&Archive::open(&dir.path().join("index")).unwrap()).len(),
         5
+    );
+}
+
+fn telegram_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/telegram")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The post URLs the reader finds in a fixture page.
+fn posts_in(name: &str) -> Vec<String> {
+    let base = url::Url::parse("http://127.0.0.1/s/x").unwrap();
+    mediawatch::source::telegram::parse("x", &telegram_fixture(name), None, &base)
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| e.url.to_string())
+        .collect()
+}
+
+/// Serves the fixture channel: the newest page, and the older ones behind `before=`.
+async fn serve_channel(server: &MockServer) {
+    for (before, page) in [
+        ("1201", "channel-older.html"),
+        ("1195", "channel-oldest.html"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/s/mw_state_news"))
+            .and(wiremock::matchers::query_param("before", before))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "text/html; charset=utf-8")
+                    .set_body_bytes(telegram_fixture(page)),
+            )
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+    for (route, page) in [
+        ("/s/mw_state_news", "channel.html"),
+        ("/s/mw_ministry", "ministry.html"),
+        ("/s/mw_redesigned", "changed-layout.html"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "text/html; charset=utf-8")
+                    .set_body_bytes(telegram_fixture(page)),
+            )
+            .with_priority(2)
+            .mount(server)
+            .await;
+    }
+}
+
+fn telegram_feeds(base: &str) -> String {
+    format!(
+        "[[feeds]]\nid = \"tg-state\"\nkind = \"telegram\"\nurl = \"{base}/s/mw_state_news\"\nname = \"State news\"\n\
+         affiliation = \"state\"\ncountry = \"RU\"\nlanguage = \"ru\"\n\n\
+         [[feeds]]\nid = \"tg-ministry\"\nkind = \"telegram\"\nurl = \"{base}/s/mw_ministry\"\nname = \"Ministry\"\n\
+         affiliation = \"state\"\ncountry = \"RU\"\nlanguage = \"ru\"\n\n\
+         [[feeds]]\nid = \"tg-redesigned\"\nkind = \"telegram\"\nurl = \"{base}/s/mw_redesigned\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_posts_are_archived_with_views_and_forwards_and_a_changed_layout_fails_clearly() {
+    let server = MockServer::start().await;
+    serve_channel(&server).await;
+    let base = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &telegram_feeds(&base));
+    let p = pipeline::open_from(&cfg).unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    let expected: Vec<String> = posts_in("channel.html")
+        .into_iter()
+        .chain(posts_in("ministry.html"))
+        .collect();
+    assert!(expected.len() >= 8, "{expected:?}");
+    assert_eq!(report.articles_archived, expected.len(), "{report}");
+    let articles = all_articles(&p.archive);
+    let mut got: Vec<&String> = articles.keys().collect();
+    got.sort();
+    let mut want: Vec<&String> = expected.iter().collect();
+    want.sort();
+    assert_eq!(got, want);
+    for a in articles.values() {
+        assert_eq!(a.text_source, "post", "{}", a.url);
+        assert!(a.url.starts_with("https://t.me/"), "{}", a.url);
+        assert!(a.post.is_some(), "{}", a.url);
+    }
+    // The forward and its origin, both archived; the forward carries the origin's post URL.
+    let forward = &articles["https://t.me/mw_state_news/1202"];
+    let from = forward
+        .post
+        .as_ref()
+        .and_then(|p| p.forwarded_from.as_ref())
+        .expect("a forward");
+    assert_eq!(from.url.as_deref(), Some("https://t.me/mw_ministry/3105"));
+    assert!(articles.contains_key("https://t.me/mw_ministry/3105"));
+    assert!(articles.values().any(|a| a
+        .post
+        .as_ref()
+        .and_then(|p| p.views)
+        .is_some_and(|v| v >= 1000)));
+    // No page was fetched for a post, and no older page on a first read.
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.url.path().starts_with("/s/") && r.url.query().is_none()),
+        "{:?}",
+        requests
+            .iter()
+            .map(|r| r.url.to_string())
+            .collect::<Vec<_>>()
+    );
+    // The redesigned channel: a failure with the reason, never a silent zero.
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.feed == "tg-redesigned")
+        .expect("the redesigned channel fails");
+    assert!(failure.error.contains("layout"), "{}", failure.error);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["feeds", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "tg-redesigned")
+        .unwrap();
+    assert_eq!(row["health"], "failing", "{row}");
+    assert_eq!(row["kind"], "telegram", "{row}");
+    assert!(
+        row["last_error"].as_str().unwrap().contains("layout"),
+        "{row}"
+    );
+    // A second pass archives nothing twice.
+    let again = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.articles_archived, 0, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_backfill_pages_back_to_since_and_stops_there() {
+    let server = MockServer::start().await;
+    serve_channel(&server).await;
+    let base = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &telegram_feeds(&base));
+    let bin = env!("CARGO_BIN_EXE_mediawatch");
+    // Back to 2026-11-15: the newest page and the older one (20-25 Nov); the oldest page (10-12 Nov) is
+    // reached only because the older page's last post is still in range... it is not: the walk stops
+    // after the first page whose oldest post is before --since.
+    let out = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(&cfg)
+        .args([
+            "backfill",
+            "--feed",
+            "tg-state",
+            "--since",
+            "2026-11-15",
+            "--until",
+            "2026-11-30",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let archive = Archive::open(&dir.path().join("index")).unwrap();
+    let articles = all_articles(&archive);
+    let mut want: Vec<String> = posts_in("channel.html")
+        .into_iter()
+        .chain(posts_in("channel-older.html"))
+        .collect();
+    want.sort();
+    let got: Vec<String> = articles.keys().cloned().collect();
+    assert_eq!(got, want, "{stderr}");
+    assert!(articles
+        .values()
+        .all(|a| a.published.unwrap() >= "2026-11-15T00:00:00Z".parse::<DateTime<Utc>>().unwrap()));
+    assert_eq!(with_query(&server, "before=1201").await, 1);
+    // The older page's posts reach 2026-11-20 only, so the walk goes on to the oldest page, whose posts
+    // are all before --since: read, none taken, and the walk stops there (it has no older page anyway).
+    assert!(with_query(&server, "before=1195").await <= 1);
+    // Then the whole of November: the oldest page too, and nothing twice.
+    let out = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(&cfg)
+        .args([
+            "backfill",
+            "--feed",
+            "tg-state",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-30",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let all = all_articles(&Archive::open(&dir.path().join("index")).unwrap());
+    assert_eq!(
+        all.len(),
+        posts_in("channel.html").len()
+            + posts_in("channel-older.html").len()
+            + posts_in("channel-oldest.html").len()
     );
 }
