@@ -7,6 +7,7 @@ mod cli;
 mod digest;
 mod extract;
 mod fetch;
+mod forwards;
 mod lang_tag;
 mod pipeline;
 mod search;
