@@ -666,6 +666,19 @@ async fn telegram_posts_are_archived_with_views_and_forwards_and_a_changed_layou
         row["last_error"].as_str().unwrap().contains("layout"),
         "{row}"
     );
+    // `similar` on the ministry's original shows who forwarded it, and how long after.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["similar", "https://t.me/mw_ministry/3105", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let similar: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let down = &similar["forwards"]["downstream"][0];
+    assert_eq!(down["forwarder"]["url"], "https://t.me/mw_state_news/1202", "{similar}");
+    assert_eq!(down["forwarder"]["feed"], "tg-state", "{similar}");
+    assert_eq!(down["delay_secs"], 5 * 3600 + 15 * 60, "{similar}");
     // A second pass archives nothing twice.
     let again = pipeline::ingest_pass(&p, &PassOptions::default())
         .await
