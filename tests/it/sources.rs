@@ -670,13 +670,25 @@ async fn telegram_posts_are_archived_with_views_and_forwards_and_a_changed_layou
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
         .arg("--config")
         .arg(&cfg)
-        .args(["similar", "https://t.me/mw_ministry/3105", "--format", "json"])
+        .args([
+            "similar",
+            "https://t.me/mw_ministry/3105",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let similar: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let down = &similar["forwards"]["downstream"][0];
-    assert_eq!(down["forwarder"]["url"], "https://t.me/mw_state_news/1202", "{similar}");
+    assert_eq!(
+        down["forwarder"]["url"], "https://t.me/mw_state_news/1202",
+        "{similar}"
+    );
     assert_eq!(down["forwarder"]["feed"], "tg-state", "{similar}");
     assert_eq!(down["delay_secs"], 5 * 3600 + 15 * 60, "{similar}");
     // A second pass archives nothing twice.
@@ -752,4 +764,55 @@ async fn telegram_backfill_pages_back_to_since_and_stops_there() {
             + posts_in("channel-older.html").len()
             + posts_in("channel-oldest.html").len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn section_page_links_are_followed_filtered_and_a_selector_matching_nothing_fails() {
+    let server = site_server().await;
+    let base = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[[feeds]]\nid = \"world\"\nkind = \"html\"\nurl = \"{base}/sections/world.html\"\nname = \"World section\"\n\
+             affiliation = \"state\"\nlink_selector = \"ul.headlines a\"\nexclude = ['/video/']\n\n\
+             [[feeds]]\nid = \"moved\"\nkind = \"html\"\nurl = \"{base}/sections/world.html\"\n\
+             link_selector = \"div.story-list a\"\n"
+        ),
+    );
+    let p = pipeline::open_from(&cfg).unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    let articles = all_articles(&p.archive);
+    assert_eq!(
+        paths(&articles),
+        [
+            "/articles/en/drills.html",
+            "/articles/en/kyiv-talks.html",
+            "/articles/ru/sochi.html",
+            "/articles/ru/tayvan.html",
+            "/articles/zh-hans/taihai.html",
+        ],
+        "{report}"
+    );
+    // Each article page was fetched and extracted like a feed entry's.
+    for a in articles.values() {
+        assert_eq!(a.text_source, "page", "{}", a.url);
+        assert_eq!(a.feed, "world");
+        assert!(a.text.len() > 200, "{}", a.url);
+    }
+    // The excluded link was never requested, the off-site one neither (its host does not resolve here,
+    // and the request would have failed the page).
+    assert_eq!(
+        requests_to(&server, "/video/2026/11/parade-rehearsal.html").await,
+        0
+    );
+    assert_eq!(report.pages_failed, 0, "{:?}", report.failures);
+    let moved = report
+        .failures
+        .iter()
+        .find(|f| f.feed == "moved")
+        .expect("the selector that matches nothing fails its source");
+    assert!(moved.error.contains("matched nothing"), "{}", moved.error);
 }
