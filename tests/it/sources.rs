@@ -816,3 +816,57 @@ async fn section_page_links_are_followed_filtered_and_a_selector_matching_nothin
         .expect("the selector that matches nothing fails its source");
     assert!(moved.error.contains("matched nothing"), "{}", moved.error);
 }
+
+/// A channel read once, then found with nothing but new posts: the pass follows its older pages until
+/// it meets archived posts, so the posts published between the two passes are not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_pass_catches_up_through_older_pages_after_a_pause() {
+    let server = MockServer::start().await;
+    // First pass: the channel as it was (only its oldest page's posts).
+    Mock::given(method("GET"))
+        .and(path("/s/mw_state_news"))
+        .and(wiremock::matchers::query_param_is_missing("before"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html; charset=utf-8")
+                .set_body_bytes(telegram_fixture("channel-oldest.html")),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    serve_channel(&server).await;
+    let base = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[[feeds]]\nid = \"tg-state\"\nkind = \"telegram\"\nurl = \"{base}/s/mw_state_news\"\n"
+        ),
+    );
+    let p = pipeline::open_from(&cfg).unwrap();
+    let first = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.articles_archived,
+        posts_in("channel-oldest.html").len()
+    );
+    // Second pass: the newest page holds only new posts; the older page too; the oldest is archived.
+    let second = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        second.articles_archived,
+        posts_in("channel.html").len() + posts_in("channel-older.html").len(),
+        "{second}"
+    );
+    assert_eq!(with_query(&server, "before=1201").await, 1);
+    assert_eq!(with_query(&server, "before=1195").await, 1);
+    assert_eq!(
+        all_articles(&p.archive).len(),
+        posts_in("channel.html").len()
+            + posts_in("channel-older.html").len()
+            + posts_in("channel-oldest.html").len()
+    );
+}
