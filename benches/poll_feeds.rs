@@ -15,8 +15,12 @@
 //! under 30 s, memory under 300 MB. A MISS does not fail the process (benchmarks report, they do not
 //! gate); an error from a pass does.
 //!
-//! Run without `--bench` (as `cargo test --all-targets` does), it is a quick smoke run on 20 feeds that
-//! fails when the counts are not the expected ones.
+//! With `MW_BENCH_MIXED=1` the sources are of mixed kinds (feed i: rss, sitemap, html section page, Telegram
+//! preview, in turn), every kind read through the one pipeline; targets: a cycle of 5,000 in under 60 s,
+//! memory under 400 MB.
+//!
+//! Run without `--bench` (as `cargo test --all-targets` does), it is a quick smoke run on 20 sources (both
+//! scenarios) that fails when the counts are not the expected ones.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -42,12 +46,18 @@ const PASS_TIMEOUT: Duration = Duration::from_secs(600);
 const TARGET_CYCLE_S: f64 = 30.0;
 /// Target: peak memory under 300 MB.
 const TARGET_RSS_MB: f64 = 300.0;
+/// Target with mixed sources (`MW_BENCH_MIXED=1`): a cycle of 5,000 in under 60 s.
+const TARGET_MIXED_CYCLE_S: f64 = 60.0;
+/// Target with mixed sources: peak memory under 400 MB.
+const TARGET_MIXED_RSS_MB: f64 = 400.0;
 /// Longest request head the server reads.
 const MAX_HEAD: usize = 16 * 1024;
 
 /// What the server serves, and what it counts.
 struct Site {
     feeds: usize,
+    /// Mixed sources: feed i is of kind `i % 4` (rss, sitemap, html section page, Telegram preview).
+    mixed: bool,
     /// Per feed, the number of its newest item (0 in cycle 1). The feed lists items newest..0 (at most 3).
     generation: Vec<AtomicU32>,
     port: AtomicU32,
@@ -70,9 +80,10 @@ struct Counts {
 }
 
 impl Site {
-    fn new(feeds: usize) -> Site {
+    fn new(feeds: usize, mixed: bool) -> Site {
         Site {
             feeds,
+            mixed,
             generation: (0..feeds).map(|_| AtomicU32::new(0)).collect(),
             port: AtomicU32::new(0),
             feed_200: AtomicU64::new(0),
@@ -114,12 +125,24 @@ impl Site {
                 b"User-agent: *\nAllow: /\n".to_vec(),
             );
         }
-        if let Some(i) = path
-            .strip_prefix("/feed/")
-            .and_then(|s| s.strip_suffix(".xml"))
-            .and_then(|s| s.parse::<usize>().ok())
-            .filter(|i| *i < self.feeds)
-        {
+        let source = [
+            ("/feed/", ".xml", "application/rss+xml; charset=utf-8"),
+            ("/sitemap/", ".xml", "application/xml; charset=utf-8"),
+            ("/section/", ".html", "text/html; charset=utf-8"),
+            ("/s/tg", "", "text/html; charset=utf-8"),
+        ]
+        .iter()
+        .enumerate()
+        .find_map(|(kind, (prefix, suffix, ct))| {
+            let i = path
+                .strip_prefix(prefix)?
+                .strip_suffix(suffix)?
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < self.feeds && kind_of(*i, self.mixed) == kind)?;
+            Some((i, kind, *ct))
+        });
+        if let Some((i, kind, content_type)) = source {
             let generation = self.generation[i].load(Ordering::Relaxed);
             let etag = self.etag(i, generation);
             if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
@@ -132,13 +155,19 @@ impl Site {
             }
             self.feed_200.fetch_add(1, Ordering::Relaxed);
             let port = self.port.load(Ordering::Relaxed);
+            let body = match kind {
+                1 => sitemap(port, i, generation),
+                2 => section(port, i, generation),
+                3 => telegram(i, generation),
+                _ => rss(port, i, generation),
+            };
             return (
                 "200 OK",
                 vec![
-                    "Content-Type: application/rss+xml; charset=utf-8".into(),
+                    format!("Content-Type: {content_type}"),
                     format!("ETag: {etag}"),
                 ],
-                rss(port, i, generation).into_bytes(),
+                body.into_bytes(),
             );
         }
         if let Some((i, n)) = path
@@ -293,6 +322,97 @@ fn title(i: usize, n: u32) -> String {
     let mut t = sentence(&mut rng, 7);
     t.pop();
     format!("{t} ({i}/{n})")
+}
+
+/// The kind of source `i`: 0 rss, 1 sitemap, 2 html section page, 3 Telegram preview (always 0 unless mixed).
+fn kind_of(i: usize, mixed: bool) -> usize {
+    if mixed {
+        i % 4
+    } else {
+        0
+    }
+}
+
+/// Whether source `i` gets a new item between the cycles: one in [`NEW_EVERY`], of every kind.
+fn has_new(i: usize, mixed: bool) -> bool {
+    if mixed {
+        i % (NEW_EVERY * 4) < 4
+    } else {
+        i % NEW_EVERY == 0
+    }
+}
+
+/// The items of source `i` at `generation`: item numbers, newest first, with their publication time.
+fn items(i: usize, generation: u32) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> {
+    (generation.saturating_sub(2)..=generation)
+        .rev()
+        .map(|n| {
+            let minutes = 60 * 24 - (n as i64 * 30) - (i % 600) as i64;
+            (n, chrono::Utc::now() - chrono::Duration::minutes(minutes))
+        })
+        .collect()
+}
+
+/// A Google News sitemap listing the same items as the feed would.
+fn sitemap(port: u32, i: usize, generation: u32) -> String {
+    let base = format!("http://127.0.0.1:{port}");
+    let mut urls = String::new();
+    for (n, date) in items(i, generation) {
+        urls.push_str(&format!(
+            "<url><loc>{base}/article/{i}/{n}.html</loc><lastmod>{d}</lastmod><news:news><news:publication>             <news:name>Bench outlet {i}</news:name><news:language>en</news:language></news:publication>             <news:publication_date>{d}</news:publication_date><news:title>{t}</news:title></news:news></url>\n",
+            d = date.to_rfc3339(),
+            t = title(i, n),
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
+         xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\n{urls}</urlset>\n"
+    )
+}
+
+/// A section page: navigation, then the items' links in `ul.headlines`.
+fn section(port: u32, i: usize, generation: u32) -> String {
+    let mut links = String::new();
+    for (n, _) in items(i, generation) {
+        links.push_str(&format!(
+            "<li><a href=\"/article/{i}/{n}.html\">{t}</a></li>\n",
+            t = title(i, n)
+        ));
+    }
+    format!(
+        "<!DOCTYPE html><html><head><title>World | Bench outlet {i}</title></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/world\">World</a></nav>\
+         <ul class=\"headlines\">\n{links}</ul><footer>http://127.0.0.1:{port}/</footer></body></html>\n"
+    )
+}
+
+/// A Telegram channel preview (the public `t.me/s/<channel>` layout) with the items as posts, oldest first.
+fn telegram(i: usize, generation: u32) -> String {
+    let mut posts = String::new();
+    for (n, date) in items(i, generation).into_iter().rev() {
+        let mut rng = Lcg::new(i, n + 2000);
+        let text = format!("{}<br/>{}", title(i, n), sentence(&mut rng, 30));
+        posts.push_str(&format!(
+            "<div class=\"tgme_widget_message_wrap js-widget_message_wrap\"><div class=\"tgme_widget_message \
+             text_not_supported_wrap js-widget_message\" data-post=\"tg{i}/{id}\"><div class=\"tgme_widget_message_bubble\">\
+             <div class=\"tgme_widget_message_author accent_color\"><a class=\"tgme_widget_message_owner_name\" \
+             href=\"https://t.me/tg{i}\"><span dir=\"auto\">Bench channel {i}</span></a></div>\
+             <div class=\"tgme_widget_message_text js-message_text\" dir=\"auto\">{text}</div>\
+             <div class=\"tgme_widget_message_footer compact js-message_footer\"><div class=\"tgme_widget_message_info \
+             short js-message_info\"><span class=\"tgme_widget_message_views\">{views}</span><span class=\"copyonly\"> \
+             views</span><span class=\"tgme_widget_message_meta\"><a class=\"tgme_widget_message_date\" \
+             href=\"https://t.me/tg{i}/{id}\"><time datetime=\"{d}\" class=\"time\">00:00</time></a></span></div></div>\
+             </div></div></div>\n",
+            id = n + 1,
+            views = 1000 + rng.next(9000),
+            d = date.to_rfc3339(),
+        ));
+    }
+    format!(
+        "<!DOCTYPE html><html><head><meta property=\"og:title\" content=\"Bench channel {i}\">\
+         <link rel=\"canonical\" href=\"https://t.me/s/tg{i}\"></head><body><section class=\"tgme_channel_history \
+         js-message_history\">\n{posts}</section></body></html>\n"
+    )
 }
 
 /// A feed with its newest item `generation` and up to two older ones.
@@ -473,7 +593,12 @@ fn start_server(site: Arc<Site>) -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
-fn write_config(dir: &Path, addr: SocketAddr, feeds: usize) -> anyhow::Result<std::path::PathBuf> {
+fn write_config(
+    dir: &Path,
+    addr: SocketAddr,
+    feeds: usize,
+    mixed: bool,
+) -> anyhow::Result<std::path::PathBuf> {
     let path = dir.join("feeds.toml");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
     writeln!(
@@ -482,9 +607,17 @@ fn write_config(dir: &Path, addr: SocketAddr, feeds: usize) -> anyhow::Result<st
          concurrency = 64\nper_host = 64\ntimeout_secs = 20\nallow_private_networks = true\nhost_delay_ms = 0\n"
     )?;
     for i in 0..feeds {
+        let source = match kind_of(i, mixed) {
+            1 => format!("kind = \"sitemap\"\nurl = \"http://{addr}/sitemap/{i}.xml\""),
+            2 => format!(
+                "kind = \"html\"\nurl = \"http://{addr}/section/{i}.html\"\nlink_selector = \"ul.headlines a\""
+            ),
+            3 => format!("kind = \"telegram\"\nurl = \"http://{addr}/s/tg{i}\""),
+            _ => format!("url = \"http://{addr}/feed/{i}.xml\""),
+        };
         writeln!(
             f,
-            "[[feeds]]\nid = \"bench-{i}\"\nurl = \"http://{addr}/feed/{i}.xml\"\nname = \"Bench outlet {i}\"\n\
+            "[[feeds]]\nid = \"bench-{i}\"\n{source}\nname = \"Bench outlet {i}\"\n\
              affiliation = \"{}\"\nlanguage = \"en\"\n",
             if i % 3 == 0 { "state" } else { "independent" }
         )?;
@@ -522,6 +655,11 @@ fn run_cycle(
     site: &Site,
     cycle: u32,
 ) -> anyhow::Result<Cycle> {
+    let name = if site.mixed {
+        "poll_sources"
+    } else {
+        "poll_feeds"
+    };
     site.take_counts();
     let start = Instant::now();
     let report = rt
@@ -543,7 +681,7 @@ fn run_cycle(
     let counts = site.take_counts();
     let feeds = site.feeds;
     println!(
-        "poll_feeds cycle={cycle} feeds={feeds} feeds_ok={} not_modified={} failed={} entries_seen={} \
+        "{name} cycle={cycle} feeds={feeds} feeds_ok={} not_modified={} failed={} entries_seen={} \
          new_articles={} tagged={} from_feed_text={} pages_failed={} wall_s={wall_s:.2} feeds_per_s={:.0} \
          rss_mb={} peak_rss_mb={}",
         report.feeds_ok,
@@ -559,18 +697,18 @@ fn run_cycle(
         fmt_mb(proc_status_mb("VmHWM:")),
     );
     println!(
-        "poll_feeds cycle={cycle} server: feed_200={} feed_304={} articles={} robots={} other={} bytes_out={}",
+        "{name} cycle={cycle} server: feed_200={} feed_304={} articles={} robots={} other={} bytes_out={}",
         counts.feed_200, counts.feed_304, counts.articles, counts.robots, counts.other, counts.bytes_out
     );
     for f in report.failures.iter().take(5) {
         println!(
-            "poll_feeds cycle={cycle} failure: feed={} url={} error={}",
+            "{name} cycle={cycle} failure: feed={} url={} error={}",
             f.feed, f.url, f.error
         );
     }
     if report.failures.len() > 5 {
         println!(
-            "poll_feeds cycle={cycle} ... {} failures in all",
+            "{name} cycle={cycle} ... {} failures in all",
             report.failures.len()
         );
     }
@@ -596,17 +734,54 @@ fn main() -> anyhow::Result<()> {
         Err(_) if bench_mode => DEFAULT_FEEDS,
         Err(_) => SMOKE_FEEDS,
     };
-    let expected_new = (0..feeds).filter(|i| i % NEW_EVERY == 0).count();
+    // A benchmark measures one scenario per process (peak memory is the process's); the smoke run checks both.
+    let mixed_env = std::env::var("MW_BENCH_MIXED").is_ok_and(|v| v == "1");
+    let scenarios: &[bool] = match (bench_mode, mixed_env) {
+        (true, m) => {
+            if m {
+                &[true]
+            } else {
+                &[false]
+            }
+        }
+        (false, _) => &[false, true],
+    };
+    let mut problems = Vec::new();
+    for &mixed in scenarios {
+        problems.extend(scenario(feeds, mixed, bench_mode)?);
+    }
+    if !bench_mode && !problems.is_empty() {
+        bail!("smoke run: {}", problems.join("; "));
+    }
+    Ok(())
+}
+
+/// Two cycles over `feeds` sources (RSS only, or mixed kinds); returns the count problems found.
+fn scenario(feeds: usize, mixed: bool, bench_mode: bool) -> anyhow::Result<Vec<String>> {
+    let name = if mixed { "poll_sources" } else { "poll_feeds" };
+    let expected_new = (0..feeds).filter(|i| has_new(*i, mixed)).count();
+    let posts_new = (0..feeds)
+        .filter(|i| has_new(*i, mixed) && kind_of(*i, mixed) == 3)
+        .count();
     println!(
-        "poll_feeds: {} on 127.0.0.1, {feeds} feeds; cycle 1 cold (200 + page each), cycle 2 steady \
-         ({expected_new} feeds with a new item, the rest 304)",
-        if bench_mode { "benchmark" } else { "smoke run (no --bench)" }
+        "{name}: {} on 127.0.0.1, {feeds} {}; cycle 1 cold (200 + page each), cycle 2 steady \
+         ({expected_new} sources with a new item, the rest 304)",
+        if bench_mode {
+            "benchmark"
+        } else {
+            "smoke run (no --bench)"
+        },
+        if mixed {
+            "sources (rss, sitemap, html section page, Telegram preview in turn)"
+        } else {
+            "feeds"
+        }
     );
 
-    let site = Arc::new(Site::new(feeds));
+    let site = Arc::new(Site::new(feeds, mixed));
     let addr = start_server(Arc::clone(&site))?;
     let dir = tempfile::Builder::new().prefix("mw-poll-feeds").tempdir()?;
-    let config_path = write_config(dir.path(), addr, feeds)?;
+    let config_path = write_config(dir.path(), addr, feeds, mixed)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -614,20 +789,20 @@ fn main() -> anyhow::Result<()> {
     let open_start = Instant::now();
     let p = pipeline::open_from(&config_path)?;
     println!(
-        "poll_feeds open: config+archive+store in {:.2} s",
+        "{name} open: config+archive+store in {:.2} s",
         open_start.elapsed().as_secs_f64()
     );
 
     let c1 = run_cycle(&rt, &p, &site, 1)?;
-    // Between cycles the site changes: one feed in NEW_EVERY gets a new item (and so a new ETag).
-    for i in (0..feeds).filter(|i| i % NEW_EVERY == 0) {
+    // Between cycles the site changes: one source in NEW_EVERY gets a new item (and so a new ETag).
+    for i in (0..feeds).filter(|i| has_new(*i, mixed)) {
         site.generation[i].fetch_add(1, Ordering::Relaxed);
     }
     let c2 = run_cycle(&rt, &p, &site, 2)?;
 
     let peak = proc_status_mb("VmHWM:");
     println!(
-        "poll_feeds peak_rss_mb={} (whole process: pipeline, local server and runtime)",
+        "{name} peak_rss_mb={} (whole process: pipeline, local server and runtime)",
         fmt_mb(peak)
     );
 
@@ -635,53 +810,54 @@ fn main() -> anyhow::Result<()> {
     let mut problems = Vec::new();
     if c1.report.articles_archived != feeds || c1.report.feeds_ok != feeds {
         problems.push(format!(
-            "cycle 1 archived {} articles from {} ok feeds, expected {feeds}",
+            "{name} cycle 1 archived {} articles from {} ok sources, expected {feeds}",
             c1.report.articles_archived, c1.report.feeds_ok
         ));
     }
     if c2.report.feeds_not_modified != feeds - expected_new
         || c2.report.articles_archived != expected_new
-        || c2.counts.articles != expected_new as u64
+        || c2.counts.articles != (expected_new - posts_new) as u64
     {
         problems.push(format!(
-            "cycle 2: {} not modified, {} archived, {} pages fetched; expected {}, {expected_new}, {expected_new}",
+            "{name} cycle 2: {} not modified, {} archived, {} pages fetched; expected {}, {expected_new}, {}",
             c2.report.feeds_not_modified,
             c2.report.articles_archived,
             c2.counts.articles,
-            feeds - expected_new
+            feeds - expected_new,
+            expected_new - posts_new
         ));
     }
     for problem in &problems {
-        println!("poll_feeds WARN {problem}");
+        println!("{name} WARN {problem}");
     }
 
     if bench_mode {
-        // Targets are for 5,000 feeds; the time target scales with the number of feeds.
-        let target_s = TARGET_CYCLE_S * feeds as f64 / DEFAULT_FEEDS as f64;
+        // Targets are for 5,000 sources; the time target scales with their number.
+        let (cycle_s, rss_mb) = if mixed {
+            (TARGET_MIXED_CYCLE_S, TARGET_MIXED_RSS_MB)
+        } else {
+            (TARGET_CYCLE_S, TARGET_RSS_MB)
+        };
+        let target_s = cycle_s * feeds as f64 / DEFAULT_FEEDS as f64;
         let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
         for (n, c) in [(1, &c1), (2, &c2)] {
             println!(
-                "poll_feeds {} cycle={n} wall_s={:.2} target_s<{target_s:.1}",
+                "{name} {} cycle={n} wall_s={:.2} target_s<{target_s:.1}",
                 verdict(c.wall_s < target_s),
                 c.wall_s
             );
         }
         println!(
-            "poll_feeds {} peak_rss_mb={} target_mb<{TARGET_RSS_MB:.0}",
-            verdict(peak.is_some_and(|mb| mb < TARGET_RSS_MB)),
+            "{name} {} peak_rss_mb={} target_mb<{rss_mb:.0}",
+            verdict(peak.is_some_and(|mb| mb < rss_mb)),
             fmt_mb(peak)
         );
     } else {
-        println!(
-            "poll_feeds smoke run: targets not checked (run `cargo bench --bench poll_feeds`)"
-        );
+        println!("{name} smoke run: targets not checked (run `cargo bench --bench poll_feeds`)");
     }
 
     drop(p);
     drop(rt);
     dir.close()?;
-    if !bench_mode && !problems.is_empty() {
-        bail!("smoke run: {}", problems.join("; "));
-    }
-    Ok(())
+    Ok(problems)
 }

@@ -3,7 +3,8 @@
 #   1. extraction speed, quality and memory next to trafilatura on the Zyte pages, single-threaded
 #      (scripts/bench_extract.sh);
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
-#      sets the number of feeds, default 5000);
+#      sets the number of feeds, default 5000), then the same over mixed source kinds (rss, sitemap, html,
+#      telegram; MW_BENCH_MIXED=1), and parsing a 50,000-URL sitemap, plain and gzipped (benches/sitemap.rs);
 #   3. tagging, language detection, near-duplicate clustering at 100,000 articles and retag throughput
 #      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
 #   4. search at archive scale next to SQLite FTS5, and the digest of one day (benches/search_scale.rs;
@@ -22,6 +23,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 echo "== fetcher: poll_feeds (cargo bench --bench poll_feeds)"
 cd "$here/.."
 "${CARGO:-cargo}" bench --bench poll_feeds
+echo "== sources: a cycle over mixed source kinds (MW_BENCH_MIXED=1 cargo bench --bench poll_feeds)"
+MW_BENCH_MIXED=1 "${CARGO:-cargo}" bench --bench poll_feeds
+echo "== sources: a 50,000-URL sitemap, plain and gzipped (cargo bench --bench sitemap)"
+"${CARGO:-cargo}" bench --bench sitemap
 echo "== understanding: tagging, language, clustering, retag (cargo bench --bench tagging)"
 "${CARGO:-cargo}" bench --bench tagging
 

@@ -58,6 +58,10 @@ pub struct Fields {
     pub campaign: Field,
     /// Near-duplicate cluster id (raw, fast).
     pub cluster: Field,
+    /// The original post a Telegram post forwards, `post.forwarded_from.url` (raw, fast, not stored:
+    /// the stored article JSON stays what output reads). Absent when the article forwards nothing, or
+    /// when the preview named the origin without linking it.
+    pub forwarded_from: Field,
     /// Headline (analysed).
     pub title: Field,
     /// Main text (analysed).
@@ -93,7 +97,9 @@ impl Fields {
 /// 6: the tokenizer takes Han, kana and Hangul from the one script table (`text::script`): 々 and 〇
 /// (as in 二〇二四年), Han extensions G-H, half-width kana and Hangul Jamo extensions now join CJK runs,
 /// and the Katakana middle dot (・) separates words (an index of 5 cut them otherwise).
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: `forwarded_from`: the original post a Telegram post forwards (forward chains; an index of 6 lacks
+/// it, so its forwards would have no forwarders).
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Builds the schema and its field handles.
 pub fn schema() -> (Schema, Fields) {
@@ -129,6 +135,7 @@ pub fn schema() -> (Schema, Fields) {
         country: b.add_text_field("country", STRING | FAST),
         campaign: b.add_text_field("campaign", STRING | FAST),
         cluster: b.add_text_field("cluster", STRING | FAST),
+        forwarded_from: b.add_text_field("forwarded_from", STRING | FAST),
         title: b.add_text_field("title", analysed.clone()),
         text: b.add_text_field("text", analysed),
         text_pairs: b.add_text_field("text_pairs", pairs.clone()),
@@ -357,6 +364,9 @@ impl ArchiveWriter {
         if let Some(cluster) = &article.cluster {
             doc.add_text(f.cluster, cluster);
         }
+        if let Some(origin) = forwarded_url(article) {
+            doc.add_text(f.forwarded_from, origin);
+        }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);
         doc.add_text(f.title_pairs, &article.title);
@@ -386,6 +396,19 @@ impl ArchiveWriter {
         self.writer.rollback()?;
         Ok(())
     }
+}
+
+/// The URL of the original post an article forwards (`post.forwarded_from.url`), what the
+/// `forwarded_from` field holds.
+pub fn forwarded_url(article: &Article) -> Option<&str> {
+    article
+        .post
+        .as_ref()?
+        .forwarded_from
+        .as_ref()?
+        .url
+        .as_deref()
+        .filter(|u| !u.is_empty())
 }
 
 /// Rebuilds the index in `<dir>/tantivy` with this version's schema from the article JSON stored in each

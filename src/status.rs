@@ -61,6 +61,8 @@ pub struct FeedStatus {
     pub id: String,
     /// Feed URL.
     pub url: String,
+    /// Source kind: rss, sitemap, html or telegram.
+    pub kind: &'static str,
     /// Outlet name.
     pub name: String,
     /// Affiliation.
@@ -99,6 +101,7 @@ pub fn feed_status(feed: &FeedSpec, state: Option<&FeedState>) -> FeedStatus {
     FeedStatus {
         id: feed.id.clone(),
         url: feed.url.to_string(),
+        kind: feed.kind.as_str(),
         name: feed.name.clone(),
         affiliation: feed.affiliation,
         country: feed.country.clone(),

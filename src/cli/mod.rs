@@ -885,6 +885,7 @@ fn similar_cmd(
         return Ok(ExitCode::FAILURE);
     };
     let members = search::cluster_members(&archive, &article)?;
+    let forwards = search::forward_chain(&archive, &article)?;
     let first = members.first().map(|m| m.dated_at());
     let rows: Vec<serde_json::Value> = members
         .iter()
@@ -910,12 +911,13 @@ fn similar_cmd(
         StatusFormat::Json => {
             serde_json::to_writer_pretty(
                 &mut out,
-                &serde_json::json!({"cluster": article.cluster, "members": rows}),
+                &serde_json::json!({"cluster": article.cluster, "members": rows, "forwards": forwards}),
             )?;
             writeln!(out)?;
         }
         StatusFormat::Table => {
-            write_cluster_table(&mut out, article.cluster.as_deref(), &members, &rows)?
+            write_cluster_table(&mut out, article.cluster.as_deref(), &members, &rows)?;
+            output::write_forwards_table(&mut out, &forwards)?;
         }
     }
     out.flush()?;

@@ -1,5 +1,6 @@
 //! What the commands print besides the library's own renderings: aligned tables (`feeds status`,
-//! `similar`), one JSON object per line, RFC 3339 times, and the exit status of a run over many files.
+//! `similar` and its forward chain), one JSON object per line, RFC 3339 times, and the exit status of a
+//! run over many files.
 //! No colours here: search results are styled by `search::write_results_styled`.
 
 use std::io::Write;
@@ -88,4 +89,71 @@ pub(super) fn write_cluster_table(
         )?;
     }
     Ok(())
+}
+
+/// A delay as the `similar` table shows it: `+2h05m` (hours grow past a day), `-0h10m` before the origin.
+fn fmt_delay(secs: i64) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let minutes = secs.unsigned_abs() / 60;
+    format!("{sign}{}h{:02}m", minutes / 60, minutes % 60)
+}
+
+/// A post of a forward chain in one line: its URL (or its name when the forward named it without a link)
+/// and its outlet or name.
+fn forward_label(n: &crate::search::ForwardNode) -> String {
+    match (&n.url, n.archived) {
+        (Some(url), true) => format!("{url} ({})", n.name),
+        (Some(url), false) => format!("{url} ({}, not archived)", n.name),
+        (None, _) => format!("{:?} (not archived, no link)", n.name),
+    }
+}
+
+/// The `similar` table's "Forwards" block: one line per forward, `origin -> forwarder  +2h05m  (views)`,
+/// from the furthest origin down to this article, then its forwards breadth-first. Nothing when the
+/// article has no forward either way.
+pub(super) fn write_forwards_table(
+    out: &mut impl Write,
+    chain: &crate::search::ForwardChain,
+) -> anyhow::Result<()> {
+    if chain.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nForwards ({} upstream, {} downstream{}):",
+        chain.upstream.len(),
+        chain.downstream.len(),
+        if chain.truncated {
+            ", limit reached"
+        } else {
+            ""
+        }
+    )?;
+    for link in chain.upstream.iter().rev().chain(&chain.downstream) {
+        writeln!(
+            out,
+            "{} -> {}  {}  ({})",
+            forward_label(&link.origin),
+            forward_label(&link.forwarder),
+            link.delay_secs.map_or_else(|| "+?".to_string(), fmt_delay),
+            link.forwarder
+                .views
+                .map_or_else(|| "views unknown".to_string(), |v| format!("{v} views"))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_read_as_hours_and_minutes() {
+        assert_eq!(fmt_delay(0), "+0h00m");
+        assert_eq!(fmt_delay(59), "+0h00m");
+        assert_eq!(fmt_delay(2 * 3600 + 5 * 60), "+2h05m");
+        assert_eq!(fmt_delay(26 * 3600 + 60), "+26h01m");
+        assert_eq!(fmt_delay(-600), "-0h10m");
+    }
 }

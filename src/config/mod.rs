@@ -314,7 +314,7 @@ pub fn check_lang(s: &str) -> Result<String, LangError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Affiliation;
+    use crate::model::{Affiliation, SourceKind};
 
     fn parse_str(s: &str) -> Result<Config, ConfigError> {
         parse(s, Path::new("/tmp/x/feeds.toml"))
@@ -388,6 +388,46 @@ zh = ["统一"]
                 "interval_secs must be between 60",
             ),
             ("x = [\n", 1, ""),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"atom\"\n",
+                4,
+                "kind \"atom\" is not one of rss, sitemap, html, telegram",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"html\"\n",
+                4,
+                "kind = \"html\" needs link_selector",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"html\"\nlink_selector = \"a[\"\n",
+                5,
+                "link_selector \"a[\"",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"html\"\nlink_selector = \"a\"\nexclude = [\"(\"]\n",
+                6,
+                "exclude \"(\" is not a valid regex",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nlink_selector = \"a\"\n",
+                4,
+                "link_selector (html only) does not apply to kind = \"rss\"",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"telegram\"\nmax_age_days = 3\n",
+                5,
+                "max_age_days (sitemap only) does not apply to kind = \"telegram\"",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"sitemap\"\nmax_age_days = 0\n",
+                5,
+                "max_age_days must be between 1",
+            ),
+            (
+                "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\nkind = \"sitemap\"\nsame_site = false\n",
+                5,
+                "same_site (html only)",
+            ),
         ];
         for (text, line, needle) in cases {
             let err = parse_str(text).unwrap_err();
@@ -395,6 +435,42 @@ zh = ["统一"]
             assert!(err.to_string().contains(needle), "{text:?} -> {err}");
             assert!(err.to_string().starts_with("/tmp/x/feeds.toml:"), "{err}");
         }
+    }
+
+    #[test]
+    fn source_kinds_and_their_keys_are_read() {
+        let text = "[[feeds]]\nid = \"a\"\nurl = \"http://x/\"\n\
+                    [[feeds]]\nid = \"s\"\nurl = \"http://x/sitemap.xml\"\nkind = \"sitemap\"\n\
+                    [[feeds]]\nid = \"s7\"\nurl = \"http://x/news.xml\"\nkind = \"sitemap\"\nmax_age_days = 7\n\
+                    [[feeds]]\nid = \"h\"\nurl = \"http://x/world\"\nkind = \"html\"\nlink_selector = \"ul a\"\n\
+                    include = [\"/a/\"]\nexclude = [\"/video/\", \"#\"]\nsame_site = false\n\
+                    [[feeds]]\nid = \"t\"\nurl = \"https://t.me/s/x\"\nkind = \"telegram\"\n";
+        let c = parse_str(text).unwrap();
+        let kinds: Vec<&SourceKind> = c.feeds.iter().map(|f| &f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &SourceKind::Rss,
+                &SourceKind::Sitemap { max_age_days: 2 },
+                &SourceKind::Sitemap { max_age_days: 7 },
+                &SourceKind::Html {
+                    link_selector: "ul a".into(),
+                    include: vec!["/a/".into()],
+                    exclude: vec!["/video/".into(), "#".into()],
+                    same_site: false,
+                },
+                &SourceKind::Telegram,
+            ]
+        );
+        let html =
+            "[[feeds]]\nid = \"h\"\nurl = \"http://x/\"\nkind = \"html\"\nlink_selector = \"a\"\n";
+        assert!(matches!(
+            parse_str(html).unwrap().feeds[0].kind,
+            SourceKind::Html {
+                same_site: true,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reading a digest's [`DigestData`] from the archive: one pass over the fast columns of every segment
-//! (no stored document is read for counting), then the period's tagged articles and the members of
-//! multi-outlet clusters from the doc store.
+//! (no stored document is read for counting), then the period's tagged articles, the members of
+//! multi-outlet clusters and the period's forwards of the origins that can be listed (with those origins)
+//! from the doc store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,7 +13,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, SegmentReader, Term};
 
-use super::{window, DigestData, NO_COUNTRY};
+use super::{window, DigestData, NO_COUNTRY, TOP_CLUSTERS};
 use crate::index::Archive;
 use crate::model::Article;
 use crate::store::{FeedState, Store};
@@ -67,6 +68,7 @@ pub fn load(
     let searcher = archive.searcher();
     let mut tagged: BTreeMap<String, Vec<DocAddress>> = BTreeMap::new();
     let mut clusters: HashMap<String, Vec<(DocAddress, String)>> = HashMap::new();
+    let mut forwards: HashMap<String, Vec<(DocAddress, String)>> = HashMap::new();
     let mut last_seen: BTreeMap<String, i64> = BTreeMap::new();
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         scan_segment(
@@ -76,6 +78,7 @@ pub fn load(
             &mut d,
             &mut tagged,
             &mut clusters,
+            &mut forwards,
             &mut last_seen,
         )
         .with_context(|| format!("cannot read the fast fields of segment {ord}"))?;
@@ -104,22 +107,51 @@ pub fn load(
             members.push(archive.article(&searcher, a)?);
         }
         if !members.iter().any(|a| a.id == id) {
-            if let Some(first) = article_by_id(archive, &searcher, &id)? {
+            if let Some(first) = article_by(archive, &searcher, archive.fields.id, &id)? {
                 members.push(first);
             }
         }
         d.clusters.push(members);
     }
+
+    // Forwards: only the origins that can make the top list are read (most forwarding channels first:
+    // every origin with at least as many channels as the last of the top ones, so ties on channels are
+    // still ordered by time), with their archived origins.
+    let mut origins: Vec<(String, Vec<DocAddress>, usize)> = forwards
+        .into_iter()
+        .map(|(url, m)| {
+            let channels = m.iter().map(|(_, f)| f).collect::<BTreeSet<_>>().len();
+            (url, m.into_iter().map(|(a, _)| a).collect(), channels)
+        })
+        .collect();
+    let mut counts: Vec<usize> = origins.iter().map(|(_, _, c)| *c).collect();
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    let least = counts
+        .get(TOP_CLUSTERS.saturating_sub(1))
+        .copied()
+        .unwrap_or(0);
+    origins.retain(|(_, _, c)| *c >= least);
+    origins.sort();
+    for (url, addresses, _) in origins {
+        for a in addresses {
+            d.forwards.push(archive.article(&searcher, a)?);
+        }
+        if let Some(origin) = article_by(archive, &searcher, archive.fields.url, &url)? {
+            d.forward_origins.insert(url, origin);
+        }
+    }
     Ok(d)
 }
 
-fn article_by_id(
+/// The article whose raw `field` (id or url) is `value`.
+fn article_by(
     archive: &Archive,
     searcher: &Searcher,
-    id: &str,
+    field: tantivy::schema::Field,
+    value: &str,
 ) -> anyhow::Result<Option<Article>> {
     let q = TermQuery::new(
-        Term::from_field_text(archive.fields.id, id),
+        Term::from_field_text(field, value),
         IndexRecordOption::Basic,
     );
     let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
@@ -199,6 +231,7 @@ fn scan_segment(
     d: &mut DigestData,
     tagged: &mut BTreeMap<String, Vec<DocAddress>>,
     clusters: &mut HashMap<String, Vec<(DocAddress, String)>>,
+    forwards: &mut HashMap<String, Vec<(DocAddress, String)>>,
     last_seen: &mut BTreeMap<String, i64>,
 ) -> anyhow::Result<()> {
     let fast = segment.fast_fields();
@@ -209,6 +242,7 @@ fn scan_segment(
     let mut country = Dict::new(segment, "country")?;
     let mut lang = Dict::new(segment, "lang")?;
     let mut cluster = Dict::new(segment, "cluster")?;
+    let mut forwarded = Dict::new(segment, "forwarded_from")?;
     let alive = segment.alive_bitset();
     let first_day = NaiveDate::from_num_days_from_ce_opt(0).unwrap_or_default();
     let lo_day = DateTime::<Utc>::from_timestamp(lo, 0).map_or(first_day, |t| t.date_naive());
@@ -223,6 +257,7 @@ fn scan_segment(
     let (mut s_aff, mut s_country, mut s_lang): (Split, Split, Split) = Default::default();
     let mut seg_tagged: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut seg_clusters: HashMap<u64, Vec<(u32, Option<u64>)>> = HashMap::new();
+    let mut seg_forwards: HashMap<u64, Vec<(u32, Option<u64>)>> = HashMap::new();
     let mut period_total = 0u64;
 
     for doc in 0..segment.max_doc() {
@@ -274,10 +309,14 @@ fn scan_segment(
         if let Some(cl) = cluster.first(doc) {
             seg_clusters.entry(cl).or_default().push((doc, f));
         }
+        if let Some(origin) = forwarded.first(doc) {
+            seg_forwards.entry(origin).or_default().push((doc, f));
+        }
     }
 
     d.total += period_total;
     cluster.resolve(seg_clusters.keys().copied().collect())?;
+    forwarded.resolve(seg_forwards.keys().copied().collect())?;
     feed.resolve(feed_last.keys().copied().collect())?;
     for (f, t) in feed_last {
         let name = feed.name(f)?.to_string();
@@ -331,6 +370,14 @@ fn scan_segment(
     for (cl, docs) in seg_clusters {
         let id = cluster.name(cl)?.to_string();
         let entry = clusters.entry(id).or_default();
+        for (doc, f) in docs {
+            let f = feed.name_or(f, "")?;
+            entry.push((DocAddress::new(segment_ord, doc), f));
+        }
+    }
+    for (origin, docs) in seg_forwards {
+        let url = forwarded.name(origin)?.to_string();
+        let entry = forwards.entry(url).or_default();
         for (doc, f) in docs {
             let f = feed.name_or(f, "")?;
             entry.push((DocAddress::new(segment_ord, doc), f));

@@ -4,7 +4,8 @@
 //!   spiked.
 //! - Per campaign: the period's count against its 7- and 28-day baselines, a spike flag ([`spike_test`]), a
 //!   28-day chart, the split by affiliation, country and language, the top articles.
-//! - Amplification: near-duplicate clusters published by two or more outlets in the period.
+//! - Amplification: near-duplicate clusters published by two or more outlets in the period, and the
+//!   period's Telegram forwards by origin post (who forwarded it, how long after, seen how often).
 //! - Coverage: feeds that were failing or silent, so a reader knows what the numbers miss.
 //!
 //! The data flow is `load` (index + store → [`DigestData`], plain data) → [`build_digest`] (pure) →
@@ -12,8 +13,9 @@
 //! [`DigestData::from_articles`], which must agree with [`load`] on the same articles.
 //!
 //! [`load`] scales with the archive: one pass over the fast columns (publication date, campaign, feed,
-//! affiliation, country, language, cluster) counts everything; only the period's tagged articles and the
-//! members of multi-outlet clusters are read from the doc store.
+//! affiliation, country, language, cluster, forwarded_from) counts everything; only the period's tagged
+//! articles, the members of multi-outlet clusters and the forwards of the listed origins (with the
+//! archived origins) are read from the doc store.
 //!
 //! All archived text is escaped on output: titles come from hostile sources.
 
@@ -29,7 +31,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::model::{Affiliation, Article};
+use crate::model::{Affiliation, Article, Forward};
 use crate::status::Health;
 use crate::store::FeedState;
 
@@ -50,7 +52,7 @@ pub const SPIKE_P_VALUE: f64 = 0.01;
 pub const BASELINE_FLOOR: f64 = 0.5;
 /// The longest period a digest covers.
 pub const MAX_PERIOD_DAYS: i64 = 366;
-/// Amplification clusters listed at most.
+/// Amplification clusters listed at most, and forwarded origins listed at most.
 pub const TOP_CLUSTERS: usize = 20;
 
 /// The footnote every rendering carries: the spike rule in words.
@@ -90,6 +92,11 @@ pub struct DigestData {
     /// Clusters with members from two or more feeds in the period: their members (the period's, plus the
     /// first publisher when it is older).
     pub clusters: Vec<Vec<Article>>,
+    /// Telegram posts dated in the period that forward a post named by its URL (`forwarded_from`); [`load`]
+    /// may leave out the forwards of origins that cannot make the top [`TOP_CLUSTERS`].
+    pub forwards: Vec<Article>,
+    /// The archived origins of those forwards (any date), by URL.
+    pub forward_origins: BTreeMap<String, Article>,
     /// Feed states from the store, by feed id (empty when there is no store).
     pub feed_states: BTreeMap<String, FeedState>,
 }
@@ -110,7 +117,7 @@ pub const NO_COUNTRY: &str = "-";
 
 impl DigestData {
     /// The same aggregation as [`load`], over articles in memory (any dates: those outside the window are
-    /// ignored, except for the feeds' last article).
+    /// ignored, except for the feeds' last article and the origins of the period's forwards).
     pub fn from_articles(
         from: NaiveDate,
         to: NaiveDate,
@@ -169,6 +176,19 @@ impl DigestData {
             }
             if let Some(cl) = &a.cluster {
                 clusters.entry(cl.as_str()).or_default().push(a);
+            }
+            if crate::index::forwarded_url(a).is_some() {
+                d.forwards.push(a.clone());
+            }
+        }
+        let origins: BTreeSet<&str> = d
+            .forwards
+            .iter()
+            .filter_map(crate::index::forwarded_url)
+            .collect();
+        for a in articles {
+            if origins.contains(a.url.as_str()) {
+                d.forward_origins.insert(a.url.clone(), a.clone());
             }
         }
         for (id, mut members) in clusters {
@@ -230,6 +250,8 @@ pub struct Digest {
     pub campaigns: Vec<CampaignDigest>,
     /// Near-duplicate clusters across outlets, most outlets first.
     pub amplification: Vec<ClusterDigest>,
+    /// The period's Telegram forwards by origin post, most forwarding channels first.
+    pub forwards: Vec<ForwardDigest>,
     /// Feeds failing, unhealthy, silent in the period, or never fetched (`new`).
     pub coverage: Vec<CoverageIssue>,
     /// Per configured feed, in config order (silent feeds count 0), then any other feed in the archive.
@@ -324,6 +346,48 @@ pub struct ClusterCopy {
     pub article: DigestArticle,
     /// Minutes after the first publisher.
     pub delay_minutes: i64,
+}
+
+/// A post forwarded in the period, with its forwards.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForwardDigest {
+    /// The original post.
+    pub origin: ForwardOrigin,
+    /// Distinct feeds (channels) that forwarded it in the period.
+    pub channels: usize,
+    /// The forwards dated in the period, earliest first.
+    pub forwards: Vec<ForwardCopy>,
+    /// The origin is an archived state-affiliated post and at least one forwarding channel is not state.
+    pub state_to_non_state: bool,
+}
+
+/// The post a forward names: archived, or known only by what the forwards say.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForwardOrigin {
+    /// The original post, `https://t.me/<channel>/<id>`.
+    pub url: String,
+    /// Outlet name when archived, else the name the forward shows.
+    pub name: String,
+    /// The origin channel's username, when known.
+    pub channel: Option<String>,
+    /// The archived post (None when its channel is not monitored).
+    pub article: Option<DigestArticle>,
+    /// Its view count when read (archived).
+    pub views: Option<u64>,
+}
+
+/// A forward of an origin.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForwardCopy {
+    /// The forwarding post (its feed, outlet name and affiliation are the forwarding channel's).
+    #[serde(flatten)]
+    pub article: DigestArticle,
+    /// The forwarding channel's username.
+    pub channel: Option<String>,
+    /// The forward's view count when read.
+    pub views: Option<u64>,
+    /// Minutes after the origin, when the origin is archived.
+    pub delay_minutes: Option<i64>,
 }
 
 /// A feed the numbers may miss.
@@ -530,6 +594,7 @@ pub fn build_digest(data: &DigestData, config: &Config) -> Digest {
             .then(a.id.cmp(&b.id))
     });
     amplification.truncate(TOP_CLUSTERS);
+    let forwards = forward_digests(data);
 
     let mut feeds: Vec<FeedCount> = config
         .feeds
@@ -610,9 +675,77 @@ pub fn build_digest(data: &DigestData, config: &Config) -> Digest {
         spike_rule: spike_rule(),
         campaigns,
         amplification,
+        forwards,
         coverage,
         feeds,
     }
+}
+
+/// The period's forwards grouped by origin: most forwarding channels first, then the origin's time (the
+/// first forward's when the origin is not archived), at most [`TOP_CLUSTERS`].
+fn forward_digests(data: &DigestData) -> Vec<ForwardDigest> {
+    let mut by_origin: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+    for a in &data.forwards {
+        if let Some(url) = crate::index::forwarded_url(a) {
+            by_origin.entry(url).or_default().push(a);
+        }
+    }
+    let mut out: Vec<(DateTime<Utc>, ForwardDigest)> = by_origin
+        .into_iter()
+        .filter_map(|(url, mut forwards)| {
+            forwards.sort_by(|a, b| a.dated_at().cmp(&b.dated_at()).then(a.id.cmp(&b.id)));
+            forwards.dedup_by(|a, b| a.id == b.id);
+            let first = *forwards.first()?;
+            let archived = data.forward_origins.get(url);
+            let said: Option<&Forward> = first.post.as_ref()?.forwarded_from.as_ref();
+            let origin = ForwardOrigin {
+                url: url.to_string(),
+                name: archived.map_or_else(
+                    || said.map_or_else(String::new, |f| f.name.clone()),
+                    |o| o.source_name.clone(),
+                ),
+                channel: archived
+                    .and_then(|o| o.post.as_ref().map(|p| p.channel.clone()))
+                    .or_else(|| said.and_then(|f| f.channel.clone())),
+                article: archived.map(|o| listed(o, None)),
+                views: archived.and_then(|o| o.post.as_ref()?.views),
+            };
+            let copies: Vec<ForwardCopy> = forwards
+                .iter()
+                .map(|a| ForwardCopy {
+                    article: listed(a, None),
+                    channel: a.post.as_ref().map(|p| p.channel.clone()),
+                    views: a.post.as_ref().and_then(|p| p.views),
+                    delay_minutes: archived.map(|o| (a.dated_at() - o.dated_at()).num_minutes()),
+                })
+                .collect();
+            let channels = forwards
+                .iter()
+                .map(|a| a.feed.as_str())
+                .collect::<BTreeSet<_>>()
+                .len();
+            let when = archived.map_or_else(|| first.dated_at(), |o| o.dated_at());
+            Some((
+                when,
+                ForwardDigest {
+                    state_to_non_state: archived
+                        .is_some_and(|o| o.affiliation == Affiliation::State)
+                        && forwards.iter().any(|a| a.affiliation != Affiliation::State),
+                    origin,
+                    channels,
+                    forwards: copies,
+                },
+            ))
+        })
+        .collect();
+    out.sort_by(|(ta, a), (tb, b)| {
+        b.channels
+            .cmp(&a.channels)
+            .then(ta.cmp(tb))
+            .then(a.origin.url.cmp(&b.origin.url))
+    });
+    out.truncate(TOP_CLUSTERS);
+    out.into_iter().map(|(_, f)| f).collect()
 }
 
 /// The digest of one day from that day's articles alone (no history, no store): the original entry point,
@@ -752,6 +885,117 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn post(
+        url: &str,
+        feed: &str,
+        aff: Affiliation,
+        t: DateTime<Utc>,
+        origin: Option<&str>,
+    ) -> Article {
+        Article {
+            id: format!("id-{url}"),
+            url: url.into(),
+            final_url: url.into(),
+            feed: feed.into(),
+            source_name: feed.to_uppercase(),
+            affiliation: aff,
+            country: None,
+            lang: crate::model::LangInfo {
+                lang: "en".into(),
+                script: None,
+                confidence: 1.0,
+                reliable: true,
+            },
+            title: String::new(),
+            text: String::new(),
+            description: None,
+            authors: vec![],
+            published: Some(t),
+            modified: None,
+            fetched_at: t,
+            canonical_url: None,
+            site_name: None,
+            image: None,
+            section: None,
+            tags: vec![],
+            campaigns: vec![],
+            http_status: 0,
+            text_source: "feed".into(),
+            cluster: None,
+            post: Some(crate::model::Post {
+                channel: feed.into(),
+                views: None,
+                forwarded_from: origin.map(|u| Forward {
+                    name: "origin".into(),
+                    channel: None,
+                    url: Some(u.into()),
+                }),
+            }),
+        }
+    }
+
+    #[test]
+    fn forwards_by_channels_then_time_deduplicated_and_capped() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut data = DigestData::default();
+        // 25 origins (not archived) forwarded once each, the later ones first in the data.
+        for i in (0..25).rev() {
+            let t = t0 + Duration::minutes(i);
+            data.forwards.push(post(
+                &format!("f{i}"),
+                "c",
+                Affiliation::Independent,
+                t,
+                Some(&format!("o{i}")),
+            ));
+        }
+        // An archived state origin forwarded by two channels, one forward listed twice; a state origin
+        // forwarded by a state channel only.
+        let origin = post("s", "s", Affiliation::State, t0 + Duration::hours(5), None);
+        data.forward_origins.insert("s".into(), origin);
+        let copy = post(
+            "x1",
+            "x",
+            Affiliation::Unknown,
+            t0 + Duration::hours(6),
+            Some("s"),
+        );
+        data.forwards.extend([copy.clone(), copy]);
+        data.forwards.push(post(
+            "y1",
+            "y",
+            Affiliation::State,
+            t0 + Duration::hours(7),
+            Some("s"),
+        ));
+        data.forward_origins.insert(
+            "s2".into(),
+            post("s2", "s", Affiliation::State, t0 - Duration::hours(1), None),
+        );
+        data.forwards
+            .push(post("y2", "y", Affiliation::State, t0, Some("s2")));
+
+        let out = forward_digests(&data);
+        assert_eq!(out.len(), TOP_CLUSTERS);
+        assert_eq!((out[0].origin.url.as_str(), out[0].channels), ("s", 2));
+        assert_eq!(
+            out[0].forwards.len(),
+            2,
+            "the forward listed twice counts once"
+        );
+        assert_eq!(out[0].forwards[0].delay_minutes, Some(60));
+        assert!(out[0].state_to_non_state);
+        // Then one channel each, by the origin's time (the archived one's, else the first forward's).
+        let rest: Vec<&str> = out[1..4].iter().map(|f| f.origin.url.as_str()).collect();
+        assert_eq!(rest, ["s2", "o0", "o1"]);
+        assert!(!out[1].state_to_non_state, "state to state");
+        assert_eq!(out[2].forwards[0].delay_minutes, None);
+        assert_eq!(out[2].origin.name, "origin");
+        assert_eq!(out[19].origin.url, "o17");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::chart;
-use super::{CampaignDigest, Digest, DigestArticle, DigestFormat};
+use super::{CampaignDigest, Digest, DigestArticle, DigestFormat, ForwardCopy, ForwardOrigin};
 use crate::escape;
 
 /// Renders the digest.
@@ -85,6 +85,45 @@ fn md_meta(a: &DigestArticle) -> String {
         escape::markdown(&a.lang),
         a.published
     )
+}
+
+/// The origin of forwards: the archived post as any listed article, else its name linked to its URL.
+fn md_origin(o: &ForwardOrigin) -> String {
+    match &o.article {
+        Some(a) => format!("{} — {}{}", md_article(a), md_meta(a), md_views(o.views)),
+        None => {
+            let name = escape::markdown(&o.name);
+            let channel = o
+                .channel
+                .as_deref()
+                .map(|c| format!(" (@{})", escape::markdown(c)))
+                .unwrap_or_default();
+            let target = escape::markdown_url(&o.url);
+            let link = if target.is_empty() {
+                format!("{name}{channel}")
+            } else {
+                format!("[{name}{channel}]({target})")
+            };
+            format!("{link}, not archived")
+        }
+    }
+}
+
+fn md_views(views: Option<u64>) -> String {
+    views.map_or_else(String::new, |v| format!("; {v} views"))
+}
+
+fn delay_prefix(c: &ForwardCopy) -> String {
+    c.delay_minutes
+        .map_or_else(String::new, |m| format!("+{m} min: "))
+}
+
+fn channels_word(n: usize) -> &'static str {
+    if n == 1 {
+        "channel"
+    } else {
+        "channels"
+    }
 }
 
 fn spike_word(c: &CampaignDigest) -> &'static str {
@@ -218,6 +257,37 @@ fn render_md(d: &Digest) -> String {
     if !d.amplification.is_empty() {
         let _ = writeln!(s);
     }
+    let _ = writeln!(s, "### Forwards\n");
+    if d.forwards.is_empty() {
+        let _ = writeln!(s, "No post was forwarded in the period.\n");
+    }
+    for f in &d.forwards {
+        let _ = writeln!(
+            s,
+            "- forwarded by {} {}{}: {}",
+            f.channels,
+            channels_word(f.channels),
+            if f.state_to_non_state {
+                ", **state to non-state**"
+            } else {
+                ""
+            },
+            md_origin(&f.origin)
+        );
+        for c in &f.forwards {
+            let _ = writeln!(
+                s,
+                "  - {}{} — {}{}",
+                delay_prefix(c),
+                md_article(&c.article),
+                md_meta(&c.article),
+                md_views(c.views)
+            );
+        }
+    }
+    if !d.forwards.is_empty() {
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "## Coverage\n");
     if d.coverage.is_empty() {
         let _ = writeln!(s, "Every feed delivered.\n");
@@ -280,6 +350,27 @@ fn html_article(a: &DigestArticle) -> String {
         escape::html(&a.lang),
         escape::html(&a.published)
     )
+}
+
+fn html_origin(o: &ForwardOrigin) -> String {
+    match &o.article {
+        Some(a) => format!("{}{}", html_article(a), html_views(o.views)),
+        None => format!(
+            "<a href=\"{}\" rel=\"noreferrer noopener\">{}{}</a> <span class=\"meta\">not archived</span>",
+            safe_href(&o.url),
+            escape::html(&o.name),
+            o.channel
+                .as_deref()
+                .map(|c| format!(" (@{})", escape::html(c)))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn html_views(views: Option<u64>) -> String {
+    views.map_or_else(String::new, |v| {
+        format!(" <span class=\"meta\">{v} views</span>")
+    })
 }
 
 fn render_html(d: &Digest) -> String {
@@ -426,6 +517,34 @@ fn render_html(d: &Digest) -> String {
                 "<li>+{} min: {}</li>",
                 c.delay_minutes,
                 html_article(&c.article)
+            );
+        }
+        let _ = writeln!(s, "</ul></section>");
+    }
+    let _ = writeln!(s, "<h3 id=\"forwards\">Forwards</h3>");
+    if d.forwards.is_empty() {
+        let _ = writeln!(s, "<p>No post was forwarded in the period.</p>");
+    }
+    for f in &d.forwards {
+        let _ = writeln!(
+            s,
+            "<section class=\"camp\"><p><b>forwarded by {} {}</b>{}: {}</p><ul>",
+            f.channels,
+            channels_word(f.channels),
+            if f.state_to_non_state {
+                " <span class=\"spike\">state to non-state</span>"
+            } else {
+                ""
+            },
+            html_origin(&f.origin)
+        );
+        for c in &f.forwards {
+            let _ = writeln!(
+                s,
+                "<li>{}{}{}</li>",
+                delay_prefix(c),
+                html_article(&c.article),
+                html_views(c.views)
             );
         }
         let _ = writeln!(s, "</ul></section>");

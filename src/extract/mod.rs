@@ -133,6 +133,13 @@ pub fn check_selector(s: &str) -> Result<(), SelectorError> {
         })
 }
 
+/// A hostile page made safe to parse for the other readers of HTML (section pages, Telegram previews): the
+/// extractor's byte pre-scan with every attribute kept (their selectors may use any), which drops scripts,
+/// styles and other unread raw text and cuts nesting deeper than html5ever parses in reasonable time.
+pub fn prepare_for_parsing(html: &str) -> std::borrow::Cow<'_, str> {
+    prescan::prepare(html, false)
+}
+
 /// Plain text from an HTML fragment (feed summaries/content), paragraphs separated by blank lines.
 ///
 /// Scripts, styles and other non-text elements are dropped; no boilerplate

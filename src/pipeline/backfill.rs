@@ -200,6 +200,8 @@ impl Run<'_> {
                 .map_err(|e| anyhow::anyhow!("feed {}: {url}: {e}", self.f.id))?,
             _ => self.first_document().await?.1,
         };
+        let mut visited: HashSet<String> = HashSet::new();
+        let mut previous_oldest: Option<DateTime<Utc>> = None;
         loop {
             let oldest = listing.entries.iter().filter_map(|e| e.published).min();
             let older = listing.older.take();
@@ -212,6 +214,19 @@ impl Run<'_> {
             let Some(url) = older.filter(|_| !past_range) else {
                 break;
             };
+            // An older page that does not go back in time (a loop, a broken mirror) ends the walk.
+            let no_progress = match (oldest, previous_oldest) {
+                (Some(now), Some(before)) => now >= before,
+                (None, _) => true,
+                _ => false,
+            };
+            if no_progress || !visited.insert(url.to_string()) {
+                self.report.notices.push(format!(
+                    "the channel's older page {url} does not go further back; stopped there"
+                ));
+                break;
+            }
+            previous_oldest = oldest;
             listing = fetch_listing(self.p, self.f, &url)
                 .await
                 .map_err(|e| anyhow::anyhow!("feed {}: {url}: {e}", self.f.id))?;

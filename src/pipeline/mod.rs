@@ -436,6 +436,11 @@ fn assign_clusters(
 }
 
 async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome {
+    if entry.text.is_some() {
+        // The entry is the whole article (a Telegram post): nothing to fetch.
+        let article = assemble(f, &entry, None, 0, None, &p.tagger, Utc::now());
+        return PageOutcome::Archived(Box::new(article), None);
+    }
     let fetched = p.fetcher.get(&entry.url, Origin::Link, None).await;
     let (page, status) = match fetched {
         Ok(Fetched::Page(page)) => {
@@ -518,6 +523,9 @@ pub fn assemble(
     now: chrono::DateTime<Utc>,
 ) -> Article {
     let extracted = extracted.unwrap_or_default();
+    if let Some(post_text) = &entry.text {
+        return assemble_post(feed, entry, post_text, tagger, now);
+    }
     let feed_text = entry
         .content
         .as_deref()
@@ -547,6 +555,9 @@ pub fn assemble(
         hints.push(l);
     }
     if let Some(l) = extracted.language.as_deref() {
+        hints.push(l);
+    }
+    if let Some(l) = entry.language.as_deref() {
         hints.push(l);
     }
     let lang = lang::detect(&format!("{title}\n\n{text}"), &hints);
@@ -583,12 +594,61 @@ pub fn assemble(
         site_name: extracted.site_name,
         image: extracted.image,
         section: extracted.section,
-        tags: extracted.tags,
+        tags: if extracted.tags.is_empty() {
+            entry.keywords.clone()
+        } else {
+            extracted.tags
+        },
         campaigns,
         http_status,
         text_source: text_source.to_string(),
         cluster: None,
         post: None,
+    }
+}
+
+/// Builds the archived article of an entry that carries its whole text (a Telegram post): no page, the
+/// entry's text as is (`text_source = "post"`), the post's details kept.
+fn assemble_post(
+    feed: &FeedSpec,
+    entry: &Entry,
+    text: &str,
+    tagger: &Tagger,
+    now: chrono::DateTime<Utc>,
+) -> Article {
+    let title = entry.title.clone().unwrap_or_else(|| "(post)".to_string());
+    let hints: Vec<&str> = feed.language.iter().map(String::as_str).collect();
+    // A post's title is its first line: detect on the text alone so that line does not count twice.
+    let lang = lang::detect(if text.trim().is_empty() { &title } else { text }, &hints);
+    let input = crate::tag::TagInput::for_feed(feed, &title, text, &lang.lang);
+    let campaigns = tagger.tag(&input);
+    let url = entry.url.to_string();
+    Article {
+        id: article_id(&url),
+        final_url: url.clone(),
+        url,
+        feed: feed.id.clone(),
+        source_name: feed.name.clone(),
+        affiliation: feed.affiliation,
+        country: feed.country.clone(),
+        lang,
+        title,
+        text: text.to_string(),
+        description: None,
+        authors: entry.authors.clone(),
+        published: entry.published.filter(|d| *d <= now + Duration::days(1)),
+        modified: None,
+        fetched_at: now,
+        canonical_url: None,
+        site_name: None,
+        image: None,
+        section: None,
+        tags: entry.keywords.clone(),
+        campaigns,
+        http_status: 0,
+        text_source: "post".to_string(),
+        cluster: None,
+        post: entry.post.clone(),
     }
 }
 

@@ -191,8 +191,13 @@ async fn catch_up(
     let mut older = first.older.clone();
     let mut entries = first.entries;
     let mut pages = 0;
+    let mut visited: HashSet<String> = HashSet::from([f.url.to_string()]);
     while keep_going && pages < MAX_CATCH_UP_PAGES {
         let Some(url) = older.take() else { break };
+        if !visited.insert(url.to_string()) {
+            notices.push(format!("older page {url} was already read; stopped there"));
+            break;
+        }
         pages += 1;
         let listing = match fetch_listing(p, f, &url).await {
             Ok(l) => l,
@@ -214,18 +219,30 @@ async fn catch_up(
     entries
 }
 
-/// Fetches a further document of a source (named by one of its documents: not trusted) and reads it.
+/// Fetches a further document of a source and reads it. On the source's own origin it is part of the
+/// source the user configured (trusted as written, no robots.txt, like the first document); anywhere else
+/// it is a link found in a document (the private-network guard and robots.txt apply).
 pub(super) async fn fetch_listing(
     p: &Pipeline,
     f: &FeedSpec,
     url: &Url,
 ) -> Result<Listing, String> {
-    let page = fetch_page(p, url).await.map_err(|e| e.to_string())?;
+    let same_origin = url.scheme() == f.url.scheme()
+        && url.host_str() == f.url.host_str()
+        && url.port_or_known_default() == f.url.port_or_known_default();
+    let origin = if same_origin {
+        Origin::Config
+    } else {
+        Origin::Link
+    };
+    let page = fetch_page(p, url, origin)
+        .await
+        .map_err(|e| e.to_string())?;
     source::read(f, &page, p.config.fetch.max_entries_per_feed).map_err(|e| e.to_string())
 }
 
-async fn fetch_page(p: &Pipeline, url: &Url) -> Result<Box<Page>, FetchError> {
-    match p.fetcher.get(url, Origin::Link, None).await? {
+async fn fetch_page(p: &Pipeline, url: &Url, origin: Origin) -> Result<Box<Page>, FetchError> {
+    match p.fetcher.get(url, origin, None).await? {
         Fetched::Page(page) => Ok(page),
         // Not asked for (no validators sent); a server that answers 304 anyway gave nothing to read.
         Fetched::NotModified => Err(FetchError::Status {

@@ -13,11 +13,13 @@
 //!
 //! This file holds the request and result types and the execution ([`search`], [`overview`]); beside
 //! it: `query` (parsing and rewriting, [`QueryError`]), `snippet` (snippets and highlight ranges),
-//! `facets` and `histogram` (one collector each), `export` (the one exporter and its [`Provenance`])
-//! and `print` (the `search` command's table, json, jsonl and csv output).
+//! `facets` and `histogram` (one collector each), `export` (the one exporter and its [`Provenance`]),
+//! `forwards` (Telegram forward chains, [`forward_chain`]) and `print` (the `search` command's table,
+//! json, jsonl and csv output).
 
 mod export;
 mod facets;
+mod forwards;
 mod histogram;
 mod print;
 mod query;
@@ -37,6 +39,10 @@ use crate::model::{Article, CampaignTerms, Hit};
 
 pub use export::{export, ExportFormat, IndexCommit, Provenance};
 pub use facets::{facets, FacetCount, Facets};
+pub use forwards::{
+    forward_chain, ForwardChain, ForwardLink, ForwardNode, MAX_DOWNSTREAM_ARTICLES,
+    MAX_DOWNSTREAM_LEVELS, MAX_UPSTREAM_STEPS,
+};
 pub use histogram::{histogram, Bucket, Interval};
 pub use print::{
     write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,

@@ -1,5 +1,5 @@
 //! The article page (text with campaign terms highlighted, campaign evidence, the stored page's
-//! provenance, the copy cluster) and the raw snapshot download.
+//! provenance, a Telegram post's views and origin, the copy cluster) and the raw snapshot download.
 
 use std::sync::Arc;
 
@@ -72,6 +72,8 @@ struct ArticlePage {
     url_href: Option<String>,
     final_url_href: Option<String>,
     canonical_href: Option<String>,
+    /// A forwarded post's origin link (http(s) only).
+    forwarded_href: Option<String>,
     published: String,
     modified: String,
     fetched_at: String,
@@ -189,6 +191,12 @@ pub async fn article(
             canonical_href: a
                 .canonical_url
                 .as_deref()
+                .and_then(http_url)
+                .map(String::from),
+            forwarded_href: a
+                .post
+                .as_ref()
+                .and_then(|p| p.forwarded_from.as_ref()?.url.as_deref())
                 .and_then(http_url)
                 .map(String::from),
             published: time(a.published),
