@@ -5,7 +5,7 @@
 //! as soon as it closes) and applies the protocol's caps, 50,000 URLs and 50 MB uncompressed, the latter
 //! while inflating so a gzip bomb stops at the cap. Elements are matched on local names, since prefixes
 //! vary in the wild (`news:`, `n:`, none). The helpers [`url_period`], [`child_in_window`] and
-//! [`entry_date`] let the pipeline skip the files of a date-partitioned index that cannot hold URLs of the
+//! [`super::entry_date`] let the pipeline skip the files of a date-partitioned index that cannot hold URLs of the
 //! window it reads. This module does no I/O.
 
 use std::borrow::Cow;
@@ -129,11 +129,6 @@ pub fn child_in_window(child: &Child, since: DateTime<Utc>, until: Option<DateTi
             .is_some_and(|first| first > until.date_naive())
     });
     !ends_before && !starts_after
-}
-
-/// The date that places a sitemap entry in time: its `news:publication_date`, else its `lastmod`.
-pub fn entry_date(e: &Entry) -> Option<DateTime<Utc>> {
-    e.published.or(e.modified)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -929,6 +924,7 @@ fn scan_period(s: &str, in_path: bool) -> Option<Period> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::entry_date;
     use std::io::Write as _;
 
     fn base() -> Url {
@@ -1570,20 +1566,4 @@ mod tests {
         assert_eq!(thousands(50_012), "50,012");
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
-}
-
-/// STUB: the date range a date-partitioned sitemap's URL names.
-pub fn url_period(url: &Url) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
-    let _ = url;
-    None
-}
-
-/// STUB: whether a sitemap named in an index may hold URLs dated in `[since, until]`.
-pub fn child_in_window(
-    child: &super::Child,
-    since: chrono::DateTime<chrono::Utc>,
-    until: Option<chrono::DateTime<chrono::Utc>>,
-) -> bool {
-    let _ = until;
-    child.lastmod.is_none_or(|l| l >= since)
 }
