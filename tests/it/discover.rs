@@ -182,8 +182,8 @@ async fn discover_lists_feeds_sitemaps_and_telegram_of_a_site() {
                 "error",
                 "id",
                 "kind",
-                "news",
                 "newest",
+                "news",
                 "ok",
                 "title",
                 "url"
