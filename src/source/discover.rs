@@ -461,11 +461,7 @@ fn describe(
         return (candidate, listing.children);
     }
     candidate.entries = Some(listing.entries.len() + listing.skipped_over_cap);
-    candidate.newest = listing
-        .entries
-        .iter()
-        .filter_map(|e| e.published.or(e.modified))
-        .max();
+    candidate.newest = listing.entries.iter().filter_map(super::entry_date).max();
     candidate.news =
         kind == CandidateKind::Sitemap && listing.entries.iter().any(|e| e.published.is_some());
     (candidate, listing.children)
