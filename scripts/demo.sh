@@ -19,11 +19,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             before = urllib.parse.parse_qs(url.query).get("before")
             if not before:
                 return os.path.join(telegram, "channel.html")
-            # The older page links the oldest one with its own before= value.
-            older = os.path.join(telegram, "channel-older.html")
-            with open(older, encoding="utf-8") as f:
-                last = re.findall(r"before=(\d+)", f.read())
-            return os.path.join(telegram, "channel-oldest.html") if before[0] in last else older
+            # The newest page's "more" link leads to the older page, whose own leads to the oldest.
+            with open(os.path.join(telegram, "channel.html"), encoding="utf-8") as f:
+                first = re.findall(r'data-before="(\d+)"', f.read())
+            page = "channel-older.html" if before[0] in first else "channel-oldest.html"
+            return os.path.join(telegram, page)
         return super().translate_path(path)
     def guess_type(self, path):
         return "text/html" if path.endswith(".html") else super().guess_type(path)

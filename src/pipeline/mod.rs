@@ -619,7 +619,12 @@ fn assemble_post(
     let title = entry.title.clone().unwrap_or_else(|| "(post)".to_string());
     let hints: Vec<&str> = feed.language.iter().map(String::as_str).collect();
     // A post's title is its first line: detect on the text alone so that line does not count twice.
-    let lang = lang::detect(if text.trim().is_empty() { &title } else { text }, &hints);
+    // A post with only media has no text to detect: its title is a placeholder such as "(photo)".
+    let lang = if text.trim().is_empty() {
+        crate::model::LangInfo::unknown()
+    } else {
+        lang::detect(text, &hints)
+    };
     let input = crate::tag::TagInput::for_feed(feed, &title, text, &lang.lang);
     let campaigns = tagger.tag(&input);
     let url = entry.url.to_string();
