@@ -81,6 +81,25 @@ pub struct FeedSpec {
     pub kind: SourceKind,
 }
 
+impl FeedSpec {
+    /// A source with no labels (name = id), as the tools that read saved files use one.
+    pub fn unlabelled(id: &str, url: Url, kind: SourceKind) -> FeedSpec {
+        FeedSpec {
+            id: id.to_string(),
+            url,
+            name: id.to_string(),
+            affiliation: Affiliation::Unknown,
+            country: None,
+            language: None,
+            typology: None,
+            interval_secs: None,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            kind,
+        }
+    }
+}
+
 /// The kind of a source: which reader turns its documents into entries. Every kind goes through the one
 /// fetcher and the same extract / language / tag / index path; keys that only one kind has live in its variant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -47,19 +47,11 @@ pub(super) fn tag_cmd(config_path: &Path, files: &[PathBuf]) -> anyhow::Result<E
             };
             (e.title.clone(), Some(e))
         };
-        let feed = crate::model::FeedSpec {
-            id: "file".into(),
-            url: file_url.clone(),
-            name: "file".into(),
-            affiliation: crate::model::Affiliation::Unknown,
-            country: None,
-            language: None,
-            typology: None,
-            interval_secs: None,
-            content_selector: None,
-            remove_selectors: vec![],
-            kind: crate::model::SourceKind::Rss,
-        };
+        let feed = crate::model::FeedSpec::unlabelled(
+            "file",
+            file_url.clone(),
+            crate::model::SourceKind::Rss,
+        );
         let entry = crate::model::Entry {
             title,
             ..crate::model::Entry::new("file", file_url)
@@ -288,19 +280,7 @@ fn read_source_file(
         },
         _ => crate::model::SourceKind::Rss,
     };
-    let spec = crate::model::FeedSpec {
-        id: "file".into(),
-        url: args.url.clone(),
-        name: "file".into(),
-        affiliation: crate::model::Affiliation::Unknown,
-        country: None,
-        language: None,
-        typology: None,
-        interval_secs: None,
-        content_selector: None,
-        remove_selectors: vec![],
-        kind,
-    };
+    let spec = crate::model::FeedSpec::unlabelled("file", args.url.clone(), kind);
     let page = crate::model::Page {
         url: args.url.clone(),
         final_url: args.url.clone(),

@@ -107,6 +107,23 @@ fn index(children: &[(String, DateTime<Utc>)]) -> String {
     s
 }
 
+/// One source's row of `feeds status --format json`.
+fn status_row(cfg: &Path, id: &str) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(cfg)
+        .args(["feeds", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no status row for {id}: {rows}"))
+}
+
 async fn with_query(server: &MockServer, query: &str) -> usize {
     server
         .received_requests()
@@ -315,19 +332,7 @@ async fn oversized_sitemaps_are_capped_and_reported_and_a_gzip_bomb_stops_at_the
         .unwrap_or_default();
     assert!(bomb_failure.contains("50 MB"), "{:?}", report.failures);
     // The failure is the source's state: `feeds status` says failing, with the reason.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .args(["feeds", "status", "--format", "json"])
-        .output()
-        .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let bomb_row = status
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "bomb")
-        .unwrap();
+    let bomb_row = status_row(&cfg, "bomb");
     assert_eq!(bomb_row["health"], "failing", "{bomb_row}");
     assert!(
         bomb_row["last_error"]
@@ -647,19 +652,7 @@ async fn telegram_posts_are_archived_with_views_and_forwards_and_a_changed_layou
         .find(|f| f.feed == "tg-redesigned")
         .expect("the redesigned channel fails");
     assert!(failure.error.contains("layout"), "{}", failure.error);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .args(["feeds", "status", "--format", "json"])
-        .output()
-        .unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let row = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "tg-redesigned")
-        .unwrap();
+    let row = status_row(&cfg, "tg-redesigned");
     assert_eq!(row["health"], "failing", "{row}");
     assert_eq!(row["kind"], "telegram", "{row}");
     assert!(
