@@ -974,22 +974,42 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|c| c.terms.iter().map(|(_, t)| t.len()).sum::<usize>())
         .sum();
-    println!("{}: ok", config.path.display());
-    println!("  index:     {}", config.index_path.display());
-    println!(
-        "  feeds:     {} ({} state-affiliated)",
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}: ok", config.path.display())?;
+    writeln!(out, "  index:     {}", config.index_path.display())?;
+    let kinds: Vec<String> = ["rss", "sitemap", "html", "telegram"]
+        .iter()
+        .filter_map(|k| {
+            let n = config
+                .feeds
+                .iter()
+                .filter(|f| f.kind.as_str() == *k)
+                .count();
+            (n > 0).then(|| format!("{n} {k}"))
+        })
+        .collect();
+    writeln!(
+        out,
+        "  feeds:     {} ({} state-affiliated; {})",
         config.feeds.len(),
-        state
-    );
-    println!("  campaigns: {} ({} terms)", config.campaigns.len(), terms);
+        state,
+        kinds.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  campaigns: {} ({} terms)",
+        config.campaigns.len(),
+        terms
+    )?;
     for c in &config.campaigns {
         let langs: Vec<&str> = c.terms.iter().map(|(l, _)| l.as_str()).collect();
-        println!(
+        writeln!(
+            out,
             "    {:<32} min_terms={} languages={}",
             c.id,
             c.min_terms,
             langs.join(",")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
