@@ -211,6 +211,9 @@ pub struct Entry {
     pub text: Option<String>,
     /// Telegram post details (views, forward), for a post.
     pub post: Option<Post>,
+    /// The part of the source's document that is the whole article (a post's HTML as the preview shows
+    /// it), kept as the article's snapshot when no page is fetched.
+    pub snapshot: Option<String>,
 }
 
 impl Entry {
@@ -229,6 +232,7 @@ impl Entry {
             keywords: Vec::new(),
             text: None,
             post: None,
+            snapshot: None,
         }
     }
 }

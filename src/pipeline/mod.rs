@@ -437,9 +437,24 @@ fn assign_clusters(
 
 async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome {
     if entry.text.is_some() {
-        // The entry is the whole article (a Telegram post): nothing to fetch.
-        let article = assemble(f, &entry, None, 0, None, &p.tagger, Utc::now());
-        return PageOutcome::Archived(Box::new(article), None);
+        // The entry is the whole article (a Telegram post): nothing to fetch. Its part of the source's
+        // document is its snapshot.
+        let now = Utc::now();
+        let article = assemble(f, &entry, None, 0, None, &p.tagger, now);
+        let snapshot = entry.snapshot.map(|html| {
+            Box::new(Page {
+                url: entry.url.clone(),
+                final_url: entry.url.clone(),
+                status: 200,
+                content_type: Some("text/html; charset=utf-8".into()),
+                etag: None,
+                last_modified: None,
+                headers: Vec::new(),
+                body: html.into_bytes(),
+                fetched_at: now,
+            })
+        });
+        return PageOutcome::Archived(Box::new(article), snapshot);
     }
     let fetched = p.fetcher.get(&entry.url, Origin::Link, None).await;
     let (page, status) = match fetched {

@@ -135,6 +135,10 @@ pub fn parse(
             forwarded_from: parts.forward.and_then(|el| forward_of(el, base)),
         });
         entry.text = Some(text);
+        entry.snapshot = Some(format!(
+            "<!-- mediawatch: the post as the channel preview {base} showed it -->\n{}\n",
+            message.html()
+        ));
         listing.entries.push(entry);
     }
 

@@ -628,6 +628,15 @@ async fn telegram_posts_are_archived_with_views_and_forwards_and_a_changed_layou
         .expect("a forward");
     assert_eq!(from.url.as_deref(), Some("https://t.me/mw_ministry/3105"));
     assert!(articles.contains_key("https://t.me/mw_ministry/3105"));
+    // The post as the preview showed it is the article's snapshot (its provenance).
+    let (meta, body) = p.store.snapshot(&forward.id).unwrap().expect("a snapshot");
+    assert_eq!(meta.url, "https://t.me/mw_state_news/1202");
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("data-post=\"mw_state_news/1202\""), "{body}");
+    assert!(
+        !body.contains("mw_state_news/1203"),
+        "one post per snapshot"
+    );
     assert!(articles.values().any(|a| a
         .post
         .as_ref()
