@@ -337,6 +337,19 @@ impl Fetcher {
         origin: Origin,
         validators: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
+        self.get_capped(url, origin, validators, self.settings.max_body_bytes)
+            .await
+    }
+
+    /// [`Fetcher::get`] with another body cap (after decompression): a document whose protocol allows more
+    /// than `max_body_bytes` (a sitemap may hold 50 MB).
+    pub async fn get_capped(
+        &self,
+        url: &Url,
+        origin: Origin,
+        validators: Option<&Validators>,
+        cap: u64,
+    ) -> Result<Fetched, FetchError> {
         if url.scheme() != "http" && url.scheme() != "https" {
             return Err(FetchError::Blocked(format!(
                 "scheme {} is not http(s)",
@@ -368,7 +381,7 @@ impl Fetcher {
             .await
             .map_err(|_| FetchError::Network("fetcher is shutting down".into()))?;
         let timeout = self.settings.timeout_secs;
-        let fut = self.request(url, validators, self.settings.max_body_bytes);
+        let fut = self.request(url, validators, cap);
         // The client's own timeout covers the body too; this outer one is a backstop.
         match tokio::time::timeout(Duration::from_secs(timeout + 1), fut).await {
             Ok(result) => result,

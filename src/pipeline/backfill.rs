@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::read::{fetch_listing, SitemapWalk, Window};
+use super::read::{body_cap, fetch_listing, SitemapWalk, Window};
 use super::{archive_entries, Failure, PassReport, Pipeline};
 use crate::fetch::{Fetched, Origin};
 use crate::model::{Entry, FeedSpec, SourceKind};
@@ -143,7 +143,7 @@ impl Run<'_> {
         let page = match self
             .p
             .fetcher
-            .get(&self.f.url, Origin::Config, None)
+            .get_capped(&self.f.url, Origin::Config, None, body_cap(self.p, self.f))
             .await
             .with_context(|| format!("feed {}: cannot fetch {}", self.f.id, self.f.url))?
         {

@@ -91,7 +91,7 @@ pub(super) async fn read_source(
     };
     let page = match p
         .fetcher
-        .get(&f.url, Origin::Config, Some(&validators))
+        .get_capped(&f.url, Origin::Config, Some(&validators), body_cap(p, f))
         .await
     {
         Ok(Fetched::NotModified) => return FeedOutcome::NotModified,
@@ -235,14 +235,33 @@ pub(super) async fn fetch_listing(
     } else {
         Origin::Link
     };
-    let page = fetch_page(p, url, origin)
+    let page = fetch_page(p, f, url, origin)
         .await
         .map_err(|e| e.to_string())?;
     source::read(f, &page, p.config.fetch.max_entries_per_feed).map_err(|e| e.to_string())
 }
 
-async fn fetch_page(p: &Pipeline, url: &Url, origin: Origin) -> Result<Box<Page>, FetchError> {
-    match p.fetcher.get(url, origin, None).await? {
+/// The body cap of a source's documents: the configured one, or the protocol's 50 MB for sitemaps when
+/// that is more (a full 50,000-URL sitemap is often over 10 MB).
+pub(super) fn body_cap(p: &Pipeline, f: &FeedSpec) -> u64 {
+    let configured = p.config.fetch.max_body_bytes;
+    match f.kind {
+        SourceKind::Sitemap { .. } => configured.max(sitemap::MAX_BYTES as u64),
+        _ => configured,
+    }
+}
+
+async fn fetch_page(
+    p: &Pipeline,
+    f: &FeedSpec,
+    url: &Url,
+    origin: Origin,
+) -> Result<Box<Page>, FetchError> {
+    match p
+        .fetcher
+        .get_capped(url, origin, None, body_cap(p, f))
+        .await?
+    {
         Fetched::Page(page) => Ok(page),
         // Not asked for (no validators sent); a server that answers 304 anyway gave nothing to read.
         Fetched::NotModified => Err(FetchError::Status {

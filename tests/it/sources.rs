@@ -287,17 +287,20 @@ async fn oversized_sitemaps_are_capped_and_reported_and_a_gzip_bomb_stops_at_the
     let base = server.uri();
     let now = Utc::now();
     let long_ago = now - chrono::Duration::days(400);
-    // 50,010 URLs, all too old to fetch: the file is read up to the protocol's 50,000 and reported.
+    // 50,010 URLs, all too old to fetch, 12 MB: more than the configured body cap (10 MB), within the
+    // protocol's 50 MB, so it is read, up to the protocol's 50,000 URLs, and reported.
     let mut big = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
+    let long_path = "world/asia-pacific/cross-strait-relations/".repeat(4);
     for i in 0..50_010 {
         big.push_str(&format!(
-            "<url><loc>{base}/a/{i}.html</loc><lastmod>{}</lastmod></url>\n",
+            "<url><loc>{base}/{long_path}{i}.html</loc><lastmod>{}</lastmod></url>\n",
             long_ago.format("%Y-%m-%d")
         ));
     }
     big.push_str("</urlset>\n");
+    assert!(big.len() > 10_000_000, "{}", big.len());
     serve(&server, "/big.xml", "application/xml", big.into_bytes()).await;
     // 60 MB of zeros behind a 60 kB gzip: more than the protocol's 50 MB uncompressed.
     let bomb = gzip(&vec![b' '; 60 * 1024 * 1024]);
