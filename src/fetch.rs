@@ -341,6 +341,11 @@ impl Fetcher {
             .await
     }
 
+    /// The configured body cap (`max_body_bytes`).
+    pub fn max_body_bytes(&self) -> u64 {
+        self.settings.max_body_bytes
+    }
+
     /// [`Fetcher::get`] with another body cap (after decompression): a document whose protocol allows more
     /// than `max_body_bytes` (a sitemap may hold 50 MB).
     pub async fn get_capped(

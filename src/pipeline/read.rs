@@ -244,7 +244,7 @@ pub(super) async fn fetch_listing(
 /// The body cap of a source's documents: the configured one, or the protocol's 50 MB for sitemaps when
 /// that is more (a full 50,000-URL sitemap is often over 10 MB).
 pub(super) fn body_cap(p: &Pipeline, f: &FeedSpec) -> u64 {
-    let configured = p.config.fetch.max_body_bytes;
+    let configured = p.fetcher.max_body_bytes();
     match f.kind {
         SourceKind::Sitemap { .. } => configured.max(sitemap::MAX_BYTES as u64),
         _ => configured,

@@ -387,7 +387,17 @@ fn guessed_urls(base: &Url, paths: &[&str], seen: &mut HashSet<String>) -> Vec<U
 
 /// Fetches one document; a 304 cannot happen without validators, so it is an error too.
 async fn get(fetcher: &Fetcher, url: &Url, origin: Origin) -> Result<Page, String> {
-    match fetcher.get(url, origin, None).await {
+    get_capped(fetcher, url, origin, fetcher.max_body_bytes()).await
+}
+
+/// [`get`] with another body cap (a sitemap may hold 50 MB, more than `max_body_bytes`).
+async fn get_capped(
+    fetcher: &Fetcher,
+    url: &Url,
+    origin: Origin,
+    cap: u64,
+) -> Result<Page, String> {
+    match fetcher.get_capped(url, origin, None, cap).await {
         Ok(Fetched::Page(page)) => Ok(*page),
         Ok(Fetched::NotModified) => Err("HTTP status 304 to a plain request".into()),
         Err(e) => Err(e.to_string()),
@@ -401,7 +411,13 @@ async fn check(
     kind: CandidateKind,
     origin: Origin,
 ) -> (Candidate, Vec<Child>) {
-    match get(fetcher, &url, origin).await {
+    let cap = match kind {
+        CandidateKind::Sitemap | CandidateKind::SitemapIndex => fetcher
+            .max_body_bytes()
+            .max(super::sitemap::MAX_BYTES as u64),
+        _ => fetcher.max_body_bytes(),
+    };
+    match get_capped(fetcher, &url, origin, cap).await {
         Ok(page) => describe(url, kind, read_as(kind, &page)),
         // Telegram may well be out of reach from where discovery runs: the channel is still worth listing.
         Err(e) if kind == CandidateKind::Telegram => {
