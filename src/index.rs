@@ -16,8 +16,9 @@
 //! check on every document holding both words; a longer one uses its pairs to narrow the documents
 //! whose positions are checked (see [`crate::search`]).
 //!
-//! One writer: [`WriterLock`] (`<index>/writer.lock`, holding the PID and start time) is taken before
-//! anything else is opened for writing; a lock whose process is gone is stale and replaced.
+//! One writer: [`WriterLock`] (an OS lock on `<index>/writer.lock`, which holds the PID and start time) is
+//! taken before anything else is opened for writing; the OS lock dies with its process, so a lock file
+//! left by a crash never blocks.
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -519,23 +520,38 @@ fn check_schema_version(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The one-writer lock: `<index>/writer.lock` holds the PID and start time of the process that writes.
-/// Taken with an exclusive create; a lock whose process is gone is stale and replaced. Taking it again
-/// in the process that holds it is allowed (and that guard does not release it).
+/// The one-writer lock: an OS advisory lock (`flock`, through fs4) on `<index>/writer.lock`, which
+/// also holds the PID and start time of the process that writes, for the "locked by PID" message. The
+/// OS lock dies with its process (a crash, `kill -9`, a reboot), so a lock file left behind never blocks,
+/// whatever PID it names. Taking it again in the process that holds it is allowed (and that guard does
+/// not release it).
 #[derive(Debug)]
 pub struct WriterLock {
     path: PathBuf,
-    owner: bool,
+    /// The held lock, in the guard that took it; `None` in a guard taken again by the same process.
+    held: Option<HeldLock>,
 }
+
+#[derive(Debug)]
+struct HeldLock {
+    /// The open lock file: closing it releases the OS lock.
+    _file: std::fs::File,
+    /// The key in [`HELD_HERE`].
+    key: PathBuf,
+}
+
+/// Lock files this process holds (canonical paths): the OS lock conflicts with a second open of the same
+/// file even within one process, so taking it again is answered from here.
+static HELD_HERE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 /// A live process holds the lock.
 #[derive(Debug, thiserror::Error)]
-#[error("the index at {dir} is locked by PID {pid} (started {started}): another `mediawatch ingest`, `run`, `retag` or `reindex` is writing; wait for it or stop it (lock file {lock})")]
+#[error("the index at {dir} is locked by {} (started {started}): another `mediawatch ingest`, `run`, `retag` or `reindex` is writing; wait for it or stop it (lock file {lock})", pid.map_or_else(|| "another process".to_string(), |p| format!("PID {p}")))]
 pub struct LockedError {
     /// The index folder.
     pub dir: String,
-    /// The holder's PID.
-    pub pid: u32,
+    /// The holder's PID, as it wrote (`None` if it has not written it yet).
+    pub pid: Option<u32>,
     /// When the holder took the lock (RFC 3339), as it wrote.
     pub started: String,
     /// The lock file.
@@ -543,81 +559,114 @@ pub struct LockedError {
 }
 
 impl WriterLock {
-    /// Takes the lock of the index folder `dir`.
+    /// Takes the lock of the index folder `dir`, or fails at once with [`LockedError`] if another
+    /// process holds it.
     pub fn acquire(dir: &Path) -> anyhow::Result<WriterLock> {
+        use fs4::fs_std::FileExt as _;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("writer.lock");
-        let me = std::process::id();
+        let key = std::fs::canonicalize(dir)
+            .with_context(|| format!("cannot resolve {}", dir.display()))?
+            .join("writer.lock");
+        let mut held_here = HELD_HERE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held_here.contains(&key) {
+            return Ok(WriterLock { path, held: None });
+        }
         for _ in 0..3 {
-            match std::fs::OpenOptions::new()
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(false)
                 .open(&path)
-            {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    let started =
-                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    writeln!(f, "pid={me}\nstarted={started}")
-                        .and_then(|()| f.sync_all())
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    return Ok(WriterLock { path, owner: true });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    let field = |name: &str| {
-                        text.lines()
-                            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
-                            .map(str::trim)
-                            .map(String::from)
-                    };
-                    let pid = field("pid").and_then(|p| p.parse::<u32>().ok());
-                    match pid {
-                        Some(pid) if pid == me => return Ok(WriterLock { path, owner: false }),
-                        Some(pid) if process_alive(pid) => {
-                            return Err(LockedError {
-                                dir: dir.display().to_string(),
-                                pid,
-                                started: field("started").unwrap_or_else(|| "?".into()),
-                                lock: path.display().to_string(),
-                            }
-                            .into())
-                        }
-                        // Dead holder, or a lock being written right now (no PID yet): retry after
-                        // removing a stale one.
-                        Some(pid) => {
-                            tracing::warn!("removing stale index lock of dead PID {pid}");
-                            let _ = std::fs::remove_file(&path);
-                        }
-                        None => std::thread::sleep(std::time::Duration::from_millis(50)),
-                    }
-                }
-                Err(e) => {
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("cannot create the lock file {}", path.display())))
-                }
+                .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+            let locked = file
+                .try_lock_exclusive()
+                .with_context(|| format!("cannot lock {}", path.display()))?;
+            if !locked {
+                return Err(locked_error(dir, &path).into());
             }
+            // The last holder removes the file before it lets go: if that happened between our open and
+            // our lock, we hold a file nobody else will open. Open the one at the path again.
+            if !is_file_at(&file, &path) {
+                continue;
+            }
+            use std::io::Write;
+            let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            file.set_len(0)
+                .and_then(|()| writeln!(file, "pid={}\nstarted={started}", std::process::id()))
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            held_here.push(key.clone());
+            return Ok(WriterLock {
+                path,
+                held: Some(HeldLock { _file: file, key }),
+            });
         }
         anyhow::bail!(
-            "cannot take the index lock {}: remove it if no mediawatch is writing",
+            "cannot take the index lock {}: it was removed three times while being taken; \
+             other mediawatch processes are starting and stopping, try again",
             path.display()
         )
     }
 }
 
-impl Drop for WriterLock {
-    fn drop(&mut self) {
-        if self.owner {
-            let _ = std::fs::remove_file(&self.path);
+/// The refusal when another process holds the lock: its PID and start time as it wrote them. The
+/// holder writes them just after it takes the lock, so an empty file is read again for a moment.
+fn locked_error(dir: &Path, path: &Path) -> LockedError {
+    let mut text = String::new();
+    for _ in 0..20 {
+        text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains("started=") {
+            break;
         }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .map(str::trim)
+            .map(String::from)
+    };
+    LockedError {
+        dir: dir.display().to_string(),
+        pid: field("pid").and_then(|p| p.parse::<u32>().ok()),
+        started: field("started").unwrap_or_else(|| "?".into()),
+        lock: path.display().to_string(),
     }
 }
 
-/// Whether a process with this PID exists (Linux: /proc; elsewhere assumed alive).
-fn process_alive(pid: u32) -> bool {
-    if Path::new("/proc/self").exists() {
-        Path::new("/proc").join(pid.to_string()).exists()
-    } else {
-        true
+/// Whether the open `file` is still the file at `path` (not removed or replaced since it was opened).
+#[cfg(unix)]
+fn is_file_at(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Elsewhere the lock file is never removed (see [`WriterLock`]'s `Drop`), so it is always the same.
+#[cfg(not(unix))]
+fn is_file_at(_file: &std::fs::File, _path: &Path) -> bool {
+    true
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        let mut held_here = HELD_HERE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held_here.retain(|k| *k != held.key);
+        // Removed while still locked (a process that opened it meanwhile sees it gone and opens the new
+        // one); the OS lock goes when the file closes, just after.
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&self.path);
+        drop(held);
     }
 }

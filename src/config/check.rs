@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::raw::{RawCampaign, RawConfig, RawFeed, RawFetch, RawNear, RawWeb};
 use super::{
     check_http_url, check_id, check_lang, Config, ConfigError, FetchSettings, LineIndex,
-    WebSettings,
+    WebSettings, MIN_TOKEN_CHARS,
 };
 use crate::model::{Affiliation, CampaignSpec, FeedSpec, SourceKind};
 
@@ -175,8 +175,12 @@ impl Checker<'_> {
     fn web(&self, w: RawWeb) -> Result<WebSettings, ConfigError> {
         let mut web = WebSettings::default();
         if let Some(t) = w.token {
-            if t.get_ref().trim().len() < 16 {
-                return Err(self.at(t.span(), "web.token must be at least 16 characters".into()));
+            let chars = t.get_ref().trim().chars().count();
+            if chars < MIN_TOKEN_CHARS {
+                return Err(self.at(
+                    t.span(),
+                    format!("web.token must be at least {MIN_TOKEN_CHARS} characters (this one has {chars})"),
+                ));
             }
             web.token = Some(t.into_inner());
         }

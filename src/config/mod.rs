@@ -158,6 +158,9 @@ pub struct Config {
     pub web: WebSettings,
 }
 
+/// Shortest accepted web token, in characters (not bytes), spaces around it not counted.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
 /// Web workspace settings (`[web]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebSettings {
@@ -556,6 +559,16 @@ zh = ["统一"]
         let err = parse("[web]\ntoken = \"short\"\n", p).unwrap_err();
         assert_eq!(err.line(), Some(2), "{err}");
         assert!(err.message().contains("at least 16"), "{err}");
+        // Counted in characters: 8 Cyrillic letters are 16 bytes, and still too short.
+        let err = parse("[web]\ntoken = \"ключключ\"\n", p).unwrap_err();
+        assert_eq!(err.line(), Some(2), "{err}");
+        assert!(
+            err.message()
+                .contains("web.token must be at least 16 characters (this one has 8)"),
+            "{err}"
+        );
+        let c = parse("[web]\ntoken = \"ключключключключ\"\n", p).unwrap();
+        assert_eq!(c.web.token.as_deref(), Some("ключключключключ"));
         let err = parse("[web]\n\nmax_page_size = 0\n", p).unwrap_err();
         assert_eq!(err.line(), Some(3), "{err}");
         assert!(err.message().contains("web.max_page_size"), "{err}");

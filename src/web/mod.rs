@@ -34,7 +34,7 @@ use axum::Router;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::config::{Config, WebSettings};
+use crate::config::{Config, WebSettings, MIN_TOKEN_CHARS};
 use crate::index::Archive;
 
 /// How stale the loaded commit may get: a request reloads the reader when the last reload is older.
@@ -315,11 +315,7 @@ async fn require_token(State(state): State<Arc<AppState>>, req: Request, next: N
     }
     if given.as_deref().is_some_and(matches) {
         let rest = rest.finish();
-        let path = if uri.path().starts_with("//") {
-            "/"
-        } else {
-            uri.path()
-        };
+        let path = same_origin_path(uri.path());
         let location = if rest.is_empty() {
             path.to_string()
         } else {
@@ -348,6 +344,26 @@ async fn require_token(State(state): State<Arc<AppState>>, req: Request, next: N
     res
 }
 
+/// Where the `?token=` login redirects for a request to `path`: `path` itself when it can only be read as
+/// a path on this server, else `/`. Browsers read `//host`, `/\host` and `/<tab>/host` (tabs and newlines
+/// are dropped) as another host, so `path` must start with exactly one `/` and hold no backslash, control
+/// character or space, percent-decoded too (`/%5Chost`, `/%2F/host`) in case anything on the way decodes.
+fn same_origin_path(path: &str) -> &str {
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
+    let plain = |p: &[u8]| {
+        p.first() == Some(&b'/')
+            && p.get(1) != Some(&b'/')
+            && !p
+                .iter()
+                .any(|&b| b == b'\\' || b == b' ' || b.is_ascii_control())
+    };
+    if plain(path.as_bytes()) && plain(&decoded) {
+        path
+    } else {
+        "/"
+    }
+}
+
 /// Refuses to bind a non-loopback address without a token.
 pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> anyhow::Result<()> {
     if !addr.ip().is_loopback() && token.is_none() {
@@ -357,8 +373,11 @@ pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> anyhow::Result<()> 
         );
     }
     if let Some(t) = token {
-        if t.trim().len() < 16 {
-            anyhow::bail!("the token must be at least 16 characters");
+        let chars = t.trim().chars().count();
+        if chars < MIN_TOKEN_CHARS {
+            anyhow::bail!(
+                "the token must be at least {MIN_TOKEN_CHARS} characters (this one has {chars})"
+            );
         }
     }
     Ok(())
@@ -420,6 +439,41 @@ mod tests {
         assert!(err.contains("without a token"), "{err}");
         assert!(check_bind(&any, Some("0123456789abcdef")).is_ok());
         assert!(check_bind(&any, Some("short")).is_err());
+        // Characters, not bytes: 8 Cyrillic letters (16 bytes) are too short, 16 are enough.
+        let err = check_bind(&any, Some("ключключ")).unwrap_err().to_string();
+        assert!(
+            err.contains("at least 16 characters (this one has 8)"),
+            "{err}"
+        );
+        assert!(check_bind(&any, Some("ключключключключ")).is_ok());
+    }
+
+    #[test]
+    fn token_login_redirects_only_to_a_path_here() {
+        for (path, to) in [
+            ("/", "/"),
+            ("/search", "/search"),
+            ("/articles/0123456789abcdef", "/articles/0123456789abcdef"),
+            ("/search/%D1%84", "/search/%D1%84"),
+            ("/a//b", "/a//b"),
+            ("//evil.example/", "/"),
+            ("/\\evil.example/", "/"),
+            ("/\\/evil.example/", "/"),
+            ("/%5Cevil.example/", "/"),
+            ("/%5cevil.example/", "/"),
+            ("/%2F/evil.example/", "/"),
+            ("/%2fevil.example/", "/"),
+            ("/\t/evil.example/", "/"),
+            ("/%09/evil.example/", "/"),
+            ("/%0A/evil.example/", "/"),
+            ("/%0d%0a/evil.example/", "/"),
+            ("/%20/evil.example/", "/"),
+            ("https://evil.example/", "/"),
+            ("evil.example", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(same_origin_path(path), to, "{path:?}");
+        }
     }
 
     #[test]

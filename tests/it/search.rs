@@ -840,25 +840,59 @@ fn search_syntax_errors_point_at_the_spot() {
 }
 
 #[test]
-fn search_writer_lock_names_the_pid_and_replaces_stale_locks() {
+fn search_writer_lock_left_behind_never_blocks_whatever_pid_it_names() {
+    // A crash or a reboot leaves writer.lock behind, and its PID is soon another live process's: this
+    // test's parent (cargo) and PID 1 are alive and unrelated. Neither blocks a writer.
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new("sleep")
-        .arg("30")
-        .spawn()
+    for pid in [std::os::unix::process::parent_id(), 1] {
+        std::fs::write(
+            dir.path().join("writer.lock"),
+            format!("pid={pid}\nstarted=2026-01-01T00:00:00Z\n"),
+        )
         .unwrap();
-    std::fs::write(
-        dir.path().join("writer.lock"),
-        format!("pid={}\nstarted=2026-01-01T00:00:00Z\n", child.id()),
-    )
-    .unwrap();
-    let e = WriterLock::acquire(dir.path()).unwrap_err().to_string();
-    assert!(e.contains(&format!("locked by PID {}", child.id())), "{e}");
-    // Pipeline::open takes it before the store: `ingest` names the PID.
+        let lock = WriterLock::acquire(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("writer.lock")).unwrap();
+        assert!(
+            text.starts_with(&format!("pid={}\nstarted=", std::process::id())),
+            "{text}"
+        );
+        // Taken again by the same process: allowed, and that guard does not release it.
+        drop(WriterLock::acquire(dir.path()).unwrap());
+        assert!(dir.path().join("writer.lock").exists());
+        drop(lock);
+        assert!(!dir.path().join("writer.lock").exists());
+    }
+}
+
+#[test]
+fn search_writer_lock_refuses_a_live_writer_and_dies_with_it() {
+    let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("feeds.toml");
     let text = std::fs::read_to_string(crate::support::site_dir().join("feeds.toml.template"))
         .unwrap()
         .replace("{{BASE}}", "http://127.0.0.1:9");
     std::fs::write(&config, text.replace("path = \"index\"", "path = \".\"")).unwrap();
+    // Another process writes: the daemon takes the lock first thing and keeps it.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .args(["--config", config.to_str().unwrap(), "run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock_file = dir.path().join("writer.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&lock_file)
+        .is_ok_and(|t| t.starts_with(&format!("pid={}\n", child.id())))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`mediawatch run` never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let e = WriterLock::acquire(dir.path()).unwrap_err().to_string();
+    assert!(e.contains(&format!("locked by PID {}", child.id())), "{e}");
+    // Pipeline::open takes it before the store: `ingest` names the PID.
     let out = assert_cmd::Command::cargo_bin("mediawatch")
         .unwrap()
         .args(["--config", config.to_str().unwrap(), "ingest"])
@@ -870,14 +904,15 @@ fn search_writer_lock_names_the_pid_and_replaces_stale_locks() {
         stderr.contains(&format!("locked by PID {}", child.id())),
         "{stderr}"
     );
-    // The holder dies: the lock is stale and taken over.
+    // SIGKILL: no chance to clean up. The file stays, naming the dead PID; the OS lock went with it.
     child.kill().unwrap();
     child.wait().unwrap();
+    assert!(lock_file.exists());
     let lock = WriterLock::acquire(dir.path()).unwrap();
-    let text = std::fs::read_to_string(dir.path().join("writer.lock")).unwrap();
+    let text = std::fs::read_to_string(&lock_file).unwrap();
     assert!(text.contains(&format!("pid={}", std::process::id())));
     drop(lock);
-    assert!(!dir.path().join("writer.lock").exists());
+    assert!(!lock_file.exists());
 }
 
 #[test]

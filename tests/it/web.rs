@@ -711,6 +711,51 @@ async fn token_is_checked_on_every_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_login_never_redirects_off_the_server() {
+    let f = fixture();
+    let token = "s3cret-token-0123456789";
+    let (r, _) = app(&f, Some(token));
+    let login = |uri: String| {
+        let r = r.clone();
+        async move {
+            let a = get(&r, &uri).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{uri}");
+            assert!(a.headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .starts_with("mw_token="));
+            a.headers[header::LOCATION].to_str().unwrap().to_string()
+        }
+    };
+    // Browsers follow `/\evil.example/` to `//evil.example/`, another host; `%5C` is a backslash and
+    // `%09` a tab, which browsers drop. All go to `/`, keeping the query without the token.
+    for evil in [
+        "/\\evil.example/",
+        "//evil.example/",
+        "/%5Cevil.example/",
+        "/%09/evil.example/",
+        "/%2F/evil.example/",
+    ] {
+        assert_eq!(login(format!("{evil}?token={token}")).await, "/", "{evil}");
+        assert_eq!(
+            login(format!("{evil}?q=x&token={token}&page=2")).await,
+            "/?q=x&page=2",
+            "{evil}"
+        );
+    }
+    // A raw tab cannot reach the router at all: it is not a valid request target.
+    assert!(axum::http::Uri::try_from(format!("/\t/evil.example/?token={token}")).is_err());
+    // Paths here are kept, with their query.
+    assert_eq!(login(format!("/search?token={token}")).await, "/search");
+    assert_eq!(
+        login(format!("/search?q=%D1%84+x&token={token}&lang=ru")).await,
+        "/search?q=%D1%84+x&lang=ru"
+    );
+    let article = format!("/articles/{}", f.ids.en);
+    assert_eq!(login(format!("{article}?token={token}")).await, article);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_article_renders_inert() {
     let f = fixture();
     let (r, _) = app(&f, None);
