@@ -2,7 +2,8 @@
 //! [`ingest_pass`] over the feeds that are due (each pass commits the index), and shuts down cleanly on
 //! SIGINT or SIGTERM. After each look at the schedule it writes the digests it owes
 //! ([`write_due_digests`]): yesterday's shortly after midnight UTC, once, and after a restart the days it
-//! missed (at most [`digest::CATCH_UP_DAYS`]). The last day written is kept in the store.
+//! missed (at most [`digest::CATCH_UP_DAYS`]). The last day written is kept in the store. The passes share
+//! the pipeline's index writer, so the segment merges their commits schedule run between passes.
 //!
 //! Shutdown drops a pass that is still fetching: its fetches are abandoned, nothing of it is written,
 //! and the next start fetches those feeds again. A pass that has reached its commit has no await point

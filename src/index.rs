@@ -289,6 +289,7 @@ impl Archive {
         Ok(ArchiveWriter {
             writer,
             fields: self.fields,
+            path: self.path.clone(),
             _lock: lock,
         })
     }
@@ -335,9 +336,18 @@ impl Archive {
 }
 
 /// The one writer of the archive.
+///
+/// Each commit lets tantivy's merge policy schedule merges of the segments it leaves; they run on the
+/// writer's merge threads *after* the commit returns, and are abandoned when the writer is dropped. So a
+/// writer is either kept for the next commits (the daemon keeps one for as long as its [`Pipeline`]),
+/// or ended with [`ArchiveWriter::finish`], which waits for them; one dropped right after its commit
+/// leaves a segment or two more on disk every time, for good.
+///
+/// [`Pipeline`]: crate::pipeline::Pipeline
 pub struct ArchiveWriter {
     writer: IndexWriter,
     fields: Fields,
+    path: PathBuf,
     _lock: Option<WriterLock>,
 }
 
@@ -396,6 +406,27 @@ impl ArchiveWriter {
     pub fn rollback(&mut self) -> anyhow::Result<()> {
         self.writer.rollback()?;
         Ok(())
+    }
+
+    /// Waits for the merges that the commits scheduled (and those their results call for), then
+    /// releases the writer and its lock. Anything not committed is dropped, as on a drop. A merge that
+    /// fails leaves the committed index as it was (a merge is swapped in whole or not at all).
+    pub fn finish(self) -> anyhow::Result<()> {
+        let ArchiveWriter {
+            writer,
+            path,
+            _lock: lock,
+            ..
+        } = self;
+        let result = writer.wait_merging_threads().with_context(|| {
+            format!(
+                "merging the index segments at {} failed (the committed index is intact; the next \
+                 writer merges them again: is the disk full?)",
+                path.display()
+            )
+        });
+        drop(lock);
+        result
     }
 }
 
@@ -471,7 +502,7 @@ pub fn reindex(dir: &Path, progress: &dyn Fn(u64, u64)) -> anyhow::Result<u64> {
         }
     }
     writer.commit()?;
-    drop(writer);
+    writer.finish()?;
     drop(archive);
     drop(searcher);
     drop(reader);

@@ -570,6 +570,7 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     );
     let options = pipeline::PassOptions { force, only: None };
     let report = runtime()?.block_on(pipeline::ingest_pass(&pipeline, &options))?;
+    finish_merges(&pipeline);
     for f in &report.failures {
         eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
     }
@@ -628,6 +629,7 @@ fn backfill_cmd(config_path: &Path, args: BackfillArgs) -> anyhow::Result<ExitCo
     }));
     bar.finish_and_clear();
     let report = report?;
+    finish_merges(&pipeline);
     for f in &report.failures {
         eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
     }
@@ -650,6 +652,14 @@ fn backfill_cmd(config_path: &Path, args: BackfillArgs) -> anyhow::Result<ExitCo
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for the index merges of a writing command before it exits; a failure is only a warning (the
+/// archive is committed, and the next writer merges again).
+fn finish_merges(pipeline: &pipeline::Pipeline) {
+    if let Err(e) = pipeline.finish_merges() {
+        eprintln!("mediawatch: warning: {e:#}");
+    }
 }
 
 fn serve_cmd(
@@ -679,6 +689,7 @@ fn run_daemon(config_path: &Path) -> anyhow::Result<ExitCode> {
         &pipeline,
         crate::daemon::shutdown_signal(),
     ))?;
+    finish_merges(&pipeline);
     eprintln!("mediawatch: stopped after {passes} passes; index committed");
     Ok(ExitCode::SUCCESS)
 }

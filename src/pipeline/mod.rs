@@ -7,6 +7,10 @@
 //! are stored after the last commit, and only for feeds whose new entries were all archived: a feed with a
 //! page that failed transiently is fetched in full again next pass, and the archive (the committed index)
 //! tells which of its entries are already in.
+//!
+//! Segments: the [`Pipeline`] keeps its index writer from one pass to the next, so the merges each commit
+//! schedules run in the background between passes (the daemon's index stays at a bounded number of
+//! segments); [`Pipeline::finish_merges`] waits for them before a process exits.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -22,7 +26,7 @@ use crate::cluster::{self, ClusterIndex, Signature};
 use crate::config::Config;
 use crate::extract::{self, ExtractOptions};
 use crate::fetch::{FetchError, Fetched, Fetcher, Origin, Validators};
-use crate::index::Archive;
+use crate::index::{Archive, ArchiveWriter};
 use crate::lang;
 use crate::model::{Article, Entry, Extracted, FeedSpec, Page};
 use crate::schedule;
@@ -51,6 +55,12 @@ pub struct Pipeline {
     pub clusters: std::sync::Mutex<ClusterIndex>,
     /// The one-writer lock, taken before the archive and store are opened.
     pub writer_lock: crate::index::WriterLock,
+    /// The archive's writer, kept from one pass to the next so the segment merges its commits schedule
+    /// run in the background between passes (a writer dropped after its commit abandons them). Taken
+    /// out for a pass's archiving and put back after its last commit; `None` before the first pass,
+    /// after [`Pipeline::finish_merges`], and after a pass that failed (its writer is dropped with
+    /// whatever it had not committed).
+    writer: std::sync::Mutex<Option<ArchiveWriter>>,
 }
 
 impl Pipeline {
@@ -77,7 +87,44 @@ impl Pipeline {
             tagger,
             clusters: std::sync::Mutex::new(clusters),
             writer_lock,
+            writer: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The kept writer, or a new one.
+    fn take_writer(&self) -> anyhow::Result<ArchiveWriter> {
+        let kept = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match kept {
+            Some(writer) => Ok(writer),
+            None => self.archive.writer(),
+        }
+    }
+
+    /// Keeps a writer whose last operation was a commit for the next pass.
+    fn keep_writer(&self, writer: ArchiveWriter) {
+        *self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
+    }
+
+    /// Waits for the index merges still running, then releases the kept writer. One-shot commands
+    /// (`ingest`, `backfill`) and the daemon call it before exiting, so the segments their commits left
+    /// are merged even when the process does not live to the next pass. A later pass opens a new writer.
+    pub fn finish_merges(&self) -> anyhow::Result<()> {
+        let kept = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match kept {
+            Some(writer) => writer.finish(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -354,7 +401,8 @@ pub(crate) async fn archive_entries(
             .cmp(&b.published)
             .then_with(|| a.url.cmp(&b.url))
     });
-    let mut writer = p.archive.writer()?;
+    // On an error (or a cancelled pass) the writer is dropped here with what it had not committed.
+    let mut writer = p.take_writer()?;
     let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
     let mut batches = new_entries.into_iter().peekable();
     while batches.peek().is_some() {
@@ -401,7 +449,7 @@ pub(crate) async fn archive_entries(
     }
     // Commit once even with nothing new, so the pass ends on a commit.
     writer.commit()?;
-    drop(writer);
+    p.keep_writer(writer);
     p.archive.reload()?;
     Ok(archived_per_feed)
 }
@@ -743,6 +791,9 @@ pub fn retag_archive(
         }
     }
     writer.commit()?;
+    if let Err(e) = writer.finish() {
+        warn!(error = %format!("{e:#}"), "retag committed; its segments were not merged");
+    }
     archive.reload()?;
     progress(total, total);
     let mut ids: Vec<String> = config.campaigns.iter().map(|c| c.id.clone()).collect();

@@ -3,6 +3,8 @@
 //! Expected values come from tests/fixtures/site/EXPECTED.md.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -12,6 +14,7 @@ use mediawatch::pipeline::{self, PassOptions, Pipeline};
 use mediawatch::search::{self, SearchRequest};
 
 use crate::support::{mount, one_item_rss, site_server, write_config};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 fn search(archive: &Archive, query: &str, f: impl FnOnce(&mut SearchRequest)) -> Vec<String> {
     let mut req = SearchRequest {
@@ -635,4 +638,211 @@ async fn copies_across_outlets_share_a_cluster_with_the_first_publisher_first() 
         assert_eq!(members[0]["affiliation"], "state");
         assert_eq!(members[2]["delay_secs"], 25 * 3600);
     });
+}
+
+/// A feed whose items change every pass: pass `n` (the counter) lists articles `3n..3n+3` and, again,
+/// the three of the pass before; each links to a page of its own under `/gen/`.
+struct ChangingSite {
+    pass: Arc<AtomicUsize>,
+}
+
+const PER_PASS: usize = 3;
+
+impl Respond for ChangingSite {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let route = request.url.path();
+        if route == "/changing.xml" {
+            let pass = self.pass.load(Ordering::SeqCst);
+            let first = pass.saturating_sub(1) * PER_PASS;
+            let items: String = (first..(pass + 1) * PER_PASS)
+                .map(|n| {
+                    format!(
+                        "<item><title>Harbour report {n}</title><link>/gen/{n}.html</link>\
+                         <guid>/gen/{n}.html</guid><pubDate>Tue, 24 Nov 2026 12:00:00 +0000</pubDate>\
+                         <description>Harbour report number {n}.</description></item>"
+                    )
+                })
+                .collect();
+            let body = format!(
+                r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Changing</title>{items}</channel></rss>"#
+            );
+            return ResponseTemplate::new(200)
+                .insert_header("content-type", "application/xml")
+                .set_body_string(body);
+        }
+        let Some(n) = route
+            .strip_prefix("/gen/")
+            .and_then(|r| r.strip_suffix(".html"))
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return ResponseTemplate::new(404);
+        };
+        let body = format!(
+            "<html><head><title>Harbour report {n}</title></head><body><article><h1>Harbour report {n}</h1>\
+             <p>The harbour authority published its report number {n} on cargo volumes this morning. \
+             Officials said the figures for container traffic were in line with the seasonal pattern, \
+             and that the new berths would open as planned next spring after the dredging works.</p>\
+             <p>Report {n} also covers the ferry timetable, the fishing fleet and the weather outlook \
+             for the coming week, with calm seas expected along the coast.</p></article></body></html>"
+        );
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "text/html; charset=utf-8")
+            .set_body_string(body)
+    }
+}
+
+/// A config with the one feed of [`ChangingSite`] served at `base`.
+fn changing_config(dir: &std::path::Path, base: &str) -> std::path::PathBuf {
+    let config = dir.join("feeds.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[index]\npath = \"index\"\n\n[fetch]\nuser_agent = \"mediawatch-test\"\nconcurrency = 4\n\
+             per_host = 4\nhost_delay_ms = 0\nallow_private_networks = true\n\n[digest]\nout_dir = \"digests\"\n\n\
+             [[feeds]]\nid = \"changing\"\nurl = \"{base}/changing.xml\"\nname = \"Changing\"\n\
+             affiliation = \"independent\"\nlanguage = \"en\"\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// Serves [`ChangingSite`]; the counter sets the pass.
+async fn changing_server() -> (wiremock::MockServer, Arc<AtomicUsize>) {
+    let server = wiremock::MockServer::start().await;
+    let pass = Arc::new(AtomicUsize::new(0));
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(ChangingSite {
+            pass: Arc::clone(&pass),
+        })
+        .mount(&server)
+        .await;
+    (server, pass)
+}
+
+/// The committed index: segments, files and bytes in `<index>/tantivy`.
+fn index_footprint(p: &Pipeline) -> (usize, usize, u64) {
+    let segments = p.archive.index().searchable_segment_ids().unwrap().len();
+    let dir = p.config.index_path.join("tantivy");
+    let (mut files, mut bytes) = (0, 0);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        // A merge's garbage collection may delete a file between the listing and its metadata.
+        let Ok(meta) = entry.unwrap().metadata() else {
+            continue;
+        };
+        if meta.is_file() {
+            files += 1;
+            bytes += meta.len();
+        }
+    }
+    (segments, files, bytes)
+}
+
+/// Issue 24, item 1: the daemon's passes (one `Pipeline`, many `ingest_pass`) keep the index's segments
+/// bounded. Each pass commits a segment or two; the writer kept between passes merges them in the
+/// background, so after the passes the committed index settles at most at 8 segments: tantivy's
+/// `LogMergePolicy` merges any 8 segments of a level, and under its 10,000-document `min_layer_size`
+/// every segment is in the one level. Without a live writer nothing merges and the count grows with every
+/// pass. Run with `--nocapture` for the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_passes_keep_index_segments_bounded() {
+    const PASSES: usize = 60;
+    let (server, pass) = changing_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = changing_config(dir.path(), &server.uri());
+    let p = pipeline::open_from(&config).unwrap();
+    let options = PassOptions {
+        force: true,
+        only: None,
+    };
+    let started = std::time::Instant::now();
+    let mut most = 0;
+    for n in 0..PASSES {
+        pass.store(n, Ordering::SeqCst);
+        let report = pipeline::ingest_pass(&p, &options).await.unwrap();
+        assert_eq!(report.articles_archived, PER_PASS, "pass {n}: {report}");
+        let (segments, files, bytes) = index_footprint(&p);
+        most = most.max(segments);
+        if n % 10 == 9 {
+            eprintln!(
+                "after pass {}: {segments} segments, {files} files, {bytes} bytes",
+                n + 1
+            );
+        }
+    }
+    let elapsed = started.elapsed();
+    // Merges finish in the background: give them a moment (they take milliseconds here).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut footprint = index_footprint(&p);
+    while footprint.0 > 8 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        footprint = index_footprint(&p);
+    }
+    let (segments, files, bytes) = footprint;
+    eprintln!(
+        "{PASSES} passes of {PER_PASS} articles in {:.1} s: at most {most} segments after a pass; \
+         settled at {segments} segments, {files} files, {bytes} bytes",
+        elapsed.as_secs_f64()
+    );
+    assert!(
+        segments <= 8,
+        "{segments} segments after {PASSES} passes: merges are not running"
+    );
+    // The count after each pass stays near the merge policy's 8 too, not growing with the passes.
+    assert!(most <= 24, "{most} segments after a pass");
+    // Every article is there exactly once (all_articles fails on a duplicate).
+    p.archive.reload().unwrap();
+    let articles = all_articles(&p.archive);
+    assert_eq!(articles.len(), PASSES * PER_PASS);
+    for n in 0..PASSES * PER_PASS {
+        assert!(
+            articles.contains_key(&format!("/gen/{n}.html")),
+            "article {n} missing"
+        );
+    }
+    let found = search::search(
+        &p.archive,
+        &SearchRequest {
+            query: "harbour".into(),
+            limit: 1000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(found.total, PASSES * PER_PASS);
+}
+
+/// Issue 24, item 1, for `ingest` run by a timer: one pass per process. The process ends with
+/// [`Pipeline::finish_merges`] (as `ingest` does), which waits for the merges the pass's commits
+/// scheduled, so the segments stay bounded by the merge policy (at most 8, as above) without a daemon;
+/// a writer dropped after its commit would leave one or two more per run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_pass_per_process_keeps_index_segments_bounded() {
+    const RUNS: usize = 30;
+    let (server, pass) = changing_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = changing_config(dir.path(), &server.uri());
+    let mut most = 0;
+    for n in 0..RUNS {
+        pass.store(n, Ordering::SeqCst);
+        let p = pipeline::open_from(&config).unwrap();
+        let report = pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(report.articles_archived, PER_PASS, "run {n}: {report}");
+        p.finish_merges().unwrap();
+        let (segments, files, bytes) = index_footprint(&p);
+        most = most.max(segments);
+        if n % 10 == 9 {
+            eprintln!(
+                "after run {}: {segments} segments, {files} files, {bytes} bytes",
+                n + 1
+            );
+        }
+        assert!(segments <= 8, "{segments} segments after run {n}");
+    }
+    let p = pipeline::open_from(&config).unwrap();
+    let articles = all_articles(&p.archive);
+    assert_eq!(articles.len(), RUNS * PER_PASS);
+    eprintln!("{RUNS} runs: at most {most} segments after a run");
 }
