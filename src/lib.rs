@@ -12,9 +12,11 @@
 //! [`store`], [`snapshot`], [`cli`], [`web`]). Parsing, extraction, language detection, tagging and digest
 //! building are pure functions of their input. Below every stage: [`text`] (the one script table and
 //! Traditional -> Simplified folding), [`escape`] (escaping and the http(s)-only link guard) and
-//! [`status`] (feed health in one vocabulary). ARCHITECTURE.md maps every file.
+//! [`status`] (feed health in one vocabulary); [`catch`] turns a panic in code that is not ours, on
+//! hostile input, into a quiet error. ARCHITECTURE.md maps every file.
 
 pub mod analysis;
+pub mod catch;
 pub mod charset;
 pub mod cli;
 pub mod cluster;

@@ -359,7 +359,8 @@ fn decode_snapshot(bytes: &[u8]) -> anyhow::Result<(SnapshotMeta, Vec<u8>)> {
     let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
     anyhow::ensure!(bytes.len() >= 4 + len, "snapshot metadata truncated");
     let meta: SnapshotMeta = serde_json::from_slice(&bytes[4..4 + len])?;
-    let mut body = Vec::with_capacity(meta.body_len);
+    // `body_len` is read from the file: a damaged one must not ask for terabytes up front.
+    let mut body = Vec::with_capacity(meta.body_len.min(64 << 20));
     flate2::read::GzDecoder::new(&bytes[4 + len..]).read_to_end(&mut body)?;
     Ok((meta, body))
 }
@@ -367,6 +368,21 @@ fn decode_snapshot(bytes: &[u8]) -> anyhow::Result<(SnapshotMeta, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_with_a_huge_body_len_is_read_without_asking_for_it() {
+        // Regression: `body_len` of 2^45 aborted the process on the allocation.
+        let meta = br#"{"url":"http://x.example/","final_url":"http://x.example/","status":200,"content_type":null,"fetched_at":"2026-12-07T00:00:00Z","body_len":35184372088832}"#;
+        let mut bytes = (meta.len() as u32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(meta);
+        let mut gz = flate2::write::GzEncoder::new(bytes, flate2::Compression::default());
+        gz.write_all(b"<p>hi</p>").unwrap();
+        let (meta, body) = decode_snapshot(&gz.finish().unwrap()).unwrap();
+        assert_eq!(
+            (meta.body_len, body.as_slice()),
+            (1 << 45, &b"<p>hi</p>"[..])
+        );
+    }
 
     #[test]
     fn feed_state_and_snapshot_round_trip() {

@@ -150,8 +150,8 @@ pub struct SearchArgs {
     /// Published on or before this UTC day (YYYY-MM-DD).
     #[arg(long, value_parser = search::parse_day)]
     pub until: Option<chrono::NaiveDate>,
-    /// Hits shown at most.
-    #[arg(long, default_value_t = 20)]
+    /// Hits shown at most (1 to 1,000,000; --all streams every match).
+    #[arg(long, default_value_t = 20, value_parser = search::parse_limit)]
     pub limit: usize,
     /// Order of the hits.
     #[arg(long, value_enum, default_value = "relevance")]

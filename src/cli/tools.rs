@@ -160,8 +160,19 @@ pub(super) fn lang_cmd(args: LangArgs) -> anyhow::Result<ExitCode> {
     };
     let hints: Vec<&str> = args.hint.as_deref().into_iter().collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for line in input.lines() {
-        let line = line.context("cannot read input")?;
+    let mut failed = false;
+    let mut lines = Lines::new(input);
+    while let Some((number, line)) = lines.next_line()? {
+        let Some(line) = line else {
+            // One result per input line still: this one is `und`, with a message.
+            eprintln!(
+                "mediawatch: line {number} is not UTF-8: its result is \"und\" (convert the input to UTF-8, e.g. with iconv)"
+            );
+            failed = true;
+            let info = crate::model::LangInfo::unknown();
+            write_lang(&mut out, args.format, &info)?;
+            continue;
+        };
         let info = match args.detector {
             Detector::Mediawatch => crate::lang::detect(&line, &hints),
             Detector::Whatlang => match whatlang::detect(&line) {
@@ -174,30 +185,73 @@ pub(super) fn lang_cmd(args: LangArgs) -> anyhow::Result<ExitCode> {
                 None => crate::model::LangInfo::unknown(),
             },
         };
-        match args.format {
-            LangFormat::Jsonl => write_json_line(&mut out, &info)?,
-            LangFormat::Text => writeln!(
-                out,
-                "{}\t{}\t{:.2}\t{}",
-                info.lang,
-                info.script.as_deref().unwrap_or("-"),
-                info.confidence,
-                info.reliable
-            )?,
-        }
+        write_lang(&mut out, args.format, &info)?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_status(failed))
 }
 
-/// Runs `f` and turns a panic into an error message (diagnostic commands report panics instead of dying).
+fn write_lang(
+    out: &mut impl Write,
+    format: LangFormat,
+    info: &crate::model::LangInfo,
+) -> anyhow::Result<()> {
+    match format {
+        LangFormat::Jsonl => write_json_line(out, info)?,
+        LangFormat::Text => writeln!(
+            out,
+            "{}\t{}\t{:.2}\t{}",
+            info.lang,
+            info.script.as_deref().unwrap_or("-"),
+            info.confidence,
+            info.reliable
+        )?,
+    }
+    Ok(())
+}
+
+/// The lines of an input (without `\n` or `\r\n`), numbered from 1; a line that is not UTF-8 is `None`
+/// and the ones after it are still read (`BufRead::lines` stops there with an error).
+struct Lines<R> {
+    input: R,
+    number: usize,
+    buf: Vec<u8>,
+}
+
+impl<R: std::io::BufRead> Lines<R> {
+    fn new(input: R) -> Self {
+        Lines {
+            input,
+            number: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    fn next_line(&mut self) -> anyhow::Result<Option<(usize, Option<String>)>> {
+        self.buf.clear();
+        let n = self
+            .input
+            .read_until(b'\n', &mut self.buf)
+            .context("cannot read input")?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        let mut line = self.buf.as_slice();
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest.strip_suffix(b"\r").unwrap_or(rest);
+        }
+        Ok(Some((
+            self.number,
+            std::str::from_utf8(line).ok().map(str::to_string),
+        )))
+    }
+}
+
+/// Runs `f` and turns a panic into an error message, quietly (diagnostic commands report panics
+/// instead of dying, and print no panic text).
 fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
-        e.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| e.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".to_string())
-    })
+    crate::catch::quietly(f)
 }
 
 pub(super) fn parse_feed_cmd(args: ParseFeedArgs) -> anyhow::Result<ExitCode> {
@@ -321,10 +375,16 @@ pub(super) fn detect_charset_cmd(args: DetectCharsetArgs) -> anyhow::Result<Exit
 }
 
 pub(super) fn han_convert_cmd(direction: &str) -> anyhow::Result<ExitCode> {
-    use std::io::BufRead;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for line in std::io::stdin().lock().lines() {
-        let line = line.context("cannot read input")?;
+    let mut failed = false;
+    let mut lines = Lines::new(std::io::stdin().lock());
+    while let Some((number, line)) = lines.next_line()? {
+        let Some(line) = line else {
+            eprintln!("mediawatch: line {number} is not UTF-8: printed empty");
+            failed = true;
+            writeln!(out)?;
+            continue;
+        };
         let converted = if direction == "s2t" {
             hanconv::s2t(&line)
         } else {
@@ -333,5 +393,5 @@ pub(super) fn han_convert_cmd(direction: &str) -> anyhow::Result<ExitCode> {
         writeln!(out, "{converted}")?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_status(failed))
 }

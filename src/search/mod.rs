@@ -47,7 +47,7 @@ pub use histogram::{histogram, Bucket, Interval};
 pub use print::{
     write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
 };
-pub use query::{build_query, parse_day, DayError, QueryError, QUERY_FIELDS};
+pub use query::{build_query, parse_day, DayError, QueryError, MAX_NESTING, QUERY_FIELDS};
 pub use snippet::truncate_chars;
 
 use facets::{facet_lists, FacetCollector};
@@ -104,6 +104,24 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
 }
 
+/// The most hits one search returns (`--limit`; the web's `max_offset` may not pass it either). Every
+/// match, however many, is for [`export`] (`search --all`), which streams them.
+pub const MAX_LIMIT: usize = 1_000_000;
+
+/// A `--limit` outside 1..=[`MAX_LIMIT`], or not a number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a number of hits from 1 to {MAX_LIMIT}; --all streams every match")]
+pub struct LimitError(pub String);
+
+/// Parses a hit limit (`search --limit`): 1 to [`MAX_LIMIT`].
+pub fn parse_limit(s: &str) -> Result<usize, LimitError> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| LimitError(s.to_string()))
+}
+
 /// Runs a search on the loaded commit.
 pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
     let (results, ()) = run(archive, &archive.searcher(), req, Nothing)?;
@@ -155,7 +173,9 @@ fn run<C: Collector>(
     extra: C,
 ) -> anyhow::Result<(SearchResults, C::Fruit)> {
     let query = build_query(archive, req)?;
-    let limit = req.limit.max(1);
+    // A backstop for callers that did not check (`--limit` and the web's page bounds do): tantivy
+    // allocates room for twice the limit per segment up front.
+    let limit = req.limit.clamp(1, MAX_LIMIT);
     let (total, top, fruit): (usize, Vec<(f32, tantivy::DocAddress)>, C::Fruit) = match req.sort {
         // Two passes: the best hits alone (block-max WAND skips the matches that cannot make the top),
         // then the count and the extras over every match without scoring (in blocks of documents).

@@ -90,6 +90,7 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
         for &(_, field) in &f.stems {
             parser.set_field_boost(field, 0.8);
         }
+        check_nesting(&req.query)?;
         let rewritten = rewrite_query(&req.query)?;
         let ast = tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
             parser_error(
@@ -316,6 +317,86 @@ fn find_field(query: &str, name: &str) -> Option<usize> {
             .next_back()
             .is_none_or(|c| c.is_whitespace() || "(+-".contains(c))
     })
+}
+
+/// How deep groups may nest: parentheses, and `NOT`s in a row (each is one level of tantivy's
+/// recursive grammar, and of every walk over the parsed query after it). Far above any real query,
+/// far below what overflows a 2 MB thread stack (the web's workers).
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses a query nested deeper than [`MAX_NESTING`] before any recursive parser sees it: 8,500
+/// nested parentheses used to overflow the stack and abort the process. Quoted text is skipped; an
+/// unbalanced `)` is left for the grammar to report.
+fn check_nesting(query: &str) -> Result<(), QueryError> {
+    // Per open group: the level inside it. `pending`: `NOT`s in a row waiting for their operand.
+    let mut levels: Vec<usize> = Vec::new();
+    let mut pending = 0;
+    let mut chars = query.char_indices();
+    while let Some((i, c)) = chars.next() {
+        let base = levels.last().copied().unwrap_or(0);
+        let level = match c {
+            '\\' => {
+                chars.next();
+                pending = 0;
+                continue;
+            }
+            '"' | '\'' if query[..i].chars().next_back().is_none_or(opens_term) => {
+                // A quoted phrase, skipped when it is closed (a stray quote is one character).
+                let mut rest = chars.clone();
+                while let Some((_, q)) = rest.next() {
+                    if q == '\\' {
+                        rest.next();
+                    } else if q == c {
+                        chars = rest;
+                        break;
+                    }
+                }
+                pending = 0;
+                continue;
+            }
+            '(' => {
+                let level = base + pending + 1;
+                levels.push(level);
+                pending = 0;
+                level
+            }
+            ')' => {
+                levels.pop();
+                pending = 0;
+                continue;
+            }
+            'N' if query[i..].starts_with("NOT")
+                && query[i + 3..].starts_with(char::is_whitespace)
+                && query[..i].chars().next_back().is_none_or(opens_term) =>
+            {
+                chars.next();
+                chars.next();
+                pending += 1;
+                base + pending
+            }
+            c if c.is_whitespace() => continue,
+            _ => {
+                pending = 0;
+                continue;
+            }
+        };
+        if level > MAX_NESTING {
+            return Err(QueryError::at(
+                query,
+                Some(i),
+                format!(
+                    "groups nested more than {MAX_NESTING} deep (parentheses and NOTs in a row): \
+                     write the query flatter"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a term may start after this character.
+fn opens_term(c: char) -> bool {
+    c.is_whitespace() || "(+-:".contains(c)
 }
 
 static PUBLISHED: LazyLock<regex::Regex> = LazyLock::new(|| {

@@ -38,16 +38,16 @@ pub fn parse(
 ) -> Result<ParsedFeed, FeedError> {
     let decoded = charset::decode(bytes, content_type);
     let text = charset::xml_declaration_to_utf8(&decoded.text);
+    let text = declarations_to_utf8(&text);
     let text = repair(text.trim_start());
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .build();
-    // feed-rs is not ours and reads hostile input: a panic inside it must become this feed's error.
-    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parser.parse(text.as_bytes())
-    }))
-    .map_err(|_| FeedError("the feed parser crashed on this document".into()))?
-    .map_err(|e| FeedError(e.to_string()))?;
+    // feed-rs is not ours and reads hostile input: a panic inside it must become this feed's error
+    // (and its text must not reach stderr).
+    let feed = crate::catch::quietly(|| parser.parse(text.as_bytes()))
+        .map_err(|_| FeedError("the feed parser crashed on this document".into()))?
+        .map_err(|e| FeedError(e.to_string()))?;
     let mut entries = Vec::new();
     let mut skipped_without_link = 0;
     let mut skipped_over_cap = 0;
@@ -91,6 +91,40 @@ pub fn parse(
         skipped_without_link,
         skipped_over_cap,
     })
+}
+
+/// Every XML declaration in the text says UTF-8 (the text is decoded already). One that is not at the
+/// very start (junk before it, or a second one inside) made quick-xml panic when it names another
+/// encoding ("set_encoding() called after prefix buffer was drained").
+fn declarations_to_utf8(text: &str) -> std::borrow::Cow<'_, str> {
+    const UTF8: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+    let is_declaration = |at: usize| {
+        text[at + 5..]
+            .chars()
+            .next()
+            .is_none_or(|c| c.is_ascii_whitespace() || c == '?')
+    };
+    let mut out = String::new();
+    let mut last = 0;
+    for (at, _) in text.match_indices("<?xml") {
+        if at < last || !is_declaration(at) {
+            continue;
+        }
+        let Some(end) = text[at..].find("?>").map(|e| at + e + 2) else {
+            break;
+        };
+        if text[at..end] == *UTF8 {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(UTF8);
+        last = end;
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    out.push_str(&text[last..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// A pre-pass for common breakage that a liberal parser accepts: `<rss>` without a version (read as 2.0),
@@ -300,6 +334,26 @@ mod tests {
             );
             assert!(parse("f", xml.as_bytes(), None, &base(), 10).is_ok());
         }
+    }
+
+    #[test]
+    fn a_declaration_after_junk_or_inside_is_read_as_utf8() {
+        // Regression: quick-xml panicked on a non-UTF-8 declaration after the first bytes.
+        let junk = b"\xe2\xa4\xc9\xa4\xae\xc0\xda\xa4\xea<?xml version=\"1.0\" encoding=\"utf-16\"?><rss/>";
+        let err = parse("f", junk, None, &base(), 10).unwrap_err();
+        assert!(!err.0.contains("crashed"), "{err}");
+        let inner =
+            "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss version=\"2.0\"><channel>\
+            <title>Т</title><?xml version='1.0' encoding='gbk'?>\
+            <item><title>A</title><link>http://x.example/a</link></item></channel></rss>";
+        let parsed = parse("f", inner.as_bytes(), None, &base(), 10).unwrap();
+        assert_eq!(parsed.entries.len(), 1);
+        assert_eq!(
+            declarations_to_utf8(
+                "a<?xml-stylesheet href='x'?><?xml version='1.0' encoding='gbk'?>b"
+            ),
+            "a<?xml-stylesheet href='x'?><?xml version=\"1.0\" encoding=\"utf-8\"?>b"
+        );
     }
 
     #[test]

@@ -593,3 +593,59 @@ fn feeds_label_from_asd_fills_missing_labels_by_host() {
         "{text}"
     );
 }
+
+#[test]
+fn parse_feed_and_lang_survive_hostile_input() {
+    // Issue #24 item 5: quick-xml panicked on this document (caught, but the panic and its backtrace
+    // reached stderr); `lang` stopped at the first line that is not UTF-8.
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("p.xml");
+    std::fs::write(
+        &feed,
+        b"\xe2\xa4\xc9\xa4\xae\xc0\xda\xa4\xea<?xml version=\"1.0\" encoding=\"utf-16\"?><rss/>",
+    )
+    .unwrap();
+    let out = mw()
+        .env("RUST_BACKTRACE", "1")
+        .arg("parse-feed")
+        .arg(&feed)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["ok"], false);
+    assert!(line.get("panicked").is_none(), "{line}");
+    assert!(
+        !line["error"].as_str().unwrap().contains("crashed"),
+        "{line}"
+    );
+
+    let input = b"The government announced new measures on Tuesday.\n\xff\xfe\xc0 broken\r\n\
+        \xd0\x9f\xd1\x80\xd0\xb0\xd0\xb2\xd0\xb8\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c\xd1\x81\xd1\x82\xd0\xb2\xd0\xbe \
+        \xd0\xbe\xd0\xb1\xd1\x8a\xd1\x8f\xd0\xb2\xd0\xb8\xd0\xbb\xd0\xbe \xd0\xbe \xd0\xbd\xd0\xbe\xd0\xb2\xd1\x8b\xd1\x85 \
+        \xd0\xbc\xd0\xb5\xd1\x80\xd0\xb0\xd1\x85.\n";
+    let out = mw()
+        .args(["lang", "--format", "jsonl"])
+        .write_stdin(&input[..])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 2 is not UTF-8"), "{err}");
+    let langs: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["lang"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(langs, ["en", "und", "ru"]);
+}

@@ -1152,3 +1152,58 @@ fn search_csv_cells_never_start_a_formula() {
         &row[title_col]
     );
 }
+
+#[test]
+fn search_input_that_aborted_the_process_is_a_bad_query() {
+    // Issue #24 item 5: 8,500 nested parentheses overflowed the stack (exit 134); `--limit 4294967296`
+    // aborted on a 34 GB allocation.
+    let (dir, archive, _) = build();
+    let n = search::MAX_NESTING;
+    let nested = |depth: usize| format!("{}sanction{}", "(".repeat(depth), ")".repeat(depth));
+    let nots = |depth: usize| format!("oil {}sanction", "NOT ".repeat(depth));
+    // As deep as allowed parses and runs on a web worker's 2 MB stack.
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn_scoped(s, || {
+                assert_eq!(q(&archive, &nested(n)), q(&archive, "sanction"));
+                search::search(&archive, &req(&nots(n))).unwrap();
+                // Parentheses inside a phrase are text, not groups.
+                let quoted = format!("\"{}sanction\"", "(".repeat(10 * n));
+                assert_eq!(q(&archive, &quoted), q(&archive, "\"sanction\""));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+    // One level more is a bad query at the group that goes too deep.
+    for (query, at) in [(nested(n + 1), n), (nots(n + 1), 4 + 4 * n)] {
+        match search::search(&archive, &req(&query)) {
+            Ok(_) => panic!("nesting {} deep should fail", n + 1),
+            Err(e) => {
+                let e = e.downcast::<QueryError>().unwrap();
+                assert_eq!(e.position, Some(at), "{e}");
+                assert!(e.message.contains("nested more than 64 deep"), "{e}");
+            }
+        }
+    }
+    let config = cli_config(dir.path());
+    for query in [nested(8_500), nots(8_500)] {
+        let out = mw(&config, &["search", &query]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("nested more than 64 deep"), "{err}");
+    }
+    for limit in ["4294967296", "0", "1000001"] {
+        let out = mw(&config, &["search", "sanction", "--limit", limit]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("from 1 to 1000000; --all streams"), "{err}");
+    }
+    let out = mw(&config, &["search", "sanction", "--limit", "1000000"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
