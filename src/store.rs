@@ -153,11 +153,27 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
-        let db = redb::Builder::new()
+        match redb::Builder::new()
             .set_concurrency_mode(ConcurrencyMode::SingleWriter)
             .open_read_only(&path)
-            .with_context(|| format!("cannot read the state store {}", path.display()))?;
-        Ok(Some(Store { db: Db::Read(db) }))
+        {
+            Ok(db) => Ok(Some(Store { db: Db::Read(db) })),
+            // The file was left by a writer that did not close it (killed, or a failed commit) and no
+            // writer is running to repair it: redb refuses a read-only open of such a file.
+            Err(redb::DatabaseError::RepairAborted) => {
+                let db = open_unclean_in_memory(&path)?;
+                tracing::warn!(
+                    "the state store {} was not closed cleanly (an `ingest` or `run` was killed or failed): \
+                     reading its last commit, repaired in memory; feed state may be stale. The next \
+                     `mediawatch ingest` or `run` repairs the file",
+                    path.display()
+                );
+                Ok(Some(Store { db: Db::Write(db) }))
+            }
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot read the state store {}", path.display()))
+            }
+        }
     }
 
     fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
@@ -331,6 +347,157 @@ impl Store {
             Some(v) => Ok(Some(decode_snapshot(v.value())?)),
             None => Ok(None),
         }
+    }
+}
+
+/// Opens a store file that needs a repair without writing to it: redb repairs it (back to its last
+/// commit) through a copy-on-write backend whose writes stay in memory. The handle is writable only in
+/// that sense; [`Store`] never writes through it, since readers have no `put_*` caller.
+fn open_unclean_in_memory(path: &Path) -> anyhow::Result<Database> {
+    let backend = CopyOnWrite::open(path)
+        .with_context(|| format!("cannot read the state store {}", path.display()))?;
+    redb::Builder::new()
+        .create_with_backend(backend)
+        .with_context(|| {
+            format!(
+                "cannot read the state store {} (not closed cleanly, and it cannot be repaired in memory): \
+                 run `mediawatch ingest` to repair it, or move it away to start feed state afresh",
+                path.display()
+            )
+        })
+}
+
+/// A redb storage backend over a file opened read-only: writes (a repair's) go to memory pages, reads
+/// see them over the file. Takes no locks; the file is never written.
+#[derive(Debug)]
+struct CopyOnWrite {
+    file: std::sync::Mutex<std::fs::File>,
+    state: std::sync::Mutex<Overlay>,
+}
+
+#[derive(Debug)]
+struct Overlay {
+    /// Current length of the storage.
+    len: u64,
+    /// Bytes of the file below this offset show through where no page was written.
+    file_visible: u64,
+    /// Written pages by page number.
+    pages: std::collections::HashMap<u64, Box<[u8]>>,
+}
+
+const OVERLAY_PAGE: u64 = 4096;
+
+impl CopyOnWrite {
+    fn open(path: &Path) -> std::io::Result<CopyOnWrite> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(CopyOnWrite {
+            file: std::sync::Mutex::new(file),
+            state: std::sync::Mutex::new(Overlay {
+                len,
+                file_visible: len,
+                pages: Default::default(),
+            }),
+        })
+    }
+
+    /// One page as stored: the written copy, else the file's bytes (zeros past what shows through).
+    fn page(&self, state: &Overlay, number: u64, out: &mut [u8]) -> std::io::Result<()> {
+        if let Some(page) = state.pages.get(&number) {
+            out.copy_from_slice(page);
+            return Ok(());
+        }
+        out.fill(0);
+        let start = number * OVERLAY_PAGE;
+        if start < state.file_visible {
+            let n = (state.file_visible - start).min(OVERLAY_PAGE) as usize;
+            use std::io::Seek;
+            let mut file = self
+                .file
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?;
+            file.seek(std::io::SeekFrom::Start(start))?;
+            file.read_exact(&mut out[..n])?;
+        }
+        Ok(())
+    }
+}
+
+fn lock_overlay(
+    m: &std::sync::Mutex<Overlay>,
+) -> std::io::Result<std::sync::MutexGuard<'_, Overlay>> {
+    m.lock().map_err(|_| std::io::Error::other("poisoned"))
+}
+
+impl redb::StorageBackend for CopyOnWrite {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(lock_overlay(&self.state)?.len)
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        let state = lock_overlay(&self.state)?;
+        let end = offset
+            .checked_add(out.len() as u64)
+            .filter(|&end| end <= state.len)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        let mut page = vec![0u8; OVERLAY_PAGE as usize];
+        let mut pos = offset;
+        while pos < end {
+            let number = pos / OVERLAY_PAGE;
+            self.page(&state, number, &mut page)?;
+            let from = (pos % OVERLAY_PAGE) as usize;
+            let n = ((end - pos) as usize).min(OVERLAY_PAGE as usize - from);
+            let at = (pos - offset) as usize;
+            out[at..at + n].copy_from_slice(&page[from..from + n]);
+            pos += n as u64;
+        }
+        Ok(())
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        let mut state = lock_overlay(&self.state)?;
+        if len < state.len {
+            // What is cut off reads as zeros if the storage grows again.
+            state.file_visible = state.file_visible.min(len);
+            let keep = len.div_ceil(OVERLAY_PAGE);
+            state.pages.retain(|&n, _| n < keep);
+            if len % OVERLAY_PAGE != 0 {
+                if let Some(page) = state.pages.get_mut(&(len / OVERLAY_PAGE)) {
+                    page[(len % OVERLAY_PAGE) as usize..].fill(0);
+                }
+            }
+        }
+        state.len = len;
+        Ok(())
+    }
+
+    fn sync_data(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let mut state = lock_overlay(&self.state)?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        let mut pos = offset;
+        while pos < end {
+            let number = pos / OVERLAY_PAGE;
+            if !state.pages.contains_key(&number) {
+                let mut page = vec![0u8; OVERLAY_PAGE as usize].into_boxed_slice();
+                self.page(&state, number, &mut page)?;
+                state.pages.insert(number, page);
+            }
+            let from = (pos % OVERLAY_PAGE) as usize;
+            let n = ((end - pos) as usize).min(OVERLAY_PAGE as usize - from);
+            let at = (pos - offset) as usize;
+            if let Some(page) = state.pages.get_mut(&number) {
+                page[from..from + n].copy_from_slice(&data[at..at + n]);
+            }
+            pos += n as u64;
+        }
+        state.len = state.len.max(end);
+        Ok(())
     }
 }
 
