@@ -13,7 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use redb::{
     ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition,
+    ReadableTableMetadata, TableDefinition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,8 @@ const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 /// Backfill positions by feed id (JSON [`BackfillState`]).
 const BACKFILL: TableDefinition<&str, &[u8]> = TableDefinition::new("backfill");
 const LAST_DIGEST: &str = "last_digest";
+/// The identity of the index ([`crate::index::Archive::identity`]) the feed validators describe.
+const INDEX_ID: &str = "index_id";
 
 /// What we remember about one feed between passes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -90,6 +92,26 @@ pub struct BackfillState {
     /// Last update.
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// What [`Store::tie_to_index`] dropped because the store described another index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Untied {
+    /// The identity the store recorded before (None: a store from before identities, or a new one).
+    pub previous: Option<String>,
+    /// Feeds whose validators were dropped.
+    pub feed_validators: usize,
+    /// Near-duplicate signatures dropped.
+    pub signatures: u64,
+    /// Backfill positions dropped.
+    pub backfill_positions: u64,
+}
+
+impl Untied {
+    /// Whether anything was dropped.
+    pub fn dropped_anything(&self) -> bool {
+        self.feed_validators > 0 || self.signatures > 0 || self.backfill_positions > 0
+    }
 }
 
 /// HTTP metadata of a stored page snapshot.
@@ -188,6 +210,66 @@ impl Store {
             Db::Write(d) => Ok(d),
             Db::Read(_) => anyhow::bail!("the state store was opened read-only"),
         }
+    }
+
+    /// Ties the store to the index `index_id` names. When the store last described another index (the
+    /// index was lost and created anew, or the store predates identities), what claims that index's
+    /// contents is dropped in one transaction: every feed's validators (ETag, Last-Modified, body hash;
+    /// else an unchanged feed would never be read again and its articles never archived again), the
+    /// near-duplicate signatures (of articles the index may no longer hold; archiving again writes them
+    /// again) and the backfill positions (their "done" files were archived there). A feed's counters,
+    /// health and schedule, the page snapshots (provenance, rewritten when archived again) and the last
+    /// digest day (a fact about digest files, not about the index) are kept. Returns what was dropped,
+    /// None when the store already described this index.
+    pub fn tie_to_index(&self, index_id: &str) -> anyhow::Result<Option<Untied>> {
+        let txn = self.writable()?.begin_write()?;
+        let mut dropped = Untied::default();
+        {
+            let mut meta = txn.open_table(META)?;
+            let recorded = meta.get(INDEX_ID)?.map(|v| v.value().to_string());
+            if recorded.as_deref() == Some(index_id) {
+                drop(meta);
+                txn.abort()?;
+                return Ok(None);
+            }
+            dropped.previous = recorded;
+            meta.insert(INDEX_ID, index_id)?;
+        }
+        {
+            let mut feeds = txn.open_table(FEEDS)?;
+            let mut reset = Vec::new();
+            for row in feeds.iter()? {
+                let (k, v) = row?;
+                let Ok(mut state) = serde_json::from_slice::<FeedState>(v.value()) else {
+                    continue;
+                };
+                if state.etag.is_some()
+                    || state.last_modified.is_some()
+                    || state.body_sha256.is_some()
+                {
+                    state.etag = None;
+                    state.last_modified = None;
+                    state.body_sha256 = None;
+                    reset.push((k.value().to_string(), serde_json::to_vec(&state)?));
+                }
+            }
+            for (id, state) in &reset {
+                feeds.insert(id.as_str(), state.as_slice())?;
+            }
+            dropped.feed_validators = reset.len();
+        }
+        {
+            let mut signatures = txn.open_table(SIGNATURES)?;
+            dropped.signatures = signatures.len()?;
+            signatures.retain(|_, _| false)?;
+        }
+        {
+            let mut backfill = txn.open_table(BACKFILL)?;
+            dropped.backfill_positions = backfill.len()?;
+            backfill.retain(|_, _| false)?;
+        }
+        txn.commit()?;
+        Ok(Some(dropped))
     }
 
     /// The state of one feed (default when never fetched).

@@ -120,3 +120,75 @@ async fn readers_keep_working_after_a_writer_is_killed() {
         assert!(!stderr.contains("not closed cleanly"), "{stderr}");
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_the_index_makes_the_next_ingest_archive_everything_again() {
+    use mediawatch::pipeline::{self, PassOptions};
+    use mediawatch::store::BackfillState;
+
+    let server = site_server().await;
+    for lost in ["tantivy/meta.json", "tantivy"] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config(dir.path(), &server.uri(), 5, "");
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        {
+            let p = pipeline::open_from(&config).unwrap();
+            let report = pipeline::ingest_pass(&p, &PassOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(report.articles_archived, 11, "{lost}: {report}");
+            // A second pass finds every feed unchanged (the validators at work).
+            let report = pipeline::ingest_pass(&p, &PassOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(report.feeds_unchanged, 4, "{lost}: {report}");
+            p.store.set_last_digest(day).unwrap();
+            let position = BackfillState {
+                since: "2026-11-01T00:00:00Z".into(),
+                until: "2026-11-30T00:00:00Z".into(),
+                done: vec!["http://127.0.0.1/sitemap-1.xml".into()],
+                archived: 11,
+                ..Default::default()
+            };
+            p.store.put_backfill_state("fx-en", &position).unwrap();
+        }
+        let index = dir.path().join("index").join(lost);
+        if index.is_dir() {
+            std::fs::remove_dir_all(&index).unwrap();
+        } else {
+            std::fs::remove_file(&index).unwrap();
+        }
+
+        let p = pipeline::open_from(&config).unwrap();
+        assert_eq!(p.archive.num_articles(), 0, "{lost}");
+        // What described the lost index is gone; the rest of the store stands.
+        let states = p.store.feed_states().unwrap();
+        assert_eq!(states.len(), 4, "{lost}");
+        for (id, state) in &states {
+            assert_eq!(state.etag, None, "{lost}: {id}");
+            assert_eq!(state.last_modified, None, "{lost}: {id}");
+            assert_eq!(state.body_sha256, None, "{lost}: {id}");
+            assert!(state.last_success.is_some(), "{lost}: {id}: health kept");
+            assert!(state.entries_seen > 0, "{lost}: {id}: counters kept");
+        }
+        assert_eq!(p.store.backfill_state("fx-en").unwrap(), None, "{lost}");
+        assert!(p.store.signatures().unwrap().is_empty(), "{lost}");
+        assert_eq!(p.store.last_digest().unwrap(), Some(day), "{lost}");
+
+        let report = pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(report.feeds_unchanged, 0, "{lost}: {report}");
+        assert_eq!(report.articles_archived, 11, "{lost}: {report}");
+        assert_eq!(p.store.signatures().unwrap().len(), 11, "{lost}");
+        drop(p);
+        // Reopened: the store now describes the new index, and nothing is archived twice.
+        let p = pipeline::open_from(&config).unwrap();
+        assert_eq!(p.archive.num_articles(), 11, "{lost}");
+        let report = pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(report.feeds_unchanged, 4, "{lost}: {report}");
+        assert_eq!(report.articles_archived, 0, "{lost}: {report}");
+    }
+}
