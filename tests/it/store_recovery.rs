@@ -99,6 +99,25 @@ async fn readers_keep_working_after_a_writer_is_killed() {
         assert_eq!(digest["total"], 2, "{digest}");
         assert_eq!(digest["feeds"].as_array().unwrap().len(), 5);
     });
+    // The web workspace reads the store per request: its feeds page, API and article pages answer.
+    let loaded = mediawatch::config::load(&config).unwrap();
+    let archive = mediawatch::index::Archive::open(&loaded.index_path).unwrap();
+    let router = mediawatch::web::router(std::sync::Arc::new(mediawatch::web::AppState::new(
+        loaded, archive, None,
+    )));
+    let feeds = crate::web::get(&router, "/api/feeds").await;
+    assert_eq!(feeds.status, 200, "{}", feeds.body);
+    let rows: serde_json::Value = serde_json::from_str(&feeds.body).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(5), "{rows}");
+    let id = mediawatch::pipeline::article_id(&format!("{}/articles/en/drills.html", server.uri()));
+    for uri in [
+        "/feeds".to_string(),
+        format!("/articles/{id}"),
+        format!("/api/articles/{id}"),
+    ] {
+        let answer = crate::web::get(&router, &uri).await;
+        assert_eq!(answer.status, 200, "{uri}: {}", answer.body);
+    }
     assert!(
         std::fs::read(&store_file).unwrap() == before,
         "a reader never writes the store"
