@@ -658,3 +658,31 @@ fn process_alive(pid: u32) -> bool {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_kept_by_reopen_and_reindex_and_new_for_a_new_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open_or_create(dir.path()).unwrap();
+        let id = archive.identity().unwrap();
+        assert_eq!(archive.identity().unwrap(), id);
+        drop(archive);
+        assert_eq!(Archive::open(dir.path()).unwrap().identity().unwrap(), id);
+        reindex(dir.path(), &|_, _| {}).unwrap();
+        assert_eq!(Archive::open(dir.path()).unwrap().identity().unwrap(), id);
+        // The index is lost (its identity file is not): the index created in its place is another.
+        std::fs::remove_file(dir.path().join("tantivy/meta.json")).unwrap();
+        let other = Archive::open_or_create(dir.path())
+            .unwrap()
+            .identity()
+            .unwrap();
+        assert_ne!(other, id);
+        // A garbled identity file is replaced, not trusted.
+        std::fs::write(dir.path().join("tantivy").join(IDENTITY_FILE), "x").unwrap();
+        let third = Archive::open(dir.path()).unwrap().identity().unwrap();
+        assert!(uuid::Uuid::try_parse(&third).is_ok() && third != other);
+    }
+}

@@ -664,4 +664,32 @@ mod tests {
         store.set_last_digest(day).unwrap();
         assert_eq!(store.last_digest().unwrap(), Some(day));
     }
+
+    #[test]
+    fn copy_on_write_backend_never_writes_the_file() {
+        use redb::StorageBackend;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let original: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &original).unwrap();
+        let b = CopyOnWrite::open(&path).unwrap();
+        assert_eq!(b.len().unwrap(), 10_000);
+        // A write across a page boundary shows through reads; the rest reads from the file.
+        b.write(4090, &[7; 20]).unwrap();
+        let mut out = vec![0; 40];
+        b.read(4080, &mut out).unwrap();
+        assert_eq!(&out[..10], &original[4080..4090]);
+        assert_eq!(&out[10..30], &[7; 20]);
+        assert_eq!(&out[30..], &original[4110..4120]);
+        // Cut, then grown again: what was cut reads as zeros, not as the file's bytes.
+        b.set_len(5000).unwrap();
+        assert!(b.read(4990, &mut out).is_err(), "past the end");
+        b.set_len(12_000).unwrap();
+        b.read(4990, &mut out).unwrap();
+        assert_eq!(&out[..10], &original[4990..5000]);
+        assert_eq!(&out[10..], &[0; 30]);
+        b.write(11_990, &[9; 20]).unwrap();
+        assert_eq!(b.len().unwrap(), 12_010);
+        assert_eq!(std::fs::read(&path).unwrap(), original);
+    }
 }
