@@ -142,6 +142,8 @@ pub struct Store {
 enum Db {
     Write(Database),
     Read(ReadOnlyDatabase),
+    /// Read-only too: a file left unclean, repaired in memory ([`open_unclean_in_memory`]).
+    RepairedInMemory(Database),
 }
 
 impl Store {
@@ -184,13 +186,10 @@ impl Store {
             // writer is running to repair it: redb refuses a read-only open of such a file.
             Err(redb::DatabaseError::RepairAborted) => {
                 let db = open_unclean_in_memory(&path)?;
-                tracing::warn!(
-                    "the state store {} was not closed cleanly (an `ingest` or `run` was killed or failed): \
-                     reading its last commit, repaired in memory; feed state may be stale. The next \
-                     `mediawatch ingest` or `run` repairs the file",
-                    path.display()
-                );
-                Ok(Some(Store { db: Db::Write(db) }))
+                warn_unclean(&path);
+                Ok(Some(Store {
+                    db: Db::RepairedInMemory(db),
+                }))
             }
             Err(e) => {
                 Err(e).with_context(|| format!("cannot read the state store {}", path.display()))
@@ -200,7 +199,7 @@ impl Store {
 
     fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
         Ok(match &self.db {
-            Db::Write(d) => d.begin_read()?,
+            Db::Write(d) | Db::RepairedInMemory(d) => d.begin_read()?,
             Db::Read(d) => d.begin_read()?,
         })
     }
@@ -208,7 +207,9 @@ impl Store {
     fn writable(&self) -> anyhow::Result<&Database> {
         match &self.db {
             Db::Write(d) => Ok(d),
-            Db::Read(_) => anyhow::bail!("the state store was opened read-only"),
+            Db::Read(_) | Db::RepairedInMemory(_) => {
+                anyhow::bail!("the state store was opened read-only")
+            }
         }
     }
 
@@ -432,9 +433,27 @@ impl Store {
     }
 }
 
+/// Says that the store is read at its last commit; `serve` opens the store per request, so at most once
+/// every ten minutes.
+fn warn_unclean(path: &Path) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST_WARNED: AtomicI64 = AtomicI64::new(i64::MIN);
+    let now = Utc::now().timestamp();
+    if now.saturating_sub(LAST_WARNED.load(Ordering::Relaxed)) < 600 {
+        return;
+    }
+    LAST_WARNED.store(now, Ordering::Relaxed);
+    tracing::warn!(
+        "the state store {} was not closed cleanly (an `ingest` or `run` was killed or failed): reading \
+         its last commit, repaired in memory; feed state may be stale. The next `mediawatch ingest` or \
+         `run` repairs the file",
+        path.display()
+    );
+}
+
 /// Opens a store file that needs a repair without writing to it: redb repairs it (back to its last
-/// commit) through a copy-on-write backend whose writes stay in memory. The handle is writable only in
-/// that sense; [`Store`] never writes through it, since readers have no `put_*` caller.
+/// commit) through a copy-on-write backend whose writes stay in memory. [`Store`] refuses writes
+/// through it, like any read-only handle.
 fn open_unclean_in_memory(path: &Path) -> anyhow::Result<Database> {
     let backend = CopyOnWrite::open(path)
         .with_context(|| format!("cannot read the state store {}", path.display()))?;

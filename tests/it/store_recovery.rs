@@ -118,6 +118,13 @@ async fn readers_keep_working_after_a_writer_is_killed() {
         let answer = crate::web::get(&router, &uri).await;
         assert_eq!(answer.status, 200, "{uri}: {}", answer.body);
     }
+    // In process: the last commit's feed states, and a handle that refuses writes.
+    let reader = mediawatch::store::Store::open_read_only(&dir.path().join("index"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(reader.feed_states().unwrap().len(), 5);
+    assert!(reader.put_feed_states(&[]).is_err());
+    drop(reader);
     assert!(
         std::fs::read(&store_file).unwrap() == before,
         "a reader never writes the store"
