@@ -211,6 +211,11 @@ impl Archive {
         }
         std::fs::create_dir_all(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
+        if !existed {
+            // A new index: whatever identity file a lost one left behind no longer describes it.
+            // Written before the index, so a crash in between cannot leave the old identity on it.
+            write_new_identity(&path)?;
+        }
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
@@ -224,6 +229,20 @@ impl Archive {
             write_schema_version(dir)?;
         }
         Self::from_index(index, fields, path)
+    }
+
+    /// This index's identity: a random id in `<index>/tantivy/index-id`, written when the index is
+    /// created (and kept by `reindex`), so that state recorded about an index (the store's feed
+    /// validators) can tell it from a new one made after the old was lost. An index from before this
+    /// file, or with the file garbled, gets a new identity here; call it under the writer lock.
+    pub fn identity(&self) -> anyhow::Result<String> {
+        let file = self.path.join(IDENTITY_FILE);
+        match std::fs::read_to_string(&file) {
+            Ok(text) if uuid::Uuid::try_parse(text.trim()).is_ok() => Ok(text.trim().to_string()),
+            Ok(_) => write_new_identity(&self.path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_new_identity(&self.path),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
+        }
     }
 
     /// Opens an existing index read-only in spirit (fails if absent).
@@ -477,6 +496,12 @@ pub fn reindex(dir: &Path, progress: &dyn Fn(u64, u64)) -> anyhow::Result<u64> {
     let (schema, fields) = schema();
     let index = Index::create_in_dir(&new_path, schema)
         .with_context(|| format!("cannot create {}", new_path.display()))?;
+    // The rebuilt index holds the same articles: it keeps the old one's identity, if it has one.
+    let identity = old_path.join(IDENTITY_FILE);
+    if identity.exists() {
+        std::fs::copy(&identity, new_path.join(IDENTITY_FILE))
+            .with_context(|| format!("cannot copy {}", identity.display()))?;
+    }
     let archive = Archive::from_index(index, fields, new_path.clone())?;
     let mut writer = archive.writer()?;
     let mut done = 0u64;
@@ -521,6 +546,18 @@ pub fn reindex(dir: &Path, progress: &dyn Fn(u64, u64)) -> anyhow::Result<u64> {
     }
     progress(done, total);
     Ok(done)
+}
+
+/// The identity file inside the tantivy folder (tantivy deletes only files it manages).
+const IDENTITY_FILE: &str = "index-id";
+
+/// Writes a new random identity into the tantivy folder `path` and returns it.
+fn write_new_identity(path: &Path) -> anyhow::Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let file = path.join(IDENTITY_FILE);
+    std::fs::write(&file, format!("{id}\n"))
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    Ok(id)
 }
 
 fn schema_version_file(dir: &Path) -> PathBuf {
@@ -699,5 +736,33 @@ impl Drop for WriterLock {
         #[cfg(unix)]
         let _ = std::fs::remove_file(&self.path);
         drop(held);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_kept_by_reopen_and_reindex_and_new_for_a_new_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open_or_create(dir.path()).unwrap();
+        let id = archive.identity().unwrap();
+        assert_eq!(archive.identity().unwrap(), id);
+        drop(archive);
+        assert_eq!(Archive::open(dir.path()).unwrap().identity().unwrap(), id);
+        reindex(dir.path(), &|_, _| {}).unwrap();
+        assert_eq!(Archive::open(dir.path()).unwrap().identity().unwrap(), id);
+        // The index is lost (its identity file is not): the index created in its place is another.
+        std::fs::remove_file(dir.path().join("tantivy/meta.json")).unwrap();
+        let other = Archive::open_or_create(dir.path())
+            .unwrap()
+            .identity()
+            .unwrap();
+        assert_ne!(other, id);
+        // A garbled identity file is replaced, not trusted.
+        std::fs::write(dir.path().join("tantivy").join(IDENTITY_FILE), "x").unwrap();
+        let third = Archive::open(dir.path()).unwrap().identity().unwrap();
+        assert!(uuid::Uuid::try_parse(&third).is_ok() && third != other);
     }
 }

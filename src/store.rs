@@ -13,7 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use redb::{
     ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition,
+    ReadableTableMetadata, TableDefinition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,8 @@ const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 /// Backfill positions by feed id (JSON [`BackfillState`]).
 const BACKFILL: TableDefinition<&str, &[u8]> = TableDefinition::new("backfill");
 const LAST_DIGEST: &str = "last_digest";
+/// The identity of the index ([`crate::index::Archive::identity`]) the feed validators describe.
+const INDEX_ID: &str = "index_id";
 
 /// What we remember about one feed between passes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -92,6 +94,26 @@ pub struct BackfillState {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// What [`Store::tie_to_index`] dropped because the store described another index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Untied {
+    /// The identity the store recorded before (None: a store from before identities, or a new one).
+    pub previous: Option<String>,
+    /// Feeds whose validators were dropped.
+    pub feed_validators: usize,
+    /// Near-duplicate signatures dropped.
+    pub signatures: u64,
+    /// Backfill positions dropped.
+    pub backfill_positions: u64,
+}
+
+impl Untied {
+    /// Whether anything was dropped.
+    pub fn dropped_anything(&self) -> bool {
+        self.feed_validators > 0 || self.signatures > 0 || self.backfill_positions > 0
+    }
+}
+
 /// HTTP metadata of a stored page snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotMeta {
@@ -120,6 +142,8 @@ pub struct Store {
 enum Db {
     Write(Database),
     Read(ReadOnlyDatabase),
+    /// Read-only too: a file left unclean, repaired in memory ([`open_unclean_in_memory`]).
+    RepairedInMemory(Database),
 }
 
 impl Store {
@@ -153,16 +177,29 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
-        let db = redb::Builder::new()
+        match redb::Builder::new()
             .set_concurrency_mode(ConcurrencyMode::SingleWriter)
             .open_read_only(&path)
-            .with_context(|| format!("cannot read the state store {}", path.display()))?;
-        Ok(Some(Store { db: Db::Read(db) }))
+        {
+            Ok(db) => Ok(Some(Store { db: Db::Read(db) })),
+            // The file was left by a writer that did not close it (killed, or a failed commit) and no
+            // writer is running to repair it: redb refuses a read-only open of such a file.
+            Err(redb::DatabaseError::RepairAborted) => {
+                let db = open_unclean_in_memory(&path)?;
+                warn_unclean(&path);
+                Ok(Some(Store {
+                    db: Db::RepairedInMemory(db),
+                }))
+            }
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot read the state store {}", path.display()))
+            }
+        }
     }
 
     fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
         Ok(match &self.db {
-            Db::Write(d) => d.begin_read()?,
+            Db::Write(d) | Db::RepairedInMemory(d) => d.begin_read()?,
             Db::Read(d) => d.begin_read()?,
         })
     }
@@ -170,8 +207,70 @@ impl Store {
     fn writable(&self) -> anyhow::Result<&Database> {
         match &self.db {
             Db::Write(d) => Ok(d),
-            Db::Read(_) => anyhow::bail!("the state store was opened read-only"),
+            Db::Read(_) | Db::RepairedInMemory(_) => {
+                anyhow::bail!("the state store was opened read-only")
+            }
         }
+    }
+
+    /// Ties the store to the index `index_id` names. When the store last described another index (the
+    /// index was lost and created anew, or the store predates identities), what claims that index's
+    /// contents is dropped in one transaction: every feed's validators (ETag, Last-Modified, body hash;
+    /// else an unchanged feed would never be read again and its articles never archived again), the
+    /// near-duplicate signatures (of articles the index may no longer hold; archiving again writes them
+    /// again) and the backfill positions (their "done" files were archived there). A feed's counters,
+    /// health and schedule, the page snapshots (provenance, rewritten when archived again) and the last
+    /// digest day (a fact about digest files, not about the index) are kept. Returns what was dropped,
+    /// None when the store already described this index.
+    pub fn tie_to_index(&self, index_id: &str) -> anyhow::Result<Option<Untied>> {
+        let txn = self.writable()?.begin_write()?;
+        let mut dropped = Untied::default();
+        {
+            let mut meta = txn.open_table(META)?;
+            let recorded = meta.get(INDEX_ID)?.map(|v| v.value().to_string());
+            if recorded.as_deref() == Some(index_id) {
+                drop(meta);
+                txn.abort()?;
+                return Ok(None);
+            }
+            dropped.previous = recorded;
+            meta.insert(INDEX_ID, index_id)?;
+        }
+        {
+            let mut feeds = txn.open_table(FEEDS)?;
+            let mut reset = Vec::new();
+            for row in feeds.iter()? {
+                let (k, v) = row?;
+                let Ok(mut state) = serde_json::from_slice::<FeedState>(v.value()) else {
+                    continue;
+                };
+                if state.etag.is_some()
+                    || state.last_modified.is_some()
+                    || state.body_sha256.is_some()
+                {
+                    state.etag = None;
+                    state.last_modified = None;
+                    state.body_sha256 = None;
+                    reset.push((k.value().to_string(), serde_json::to_vec(&state)?));
+                }
+            }
+            for (id, state) in &reset {
+                feeds.insert(id.as_str(), state.as_slice())?;
+            }
+            dropped.feed_validators = reset.len();
+        }
+        {
+            let mut signatures = txn.open_table(SIGNATURES)?;
+            dropped.signatures = signatures.len()?;
+            signatures.retain(|_, _| false)?;
+        }
+        {
+            let mut backfill = txn.open_table(BACKFILL)?;
+            dropped.backfill_positions = backfill.len()?;
+            backfill.retain(|_, _| false)?;
+        }
+        txn.commit()?;
+        Ok(Some(dropped))
     }
 
     /// The state of one feed (default when never fetched).
@@ -334,6 +433,175 @@ impl Store {
     }
 }
 
+/// Says that the store is read at its last commit; `serve` opens the store per request, so at most once
+/// every ten minutes.
+fn warn_unclean(path: &Path) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST_WARNED: AtomicI64 = AtomicI64::new(i64::MIN);
+    let now = Utc::now().timestamp();
+    if now.saturating_sub(LAST_WARNED.load(Ordering::Relaxed)) < 600 {
+        return;
+    }
+    LAST_WARNED.store(now, Ordering::Relaxed);
+    tracing::warn!(
+        "the state store {} was not closed cleanly (an `ingest` or `run` was killed or failed): reading \
+         its last commit, repaired in memory; feed state may be stale. The next `mediawatch ingest` or \
+         `run` repairs the file",
+        path.display()
+    );
+}
+
+/// Opens a store file that needs a repair without writing to it: redb repairs it (back to its last
+/// commit) through a copy-on-write backend whose writes stay in memory. [`Store`] refuses writes
+/// through it, like any read-only handle.
+fn open_unclean_in_memory(path: &Path) -> anyhow::Result<Database> {
+    let backend = CopyOnWrite::open(path)
+        .with_context(|| format!("cannot read the state store {}", path.display()))?;
+    redb::Builder::new()
+        .create_with_backend(backend)
+        .with_context(|| {
+            format!(
+                "cannot read the state store {} (not closed cleanly, and it cannot be repaired in memory): \
+                 run `mediawatch ingest` to repair it, or move it away to start feed state afresh",
+                path.display()
+            )
+        })
+}
+
+/// A redb storage backend over a file opened read-only: writes (a repair's) go to memory pages, reads
+/// see them over the file. Takes no locks; the file is never written.
+#[derive(Debug)]
+struct CopyOnWrite {
+    file: std::sync::Mutex<std::fs::File>,
+    state: std::sync::Mutex<Overlay>,
+}
+
+#[derive(Debug)]
+struct Overlay {
+    /// Current length of the storage.
+    len: u64,
+    /// Bytes of the file below this offset show through where no page was written.
+    file_visible: u64,
+    /// Written pages by page number.
+    pages: std::collections::HashMap<u64, Box<[u8]>>,
+}
+
+const OVERLAY_PAGE: u64 = 4096;
+
+impl CopyOnWrite {
+    fn open(path: &Path) -> std::io::Result<CopyOnWrite> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(CopyOnWrite {
+            file: std::sync::Mutex::new(file),
+            state: std::sync::Mutex::new(Overlay {
+                len,
+                file_visible: len,
+                pages: Default::default(),
+            }),
+        })
+    }
+
+    /// One page as stored: the written copy, else the file's bytes (zeros past what shows through).
+    fn page(&self, state: &Overlay, number: u64, out: &mut [u8]) -> std::io::Result<()> {
+        if let Some(page) = state.pages.get(&number) {
+            out.copy_from_slice(page);
+            return Ok(());
+        }
+        out.fill(0);
+        let start = number * OVERLAY_PAGE;
+        if start < state.file_visible {
+            let n = (state.file_visible - start).min(OVERLAY_PAGE) as usize;
+            use std::io::Seek;
+            let mut file = self
+                .file
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?;
+            file.seek(std::io::SeekFrom::Start(start))?;
+            file.read_exact(&mut out[..n])?;
+        }
+        Ok(())
+    }
+}
+
+fn lock_overlay(
+    m: &std::sync::Mutex<Overlay>,
+) -> std::io::Result<std::sync::MutexGuard<'_, Overlay>> {
+    m.lock().map_err(|_| std::io::Error::other("poisoned"))
+}
+
+impl redb::StorageBackend for CopyOnWrite {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(lock_overlay(&self.state)?.len)
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        let state = lock_overlay(&self.state)?;
+        let end = offset
+            .checked_add(out.len() as u64)
+            .filter(|&end| end <= state.len)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        let mut page = vec![0u8; OVERLAY_PAGE as usize];
+        let mut pos = offset;
+        while pos < end {
+            let number = pos / OVERLAY_PAGE;
+            self.page(&state, number, &mut page)?;
+            let from = (pos % OVERLAY_PAGE) as usize;
+            let n = ((end - pos) as usize).min(OVERLAY_PAGE as usize - from);
+            let at = (pos - offset) as usize;
+            out[at..at + n].copy_from_slice(&page[from..from + n]);
+            pos += n as u64;
+        }
+        Ok(())
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        let mut state = lock_overlay(&self.state)?;
+        if len < state.len {
+            // What is cut off reads as zeros if the storage grows again.
+            state.file_visible = state.file_visible.min(len);
+            let keep = len.div_ceil(OVERLAY_PAGE);
+            state.pages.retain(|&n, _| n < keep);
+            if len % OVERLAY_PAGE != 0 {
+                if let Some(page) = state.pages.get_mut(&(len / OVERLAY_PAGE)) {
+                    page[(len % OVERLAY_PAGE) as usize..].fill(0);
+                }
+            }
+        }
+        state.len = len;
+        Ok(())
+    }
+
+    fn sync_data(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let mut state = lock_overlay(&self.state)?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        let mut pos = offset;
+        while pos < end {
+            let number = pos / OVERLAY_PAGE;
+            if !state.pages.contains_key(&number) {
+                let mut page = vec![0u8; OVERLAY_PAGE as usize].into_boxed_slice();
+                self.page(&state, number, &mut page)?;
+                state.pages.insert(number, page);
+            }
+            let from = (pos % OVERLAY_PAGE) as usize;
+            let n = ((end - pos) as usize).min(OVERLAY_PAGE as usize - from);
+            let at = (pos - offset) as usize;
+            if let Some(page) = state.pages.get_mut(&number) {
+                page[from..from + n].copy_from_slice(&data[at..at + n]);
+            }
+            pos += n as u64;
+        }
+        state.len = state.len.max(end);
+        Ok(())
+    }
+}
+
 /// Layout: u32 LE length of the JSON metadata, the metadata, then the gzip body.
 fn encode_snapshot(page: &Page) -> anyhow::Result<Vec<u8>> {
     let meta = SnapshotMeta {
@@ -430,5 +698,33 @@ mod tests {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         store.set_last_digest(day).unwrap();
         assert_eq!(store.last_digest().unwrap(), Some(day));
+    }
+
+    #[test]
+    fn copy_on_write_backend_never_writes_the_file() {
+        use redb::StorageBackend;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let original: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &original).unwrap();
+        let b = CopyOnWrite::open(&path).unwrap();
+        assert_eq!(b.len().unwrap(), 10_000);
+        // A write across a page boundary shows through reads; the rest reads from the file.
+        b.write(4090, &[7; 20]).unwrap();
+        let mut out = vec![0; 40];
+        b.read(4080, &mut out).unwrap();
+        assert_eq!(&out[..10], &original[4080..4090]);
+        assert_eq!(&out[10..30], &[7; 20]);
+        assert_eq!(&out[30..], &original[4110..4120]);
+        // Cut, then grown again: what was cut reads as zeros, not as the file's bytes.
+        b.set_len(5000).unwrap();
+        assert!(b.read(4990, &mut out).is_err(), "past the end");
+        b.set_len(12_000).unwrap();
+        b.read(4990, &mut out).unwrap();
+        assert_eq!(&out[..10], &original[4990..5000]);
+        assert_eq!(&out[10..], &[0; 30]);
+        b.write(11_990, &[9; 20]).unwrap();
+        assert_eq!(b.len().unwrap(), 12_010);
+        assert_eq!(std::fs::read(&path).unwrap(), original);
     }
 }

@@ -69,6 +69,28 @@ impl Pipeline {
         let writer_lock = crate::index::WriterLock::acquire(&config.index_path)?;
         let archive = Archive::open_or_create(&config.index_path)?;
         let store = Store::open(&config.index_path)?;
+        // The store's validators describe one index: after the index was lost (or on the first open of
+        // a store from before identities) they are dropped, so every feed is read in full again.
+        let identity = archive.identity()?;
+        if let Some(untied) = store.tie_to_index(&identity)? {
+            if untied.dropped_anything() {
+                let why = match &untied.previous {
+                    Some(_) => format!(
+                        "was written for another index than {} (the index was lost and created anew?)",
+                        config.index_path.join("tantivy").display()
+                    ),
+                    None => "names no index (written by an older mediawatch)".to_string(),
+                };
+                warn!(
+                    "the state store {} {why}: dropped the validators of {} feeds, {} near-duplicate \
+                     signatures and {} backfill positions, so every feed is read in full and archived again",
+                    config.index_path.join("state.redb").display(),
+                    untied.feed_validators,
+                    untied.signatures,
+                    untied.backfill_positions,
+                );
+            }
+        }
         let trusted: Vec<url::Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
         let fetcher = Fetcher::new(&config.fetch, &trusted)?;
         let tagger = Arc::new(Tagger::new(&config.campaigns)?);

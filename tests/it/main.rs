@@ -13,6 +13,7 @@ mod lang_tag;
 mod pipeline;
 mod search;
 mod sources;
+mod store_recovery;
 mod support;
 mod web;
 mod web_browser;

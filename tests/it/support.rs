@@ -42,12 +42,17 @@ impl Respond for SiteResponder {
 /// more specific mocks in front of it.
 pub async fn site_server() -> MockServer {
     let server = MockServer::start().await;
+    mount_site(&server).await;
+    server
+}
+
+/// Mounts the fixture site as the fallback of `server` (again, after a `reset`).
+pub async fn mount_site(server: &MockServer) {
     Mock::given(method("GET"))
         .respond_with(SiteResponder)
         .with_priority(u8::MAX)
-        .mount(&server)
+        .mount(server)
         .await;
-    server
 }
 
 /// Writes `feeds.toml` for the fixture site into `dir`, with `extra` appended (more feeds) and
