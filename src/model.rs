@@ -184,7 +184,7 @@ pub struct NearRule {
 }
 
 /// An item read from a feed document, with its link resolved against the feed URL.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// The feed it came from.
     pub feed_id: String,

@@ -7,6 +7,9 @@
 //!   and shown by `feeds status` and in every pass summary: never silently forgotten.
 //! - After a success the polling interval halves when the feed had new entries and grows by half when it
 //!   had none, within `[fetch] min_interval_secs..max_interval_secs`. A per-feed `interval_secs` fixes it.
+//! - A page that failed transiently is pending: tried again at the feed's next pass, then after
+//!   [`PAGE_RETRY_BASE`] × 2^(attempts-2) (at most [`BACKOFF_MAX`]); its [`PAGE_ATTEMPTS`]th attempt is its
+//!   last, after which the entry is archived with the feed's text.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -20,6 +23,28 @@ pub const BACKOFF_BASE: Duration = Duration::minutes(5);
 pub const BACKOFF_MAX: Duration = Duration::hours(24);
 /// Longest server-requested backoff honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::days(7);
+
+/// Attempts at a page that fails transiently before its entry is archived with the feed's text
+/// (`text_source = "feed"`, the last HTTP status): the first pass's attempt and four retries.
+pub const PAGE_ATTEMPTS: u32 = 5;
+/// Wait before a pending page's third attempt; it doubles for each later one (the second is at the
+/// feed's next pass).
+pub const PAGE_RETRY_BASE: Duration = Duration::minutes(5);
+
+/// When a page that has now failed `attempts` times (transiently) is next due: the feed's next pass after
+/// the first failure, then [`PAGE_RETRY_BASE`] × 2^(attempts-2), at most [`BACKOFF_MAX`].
+pub fn page_retry_at(attempts: u32, now: DateTime<Utc>) -> DateTime<Utc> {
+    if attempts <= 1 {
+        return now;
+    }
+    let exponent = (attempts - 2).min(20);
+    now + (PAGE_RETRY_BASE * 2i32.pow(exponent)).min(BACKOFF_MAX)
+}
+
+/// Whether the attempt after `attempts` failed ones is a page's last ([`PAGE_ATTEMPTS`]).
+pub fn is_last_page_attempt(attempts: u32) -> bool {
+    attempts.saturating_add(1) >= PAGE_ATTEMPTS
+}
 
 /// The backoff in force at `now`, if any: until when.
 pub fn backed_off_until(state: &FeedState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -128,6 +153,18 @@ mod tests {
         assert_eq!(s.backoff_until.unwrap() - now, BACKOFF_MAX);
         assert!(!is_due(&s, now));
         assert!(is_due(&s, now + BACKOFF_MAX + Duration::seconds(1)));
+    }
+
+    #[test]
+    fn pending_pages_back_off_exponentially_and_have_a_last_attempt() {
+        let now = Utc::now();
+        let waits: Vec<i64> = (1..=7)
+            .map(|n| (page_retry_at(n, now) - now).num_minutes())
+            .collect();
+        assert_eq!(waits, [0, 5, 10, 20, 40, 80, 160]);
+        assert_eq!(page_retry_at(u32::MAX, now) - now, BACKOFF_MAX);
+        let last: Vec<bool> = (0..PAGE_ATTEMPTS + 1).map(is_last_page_attempt).collect();
+        assert_eq!(last, [false, false, false, false, true, true]);
     }
 
     #[test]

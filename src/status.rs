@@ -87,14 +87,17 @@ pub struct FeedStatus {
     pub entries_seen: u64,
     /// Articles archived, all passes.
     pub articles_archived: u64,
+    /// Entries whose page failed transiently and is to be tried again ([`crate::store::PendingEntry`]).
+    pub pending: u64,
     /// Polling interval.
     pub interval_secs: Option<u64>,
     /// Next fetch.
     pub next_due: Option<String>,
 }
 
-/// The status of one feed from its state (the default state when the store has none: `new`).
-pub fn feed_status(feed: &FeedSpec, state: Option<&FeedState>) -> FeedStatus {
+/// The status of one feed from its state (the default state when the store has none: `new`) and its
+/// count of pending entries.
+pub fn feed_status(feed: &FeedSpec, state: Option<&FeedState>, pending: u64) -> FeedStatus {
     let default = FeedState::default();
     let s = state.unwrap_or(&default);
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
@@ -114,19 +117,24 @@ pub fn feed_status(feed: &FeedSpec, state: Option<&FeedState>) -> FeedStatus {
         backoff_reason: s.backoff_reason.clone(),
         entries_seen: s.entries_seen,
         articles_archived: s.articles_archived,
+        pending,
         interval_secs: s.interval_secs,
         next_due: time(s.next_due),
     }
 }
 
-/// The status of every feed, in the order given, from the states the store holds.
+/// The status of every feed, in the order given, from the states and pending counts the store holds.
 pub fn feed_statuses<'a>(
     feeds: impl IntoIterator<Item = &'a FeedSpec>,
     states: &HashMap<String, FeedState>,
+    pending: &HashMap<String, u64>,
 ) -> Vec<FeedStatus> {
     feeds
         .into_iter()
-        .map(|f| feed_status(f, states.get(&f.id)))
+        .map(|f| {
+            let n = pending.get(&f.id).copied().unwrap_or(0);
+            feed_status(f, states.get(&f.id), n)
+        })
         .collect()
 }
 

@@ -4,7 +4,8 @@
 //! It deliberately does not record which articles are archived: the committed tantivy index is the only
 //! source of truth for that, so a crash between the index commit and a store write can never make the
 //! store claim an article the index lacks. Feed validators are written only after the index commit that
-//! covers their entries.
+//! covers their entries. Pending entries (pages that failed transiently, to be tried again) are entries
+//! NOT archived, also written after that commit.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -17,7 +18,7 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::model::Page;
+use crate::model::{Entry, Page};
 
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
@@ -27,6 +28,9 @@ const SIGNATURES: TableDefinition<&str, &[u8]> = TableDefinition::new("signature
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 /// Backfill positions by feed id (JSON [`BackfillState`]).
 const BACKFILL: TableDefinition<&str, &[u8]> = TableDefinition::new("backfill");
+/// Entries whose page failed transiently, by (feed id, entry URL) (JSON [`PendingEntry`]). Entries NOT
+/// archived: written after the index commit of the pass that failed them, removed once archived.
+const PENDING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("pending");
 const LAST_DIGEST: &str = "last_digest";
 /// The identity of the index ([`crate::index::Archive::identity`]) the feed validators describe.
 const INDEX_ID: &str = "index_id";
@@ -67,6 +71,22 @@ pub struct FeedState {
     /// Last pass that found new entries.
     #[serde(default)]
     pub last_new_entries: Option<DateTime<Utc>>,
+}
+
+/// An entry whose page failed transiently, kept to be tried again by later passes of its feed (so the
+/// feed's validators can be saved and the feed need not be read in full to find it again). NOT archived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingEntry {
+    /// The entry as its feed gave it (its `feed_id` and `url` are the row's key).
+    pub entry: Entry,
+    /// Attempts so far (each one failed transiently).
+    pub attempts: u32,
+    /// The last attempt's error.
+    pub last_error: String,
+    /// The last attempt's HTTP status (0: no response, such as a timeout).
+    pub last_status: u16,
+    /// When the next attempt is due ([`crate::schedule::page_retry_at`]).
+    pub next_try: DateTime<Utc>,
 }
 
 /// Where a backfill of one source stands, so an interrupted one resumes (`mediawatch backfill`). Written after
@@ -166,6 +186,7 @@ impl Store {
         txn.open_table(SIGNATURES)?;
         txn.open_table(META)?;
         txn.open_table(BACKFILL)?;
+        txn.open_table(PENDING)?;
         txn.commit()?;
         Ok(Store { db: Db::Write(db) })
     }
@@ -422,6 +443,76 @@ impl Store {
         Ok(())
     }
 
+    /// The pending entries of a feed (pages that failed transiently and are to be tried again), in URL
+    /// order. A row that does not parse (written by another version) is skipped with a warning.
+    pub fn pending(&self, feed_id: &str) -> anyhow::Result<Vec<PendingEntry>> {
+        let txn = self.begin_read()?;
+        let table = match txn.open_table(PENDING) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for row in table.range((feed_id, "")..)? {
+            let (k, v) = row?;
+            let (feed, url) = k.value();
+            if feed != feed_id {
+                break;
+            }
+            match serde_json::from_slice::<PendingEntry>(v.value()) {
+                Ok(p) => out.push(p),
+                Err(e) => tracing::warn!(feed = feed, url = url, error = %e,
+                    "unreadable pending entry in the state store, skipped (the feed lists it again after a change)"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many pending entries each feed has (feeds with none are absent).
+    pub fn pending_counts(&self) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        let txn = self.begin_read()?;
+        let table = match txn.open_table(PENDING) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut counts = std::collections::HashMap::new();
+        for row in table.iter()? {
+            let (k, _) = row?;
+            *counts.entry(k.value().0.to_string()).or_default() += 1;
+        }
+        Ok(counts)
+    }
+
+    /// In one durable transaction: writes `put` (each under its entry's feed and URL) and removes the
+    /// entries `remove` names (feed id, URL). Call only after the index commit that archived the removed
+    /// ones.
+    pub fn update_pending(
+        &self,
+        put: &[PendingEntry],
+        remove: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        if put.is_empty() && remove.is_empty() {
+            return Ok(());
+        }
+        let txn = self.writable()?.begin_write()?;
+        {
+            let mut table = txn.open_table(PENDING)?;
+            for (feed, url) in remove {
+                table.remove((feed.as_str(), url.as_str()))?;
+            }
+            for p in put {
+                let url = p.entry.url.to_string();
+                table.insert(
+                    (p.entry.feed_id.as_str(), url.as_str()),
+                    serde_json::to_vec(p)?.as_slice(),
+                )?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     /// The stored page of an article: metadata and the raw body bytes.
     pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
         let txn = self.begin_read()?;
@@ -650,6 +741,42 @@ mod tests {
             (meta.body_len, body.as_slice()),
             (1 << 45, &b"<p>hi</p>"[..])
         );
+    }
+
+    #[test]
+    fn pending_entries_are_kept_per_feed_counted_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let pending = |feed: &str, url: &str, attempts: u32| PendingEntry {
+            entry: Entry::new(feed, url::Url::parse(url).unwrap()),
+            attempts,
+            last_error: "timed out".into(),
+            last_status: 0,
+            next_try: Utc::now(),
+        };
+        // Feed ids that prefix one another must not mix ("a" and "ab").
+        let rows = [
+            pending("a", "http://x.example/1", 1),
+            pending("a", "http://x.example/2", 3),
+            pending("ab", "http://x.example/1", 1),
+        ];
+        store.update_pending(&rows, &[]).unwrap();
+        assert_eq!(store.pending("a").unwrap(), rows[..2]);
+        assert_eq!(store.pending("ab").unwrap(), rows[2..]);
+        assert!(store.pending("b").unwrap().is_empty());
+        let counts = store.pending_counts().unwrap();
+        assert_eq!((counts["a"], counts["ab"], counts.len()), (2, 1, 2));
+        let again = pending("a", "http://x.example/2", 4);
+        store
+            .update_pending(
+                std::slice::from_ref(&again),
+                &[("a".into(), "http://x.example/1".into())],
+            )
+            .unwrap();
+        assert_eq!(store.pending("a").unwrap(), [again]);
+        drop(store);
+        let read_only = Store::open_read_only(dir.path()).unwrap().unwrap();
+        assert_eq!(read_only.pending_counts().unwrap()["a"], 1);
     }
 
     #[test]

@@ -209,11 +209,11 @@ fn write_discover_table(out: &mut impl Write, rows: &[DiscoverRow]) -> anyhow::R
 fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     let config = config::load(config_path)?;
     let store = crate::store::Store::open_read_only(&config.index_path)?;
-    let states = match &store {
-        Some(s) => s.feed_states()?.into_iter().collect(),
+    let (states, pending) = match &store {
+        Some(s) => (s.feed_states()?.into_iter().collect(), s.pending_counts()?),
         None => Default::default(),
     };
-    let rows = crate::status::feed_statuses(&config.feeds, &states);
+    let rows = crate::status::feed_statuses(&config.feeds, &states, &pending);
     let mut out = std::io::stdout().lock();
     match format {
         StatusFormat::Json => {

@@ -39,20 +39,21 @@ pub(super) fn write_feed_status_table(
 ) -> anyhow::Result<()> {
     writeln!(
         out,
-        "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:<20} last error",
-        "feed", "health", "last success", "fails", "entries", "articles", "next due"
+        "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:>7} {:<20} last error",
+        "feed", "health", "last success", "fails", "entries", "articles", "pending", "next due"
     )?;
     let s = |v: &Option<String>| v.as_deref().unwrap_or("-").to_string();
     for r in rows {
         writeln!(
             out,
-            "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:<20} {}",
+            "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:>7} {:<20} {}",
             r.id,
             r.health.as_str(),
             s(&r.last_success),
             r.consecutive_failures,
             r.entries_seen,
             r.articles_archived,
+            r.pending,
             s(&r.next_due),
             crate::search::truncate_chars(&s(&r.last_error), 60)
         )?;

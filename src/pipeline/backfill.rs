@@ -262,8 +262,8 @@ impl Run<'_> {
             fresh.push((self.f, e));
         }
         let mut pass = PassReport::default();
-        let mut retry = HashSet::new();
-        archive_entries(self.p, fresh, &mut pass, &mut retry).await?;
+        // A page that failed transiently is not pending: the next run reads its file again.
+        archive_entries(self.p, fresh, &HashSet::new(), &mut pass).await?;
         self.report.articles_archived += pass.articles_archived;
         self.report.pages_failed += pass.pages_failed;
         self.report.failures.extend(pass.failures);

@@ -3,10 +3,12 @@
 //! runs a pass; the `ingest` command and the daemon (`run`, for the feeds that are due) call it.
 //!
 //! Crash safety: nothing is recorded as done before the index commit that holds it. New pages are archived
-//! in batches of [`COMMIT_BATCH`], each ending in a commit; feed validators (ETag, Last-Modified, body hash)
-//! are stored after the last commit, and only for feeds whose new entries were all archived: a feed with a
-//! page that failed transiently is fetched in full again next pass, and the archive (the committed index)
-//! tells which of its entries are already in.
+//! in batches of [`COMMIT_BATCH`], each ending in a commit; then the pending entries (pages that failed
+//! transiently, [`crate::store::PendingEntry`]) and feed validators (ETag, Last-Modified, body hash) are
+//! stored. Validators are kept even when a page failed: the pending entry carries what the next pass needs,
+//! so the feed can answer 304 while each pass takes its due pending entries (backoff and last attempt in
+//! [`schedule`]) through the same archiving path. Only a feed with more new entries than a pass takes is
+//! read in full again. The archive (the committed index) tells which entries are already in.
 //!
 //! Segments: the [`Pipeline`] keeps its index writer from one pass to the next, so the merges each commit
 //! schedules run in the background between passes (the daemon's index stays at a bounded number of
@@ -31,7 +33,7 @@ use crate::lang;
 use crate::model::{Article, Entry, Extracted, FeedSpec, Page};
 use crate::schedule;
 use crate::source;
-use crate::store::{FeedState, Store};
+use crate::store::{FeedState, PendingEntry, Store};
 use crate::tag::Tagger;
 
 mod backfill;
@@ -195,8 +197,10 @@ pub struct PassReport {
     pub articles_tagged: usize,
     /// Articles whose text came from the feed because the page could not be used.
     pub articles_from_feed: usize,
-    /// Pages that failed and will be retried next pass.
+    /// Pages that failed and will be retried by a later pass (pending).
     pub pages_failed: usize,
+    /// Pending pages (failed in an earlier pass) tried again in this pass.
+    pub pages_retried: usize,
     /// Every failure.
     pub failures: Vec<Failure>,
     /// What sources reported without failing (a sitemap over the protocol's caps, entries left for the next
@@ -209,7 +213,8 @@ impl std::fmt::Display for PassReport {
         write!(
             f,
             "feeds: {} ok ({} not modified, {} unchanged), {} failed, {} backed off, {} unhealthy; \
-             entries: {} seen, {} new; articles: {} archived ({} tagged, {} from feed text); pages failed: {}",
+             entries: {} seen, {} new; articles: {} archived ({} tagged, {} from feed text); pages failed: {}, \
+             retried: {}",
             self.feeds_ok,
             self.feeds_not_modified,
             self.feeds_unchanged,
@@ -221,7 +226,8 @@ impl std::fmt::Display for PassReport {
             self.articles_archived,
             self.articles_tagged,
             self.articles_from_feed,
-            self.pages_failed
+            self.pages_failed,
+            self.pages_retried
         )
     }
 }
@@ -246,7 +252,23 @@ enum FeedOutcome {
 
 enum PageOutcome {
     Archived(Box<Article>, Option<Box<Page>>),
-    Retry { url: String, error: String },
+    /// A transient failure: the entry, the error and the HTTP status (0: no response).
+    Retry {
+        entry: Box<Entry>,
+        error: String,
+        status: u16,
+    },
+}
+
+/// What [`archive_entries`] did, beyond the counts it adds to the report.
+#[derive(Default)]
+pub(crate) struct Archived {
+    /// Articles archived (and committed) per feed.
+    pub per_feed: HashMap<String, u64>,
+    /// The URLs archived (and committed).
+    pub urls: HashSet<String>,
+    /// Entries whose page failed transiently: the entry, the error and the HTTP status (0: no response).
+    pub retry: Vec<(Entry, String, u16)>,
 }
 
 /// New pages processed, archived and committed together. Bounds a pass's memory.
@@ -292,9 +314,18 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         .collect()
         .await;
 
-    // 2. New entries (the committed archive decides what is new).
+    // 2. New entries (the committed archive decides what is new), after the pending ones of the feeds
+    // read without failure: an entry that is pending waits for its own due time.
+    let mut pending: HashMap<String, (&FeedSpec, PendingEntry)> = HashMap::new();
+    for (f, outcome) in &outcomes {
+        if !matches!(outcome, FeedOutcome::Failed { .. }) {
+            for pe in p.store.pending(&f.id)? {
+                pending.insert(pe.entry.url.to_string(), (*f, pe));
+            }
+        }
+    }
     let mut seen_in_pass: HashSet<String> = HashSet::new();
-    // Feeds that must be read in full next pass (a page to retry, entries left over).
+    // Feeds that must be read in full next pass (entries left over).
     let mut retry_feeds: HashSet<String> = HashSet::new();
     let mut new_entries: Vec<(&FeedSpec, Entry)> = Vec::new();
     let mut new_per_feed: HashMap<String, usize> = HashMap::new();
@@ -334,7 +365,10 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
                 let mut fresh: Vec<Entry> = Vec::new();
                 for e in entries {
                     let key = e.url.to_string();
-                    if seen_in_pass.contains(&key) || p.archive.contains_url(&key)? {
+                    if seen_in_pass.contains(&key)
+                        || pending.contains_key(&key)
+                        || p.archive.contains_url(&key)?
+                    {
                         continue;
                     }
                     seen_in_pass.insert(key);
@@ -364,11 +398,52 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         feed_results.push((f, outcome));
     }
     report.entries_new = new_entries.len();
+    // Pending entries that are due (all of them when forced); those found in the archive are done.
+    let mut resolved: Vec<(String, String)> = Vec::new();
+    let mut last_tries: HashSet<String> = HashSet::new();
+    for (url, (f, pe)) in &pending {
+        if p.archive.contains_url(url)? {
+            resolved.push((f.id.clone(), url.clone()));
+        } else if options.force || pe.next_try <= now {
+            if schedule::is_last_page_attempt(pe.attempts) {
+                last_tries.insert(url.clone());
+            }
+            report.pages_retried += 1;
+            new_entries.push((*f, pe.entry.clone()));
+        }
+    }
 
     // 3-4. Pages in batches, committed as they go.
-    let archived_per_feed = archive_entries(p, new_entries, &mut report, &mut retry_feeds).await?;
+    let archived = archive_entries(p, new_entries, &last_tries, &mut report).await?;
 
-    // 5. Feed state, after the commit.
+    // 5. Pending entries, after the commit: the archived ones removed, the failed ones (again) added.
+    let after = Utc::now();
+    for (url, (f, _)) in &pending {
+        if archived.urls.contains(url) {
+            resolved.push((f.id.clone(), url.clone()));
+        }
+    }
+    let failed: Vec<PendingEntry> = archived
+        .retry
+        .into_iter()
+        .map(|(entry, error, status)| {
+            let attempts = pending
+                .get(entry.url.as_str())
+                .map_or(0, |(_, pe)| pe.attempts)
+                .saturating_add(1);
+            PendingEntry {
+                entry,
+                attempts,
+                last_error: error,
+                last_status: status,
+                next_try: schedule::page_retry_at(attempts, after),
+            }
+        })
+        .collect();
+    p.store.update_pending(&failed, &resolved)?;
+    let archived_per_feed = archived.per_feed;
+
+    // 6. Feed state, after the commit and the pending entries.
     let mut updates = Vec::new();
     for (f, outcome) in feed_results {
         let mut state = states.remove(&f.id).unwrap_or_default();
@@ -390,7 +465,8 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
             } => {
                 schedule::after_success(&mut state, f, &p.config.fetch, new, now);
                 state.entries_seen += entries.len() as u64;
-                // Validators only when every new entry made it: otherwise the next pass reads the feed in full.
+                // Validators unless new entries were left over (the next pass reads the feed in full to
+                // find them); a failed page is pending, so it needs no full read.
                 let keep = validators.filter(|_| !retry_feeds.contains(&f.id));
                 let (validators, sha256) = keep.unzip();
                 let validators = validators.unwrap_or_default();
@@ -408,15 +484,15 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
 
 /// Archives new entries in batches of [`COMMIT_BATCH`], oldest first: fetch the page (unless the entry is
 /// the whole article), extract, detect, tag, then cluster, archive and commit each batch, so memory stays
-/// bounded by the batch and a crash keeps what was committed. Counts go to `report`; feeds with a page to
-/// retry are added to `retry_feeds`. Returns the articles archived per feed. The one archiving path of
-/// regular passes and backfill.
+/// bounded by the batch and a crash keeps what was committed. An entry whose URL is in `last_tries` is
+/// archived with the feed's text when its page fails transiently again. Counts go to `report`. Returns
+/// what was archived and the entries to retry. The one archiving path of regular passes and backfill.
 pub(crate) async fn archive_entries(
     p: &Pipeline,
     mut new_entries: Vec<(&FeedSpec, Entry)>,
+    last_tries: &HashSet<String>,
     report: &mut PassReport,
-    retry_feeds: &mut HashSet<String>,
-) -> anyhow::Result<HashMap<String, u64>> {
+) -> anyhow::Result<Archived> {
     let concurrency = p.config.fetch.concurrency.max(1);
     new_entries.sort_by(|(_, a), (_, b)| {
         a.published
@@ -425,18 +501,22 @@ pub(crate) async fn archive_entries(
     });
     // On an error (or a cancelled pass) the writer is dropped here with what it had not committed.
     let mut writer = p.take_writer()?;
-    let mut archived_per_feed: HashMap<String, u64> = HashMap::new();
+    let mut archived = Archived::default();
     let mut batches = new_entries.into_iter().peekable();
     while batches.peek().is_some() {
         let batch: Vec<(&FeedSpec, Entry)> = batches.by_ref().take(COMMIT_BATCH).collect();
         let mut page_outcomes: Vec<(String, PageOutcome)> = stream::iter(batch)
-            .map(|(f, e)| async move { (f.id.clone(), process_entry(p, f, e).await) })
+            .map(|(f, e)| {
+                let last_try = last_tries.contains(e.url.as_str());
+                async move { (f.id.clone(), process_entry(p, f, e, last_try).await) }
+            })
             .buffer_unordered(concurrency)
             .collect()
             .await;
         // No await from here to the commit: a cancelled pass never leaves half a batch.
         let signatures = assign_clusters(p, &mut page_outcomes);
         let mut snapshots = Vec::new();
+        let mut archived_urls = Vec::new();
         for (feed_id, outcome) in &page_outcomes {
             match outcome {
                 PageOutcome::Archived(article, page) => {
@@ -448,17 +528,17 @@ pub(crate) async fn archive_entries(
                     if article.text_source == "feed" {
                         report.articles_from_feed += 1;
                     }
-                    *archived_per_feed.entry(feed_id.clone()).or_default() += 1;
+                    *archived.per_feed.entry(feed_id.clone()).or_default() += 1;
+                    archived_urls.push(article.url.clone());
                     if let Some(page) = page {
                         snapshots.push((article.id.clone(), &**page));
                     }
                 }
-                PageOutcome::Retry { url, error } => {
+                PageOutcome::Retry { entry, error, .. } => {
                     report.pages_failed += 1;
-                    retry_feeds.insert(feed_id.clone());
                     report.failures.push(Failure {
                         feed: feed_id.clone(),
-                        url: url.clone(),
+                        url: entry.url.to_string(),
                         error: error.clone(),
                     });
                 }
@@ -468,12 +548,23 @@ pub(crate) async fn archive_entries(
         p.store.put_snapshots(&snapshots)?;
         p.store.put_signatures(&signatures)?;
         writer.commit()?;
+        archived.urls.extend(archived_urls);
+        archived
+            .retry
+            .extend(page_outcomes.into_iter().filter_map(|(_, o)| match o {
+                PageOutcome::Retry {
+                    entry,
+                    error,
+                    status,
+                } => Some((*entry, error, status)),
+                PageOutcome::Archived(..) => None,
+            }));
     }
     // Commit once even with nothing new, so the pass ends on a commit.
     writer.commit()?;
     p.keep_writer(writer);
     p.archive.reload()?;
-    Ok(archived_per_feed)
+    Ok(archived)
 }
 
 /// Gives each new article its near-duplicate cluster, oldest first; returns the signatures to store.
@@ -505,7 +596,9 @@ fn assign_clusters(
     rows
 }
 
-async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome {
+/// Fetches, extracts and assembles one entry's article. A transient failure is to be retried, unless
+/// `last_try`: then, as after a permanent failure, the article is the feed's text with the HTTP status.
+async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool) -> PageOutcome {
     if entry.text.is_some() {
         // The entry is the whole article (a Telegram post): nothing to fetch. Its part of the source's
         // document is its snapshot.
@@ -533,24 +626,30 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome 
             (Some(page), status)
         }
         Ok(Fetched::NotModified) => (None, 304),
-        Err(e) if e.is_transient() => {
-            warn!(feed = %f.id, url = %entry.url, error = %e, "page failed, will retry next pass");
-            return PageOutcome::Retry {
-                url: entry.url.to_string(),
-                error: e.to_string(),
-            };
-        }
         Err(e) => {
-            warn!(feed = %f.id, url = %entry.url, error = %e, "page unusable, archiving the feed's text");
-            let code = match e {
-                FetchError::Status { status, .. } => status,
+            let code = match &e {
+                FetchError::Status { status, .. } => *status,
                 _ => 0,
             };
+            if e.is_transient() && !last_try {
+                warn!(feed = %f.id, url = %entry.url, error = %e, "page failed, pending: will retry");
+                return PageOutcome::Retry {
+                    error: e.to_string(),
+                    entry: Box::new(entry),
+                    status: code,
+                };
+            }
+            if e.is_transient() {
+                warn!(feed = %f.id, url = %entry.url, error = %e, attempts = schedule::PAGE_ATTEMPTS,
+                    "page failed on its last attempt, archiving the feed's text");
+            } else {
+                warn!(feed = %f.id, url = %entry.url, error = %e, "page unusable, archiving the feed's text");
+            }
             (None, code)
         }
     };
     let feed = f.clone();
-    let entry_url = entry.url.to_string();
+    let kept = entry.clone();
     let tagger = Arc::clone(&p.tagger);
     // Extraction and tagging are CPU work: keep them off the I/O threads.
     let job = tokio::task::spawn_blocking(move || {
@@ -576,8 +675,9 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry) -> PageOutcome 
     match job.await {
         Ok((article, page)) => PageOutcome::Archived(Box::new(article), page),
         Err(e) => PageOutcome::Retry {
-            url: entry_url,
+            entry: Box::new(kept),
             error: format!("extraction crashed: {e}"),
+            status,
         },
     }
 }

@@ -419,11 +419,15 @@ pub fn feed_status_rows(
     config: &Config,
     store: Option<&crate::store::Store>,
 ) -> anyhow::Result<Vec<crate::status::FeedStatus>> {
-    let states = match store {
-        Some(s) => s.feed_states()?.into_iter().collect(),
+    let (states, pending) = match store {
+        Some(s) => (s.feed_states()?.into_iter().collect(), s.pending_counts()?),
         None => Default::default(),
     };
-    Ok(crate::status::feed_statuses(&config.feeds, &states))
+    Ok(crate::status::feed_statuses(
+        &config.feeds,
+        &states,
+        &pending,
+    ))
 }
 
 #[cfg(test)]

@@ -389,6 +389,173 @@ url = "{BASE}/extra/feed.xml"
     assert_eq!(p.store.feed_state("gone").unwrap().consecutive_failures, 2);
 }
 
+/// Requests the server received for `route`.
+async fn requests_to(server: &wiremock::MockServer, route: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == route)
+        .count()
+}
+
+/// The `pending` of a feed's row of `feeds status --format json`.
+fn pending_in_status(config: &std::path::Path, id: &str) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(config)
+        .args(["feeds", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = rows.as_array().unwrap().iter().find(|r| r["id"] == id);
+    row.unwrap_or_else(|| panic!("no status row for {id}: {rows}"))["pending"].clone()
+}
+
+const EXTRA_FEED: &str = r#"
+[[feeds]]
+id = "extra"
+url = "{BASE}/extra/feed.xml"
+"#;
+
+fn only_extra(force: bool) -> PassOptions {
+    PassOptions {
+        force,
+        only: Some(["extra".to_string()].into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_timed_out_is_pending_and_its_feed_keeps_conditional_get() {
+    let server = site_server().await;
+    mount(
+        &server,
+        "/extra/feed.xml",
+        200,
+        &one_item_rss("/flaky/page.html", "Flaky page"),
+        None,
+        None,
+    )
+    .await;
+    let html = "<html><body><article><h1>Flaky page</h1><p>Talks on peaceful reunification resumed, officials said on Tuesday after a long pause.</p></article></body></html>";
+    mount(
+        &server,
+        "/flaky/page.html",
+        200,
+        html,
+        Some(Duration::from_secs(4)),
+        Some(1),
+    )
+    .await;
+    mount(&server, "/flaky/page.html", 200, html, None, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = EXTRA_FEED.replace("{BASE}", &server.uri());
+    let config = write_config(dir.path(), &server.uri(), 1, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+
+    let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+    assert_eq!(report.pages_failed, 1, "{report}");
+    assert_eq!(report.articles_archived, 0, "{report}");
+    // The feed's validators are saved although its page failed; the page is pending.
+    assert!(p.store.feed_state("extra").unwrap().body_sha256.is_some());
+    let pending = p.store.pending("extra").unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].attempts, 1);
+    assert!(pending[0].last_error.contains("timed out"), "{pending:?}");
+    assert_eq!(pending_in_status(&config, "extra"), 1);
+
+    // Next pass: the feed is unchanged (not read in full) and only the pending page is fetched again.
+    let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+    assert_eq!(report.feeds_unchanged, 1, "{report}");
+    assert_eq!(report.entries_seen, 0, "{report}");
+    assert_eq!(report.pages_retried, 1, "{report}");
+    assert_eq!(report.articles_archived, 1, "{report}");
+    assert_eq!(requests_to(&server, "/extra/feed.xml").await, 2);
+    assert_eq!(requests_to(&server, "/flaky/page.html").await, 2);
+    let a = all_articles(&p.archive);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a["/flaky/page.html"].text_source, "page");
+    assert!(a["/flaky/page.html"]
+        .text
+        .contains("peaceful reunification"));
+    assert!(p.store.pending("extra").unwrap().is_empty());
+    assert_eq!(pending_in_status(&config, "extra"), 0);
+
+    // Nothing pending, nothing new: the page is not fetched again.
+    let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+    assert_eq!(report.pages_retried, 0, "{report}");
+    assert_eq!(requests_to(&server, "/flaky/page.html").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_never_recovers_is_archived_with_the_feed_text_after_the_last_attempt() {
+    let server = site_server().await;
+    mount(
+        &server,
+        "/extra/feed.xml",
+        200,
+        &one_item_rss("/down/page.html", "Down page"),
+        None,
+        None,
+    )
+    .await;
+    mount(&server, "/down/page.html", 503, "busy", None, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = EXTRA_FEED.replace("{BASE}", &server.uri());
+    let config = write_config(dir.path(), &server.uri(), 1, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+    let attempts = mediawatch::schedule::PAGE_ATTEMPTS as usize;
+
+    // First attempt, then the second at the next pass.
+    for pass in 1..=2 {
+        let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+        assert_eq!(report.pages_failed, 1, "pass {pass}: {report}");
+        assert_eq!(report.articles_archived, 0, "pass {pass}: {report}");
+    }
+    assert_eq!(requests_to(&server, "/down/page.html").await, 2);
+    // The third waits for its backoff: an unforced pass does not fetch the page.
+    let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+    assert_eq!(report.pages_retried, 0, "{report}");
+    assert_eq!(requests_to(&server, "/down/page.html").await, 2);
+    let pending = p.store.pending("extra").unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].attempts, 2);
+    assert_eq!(pending[0].last_status, 503);
+    assert!(pending[0].next_try > chrono::Utc::now());
+    // Forced passes take it at once, up to the last attempt.
+    for _ in 3..attempts {
+        let report = pipeline::ingest_pass(&p, &only_extra(true)).await.unwrap();
+        assert_eq!(report.pages_failed, 1, "{report}");
+    }
+    assert_eq!(pending_in_status(&config, "extra"), 1);
+    let report = pipeline::ingest_pass(&p, &only_extra(true)).await.unwrap();
+    assert_eq!(report.pages_failed, 0, "{report}");
+    assert_eq!(report.articles_archived, 1, "{report}");
+    assert_eq!(report.articles_from_feed, 1, "{report}");
+    assert_eq!(requests_to(&server, "/down/page.html").await, attempts);
+    let a = all_articles(&p.archive);
+    let article = &a["/down/page.html"];
+    assert_eq!(article.text_source, "feed");
+    assert_eq!(article.http_status, 503);
+    assert!(
+        article.text.contains("reunification talks"),
+        "{}",
+        article.text
+    );
+    assert!(p.store.pending("extra").unwrap().is_empty());
+    assert_eq!(pending_in_status(&config, "extra"), 0);
+    // Done for good.
+    let report = pipeline::ingest_pass(&p, &only_extra(true)).await.unwrap();
+    assert_eq!(report.pages_retried, 0, "{report}");
+    assert_eq!(requests_to(&server, "/down/page.html").await, attempts);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_killed_mid_pass_is_completed_by_the_next() {
     let server = site_server().await;
