@@ -553,6 +553,43 @@ mod tests {
     }
 
     #[test]
+    fn a_garbled_block_in_a_segment_store_is_named_by_check_and_by_reading() {
+        let dir = healthy();
+        let store = std::fs::read_dir(dir.path().join("tantivy"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "store"))
+            .unwrap();
+        let mut bytes = std::fs::read(&store).unwrap();
+        let n = bytes.len().min(64);
+        for b in &mut bytes[..n] {
+            *b ^= 0xa5;
+        }
+        std::fs::write(&store, bytes).unwrap();
+        let name = store.file_name().unwrap().to_string_lossy().to_string();
+        let found = check(dir.path());
+        assert!(names(&found, &name), "{found:?}");
+        // What `search` and the web do to show an article names the file too.
+        let err = match crate::index::Archive::open(dir.path()) {
+            Err(e) => format!("{e:#}"),
+            Ok(archive) => {
+                let searcher = archive.searcher();
+                let mut errors = String::new();
+                for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+                    for doc in segment.doc_ids_alive() {
+                        let address = tantivy::DocAddress::new(ord as u32, doc);
+                        if let Err(e) = archive.article(&searcher, address) {
+                            errors.push_str(&format!("{e:#}\n"));
+                        }
+                    }
+                }
+                errors
+            }
+        };
+        assert!(err.contains(&name), "{err}");
+    }
+
+    #[test]
     fn dropped_signatures_and_garbled_feed_state_are_found_and_rebuilt() {
         let dir = healthy();
         {
