@@ -221,7 +221,7 @@ impl Archive {
             .with_context(|| format!("cannot open {}", path.display()))?;
         let index = Index::open_or_create(directory, schema).with_context(|| {
             format!(
-                "cannot open the index at {} (written by another version? run `mediawatch reindex`)",
+                "cannot open the index at {}: run `mediawatch check` to see which file is damaged and what to do",
                 path.display()
             )
         })?;
@@ -263,7 +263,13 @@ impl Archive {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+            .try_into()
+            .with_context(|| {
+                format!(
+                    "cannot read the index at {}: run `mediawatch check` to see which file is damaged and what to do",
+                    path.display()
+                )
+            })?;
         Ok(Archive {
             index,
             reader,
@@ -329,7 +335,15 @@ impl Archive {
 
     /// Reads the stored article of a document.
     pub fn article(&self, searcher: &Searcher, address: DocAddress) -> anyhow::Result<Article> {
-        let doc: TantivyDocument = searcher.doc(address)?;
+        let doc: TantivyDocument = searcher.doc(address).with_context(|| {
+            let segment = searcher.segment_reader(address.segment_ord).segment_id();
+            format!(
+                "cannot read a stored article from {}: run `mediawatch check`",
+                self.path
+                    .join(format!("{}.store", segment.uuid_string()))
+                    .display()
+            )
+        })?;
         let json = doc
             .get_first(self.fields.doc)
             .and_then(|v| v.as_str())
@@ -411,13 +425,25 @@ impl ArchiveWriter {
             tantivy::DateTime::from_timestamp_secs(when.timestamp()),
         );
         doc.add_text(f.doc, serde_json::to_string(article)?);
-        self.writer.add_document(doc)?;
+        self.writer.add_document(doc).with_context(|| {
+            format!(
+                "cannot add an article to the index at {}: an indexing thread failed (is the disk holding it \
+                 full or read-only? free space there and run again; what was committed is intact)",
+                self.path.display()
+            )
+        })?;
         Ok(())
     }
 
     /// Makes everything added so far durable and visible to new readers.
     pub fn commit(&mut self) -> anyhow::Result<()> {
-        self.writer.commit().context("index commit failed")?;
+        self.writer.commit().with_context(|| {
+            format!(
+                "the index commit at {} failed (is the disk holding it full or read-only? free space there \
+                 and run again; the last commit is intact)",
+                self.path.display()
+            )
+        })?;
         Ok(())
     }
 
@@ -508,7 +534,14 @@ pub fn reindex(dir: &Path, progress: &dyn Fn(u64, u64)) -> anyhow::Result<u64> {
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         for doc_id in segment.doc_ids_alive() {
             let address = DocAddress::new(ord as u32, doc_id);
-            let doc: TantivyDocument = searcher.doc(address)?;
+            let doc: TantivyDocument = searcher.doc(address).with_context(|| {
+                format!(
+                    "cannot read a stored article from {}: run `mediawatch check`",
+                    old_path
+                        .join(format!("{}.store", segment.segment_id().uuid_string()))
+                        .display()
+                )
+            })?;
             let article: Article = doc
                 .get_first(doc_field)
                 // Schemas 1 and 2 stored the JSON as bytes, 3 as text.
@@ -560,8 +593,54 @@ fn write_new_identity(path: &Path) -> anyhow::Result<String> {
     Ok(id)
 }
 
-fn schema_version_file(dir: &Path) -> PathBuf {
+/// The schema marker file, `<dir>/index-schema-version`.
+pub fn schema_version_file(dir: &Path) -> PathBuf {
     dir.join("index-schema-version")
+}
+
+/// What the schema marker says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaMarker {
+    /// No marker (an index from before markers, or none yet).
+    Missing,
+    /// The schema version written.
+    Version(u32),
+    /// Unreadable or not a number: why.
+    Garbled(String),
+}
+
+/// Reads the schema marker of the index folder `dir`.
+pub fn read_schema_marker(dir: &Path) -> SchemaMarker {
+    match std::fs::read(schema_version_file(dir)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => SchemaMarker::Missing,
+        Err(e) => SchemaMarker::Garbled(format!("unreadable: {e}")),
+        Ok(bytes) => match std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            Some(v) => SchemaMarker::Version(v),
+            None => SchemaMarker::Garbled(format!(
+                "{:?} is not a version number",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+            )),
+        },
+    }
+}
+
+/// Rewrites the schema marker of `dir` for an index whose stored schema is this version's; refuses
+/// (saying to reindex) an index with another schema.
+pub fn rewrite_schema_marker(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join("tantivy");
+    let index = Index::open_in_dir(&path)
+        .with_context(|| format!("cannot open the index at {}", path.display()))?;
+    if index.schema() != schema().0 {
+        anyhow::bail!(
+            "the index at {} was not written with this version's schema (marker not rewritten): run \
+             `mediawatch reindex`",
+            path.display()
+        );
+    }
+    write_schema_version(dir)
 }
 
 fn write_schema_version(dir: &Path) -> anyhow::Result<()> {
@@ -573,10 +652,16 @@ fn write_schema_version(dir: &Path) -> anyhow::Result<()> {
 /// Refuses an index written with another schema, saying what to do.
 fn check_schema_version(dir: &Path) -> anyhow::Result<()> {
     let file = schema_version_file(dir);
-    let found = std::fs::read_to_string(&file)
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .unwrap_or(1);
+    let found = match read_schema_marker(dir) {
+        SchemaMarker::Version(v) => v,
+        // Indexes from before the marker had none: schema 1.
+        SchemaMarker::Missing => 1,
+        SchemaMarker::Garbled(why) => anyhow::bail!(
+            "the schema marker {} is garbled ({why}), so the schema of the index beside it is unknown: \
+             run `mediawatch check --repair` (it rewrites the marker when the index has this version's schema)",
+            file.display()
+        ),
+    };
     if found != SCHEMA_VERSION {
         anyhow::bail!(
             "the index at {} was written by {} mediawatch (index schema {found}, this one reads {SCHEMA_VERSION}) \

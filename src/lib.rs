@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod catch;
 pub mod charset;
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod codebook;

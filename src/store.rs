@@ -157,6 +157,8 @@ pub struct SnapshotMeta {
 /// The store handle: one writer process at a time (redb locks the file), any number of readers beside it.
 pub struct Store {
     db: Db,
+    /// The file, for errors.
+    path: std::path::PathBuf,
 }
 
 enum Db {
@@ -171,24 +173,37 @@ impl Store {
     pub fn open(dir: &Path) -> anyhow::Result<Store> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("state.redb");
-        let db = redb::Builder::new()
+        let db = match redb::Builder::new()
             .set_concurrency_mode(ConcurrencyMode::SingleWriter)
             .create(&path)
-            .with_context(|| {
-                format!(
-                    "cannot open the state store {} for writing (is another `mediawatch ingest` or `run` using it?)",
-                    path.display()
-                )
-            })?;
-        let txn = db.begin_write()?;
-        txn.open_table(FEEDS)?;
-        txn.open_table(SNAPSHOTS)?;
-        txn.open_table(SIGNATURES)?;
-        txn.open_table(META)?;
-        txn.open_table(BACKFILL)?;
-        txn.open_table(PENDING)?;
-        txn.commit()?;
-        Ok(Store { db: Db::Write(db) })
+        {
+            Ok(db) => db,
+            Err(e @ redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot open the state store {} for writing (is another `mediawatch ingest` or `run` using it?)",
+                        path.display()
+                    )
+                })
+            }
+            Err(e) => return Err(damaged(&path, e)),
+        };
+        let store = Store {
+            db: Db::Write(db),
+            path,
+        };
+        store.named((|| -> anyhow::Result<()> {
+            let txn = store.writable()?.begin_write()?;
+            txn.open_table(FEEDS)?;
+            txn.open_table(SNAPSHOTS)?;
+            txn.open_table(SIGNATURES)?;
+            txn.open_table(META)?;
+            txn.open_table(BACKFILL)?;
+            txn.open_table(PENDING)?;
+            txn.commit()?;
+            Ok(())
+        })())?;
+        Ok(store)
     }
 
     /// Opens `state.redb` in `dir` read-only; works while a writer (`ingest`, `run`) has it open.
@@ -202,7 +217,10 @@ impl Store {
             .set_concurrency_mode(ConcurrencyMode::SingleWriter)
             .open_read_only(&path)
         {
-            Ok(db) => Ok(Some(Store { db: Db::Read(db) })),
+            Ok(db) => Ok(Some(Store {
+                db: Db::Read(db),
+                path,
+            })),
             // The file was left by a writer that did not close it (killed, or a failed commit) and no
             // writer is running to repair it: redb refuses a read-only open of such a file.
             Err(redb::DatabaseError::RepairAborted) => {
@@ -210,12 +228,159 @@ impl Store {
                 warn_unclean(&path);
                 Ok(Some(Store {
                     db: Db::RepairedInMemory(db),
+                    path,
                 }))
             }
-            Err(e) => {
-                Err(e).with_context(|| format!("cannot read the state store {}", path.display()))
-            }
+            Err(e) => Err(damaged(&path, e)),
         }
+    }
+
+    /// Reads every table and decodes every value: what cannot be read, by table and key.
+    pub fn verify(&self) -> anyhow::Result<StoreHealth> {
+        let txn = self.begin_read()?;
+        let mut health = StoreHealth::default();
+        let mut table_problem = |name: &str, e: &dyn std::fmt::Display| {
+            health
+                .problems
+                .push(format!("table `{name}` unreadable: {e}"));
+        };
+        match txn.open_table(FEEDS) {
+            Ok(t) => match t.iter() {
+                Ok(rows) => {
+                    for row in rows {
+                        match row {
+                            Ok((k, v)) => {
+                                if serde_json::from_slice::<FeedState>(v.value()).is_err() {
+                                    health.bad_feed_states.push(k.value().to_string());
+                                }
+                            }
+                            Err(e) => table_problem("feeds", &e),
+                        }
+                    }
+                }
+                Err(e) => table_problem("feeds", &e),
+            },
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => table_problem("feeds", &e),
+        }
+        match txn.open_table(SNAPSHOTS) {
+            Ok(t) => match t.iter() {
+                Ok(rows) => {
+                    for row in rows {
+                        match row {
+                            Ok((k, v)) => {
+                                if decode_snapshot(v.value()).is_err() {
+                                    health.bad_snapshots.push(k.value().to_string());
+                                }
+                            }
+                            Err(e) => table_problem("snapshots", &e),
+                        }
+                    }
+                }
+                Err(e) => table_problem("snapshots", &e),
+            },
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => table_problem("snapshots", &e),
+        }
+        match txn.open_table(SIGNATURES) {
+            Ok(t) => match t.iter() {
+                Ok(rows) => {
+                    for row in rows {
+                        match row {
+                            Ok((k, v)) if v.value().len() < 8 => {
+                                health.bad_signatures.push(k.value().to_string())
+                            }
+                            Ok(_) => {}
+                            Err(e) => table_problem("signatures", &e),
+                        }
+                    }
+                }
+                Err(e) => table_problem("signatures", &e),
+            },
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => table_problem("signatures", &e),
+        }
+        match txn.open_table(BACKFILL) {
+            Ok(t) => match t.iter() {
+                Ok(rows) => {
+                    for row in rows {
+                        match row {
+                            Ok((k, v)) => {
+                                if serde_json::from_slice::<BackfillState>(v.value()).is_err() {
+                                    health.bad_backfill.push(k.value().to_string());
+                                }
+                            }
+                            Err(e) => table_problem("backfill", &e),
+                        }
+                    }
+                }
+                Err(e) => table_problem("backfill", &e),
+            },
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => table_problem("backfill", &e),
+        }
+        match txn.open_table(META) {
+            Ok(t) => {
+                if let Err(e) = t
+                    .iter()
+                    .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                {
+                    table_problem("meta", &e);
+                }
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => table_problem("meta", &e),
+        }
+        Ok(health)
+    }
+
+    /// Drops the feed states and backfill positions named (unreadable ones: relearned by the next pass).
+    pub fn drop_rows(&self, feeds: &[String], backfill: &[String]) -> anyhow::Result<()> {
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(FEEDS)?;
+                for id in feeds {
+                    table.remove(id.as_str())?;
+                }
+                let mut table = txn.open_table(BACKFILL)?;
+                for id in backfill {
+                    table.remove(id.as_str())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// Writes a feed state that does not decode (for tests of `check`).
+    #[cfg(test)]
+    pub(crate) fn put_garbled_feed_state_for_test(&self, feed_id: &str) {
+        let txn = self.writable().unwrap().begin_write().unwrap();
+        txn.open_table(FEEDS)
+            .unwrap()
+            .insert(feed_id, b"{not json".as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+
+    /// Replaces every near-duplicate signature with these, in one transaction.
+    pub fn replace_signatures(&self, rows: &[(String, i64, Vec<u8>)]) -> anyhow::Result<()> {
+        let txn = self.writable()?.begin_write()?;
+        txn.open_table(SIGNATURES)?.retain(|_, _| false)?;
+        txn.commit()?;
+        self.put_signatures(rows)
+    }
+
+    /// Names the file in an error of a store operation, and what to do.
+    fn named<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        result.with_context(|| {
+            format!(
+                "the state store {} cannot be read or written (damaged?): run `mediawatch check`, and \
+                 `mediawatch check --repair` to rebuild what it finds (the archive is not touched)",
+                self.path.display()
+            )
+        })
     }
 
     fn begin_read(&self) -> anyhow::Result<ReadTransaction> {
@@ -244,203 +409,226 @@ impl Store {
     /// digest day (a fact about digest files, not about the index) are kept. Returns what was dropped,
     /// None when the store already described this index.
     pub fn tie_to_index(&self, index_id: &str) -> anyhow::Result<Option<Untied>> {
-        let txn = self.writable()?.begin_write()?;
-        let mut dropped = Untied::default();
-        {
-            let mut meta = txn.open_table(META)?;
-            let recorded = meta.get(INDEX_ID)?.map(|v| v.value().to_string());
-            if recorded.as_deref() == Some(index_id) {
-                drop(meta);
-                txn.abort()?;
-                return Ok(None);
-            }
-            dropped.previous = recorded;
-            meta.insert(INDEX_ID, index_id)?;
-        }
-        {
-            let mut feeds = txn.open_table(FEEDS)?;
-            let mut reset = Vec::new();
-            for row in feeds.iter()? {
-                let (k, v) = row?;
-                let Ok(mut state) = serde_json::from_slice::<FeedState>(v.value()) else {
-                    continue;
-                };
-                if state.etag.is_some()
-                    || state.last_modified.is_some()
-                    || state.body_sha256.is_some()
-                {
-                    state.etag = None;
-                    state.last_modified = None;
-                    state.body_sha256 = None;
-                    reset.push((k.value().to_string(), serde_json::to_vec(&state)?));
+        self.named((|| -> anyhow::Result<Option<Untied>> {
+            let txn = self.writable()?.begin_write()?;
+            let mut dropped = Untied::default();
+            {
+                let mut meta = txn.open_table(META)?;
+                let recorded = meta.get(INDEX_ID)?.map(|v| v.value().to_string());
+                if recorded.as_deref() == Some(index_id) {
+                    drop(meta);
+                    txn.abort()?;
+                    return Ok(None);
                 }
+                dropped.previous = recorded;
+                meta.insert(INDEX_ID, index_id)?;
             }
-            for (id, state) in &reset {
-                feeds.insert(id.as_str(), state.as_slice())?;
+            {
+                let mut feeds = txn.open_table(FEEDS)?;
+                let mut reset = Vec::new();
+                for row in feeds.iter()? {
+                    let (k, v) = row?;
+                    let Ok(mut state) = serde_json::from_slice::<FeedState>(v.value()) else {
+                        continue;
+                    };
+                    if state.etag.is_some()
+                        || state.last_modified.is_some()
+                        || state.body_sha256.is_some()
+                    {
+                        state.etag = None;
+                        state.last_modified = None;
+                        state.body_sha256 = None;
+                        reset.push((k.value().to_string(), serde_json::to_vec(&state)?));
+                    }
+                }
+                for (id, state) in &reset {
+                    feeds.insert(id.as_str(), state.as_slice())?;
+                }
+                dropped.feed_validators = reset.len();
             }
-            dropped.feed_validators = reset.len();
-        }
-        {
-            let mut signatures = txn.open_table(SIGNATURES)?;
-            dropped.signatures = signatures.len()?;
-            signatures.retain(|_, _| false)?;
-        }
-        {
-            let mut backfill = txn.open_table(BACKFILL)?;
-            dropped.backfill_positions = backfill.len()?;
-            backfill.retain(|_, _| false)?;
-        }
-        txn.commit()?;
-        Ok(Some(dropped))
+            {
+                let mut signatures = txn.open_table(SIGNATURES)?;
+                dropped.signatures = signatures.len()?;
+                signatures.retain(|_, _| false)?;
+            }
+            {
+                let mut backfill = txn.open_table(BACKFILL)?;
+                dropped.backfill_positions = backfill.len()?;
+                backfill.retain(|_, _| false)?;
+            }
+            txn.commit()?;
+            Ok(Some(dropped))
+        })())
     }
 
     /// The state of one feed (default when never fetched).
     pub fn feed_state(&self, feed_id: &str) -> anyhow::Result<FeedState> {
-        let txn = self.begin_read()?;
-        let table = txn.open_table(FEEDS)?;
-        match table.get(feed_id)? {
-            Some(v) => serde_json::from_slice(v.value())
-                .with_context(|| format!("corrupt state for feed {feed_id}")),
-            None => Ok(FeedState::default()),
-        }
+        self.named((|| -> anyhow::Result<FeedState> {
+            let txn = self.begin_read()?;
+            let table = txn.open_table(FEEDS)?;
+            match table.get(feed_id)? {
+                Some(v) => serde_json::from_slice(v.value())
+                    .with_context(|| format!("corrupt state for feed {feed_id}")),
+                None => Ok(FeedState::default()),
+            }
+        })())
     }
 
     /// All feed states by id.
     pub fn feed_states(&self) -> anyhow::Result<Vec<(String, FeedState)>> {
-        let txn = self.begin_read()?;
-        let table = txn.open_table(FEEDS)?;
-        let mut out = Vec::new();
-        for row in table.iter()? {
-            let (k, v) = row?;
-            if let Ok(state) = serde_json::from_slice(v.value()) {
-                out.push((k.value().to_string(), state));
+        self.named((|| -> anyhow::Result<Vec<(String, FeedState)>> {
+            let txn = self.begin_read()?;
+            let table = txn.open_table(FEEDS)?;
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                if let Ok(state) = serde_json::from_slice(v.value()) {
+                    out.push((k.value().to_string(), state));
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })())
     }
 
     /// Writes several feed states in one durable transaction.
     pub fn put_feed_states(&self, states: &[(String, FeedState)]) -> anyhow::Result<()> {
-        let txn = self.writable()?.begin_write()?;
-        {
-            let mut table = txn.open_table(FEEDS)?;
-            for (id, state) in states {
-                table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(FEEDS)?;
+                for (id, state) in states {
+                    table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                }
             }
-        }
-        txn.commit()?;
-        Ok(())
+            txn.commit()?;
+            Ok(())
+        })())
     }
 
     /// Stores the raw page under the article id, compressed, with its HTTP metadata.
     pub fn put_snapshots(&self, snapshots: &[(String, &Page)]) -> anyhow::Result<()> {
-        if snapshots.is_empty() {
-            return Ok(());
-        }
-        let txn = self.writable()?.begin_write()?;
-        {
-            let mut table = txn.open_table(SNAPSHOTS)?;
-            for (id, page) in snapshots {
-                table.insert(id.as_str(), encode_snapshot(page)?.as_slice())?;
+        self.named((|| -> anyhow::Result<()> {
+            if snapshots.is_empty() {
+                return Ok(());
             }
-        }
-        txn.commit()?;
-        Ok(())
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(SNAPSHOTS)?;
+                for (id, page) in snapshots {
+                    table.insert(id.as_str(), encode_snapshot(page)?.as_slice())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
     }
 
     /// Stores near-duplicate signatures with the article's publication time (seconds).
     pub fn put_signatures(&self, rows: &[(String, i64, Vec<u8>)]) -> anyhow::Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let txn = self.writable()?.begin_write()?;
-        {
-            let mut table = txn.open_table(SIGNATURES)?;
-            for (id, published, sig) in rows {
-                let mut value = published.to_le_bytes().to_vec();
-                value.extend_from_slice(sig);
-                table.insert(id.as_str(), value.as_slice())?;
+        self.named((|| -> anyhow::Result<()> {
+            if rows.is_empty() {
+                return Ok(());
             }
-        }
-        txn.commit()?;
-        Ok(())
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(SIGNATURES)?;
+                for (id, published, sig) in rows {
+                    let mut value = published.to_le_bytes().to_vec();
+                    value.extend_from_slice(sig);
+                    table.insert(id.as_str(), value.as_slice())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
     }
 
     /// Every stored signature: (article id, publication time, signature bytes), oldest first.
     pub fn signatures(&self) -> anyhow::Result<Vec<(String, i64, Vec<u8>)>> {
-        let txn = self.begin_read()?;
-        let table = match txn.open_table(SIGNATURES) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = Vec::new();
-        for row in table.iter()? {
-            let (k, v) = row?;
-            let v = v.value();
-            if v.len() >= 8 {
-                let published =
-                    i64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]);
-                out.push((k.value().to_string(), published, v[8..].to_vec()));
+        self.named((|| -> anyhow::Result<Vec<(String, i64, Vec<u8>)>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(SIGNATURES) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                let v = v.value();
+                if v.len() >= 8 {
+                    let published =
+                        i64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]);
+                    out.push((k.value().to_string(), published, v[8..].to_vec()));
+                }
             }
-        }
-        out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(out)
+            out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+            Ok(out)
+        })())
     }
 
     /// The last day the daemon wrote a digest for (None before the first).
     pub fn last_digest(&self) -> anyhow::Result<Option<chrono::NaiveDate>> {
-        let txn = self.begin_read()?;
-        let table = match txn.open_table(META) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let Some(v) = table.get(LAST_DIGEST)? else {
-            return Ok(None);
-        };
-        let day = chrono::NaiveDate::parse_from_str(v.value(), "%Y-%m-%d").with_context(|| {
-            format!("corrupt {LAST_DIGEST} in the state store: {:?}", v.value())
-        })?;
-        Ok(Some(day))
+        self.named((|| -> anyhow::Result<Option<chrono::NaiveDate>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(META) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let Some(v) = table.get(LAST_DIGEST)? else {
+                return Ok(None);
+            };
+            let day =
+                chrono::NaiveDate::parse_from_str(v.value(), "%Y-%m-%d").with_context(|| {
+                    format!("corrupt {LAST_DIGEST} in the state store: {:?}", v.value())
+                })?;
+            Ok(Some(day))
+        })())
     }
 
     /// Records the last day a digest was written for.
     pub fn set_last_digest(&self, day: chrono::NaiveDate) -> anyhow::Result<()> {
-        let txn = self.writable()?.begin_write()?;
-        {
-            let mut table = txn.open_table(META)?;
-            table.insert(LAST_DIGEST, day.to_string().as_str())?;
-        }
-        txn.commit()?;
-        Ok(())
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(META)?;
+                table.insert(LAST_DIGEST, day.to_string().as_str())?;
+            }
+            txn.commit()?;
+            Ok(())
+        })())
     }
 
     /// Where the backfill of a feed stands (None when none was started).
     pub fn backfill_state(&self, feed_id: &str) -> anyhow::Result<Option<BackfillState>> {
-        let txn = self.begin_read()?;
-        let table = match txn.open_table(BACKFILL) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        match table.get(feed_id)? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
-                || format!("corrupt backfill position for feed {feed_id}"),
-            )?)),
-            None => Ok(None),
-        }
+        self.named((|| -> anyhow::Result<Option<BackfillState>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(BACKFILL) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            match table.get(feed_id)? {
+                Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
+                    || format!("corrupt backfill position for feed {feed_id}"),
+                )?)),
+                None => Ok(None),
+            }
+        })())
     }
 
     /// Records where the backfill of a feed stands, durably.
     pub fn put_backfill_state(&self, feed_id: &str, state: &BackfillState) -> anyhow::Result<()> {
-        let txn = self.writable()?.begin_write()?;
-        {
-            let mut table = txn.open_table(BACKFILL)?;
-            table.insert(feed_id, serde_json::to_vec(state)?.as_slice())?;
-        }
-        txn.commit()?;
-        Ok(())
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(BACKFILL)?;
+                table.insert(feed_id, serde_json::to_vec(state)?.as_slice())?;
+            }
+            txn.commit()?;
+            Ok(())
+        })())
     }
 
     /// The pending entries of a feed (pages that failed transiently and are to be tried again), in URL
@@ -515,13 +703,39 @@ impl Store {
 
     /// The stored page of an article: metadata and the raw body bytes.
     pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
-        let txn = self.begin_read()?;
-        let table = txn.open_table(SNAPSHOTS)?;
-        match table.get(article_id)? {
-            Some(v) => Ok(Some(decode_snapshot(v.value())?)),
-            None => Ok(None),
-        }
+        self.named((|| -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+            let txn = self.begin_read()?;
+            let table = txn.open_table(SNAPSHOTS)?;
+            match table.get(article_id)? {
+                Some(v) => Ok(Some(decode_snapshot(v.value())?)),
+                None => Ok(None),
+            }
+        })())
     }
+}
+
+/// What [`Store::verify`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreHealth {
+    /// Tables or rows that could not be read at all.
+    pub problems: Vec<String>,
+    /// Feeds whose state does not decode.
+    pub bad_feed_states: Vec<String>,
+    /// Articles whose page snapshot does not decode.
+    pub bad_snapshots: Vec<String>,
+    /// Articles whose signature is too short.
+    pub bad_signatures: Vec<String>,
+    /// Feeds whose backfill position does not decode.
+    pub bad_backfill: Vec<String>,
+}
+
+/// The error for a store file redb cannot open: names the file and says what to do.
+fn damaged(path: &Path, e: redb::DatabaseError) -> anyhow::Error {
+    anyhow::Error::new(e).context(format!(
+        "the state store {} is damaged or is not a state store: run `mediawatch check --repair` (it moves \
+         the file aside and starts feed state afresh; the archive is not touched)",
+        path.display()
+    ))
 }
 
 /// Says that the store is read at its last commit; `serve` opens the store per request, so at most once
@@ -553,7 +767,8 @@ fn open_unclean_in_memory(path: &Path) -> anyhow::Result<Database> {
         .with_context(|| {
             format!(
                 "cannot read the state store {} (not closed cleanly, and it cannot be repaired in memory): \
-                 run `mediawatch ingest` to repair it, or move it away to start feed state afresh",
+                 run `mediawatch ingest` to repair it, or `mediawatch check --repair` to move it aside and start \
+                 feed state afresh",
                 path.display()
             )
         })

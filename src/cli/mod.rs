@@ -97,6 +97,14 @@ pub enum Command {
     DetectCharset(DetectCharsetArgs),
     /// Validate the config and print a summary.
     CheckConfig,
+    /// Verify the index folder (the index, its schema marker, every segment's stored articles, the state
+    /// store): one line per finding with what to do; exit 1 when one needs action.
+    Check {
+        /// Rebuild what can be rebuilt (schema marker, feed state, near-duplicate signatures), under the
+        /// writer lock; archived articles are never deleted.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Campaign codebooks: check them against their labelled examples.
     Campaigns {
         /// What to do.
@@ -546,6 +554,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::ParseFeed(args) => parse_feed_cmd(args),
         Command::DetectCharset(args) => detect_charset_cmd(args),
         Command::CheckConfig => check_config(&cli.config),
+        Command::Check { repair } => check_cmd(&cli.config, repair),
         Command::Feeds { command } => feeds_cmd(&cli.config, command),
         Command::Serve { addr, token } => serve_cmd(&cli.config, addr, token),
         Command::Campaigns {
@@ -967,6 +976,29 @@ fn digest_cmd(config_path: &Path, args: DigestArgs) -> anyhow::Result<ExitCode> 
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_cmd(config_path: &Path, repair: bool) -> anyhow::Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let dir = &config.index_path;
+    if repair {
+        for done in crate::check::repair(dir)? {
+            println!("repaired: {done}");
+        }
+    }
+    let findings = crate::check::check(dir);
+    for f in &findings {
+        println!("{f}");
+    }
+    if findings.is_empty() {
+        println!(
+            "ok: {} (index, schema marker, stored articles, state store)",
+            dir.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
+    }
 }
 
 fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
