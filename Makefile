@@ -5,9 +5,11 @@ SHARED ?= ../shared
 CORPUS ?= $(SHARED)/corpus
 RELEASE_BIN := target/release/mediawatch
 DEMO_PORT ?= 8765
+MW_FUZZ_SECONDS ?= 60
+MW_FUZZ_SEED ?= 1
 TODAY := $(shell date -u +%F)
 
-.PHONY: help build release run demo test lint eval bench clean
+.PHONY: help build release run demo test lint eval bench fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +43,9 @@ eval: release ## Score extraction on the shared corpora (reads ../shared in plac
 
 bench: release ## Benchmarks: extraction vs trafilatura, feed polling, tagging/clustering/retag
 	CARGO="$(CARGO)" scripts/bench.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
+
+fuzz: ## Fuzz every parser (mutants of ../shared/corpus; MW_FUZZ_SECONDS per target, MW_FUZZ_SEED)
+	MW_FUZZ_SECONDS=$(MW_FUZZ_SECONDS) MW_FUZZ_SEED=$(MW_FUZZ_SEED) $(CARGO) run --release --example fuzz -- $(CORPUS)
 
 clean: ## Remove build output, the demo output and the local index
 	$(CARGO) clean

@@ -567,6 +567,68 @@ fn template_end(b: &[u8], from: usize) -> usize {
     b.len()
 }
 
+/// Elements that never deepen html5ever's stack of open elements when left
+/// unclosed: void ones, ones an opening sibling closes (`<p>`, `<li>`, table
+/// parts, headings, `<option>`), the document's own. Every other element
+/// counts for [`MAX_NESTING`] besides the [`is_container`] ones: an unknown
+/// element (`<item>`, a custom element) nests like a `<div>`, and 100 000 of
+/// them inside an `<a>` took html5ever seconds (the fuzz harness found it).
+fn never_nests(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"html"
+            | b"head"
+            | b"body"
+            | b"frameset"
+            | b"p"
+            | b"li"
+            | b"dt"
+            | b"dd"
+            | b"tr"
+            | b"td"
+            | b"th"
+            | b"thead"
+            | b"tbody"
+            | b"tfoot"
+            | b"caption"
+            | b"colgroup"
+            | b"option"
+            | b"optgroup"
+            | b"rb"
+            | b"rt"
+            | b"rp"
+            | b"rtc"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"form"
+            | b"button"
+            | b"nobr"
+            | b"area"
+            | b"base"
+            | b"basefont"
+            | b"bgsound"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"frame"
+            | b"hr"
+            | b"image"
+            | b"img"
+            | b"input"
+            | b"keygen"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+    )
+}
+
 /// Whether `b[gap..p]` is whitespace only (or empty).
 fn blank(b: &[u8], gap: Option<usize>, p: usize) -> bool {
     gap.and_then(|g| b.get(g..p))
@@ -641,8 +703,10 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             continue;
         };
         let container = is_container(name);
+        // Counted too unless self-closing (`<path/>` in an SVG): see [`never_nests`].
+        let nests = container || !never_nests(name);
         if closing {
-            if container {
+            if nests {
                 depth = depth.saturating_sub(1);
             }
             let boundary = is_boundary(name) && !name.eq_ignore_ascii_case(b"hr");
@@ -669,7 +733,7 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             !matches!(act, Action::Other | Action::KeepRaw) || is_transparent(name) || unread_void;
         let boundary = !transparent && is_boundary(name);
         let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
-        if container && matches!(act, Action::Other) {
+        if matches!(act, Action::Other) && (container || (nests && !tag_end(b, ne).1)) {
             depth += 1;
             if depth > MAX_NESTING {
                 cut(&mut out, &mut copied, p, b.len());
@@ -895,6 +959,23 @@ mod tests {
         assert!(matches!(prepare("", true), Cow::Borrowed(_)));
         assert!(matches!(prepare("<", true), Cow::Borrowed(_)));
         assert!(matches!(prepare("</", true), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn cuts_deep_nesting_of_unknown_elements_but_not_self_closing_ones() {
+        let deep = "<a href=\"/x\">".to_string() + &"<item>".repeat(MAX_NESTING + 10) + "text";
+        let cut = prepare(&deep, true);
+        assert!(cut.len() < deep.len() && cut.ends_with("<item>"), "not cut");
+        let icons = "<x-icon name=\"a\"/>".repeat(MAX_NESTING + 10) + "<p>end";
+        assert!(
+            prepare(&icons, false).ends_with("<p>end"),
+            "self-closing tags cut"
+        );
+        let paras = "<p>x<li>y<br>".repeat(MAX_NESTING + 10) + "end";
+        assert!(
+            prepare(&paras, false).ends_with("end"),
+            "unclosed <p> and <li> cut"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod discover;
 mod extract;
 mod fetch;
 mod forwards;
+mod fuzz_regressions;
 mod lang_tag;
 mod pipeline;
 mod search;
