@@ -47,7 +47,9 @@ pub use histogram::{histogram, Bucket, Interval};
 pub use print::{
     write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
 };
-pub use query::{build_query, parse_day, DayError, QueryError, MAX_NESTING, QUERY_FIELDS};
+pub use query::{
+    build_query, parse_day, DayError, QueryError, MAX_NESTING, MAX_QUERY_BYTES, QUERY_FIELDS,
+};
 pub use snippet::truncate_chars;
 
 use facets::{facet_lists, FacetCollector};

@@ -91,6 +91,7 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
             parser.set_field_boost(field, 0.8);
         }
         check_nesting(&req.query)?;
+        check_length(&req.query)?;
         let rewritten = rewrite_query(&req.query)?;
         let ast = tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
             parser_error(
@@ -317,6 +318,26 @@ fn find_field(query: &str, name: &str) -> Option<usize> {
             .next_back()
             .is_none_or(|c| c.is_whitespace() || "(+-".contains(c))
     })
+}
+
+/// The longest query accepted, in bytes: room for hundreds of OR'ed terms, while parsing and rewriting
+/// a query costs about 2 µs per byte of markup-like text (a 1 MB query took 2-3 s, found by `make fuzz`).
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+
+/// Refuses a query longer than [`MAX_QUERY_BYTES`], pointing at where the limit falls.
+fn check_length(query: &str) -> Result<(), QueryError> {
+    if query.len() <= MAX_QUERY_BYTES {
+        return Ok(());
+    }
+    let at = crate::charset::floor_char_boundary(query, MAX_QUERY_BYTES);
+    Err(QueryError::at(
+        &query[..at],
+        Some(at),
+        format!(
+            "the query is {} bytes, more than {MAX_QUERY_BYTES}: split it, or narrow it with filters",
+            query.len()
+        ),
+    ))
 }
 
 /// How deep groups may nest: parentheses, and `NOT`s in a row (each is one level of tantivy's

@@ -1187,6 +1187,18 @@ fn search_input_that_aborted_the_process_is_a_bad_query() {
             }
         }
     }
+    // A query longer than the limit is a bad query too (a megabyte of markup took seconds to parse).
+    let long = "sanction OR ".repeat(search::MAX_QUERY_BYTES / 12 + 1) + "sanction";
+    match search::search(&archive, &req(&long)) {
+        Ok(_) => panic!("a {} byte query should fail", long.len()),
+        Err(e) => {
+            let e = e.downcast::<QueryError>().unwrap();
+            assert!(e.message.contains("more than 16384"), "{e}");
+        }
+    }
+    let near = "sanction OR ".repeat(search::MAX_QUERY_BYTES / 12 - 1) + "sanction";
+    assert!(near.len() <= search::MAX_QUERY_BYTES);
+    search::search(&archive, &req(&near)).unwrap();
     let config = cli_config(dir.path());
     for query in [nested(8_500), nots(8_500)] {
         let out = mw(&config, &["search", &query]);
