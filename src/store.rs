@@ -482,12 +482,41 @@ impl Store {
             let mut out = Vec::new();
             for row in table.iter()? {
                 let (k, v) = row?;
-                if let Ok(state) = serde_json::from_slice(v.value()) {
-                    out.push((k.value().to_string(), state));
+                match serde_json::from_slice(v.value()) {
+                    Ok(state) => out.push((k.value().to_string(), state)),
+                    Err(e) => tracing::warn!(
+                        file = %self.path.display(),
+                        feed = k.value(),
+                        error = %e,
+                        "a feed state does not decode and is left out (the feed shows as new); \
+                         run `mediawatch check --repair`"
+                    ),
                 }
             }
             Ok(out)
         })())
+    }
+
+    /// The ids of the feed states that do not decode (a damaged store): [`Store::feed_states`] leaves them
+    /// out, so `feeds status` names them.
+    pub fn unreadable_feed_states(&self) -> anyhow::Result<Vec<String>> {
+        self.named((|| -> anyhow::Result<Vec<String>> {
+            let txn = self.begin_read()?;
+            let table = txn.open_table(FEEDS)?;
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                if serde_json::from_slice::<FeedState>(v.value()).is_err() {
+                    out.push(k.value().to_string());
+                }
+            }
+            Ok(out)
+        })())
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Writes several feed states in one durable transaction.
@@ -956,6 +985,24 @@ mod tests {
             (meta.body_len, body.as_slice()),
             (1 << 45, &b"<p>hi</p>"[..])
         );
+    }
+
+    #[test]
+    fn feed_states_that_do_not_decode_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .put_feed_states(&[("a".to_string(), FeedState::default())])
+            .unwrap();
+        store.put_garbled_feed_state_for_test("g");
+        let ids: Vec<String> = store
+            .feed_states()
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, ["a"]);
+        assert_eq!(store.unreadable_feed_states().unwrap(), ["g"]);
     }
 
     #[test]

@@ -213,6 +213,15 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
         Some(s) => (s.feed_states()?.into_iter().collect(), s.pending_counts()?),
         None => Default::default(),
     };
+    if let Some(s) = &store {
+        for id in s.unreadable_feed_states()? {
+            eprintln!(
+                "mediawatch: warning: {}: the state of feed {id} cannot be read (it shows as new); \
+                 run `mediawatch check --repair`",
+                s.path().display()
+            );
+        }
+    }
     let rows = crate::status::feed_statuses(&config.feeds, &states, &pending);
     let mut out = std::io::stdout().lock();
     match format {
