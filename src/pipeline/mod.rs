@@ -708,28 +708,31 @@ pub fn assemble(
     now: chrono::DateTime<Utc>,
 ) -> Article {
     let extracted = extracted.unwrap_or_default();
-    if let Some(post_text) = &entry.text {
-        return assemble_post(feed, entry, post_text, tagger, now);
-    }
-    let feed_text = entry
-        .content
-        .as_deref()
-        .or(entry.summary.as_deref())
-        .map(extract::html_fragment_to_text)
-        .unwrap_or_default();
-    // The page's text wins unless extraction found (almost) nothing that the feed has.
+    // An entry that is the whole article (a Telegram post) is archived as it is. Otherwise the page's text
+    // wins unless extraction found (almost) nothing that the feed has.
     let page_chars = extracted.text.chars().count();
-    let feed_chars = feed_text.chars().count();
-    let (text, text_source) = if page_chars > 0 && page_chars * 2 >= feed_chars {
-        (extracted.text.clone(), "page")
-    } else {
-        (feed_text, "feed")
+    let (text, text_source) = match &entry.text {
+        Some(post_text) => (post_text.clone(), "post"),
+        None => {
+            let feed_text = entry
+                .content
+                .as_deref()
+                .or(entry.summary.as_deref())
+                .map(extract::html_fragment_to_text)
+                .unwrap_or_default();
+            if page_chars > 0 && page_chars * 2 >= feed_text.chars().count() {
+                (extracted.text.clone(), "page")
+            } else {
+                (feed_text, "feed")
+            }
+        }
     };
+    let is_post = text_source == "post";
     let title = entry
         .title
         .clone()
         .or_else(|| extracted.title.clone())
-        .unwrap_or_else(|| "(untitled)".to_string());
+        .unwrap_or_else(|| if is_post { "(post)" } else { "(untitled)" }.to_string());
     let not_future = |d: &chrono::DateTime<Utc>| *d <= now + Duration::days(1);
     let published = entry
         .published
@@ -745,7 +748,15 @@ pub fn assemble(
     if let Some(l) = entry.language.as_deref() {
         hints.push(l);
     }
-    let lang = lang::detect(&format!("{title}\n\n{text}"), &hints);
+    let lang = if !is_post {
+        lang::detect(&format!("{title}\n\n{text}"), &hints)
+    } else if text.trim().is_empty() {
+        // A post with only media has no text to detect: its title is a placeholder such as "(photo)".
+        crate::model::LangInfo::unknown()
+    } else {
+        // A post's title is its first line: detect on the text alone so that line does not count twice.
+        lang::detect(&text, &hints)
+    };
     let input = crate::tag::TagInput::for_feed(feed, &title, &text, &lang.lang);
     let campaigns = tagger.tag(&input);
     let url = entry.url.to_string();
@@ -787,56 +798,6 @@ pub fn assemble(
         campaigns,
         http_status,
         text_source: text_source.to_string(),
-        cluster: None,
-        post: None,
-    }
-}
-
-/// Builds the archived article of an entry that carries its whole text (a Telegram post): no page, the
-/// entry's text as is (`text_source = "post"`), the post's details kept.
-fn assemble_post(
-    feed: &FeedSpec,
-    entry: &Entry,
-    text: &str,
-    tagger: &Tagger,
-    now: chrono::DateTime<Utc>,
-) -> Article {
-    let title = entry.title.clone().unwrap_or_else(|| "(post)".to_string());
-    let hints: Vec<&str> = feed.language.iter().map(String::as_str).collect();
-    // A post's title is its first line: detect on the text alone so that line does not count twice.
-    // A post with only media has no text to detect: its title is a placeholder such as "(photo)".
-    let lang = if text.trim().is_empty() {
-        crate::model::LangInfo::unknown()
-    } else {
-        lang::detect(text, &hints)
-    };
-    let input = crate::tag::TagInput::for_feed(feed, &title, text, &lang.lang);
-    let campaigns = tagger.tag(&input);
-    let url = entry.url.to_string();
-    Article {
-        id: article_id(&url),
-        final_url: url.clone(),
-        url,
-        feed: feed.id.clone(),
-        source_name: feed.name.clone(),
-        affiliation: feed.affiliation,
-        country: feed.country.clone(),
-        lang,
-        title,
-        text: text.to_string(),
-        description: None,
-        authors: entry.authors.clone(),
-        published: entry.published.filter(|d| *d <= now + Duration::days(1)),
-        modified: None,
-        fetched_at: now,
-        canonical_url: None,
-        site_name: None,
-        image: None,
-        section: None,
-        tags: entry.keywords.clone(),
-        campaigns,
-        http_status: 0,
-        text_source: "post".to_string(),
         cluster: None,
         post: entry.post.clone(),
     }
