@@ -134,6 +134,9 @@ impl Untied {
     }
 }
 
+/// Feed states by id, and the ids of those that do not decode ([`Store::feed_states_checked`]).
+pub type FeedStates = (Vec<(String, FeedState)>, Vec<String>);
+
 /// HTTP metadata of a stored page snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotMeta {
@@ -474,43 +477,35 @@ impl Store {
         })())
     }
 
-    /// All feed states by id.
+    /// All feed states by id. A state that does not decode (a damaged store) is left out with a warning
+    /// (the feed shows as new); [`Store::feed_states_checked`] names them.
     pub fn feed_states(&self) -> anyhow::Result<Vec<(String, FeedState)>> {
-        self.named((|| -> anyhow::Result<Vec<(String, FeedState)>> {
+        let (states, unreadable) = self.feed_states_checked()?;
+        for feed in unreadable {
+            tracing::warn!(
+                file = %self.path.display(),
+                feed,
+                "a feed state does not decode and is left out (the feed shows as new); \
+                 run `mediawatch check --repair`"
+            );
+        }
+        Ok(states)
+    }
+
+    /// All feed states by id, and apart the ids of those that do not decode, in one read.
+    pub fn feed_states_checked(&self) -> anyhow::Result<FeedStates> {
+        self.named((|| -> anyhow::Result<FeedStates> {
             let txn = self.begin_read()?;
             let table = txn.open_table(FEEDS)?;
-            let mut out = Vec::new();
+            let (mut states, mut unreadable) = (Vec::new(), Vec::new());
             for row in table.iter()? {
                 let (k, v) = row?;
                 match serde_json::from_slice(v.value()) {
-                    Ok(state) => out.push((k.value().to_string(), state)),
-                    Err(e) => tracing::warn!(
-                        file = %self.path.display(),
-                        feed = k.value(),
-                        error = %e,
-                        "a feed state does not decode and is left out (the feed shows as new); \
-                         run `mediawatch check --repair`"
-                    ),
+                    Ok(state) => states.push((k.value().to_string(), state)),
+                    Err(_) => unreadable.push(k.value().to_string()),
                 }
             }
-            Ok(out)
-        })())
-    }
-
-    /// The ids of the feed states that do not decode (a damaged store): [`Store::feed_states`] leaves them
-    /// out, so `feeds status` names them.
-    pub fn unreadable_feed_states(&self) -> anyhow::Result<Vec<String>> {
-        self.named((|| -> anyhow::Result<Vec<String>> {
-            let txn = self.begin_read()?;
-            let table = txn.open_table(FEEDS)?;
-            let mut out = Vec::new();
-            for row in table.iter()? {
-                let (k, v) = row?;
-                if serde_json::from_slice::<FeedState>(v.value()).is_err() {
-                    out.push(k.value().to_string());
-                }
-            }
-            Ok(out)
+            Ok((states, unreadable))
         })())
     }
 
@@ -995,14 +990,11 @@ mod tests {
             .put_feed_states(&[("a".to_string(), FeedState::default())])
             .unwrap();
         store.put_garbled_feed_state_for_test("g");
-        let ids: Vec<String> = store
-            .feed_states()
-            .unwrap()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+        let (states, unreadable) = store.feed_states_checked().unwrap();
+        let ids: Vec<String> = states.into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, ["a"]);
-        assert_eq!(store.unreadable_feed_states().unwrap(), ["g"]);
+        assert_eq!(unreadable, ["g"]);
+        assert_eq!(store.feed_states().unwrap().len(), 1);
     }
 
     #[test]

@@ -210,18 +210,19 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
     let config = config::load(config_path)?;
     let store = crate::store::Store::open_read_only(&config.index_path)?;
     let (states, pending) = match &store {
-        Some(s) => (s.feed_states()?.into_iter().collect(), s.pending_counts()?),
+        Some(s) => {
+            let (states, unreadable) = s.feed_states_checked()?;
+            for id in unreadable {
+                eprintln!(
+                    "mediawatch: warning: {}: the state of feed {id} cannot be read (it shows as new); \
+                     run `mediawatch check --repair`",
+                    s.path().display()
+                );
+            }
+            (states.into_iter().collect(), s.pending_counts()?)
+        }
         None => Default::default(),
     };
-    if let Some(s) = &store {
-        for id in s.unreadable_feed_states()? {
-            eprintln!(
-                "mediawatch: warning: {}: the state of feed {id} cannot be read (it shows as new); \
-                 run `mediawatch check --repair`",
-                s.path().display()
-            );
-        }
-    }
     let rows = crate::status::feed_statuses(&config.feeds, &states, &pending);
     let mut out = std::io::stdout().lock();
     match format {
