@@ -20,7 +20,7 @@ use url::{Host, Url};
 
 use super::{Child, Listing};
 use crate::fetch::{Fetched, Fetcher, Origin};
-use crate::model::{Affiliation, FeedSpec, Page, SourceKind};
+use crate::model::{FeedSpec, Page, SourceKind};
 
 /// Feed paths tried on the site's origin when the page links no feed (kept short: each is a request).
 pub const COMMON_FEED_PATHS: &[&str] = &[
@@ -429,19 +429,7 @@ async fn check(
 
 /// Reads a fetched document with the reader of `kind`.
 fn read_as(kind: CandidateKind, page: &Page) -> Result<Listing, String> {
-    let spec = FeedSpec {
-        id: "discover".into(),
-        url: page.final_url.clone(),
-        name: String::new(),
-        affiliation: Affiliation::Unknown,
-        country: None,
-        language: None,
-        typology: None,
-        interval_secs: None,
-        content_selector: None,
-        remove_selectors: Vec::new(),
-        kind: kind.source_kind(),
-    };
+    let spec = FeedSpec::unlabelled("discover", page.final_url.clone(), kind.source_kind());
     super::read(&spec, page, MAX_ENTRIES).map_err(|e| e.0)
 }
 
