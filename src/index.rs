@@ -425,7 +425,8 @@ impl ArchiveWriter {
             tantivy::DateTime::from_timestamp_secs(when.timestamp()),
         );
         doc.add_text(f.doc, serde_json::to_string(article)?);
-        self.writer.add_document(doc).with_context(|| {
+        let added = self.writer.add_document(doc).map_err(anyhow::Error::new);
+        named_io(added, &self.path, || {
             format!(
                 "cannot add an article to the index at {}: an indexing thread failed (is the disk holding it \
                  full or read-only? free space there and run again; what was committed is intact)",
@@ -437,7 +438,8 @@ impl ArchiveWriter {
 
     /// Makes everything added so far durable and visible to new readers.
     pub fn commit(&mut self) -> anyhow::Result<()> {
-        self.writer.commit().with_context(|| {
+        let committed = self.writer.commit().map_err(anyhow::Error::new);
+        named_io(committed, &self.path, || {
             format!(
                 "the index commit at {} failed (is the disk holding it full or read-only? free space there \
                  and run again; the last commit is intact)",
@@ -463,7 +465,8 @@ impl ArchiveWriter {
             _lock: lock,
             ..
         } = self;
-        let result = writer.wait_merging_threads().with_context(|| {
+        let merged = writer.wait_merging_threads().map_err(anyhow::Error::new);
+        let result = named_io(merged, &path, || {
             format!(
                 "merging the index segments at {} failed (the committed index is intact; the next \
                  writer merges them again: is the disk full?)",
@@ -473,6 +476,33 @@ impl ArchiveWriter {
         drop(lock);
         result
     }
+}
+
+/// Adds to an error of the index writer what happened: a full disk named as such (see [`disk`]), anything
+/// else with `otherwise`. An indexing thread that failed on a full disk makes the writer's later calls
+/// fail with only "killed or panicked": the disk is checked then too.
+///
+/// [`disk`]: crate::disk
+fn named_io<T>(
+    result: anyhow::Result<T>,
+    path: &Path,
+    otherwise: impl FnOnce() -> String,
+) -> anyhow::Result<T> {
+    result.map_err(|e| {
+        let full = crate::disk::is_full(&e)
+            || (e.to_string().contains("killed") && disk_is_nearly_full(path));
+        if full {
+            let message = crate::disk::full_message(path);
+            e.context(message)
+        } else {
+            e.context(otherwise())
+        }
+    })
+}
+
+/// Whether less than 1 MB is free on the disk holding `path` (when the error itself does not say why).
+fn disk_is_nearly_full(path: &Path) -> bool {
+    fs4::available_space(path).is_ok_and(|free| free < 1_000_000)
 }
 
 /// The URL of the original post an article forwards (`post.forwarded_from.url`), what the

@@ -25,6 +25,8 @@ pub mod codebook;
 pub mod config;
 pub mod daemon;
 pub mod digest;
+pub mod disk;
+
 pub mod escape;
 pub mod extract;
 pub mod fetch;

@@ -377,12 +377,16 @@ impl Store {
 
     /// Names the file in an error of a store operation, and what to do.
     fn named<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
-        result.with_context(|| {
-            format!(
+        result.map_err(|e| {
+            if crate::disk::is_full(&e) {
+                let message = crate::disk::full_message(&self.path);
+                return e.context(message);
+            }
+            e.context(format!(
                 "the state store {} cannot be read or written (damaged?): run `mediawatch check`, and \
                  `mediawatch check --repair` to rebuild what it finds (the archive is not touched)",
                 self.path.display()
-            )
+            ))
         })
     }
 

@@ -10,6 +10,7 @@ mod discover;
 mod extract;
 mod fetch;
 mod forwards;
+mod full_disk;
 mod fuzz_regressions;
 mod lang_tag;
 mod pipeline;
