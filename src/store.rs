@@ -14,7 +14,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use redb::{
     ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
-    ReadableTableMetadata, TableDefinition,
+    ReadableTableMetadata, TableDefinition, TableHandle,
 };
 use serde::{Deserialize, Serialize};
 
@@ -241,100 +241,36 @@ impl Store {
     /// Reads every table and decodes every value: what cannot be read, by table and key.
     pub fn verify(&self) -> anyhow::Result<StoreHealth> {
         let txn = self.begin_read()?;
-        let mut health = StoreHealth::default();
-        let mut table_problem = |name: &str, e: &dyn std::fmt::Display| {
-            health
-                .problems
-                .push(format!("table `{name}` unreadable: {e}"));
-        };
-        match txn.open_table(FEEDS) {
-            Ok(t) => match t.iter() {
-                Ok(rows) => {
-                    for row in rows {
-                        match row {
-                            Ok((k, v)) => {
-                                if serde_json::from_slice::<FeedState>(v.value()).is_err() {
-                                    health.bad_feed_states.push(k.value().to_string());
-                                }
-                            }
-                            Err(e) => table_problem("feeds", &e),
-                        }
-                    }
-                }
-                Err(e) => table_problem("feeds", &e),
-            },
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => table_problem("feeds", &e),
-        }
-        match txn.open_table(SNAPSHOTS) {
-            Ok(t) => match t.iter() {
-                Ok(rows) => {
-                    for row in rows {
-                        match row {
-                            Ok((k, v)) => {
-                                if decode_snapshot(v.value()).is_err() {
-                                    health.bad_snapshots.push(k.value().to_string());
-                                }
-                            }
-                            Err(e) => table_problem("snapshots", &e),
-                        }
-                    }
-                }
-                Err(e) => table_problem("snapshots", &e),
-            },
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => table_problem("snapshots", &e),
-        }
-        match txn.open_table(SIGNATURES) {
-            Ok(t) => match t.iter() {
-                Ok(rows) => {
-                    for row in rows {
-                        match row {
-                            Ok((k, v)) if v.value().len() < 8 => {
-                                health.bad_signatures.push(k.value().to_string())
-                            }
-                            Ok(_) => {}
-                            Err(e) => table_problem("signatures", &e),
-                        }
-                    }
-                }
-                Err(e) => table_problem("signatures", &e),
-            },
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => table_problem("signatures", &e),
-        }
-        match txn.open_table(BACKFILL) {
-            Ok(t) => match t.iter() {
-                Ok(rows) => {
-                    for row in rows {
-                        match row {
-                            Ok((k, v)) => {
-                                if serde_json::from_slice::<BackfillState>(v.value()).is_err() {
-                                    health.bad_backfill.push(k.value().to_string());
-                                }
-                            }
-                            Err(e) => table_problem("backfill", &e),
-                        }
-                    }
-                }
-                Err(e) => table_problem("backfill", &e),
-            },
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => table_problem("backfill", &e),
-        }
+        let mut problems = Vec::new();
+        let bad_feed_states = bad_keys(&txn, FEEDS, &mut problems, |v| {
+            serde_json::from_slice::<FeedState>(v).is_ok()
+        });
+        let bad_snapshots = bad_keys(&txn, SNAPSHOTS, &mut problems, |v| {
+            decode_snapshot(v).is_ok()
+        });
+        let bad_signatures = bad_keys(&txn, SIGNATURES, &mut problems, |v| v.len() >= 8);
+        let bad_backfill = bad_keys(&txn, BACKFILL, &mut problems, |v| {
+            serde_json::from_slice::<BackfillState>(v).is_ok()
+        });
         match txn.open_table(META) {
             Ok(t) => {
                 if let Err(e) = t
                     .iter()
                     .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 {
-                    table_problem("meta", &e);
+                    problems.push(format!("table `meta` unreadable: {e}"));
                 }
             }
             Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => table_problem("meta", &e),
+            Err(e) => problems.push(format!("table `meta` unreadable: {e}")),
         }
-        Ok(health)
+        Ok(StoreHealth {
+            problems,
+            bad_feed_states,
+            bad_snapshots,
+            bad_signatures,
+            bad_backfill,
+        })
     }
 
     /// Drops the feed states and backfill positions named (unreadable ones: relearned by the next pass).
@@ -755,6 +691,39 @@ pub struct StoreHealth {
     pub bad_signatures: Vec<String>,
     /// Feeds whose backfill position does not decode.
     pub bad_backfill: Vec<String>,
+}
+
+/// The keys of `table` whose value `decodes` rejects; a table or row that cannot be read at all is added
+/// to `problems` (a table that does not exist yet has nothing wrong with it).
+fn bad_keys(
+    txn: &ReadTransaction,
+    table: TableDefinition<&str, &[u8]>,
+    problems: &mut Vec<String>,
+    decodes: impl Fn(&[u8]) -> bool,
+) -> Vec<String> {
+    let name = table.name().to_string();
+    let mut bad = Vec::new();
+    let table = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return bad,
+        Err(e) => {
+            problems.push(format!("table `{name}` unreadable: {e}"));
+            return bad;
+        }
+    };
+    match table.iter() {
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok((k, v)) if !decodes(v.value()) => bad.push(k.value().to_string()),
+                    Ok(_) => {}
+                    Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
+                }
+            }
+        }
+        Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
+    }
+    bad
 }
 
 /// The error for a store file redb cannot open: names the file and says what to do.
