@@ -29,16 +29,17 @@ run: release ## Ingest the feeds in ./feeds.toml into ./index and write today's 
 demo: build ## Offline demo: serve the fixture site on 127.0.0.1, ingest it, search, print a digest
 	scripts/demo.sh target/debug/mediawatch $(DEMO_PORT)
 
-test: ## Run every test (unit, integration, CLI) in the debug profile, then the codebooks' own examples
+test: ## Run every test (unit, integration, CLI) in the debug profile, the codebooks' own examples, the eval scripts' tests
 	$(CARGO) test --all-targets
 	target/debug/mediawatch --config feeds.toml campaigns test
+	SHARED=$(SHARED) python3 scripts/test_eval_extract.py
 
 lint: ## rustfmt check, clippy with warnings as errors, and the layout (no import circle; ARCHITECTURE.md maps every file)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	python3 scripts/check_layout.py
 
-eval: release ## Score extraction on the shared corpora (reads ../shared in place)
+eval: release ## Score extraction on the shared corpora (reads ../shared in place; MW_EVAL_SPLIT=tune|holdout|all)
 	scripts/eval.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
 bench: release ## Benchmarks: extraction vs trafilatura, feed polling, tagging/clustering/retag
