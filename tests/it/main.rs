@@ -12,6 +12,7 @@ mod fetch;
 mod forwards;
 mod fuzz_regressions;
 mod lang_tag;
+mod metrics;
 mod pipeline;
 mod search;
 mod sources;
