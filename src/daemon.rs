@@ -8,6 +8,9 @@
 //! Shutdown drops a pass that is still fetching: its fetches are abandoned, nothing of it is written,
 //! and the next start fetches those feeds again. A pass that has reached its commit has no await point
 //! left, so it always finishes: the index is committed and the store consistent when the process exits.
+//!
+//! With [`Metrics`] (`run --metrics-addr`), each pass's report is counted, and the gauges (feeds by
+//! health, pending pages, the index's segments, size and last commit) are read at start and after each pass.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -17,16 +20,25 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use crate::digest;
+use crate::metrics::{ArchiveGauges, Metrics};
 use crate::pipeline::{ingest_pass, PassOptions, Pipeline};
 use crate::schedule;
 
 /// Longest sleep between two looks at the schedule.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
-/// Runs passes until `shutdown` completes. Returns the number of passes run.
-pub async fn run(p: &Pipeline, shutdown: impl Future<Output = ()>) -> anyhow::Result<u64> {
+/// Runs passes until `shutdown` completes, recording them in `metrics` if given. Returns the number of
+/// passes run.
+pub async fn run(
+    p: &Pipeline,
+    metrics: Option<&Metrics>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<u64> {
     tokio::pin!(shutdown);
     let mut passes = 0u64;
+    if let Some(m) = metrics {
+        update_gauges(p, m);
+    }
     loop {
         let now = Utc::now();
         let states: std::collections::HashMap<String, _> =
@@ -47,9 +59,16 @@ pub async fn run(p: &Pipeline, shutdown: impl Future<Output = ()>) -> anyhow::Re
             tokio::select! {
                 result = ingest_pass(p, &options) => {
                     passes += 1;
-                    match result {
+                    match &result {
                         Ok(report) => info!(%report, "pass done"),
                         Err(e) => warn!(error = %format!("{e:#}"), "pass failed"),
+                    }
+                    if let Some(m) = metrics {
+                        match &result {
+                            Ok(report) => m.record_pass(report),
+                            Err(_) => m.record_failed_pass(),
+                        }
+                        update_gauges(p, m);
                     }
                 }
                 () = &mut shutdown => {
@@ -76,6 +95,36 @@ pub async fn run(p: &Pipeline, shutdown: impl Future<Output = ()>) -> anyhow::Re
             }
         }
     }
+}
+
+/// Reads the gauges' values from the store and the index into `m`; what cannot be read keeps its last
+/// value, with a warning.
+fn update_gauges(p: &Pipeline, m: &Metrics) {
+    match archive_gauges(p) {
+        Ok(g) => m.set_archive(&g),
+        Err(e) => warn!(error = %format!("{e:#}"), "metrics: cannot read the index or the store"),
+    }
+}
+
+/// Feeds by health, pending pages and the index's state, for the metrics.
+fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
+    let states: std::collections::HashMap<String, _> = p.store.feed_states()?.into_iter().collect();
+    let mut feeds: Vec<(crate::status::Health, u64)> = Vec::new();
+    for f in &p.config.feeds {
+        let h = states
+            .get(&f.id)
+            .map_or(crate::status::Health::New, crate::status::health);
+        match feeds.iter_mut().find(|(health, _)| *health == h) {
+            Some((_, n)) => *n += 1,
+            None => feeds.push((h, 1)),
+        }
+    }
+    let pending_entries = p.store.pending_counts()?.values().sum();
+    Ok(ArchiveGauges {
+        feeds,
+        pending_entries,
+        index: Some(p.archive.stats()?),
+    })
 }
 
 /// Writes the digests owed at `now` ([`digest::due_days`] after the store's last digest) into the config's

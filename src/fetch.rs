@@ -355,43 +355,53 @@ impl Fetcher {
         validators: Option<&Validators>,
         cap: u64,
     ) -> Result<Fetched, FetchError> {
+        self.get_timed(url, origin, validators, cap).await.0
+    }
+
+    /// [`Fetcher::get_capped`], with how long its request took: from sending it (after the politeness
+    /// waits: host and global permits, host delay, robots.txt) to the last byte of the body or the error.
+    /// `None` when no request was sent (a refused scheme or address, robots.txt, shutdown).
+    pub async fn get_timed(
+        &self,
+        url: &Url,
+        origin: Origin,
+        validators: Option<&Validators>,
+        cap: u64,
+    ) -> (Result<Fetched, FetchError>, Option<Duration>) {
         if url.scheme() != "http" && url.scheme() != "https" {
-            return Err(FetchError::Blocked(format!(
-                "scheme {} is not http(s)",
-                url.scheme()
-            )));
+            let refused = FetchError::Blocked(format!("scheme {} is not http(s)", url.scheme()));
+            return (Err(refused), None);
         }
         if origin == Origin::Link {
-            check_link(url, self.settings.allow_private_networks)
-                .map_err(|b| FetchError::Blocked(b.0))?;
+            if let Err(b) = check_link(url, self.settings.allow_private_networks) {
+                return (Err(FetchError::Blocked(b.0)), None);
+            }
         }
         let host = self.host_state(url);
         if origin == Origin::Link {
-            self.check_robots(url, &host).await?;
+            if let Err(e) = self.check_robots(url, &host).await {
+                return (Err(e), None);
+            }
         }
         // Host permit and host delay first, then a global slot: waiting for a busy or slow host must not
         // hold a global slot.
-        let _host_permit = host
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::Network("fetcher is shutting down".into()))?;
+        let Ok(_host_permit) = host.permits.clone().acquire_owned().await else {
+            return (Err(shutting_down()), None);
+        };
         let delay = self.host_delay(&host).await;
         self.throttle(&host, delay).await;
-        let _global_permit = self
-            .global
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::Network("fetcher is shutting down".into()))?;
+        let Ok(_global_permit) = self.global.clone().acquire_owned().await else {
+            return (Err(shutting_down()), None);
+        };
         let timeout = self.settings.timeout_secs;
+        let started = Instant::now();
         let fut = self.request(url, validators, cap);
         // The client's own timeout covers the body too; this outer one is a backstop.
-        match tokio::time::timeout(Duration::from_secs(timeout + 1), fut).await {
+        let result = match tokio::time::timeout(Duration::from_secs(timeout + 1), fut).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(timeout)),
-        }
+        };
+        (result, Some(started.elapsed()))
     }
 
     async fn request(
@@ -481,6 +491,11 @@ impl Fetcher {
         chain.dedup();
         FetchError::Network(chain.join(": "))
     }
+}
+
+/// The error of a fetch that found the fetcher's semaphores closed.
+fn shutting_down() -> FetchError {
+    FetchError::Network("fetcher is shutting down".into())
 }
 
 /// `Retry-After` as seconds (delta-seconds or an HTTP date).

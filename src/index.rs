@@ -328,6 +328,39 @@ impl Archive {
         Ok(self.searcher().search(&q, &Count)? > 0)
     }
 
+    /// The last commit on disk (not necessarily the loaded one): its segments, the size of the index
+    /// folder's files, and when it was made (its payload, written by [`ArchiveWriter::commit`]; for a
+    /// commit from before that, the modification time of `meta.json`).
+    pub fn stats(&self) -> anyhow::Result<IndexStats> {
+        let cannot = || format!("cannot read the index at {}", self.path.display());
+        let metas = self.index.load_metas().with_context(cannot)?;
+        let mut size_bytes = 0;
+        for entry in std::fs::read_dir(&self.path).with_context(cannot)? {
+            // A file removed between the listing and its metadata (a merge's leftovers) is not counted.
+            if let Ok(meta) = entry.and_then(|e| e.metadata()) {
+                if meta.is_file() {
+                    size_bytes += meta.len();
+                }
+            }
+        }
+        let last_commit = metas
+            .payload
+            .as_deref()
+            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .or_else(|| {
+                let modified = std::fs::metadata(self.path.join("meta.json"))
+                    .and_then(|m| m.modified())
+                    .ok()?;
+                Some(chrono::DateTime::<chrono::Utc>::from(modified))
+            });
+        Ok(IndexStats {
+            segments: metas.segments.len() as u64,
+            size_bytes,
+            last_commit,
+        })
+    }
+
     /// Number of articles in the loaded commit.
     pub fn num_articles(&self) -> u64 {
         self.searcher().num_docs()
@@ -366,6 +399,17 @@ impl Archive {
         });
         Box::new(tantivy::query::RangeQuery::new(lower, upper))
     }
+}
+
+/// The index on disk at its last commit ([`Archive::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Segments of the last commit.
+    pub segments: u64,
+    /// Bytes of the files in the index folder (the last commit's, and those merges have not yet removed).
+    pub size_bytes: u64,
+    /// When the last commit was made.
+    pub last_commit: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The one writer of the archive.
@@ -436,9 +480,15 @@ impl ArchiveWriter {
         Ok(())
     }
 
-    /// Makes everything added so far durable and visible to new readers.
+    /// Makes everything added so far durable and visible to new readers. The commit's payload is its time
+    /// (RFC 3339), read back by [`Archive::stats`].
     pub fn commit(&mut self) -> anyhow::Result<()> {
-        let committed = self.writer.commit().map_err(anyhow::Error::new);
+        let commit = |writer: &mut IndexWriter| -> tantivy::Result<u64> {
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&chrono::Utc::now().to_rfc3339());
+            prepared.commit()
+        };
+        let committed = commit(&mut self.writer).map_err(anyhow::Error::new);
         named_io(committed, &self.path, || {
             format!(
                 "the index commit at {} failed (is the disk holding it full or read-only? free space there \

@@ -32,6 +32,7 @@ pub mod extract;
 pub mod fetch;
 pub mod index;
 pub mod lang;
+pub mod metrics;
 pub mod model;
 pub mod opml;
 pub mod pipeline;

@@ -50,7 +50,12 @@ pub enum Command {
         force: bool,
     },
     /// The daemon: poll each feed when it is due, commit after every pass, stop on SIGINT/SIGTERM.
-    Run,
+    Run {
+        /// Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics: HOST:PORT, or a bare PORT
+        /// on 127.0.0.1. Unauthenticated: any other host only as written (with a warning).
+        #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+        metrics_addr: Option<std::net::SocketAddr>,
+    },
     /// Archive a source's past: older sitemaps (by lastmod and the dates in their names) of a sitemap source,
     /// older pages of a Telegram channel, what an RSS feed holds. Polite (the one fetcher), resumable after
     /// an interruption (its position is kept in the state store), never a duplicate.
@@ -541,7 +546,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest { force } => ingest(&cli.config, force),
         Command::Backfill(args) => backfill_cmd(&cli.config, args),
-        Command::Run => run_daemon(&cli.config),
+        Command::Run { metrics_addr } => run_daemon(&cli.config, metrics_addr),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Tag { format: _, files } => tag_cmd(&cli.config, &files),
@@ -687,15 +692,34 @@ fn serve_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_daemon(config_path: &Path) -> anyhow::Result<ExitCode> {
+fn run_daemon(
+    config_path: &Path,
+    metrics_addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<ExitCode> {
     let pipeline = pipeline::open_from(config_path)?;
+    let runtime = runtime()?;
+    // Bound before the first pass, so a taken port stops the daemon at once; served on the daemon's
+    // runtime until it stops.
+    let metrics = match metrics_addr {
+        Some(addr) => {
+            let listener = runtime.block_on(crate::metrics::bind(addr))?;
+            let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
+            runtime.spawn(crate::metrics::serve(
+                listener,
+                std::sync::Arc::clone(&metrics),
+            ));
+            Some(metrics)
+        }
+        None => None,
+    };
     eprintln!(
         "mediawatch: daemon polling {} feeds into {} (SIGINT/SIGTERM to stop)",
         pipeline.config.feeds.len(),
         pipeline.config.index_path.display()
     );
-    let passes = runtime()?.block_on(crate::daemon::run(
+    let passes = runtime.block_on(crate::daemon::run(
         &pipeline,
+        metrics.as_deref(),
         crate::daemon::shutdown_signal(),
     ))?;
     finish_merges(&pipeline);

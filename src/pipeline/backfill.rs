@@ -267,6 +267,8 @@ impl Run<'_> {
         self.report.articles_archived += pass.articles_archived;
         self.report.pages_failed += pass.pages_failed;
         self.report.failures.extend(pass.failures);
+        // Backfill is not measured: what its fetches recorded is dropped, so it does not pile up.
+        drop(self.p.take_fetches());
         self.state.archived += pass.articles_archived as u64;
         self.position.archived += pass.articles_archived;
         Ok(pass.pages_failed)

@@ -63,6 +63,8 @@ pub struct Pipeline {
     /// after [`Pipeline::finish_merges`], and after a pass that failed (its writer is dropped with
     /// whatever it had not committed).
     writer: std::sync::Mutex<Option<ArchiveWriter>>,
+    /// The fetches made through [`Pipeline::fetch`] since a pass last took them (into its report).
+    fetches: std::sync::Mutex<Vec<FetchRecord>>,
 }
 
 impl Pipeline {
@@ -112,6 +114,7 @@ impl Pipeline {
             clusters: std::sync::Mutex::new(clusters),
             writer_lock,
             writer: std::sync::Mutex::new(None),
+            fetches: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -134,6 +137,43 @@ impl Pipeline {
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
+    }
+
+    /// Fetches through the fetcher ([`Fetcher::get_timed`]) and records the fetch (what it was for, its
+    /// outcome, its request time) for the report of the pass that makes it.
+    pub(crate) async fn fetch(
+        &self,
+        kind: FetchKind,
+        url: &url::Url,
+        origin: Origin,
+        validators: Option<&Validators>,
+        cap: u64,
+    ) -> Result<Fetched, FetchError> {
+        let (result, took) = self.fetcher.get_timed(url, origin, validators, cap).await;
+        let outcome = match &result {
+            Ok(Fetched::Page(_)) => FetchOutcome::Ok,
+            Ok(Fetched::NotModified) => FetchOutcome::NotModified,
+            Err(_) => FetchOutcome::Error,
+        };
+        self.fetches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(FetchRecord {
+                kind,
+                outcome,
+                took,
+            });
+        result
+    }
+
+    /// The fetches recorded since the last call (those of a pass that failed go to the next one).
+    pub(crate) fn take_fetches(&self) -> Vec<FetchRecord> {
+        std::mem::take(
+            &mut *self
+                .fetches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Waits for the index merges still running, then releases the kept writer. One-shot commands
@@ -161,6 +201,61 @@ pub struct Failure {
     pub url: String,
     /// What went wrong.
     pub error: String,
+}
+
+/// What a fetch was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FetchKind {
+    /// A source's first document (its feed, sitemap, section page or channel preview).
+    Feed,
+    /// A further document of a source: a sitemap index's sitemaps, a channel's older pages.
+    Further,
+    /// An article's page.
+    Page,
+}
+
+impl FetchKind {
+    /// Lowercase name (the metrics' `kind` label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchKind::Feed => "feed",
+            FetchKind::Further => "further",
+            FetchKind::Page => "page",
+        }
+    }
+}
+
+/// How a fetch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FetchOutcome {
+    /// A 2xx response with its body.
+    Ok,
+    /// 304 Not Modified.
+    NotModified,
+    /// A failure: an error status, a timeout, a refusal, the network.
+    Error,
+}
+
+impl FetchOutcome {
+    /// Lowercase name (the metrics' `outcome` label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchOutcome::Ok => "ok",
+            FetchOutcome::NotModified => "not_modified",
+            FetchOutcome::Error => "error",
+        }
+    }
+}
+
+/// One fetch of a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchRecord {
+    /// What it was for.
+    pub kind: FetchKind,
+    /// How it ended.
+    pub outcome: FetchOutcome,
+    /// How long its request took; `None` when none was sent (refused before: robots.txt, a private address).
+    pub took: Option<std::time::Duration>,
 }
 
 /// What a pass should do.
@@ -206,6 +301,8 @@ pub struct PassReport {
     /// What sources reported without failing (a sitemap over the protocol's caps, entries left for the next
     /// pass, undated sitemap URLs skipped).
     pub notices: Vec<Failure>,
+    /// Every fetch the pass made (and those of a pass before it that failed), in no particular order.
+    pub fetches: Vec<FetchRecord>,
 }
 
 impl std::fmt::Display for PassReport {
@@ -479,6 +576,7 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         updates.push((f.id.clone(), state));
     }
     p.store.put_feed_states(&updates)?;
+    report.fetches = p.take_fetches();
     Ok(report)
 }
 
@@ -619,7 +717,15 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
         });
         return PageOutcome::Archived(Box::new(article), snapshot);
     }
-    let fetched = p.fetcher.get(&entry.url, Origin::Link, None).await;
+    let fetched = p
+        .fetch(
+            FetchKind::Page,
+            &entry.url,
+            Origin::Link,
+            None,
+            p.fetcher.max_body_bytes(),
+        )
+        .await;
     let (page, status) = match fetched {
         Ok(Fetched::Page(page)) => {
             let status = page.status;

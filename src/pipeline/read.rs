@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest as _, Sha256};
 use url::Url;
 
-use super::{FeedOutcome, Pipeline};
+use super::{FeedOutcome, FetchKind, Pipeline};
 use crate::fetch::{FetchError, Fetched, Origin, Validators};
 use crate::model::{Entry, FeedSpec, Page, SourceKind};
 use crate::source::{self, sitemap, Child, Listing};
@@ -90,8 +90,13 @@ pub(super) async fn read_source(
         last_modified: state.last_modified.clone(),
     };
     let page = match p
-        .fetcher
-        .get_capped(&f.url, Origin::Config, Some(&validators), body_cap(p, f))
+        .fetch(
+            FetchKind::Feed,
+            &f.url,
+            Origin::Config,
+            Some(&validators),
+            body_cap(p, f),
+        )
         .await
     {
         Ok(Fetched::NotModified) => return FeedOutcome::NotModified,
@@ -258,8 +263,7 @@ async fn fetch_page(
     origin: Origin,
 ) -> Result<Box<Page>, FetchError> {
     match p
-        .fetcher
-        .get_capped(url, origin, None, body_cap(p, f))
+        .fetch(FetchKind::Further, url, origin, None, body_cap(p, f))
         .await?
     {
         Fetched::Page(page) => Ok(page),

@@ -13,6 +13,7 @@ mod forwards;
 mod full_disk;
 mod fuzz_regressions;
 mod lang_tag;
+mod metrics;
 mod pipeline;
 mod search;
 mod sources;
