@@ -751,6 +751,26 @@ fn blank(b: &[u8], gap: Option<usize>, p: usize) -> bool {
 /// otherwise be a third of the DOM's nodes, and that the extractor reads as
 /// nothing (a block boundary already separates its text).
 pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
+    prepare_within(html, strip_attrs, u64::MAX).text
+}
+
+/// What [`prepare_within`] gives.
+pub(super) struct Prepared<'a> {
+    /// The document to parse.
+    pub(super) text: Cow<'a, str>,
+    /// The nesting depth of every element start, summed (what html5ever's
+    /// scope checks and the extractor's walks up the tree will cost).
+    pub(super) depth_sum: u64,
+    /// Whether that sum went over the limit: the rest of the document is cut.
+    pub(super) over: bool,
+}
+
+/// [`prepare`], stopping (the rest cut) once the summed nesting depth of the
+/// element starts passes `max_depth_sum`: 1 MB of `<p>x</p>` inside 3 000
+/// `<div>`s costs html5ever 3 000 steps per paragraph, so the parse is bounded
+/// before it starts.
+pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_depth_sum: u64) -> Prepared<'_> {
+    let mut depth_sum = 0u64;
     let b = html.as_bytes();
     let mut out = String::new();
     let mut copied = 0usize; // html[copied..] not yet in `out` (or dropped)
@@ -864,12 +884,25 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
         let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
         if matches!(act, Action::Other) {
             open.open(name);
+            depth_sum += depth as u64;
+            if depth_sum > max_depth_sum {
+                cut(&mut out, &mut copied, p, b.len());
+                return Prepared {
+                    text: Cow::Owned(out),
+                    depth_sum,
+                    over: true,
+                };
+            }
         }
         if matches!(act, Action::Other) && (container || (nests && !tag_end(b, ne).1)) {
             depth += 1;
             if depth > MAX_NESTING {
                 cut(&mut out, &mut copied, p, b.len());
-                return Cow::Owned(out);
+                return Prepared {
+                    text: Cow::Owned(out),
+                    depth_sum,
+                    over: false,
+                };
             }
         }
         let (te, self_closing) = if strip_attrs && matches!(act, Action::Other) {
@@ -938,11 +971,17 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             cut(&mut out, &mut copied, g, b.len());
         }
     }
-    if copied == 0 {
-        return Cow::Borrowed(html);
+    let text = if copied == 0 {
+        Cow::Borrowed(html)
+    } else {
+        out.push_str(html.get(copied..).unwrap_or(""));
+        Cow::Owned(out)
+    };
+    Prepared {
+        text,
+        depth_sum,
+        over: false,
     }
-    out.push_str(html.get(copied..).unwrap_or(""));
-    Cow::Owned(out)
 }
 
 #[cfg(test)]
