@@ -80,26 +80,32 @@ pub struct ExtractOptions {
     pub remove_selectors: Vec<String>,
 }
 
-/// The work one page may cost, in [`Work`] units: 50 units per byte of a 2 MB
-/// page. Ordinary news pages cost about 2 units per byte of HTML (the largest
-/// Zyte page 1.6 million), so a real page stays five times under it even at the
-/// 10 MB body cap, while a hostile one stops once its tree is built.
-pub const WORK_BUDGET: u64 = 100_000_000;
+/// The work one page may cost, in [`Work`] units: 25 units per byte of a 2 MB
+/// page. Ordinary news pages cost 2 to 3 units per byte of HTML (the largest
+/// Zyte page 2 million), so a real page stays twice under it even at the 10 MB
+/// body cap, while a hostile one stops in the pre-scan (before parsing) or
+/// between the steps after it: about a second of CPU at most.
+pub const WORK_BUDGET: u64 = 50_000_000;
+
+/// Units per node built: html5ever's work for a node and the extractor's
+/// passes over it cost about as much as scanning 16 bytes.
+pub(crate) const NODE_UNITS: u64 = 16;
 
 /// Whole-tree passes one run of the generic search makes (statistics three
 /// times, structural marking, scoring, picking, cleaning, serialising).
 const PASSES_PER_SEARCH: u64 = 8;
 
 /// What extracting one page cost, counted as it goes. One unit is a byte
-/// scanned (the pre-scan reads the page, html5ever what is left), a node
-/// html5ever built, a step up the tree (the depth of every node: html5ever's
-/// scope checks and the extractor's ancestor walks), or a node visited by one
-/// of the extractor's whole-tree passes.
+/// scanned (the pre-scan reads the page, html5ever what is left), a step up
+/// the tree (the depth of every node: html5ever's scope checks and the
+/// extractor's ancestor walks), or a node visited by one of the extractor's
+/// whole-tree passes; a node html5ever built costs [`NODE_UNITS`]. Before
+/// the parse, `nodes` and `depth_sum` are the pre-scan's estimates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Work {
     /// Bytes scanned: the page by the pre-scan, then what it kept by html5ever.
     pub bytes: u64,
-    /// Nodes in the parsed tree.
+    /// Nodes in the parsed tree (before it: two per element start kept).
     pub nodes: u64,
     /// Sum of the depths of the parsed tree's nodes.
     pub depth_sum: u64,
@@ -110,7 +116,7 @@ pub struct Work {
 impl Work {
     /// All units spent.
     pub fn total(&self) -> u64 {
-        self.bytes + self.nodes + self.depth_sum + self.visits
+        self.bytes + NODE_UNITS * self.nodes + self.depth_sum + self.visits
     }
 
     fn check(&self, budget: u64, stage: &'static str) -> Result<(), ExtractError> {
@@ -185,6 +191,7 @@ pub fn extract_checked(
     let prepared = prescan::prepare_within(html, strip_attrs, room);
     work.bytes += prepared.text.len() as u64;
     work.depth_sum = prepared.depth_sum;
+    work.nodes = 2 * prepared.starts;
     if prepared.over {
         // Over before it is parsed: the cut document is not worth parsing.
         return Err(ExtractError::OverBudget {
@@ -201,7 +208,7 @@ pub fn extract_checked(
     let mut out = build_metadata(&meta, page_url);
 
     let mut dom = Dom::build(&doc, opts);
-    work.depth_sum = work.depth_sum.max(dom.depth_sum());
+    work.depth_sum = dom.depth_sum();
     work.visits = dom.nodes.len() as u64;
     work.check(budget, "building the tree")?;
     let text = main_text(

@@ -761,16 +761,20 @@ pub(super) struct Prepared<'a> {
     /// The nesting depth of every element start, summed (what html5ever's
     /// scope checks and the extractor's walks up the tree will cost).
     pub(super) depth_sum: u64,
-    /// Whether that sum went over the limit: the rest of the document is cut.
+    /// Element starts kept (each about two nodes: the element and its text).
+    pub(super) starts: u64,
+    /// Whether the work foreseen went over the limit: the rest is cut.
     pub(super) over: bool,
 }
 
-/// [`prepare`], stopping (the rest cut) once the summed nesting depth of the
-/// element starts passes `max_depth_sum`: 1 MB of `<p>x</p>` inside 3 000
-/// `<div>`s costs html5ever 3 000 steps per paragraph, so the parse is bounded
-/// before it starts.
-pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_depth_sum: u64) -> Prepared<'_> {
-    let mut depth_sum = 0u64;
+/// [`prepare`], stopping (the rest cut) once the work foreseen for parsing
+/// and walking the tree passes `max_units` ([`super::Work`] units: the summed
+/// nesting depth of the element starts, and two nodes per start): 1 MB of
+/// `<p>x</p>` inside 3 000 `<div>`s costs html5ever 3 000 steps per
+/// paragraph, and 10 MB of `<a>l</a>` 2.5 million nodes, so the parse is
+/// bounded before it starts.
+pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> Prepared<'_> {
+    let (mut depth_sum, mut starts, mut units) = (0u64, 0u64, 0u64);
     let b = html.as_bytes();
     let mut out = String::new();
     let mut copied = 0usize; // html[copied..] not yet in `out` (or dropped)
@@ -885,11 +889,14 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_depth_sum: u64) 
         if matches!(act, Action::Other) {
             open.open(name);
             depth_sum += depth as u64;
-            if depth_sum > max_depth_sum {
+            starts += 1;
+            units += depth as u64 + 2 * super::NODE_UNITS;
+            if units > max_units {
                 cut(&mut out, &mut copied, p, b.len());
                 return Prepared {
                     text: Cow::Owned(out),
                     depth_sum,
+                    starts,
                     over: true,
                 };
             }
@@ -901,6 +908,7 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_depth_sum: u64) 
                 return Prepared {
                     text: Cow::Owned(out),
                     depth_sum,
+                    starts,
                     over: false,
                 };
             }
@@ -980,6 +988,7 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_depth_sum: u64) 
     Prepared {
         text,
         depth_sum,
+        starts,
         over: false,
     }
 }
