@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every benchmark, in order. They report figures and PASS/MISS against targets; they do not gate.
 #   1. extraction speed, quality and memory next to trafilatura on the Zyte pages, single-threaded
-#      (scripts/bench_extract.sh);
+#      (scripts/bench_extract.sh), then extraction time per MB on adversarial pages of 1 and 10 MB beside
+#      ordinary pages (scripts/bench_adversarial.py; target: within 3x of ordinary);
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
 #      sets the number of feeds, default 5000), then the same over mixed source kinds (rss, sitemap, html,
 #      telegram; MW_BENCH_MIXED=1), and parsing a 50,000-URL sitemap, plain and gzipped (benches/sitemap.rs);
@@ -20,6 +21,7 @@ if [ $# -ne 3 ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/bench_extract.sh" "$1" "$2" "$3"
+python3 "$here/bench_adversarial.py" "$1" "$2"
 echo "== fetcher: poll_feeds (cargo bench --bench poll_feeds)"
 cd "$here/.."
 "${CARGO:-cargo}" bench --bench poll_feeds

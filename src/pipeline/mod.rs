@@ -292,6 +292,9 @@ pub struct PassReport {
     pub articles_tagged: usize,
     /// Articles whose text came from the feed because the page could not be used.
     pub articles_from_feed: usize,
+    /// Pages whose markup cost more than the extraction work budget ([`extract::WORK_BUDGET`]): archived
+    /// with the feed's text (counted in `articles_from_feed` too; each one is also a notice).
+    pub pages_over_budget: usize,
     /// Pages that failed and will be retried by a later pass (pending).
     pub pages_failed: usize,
     /// Pending pages (failed in an earlier pass) tried again in this pass.
@@ -311,7 +314,7 @@ impl std::fmt::Display for PassReport {
             f,
             "feeds: {} ok ({} not modified, {} unchanged), {} failed, {} backed off, {} unhealthy; \
              entries: {} seen, {} new; articles: {} archived ({} tagged, {} from feed text); pages failed: {}, \
-             retried: {}",
+             retried: {}, over the extraction budget: {}",
             self.feeds_ok,
             self.feeds_not_modified,
             self.feeds_unchanged,
@@ -324,7 +327,8 @@ impl std::fmt::Display for PassReport {
             self.articles_tagged,
             self.articles_from_feed,
             self.pages_failed,
-            self.pages_retried
+            self.pages_retried,
+            self.pages_over_budget
         )
     }
 }
@@ -348,7 +352,9 @@ enum FeedOutcome {
 }
 
 enum PageOutcome {
-    Archived(Box<Article>, Option<Box<Page>>),
+    /// The article, its page's snapshot, and why the page's text was not used when extraction gave up on it
+    /// (over the work budget: the feed's text stands for it).
+    Archived(Box<Article>, Option<Box<Page>>, Option<String>),
     /// A transient failure: the entry, the error and the HTTP status (0: no response).
     Retry {
         entry: Box<Entry>,
@@ -617,7 +623,15 @@ pub(crate) async fn archive_entries(
         let mut archived_urls = Vec::new();
         for (feed_id, outcome) in &page_outcomes {
             match outcome {
-                PageOutcome::Archived(article, page) => {
+                PageOutcome::Archived(article, page, gave_up) => {
+                    if let Some(why) = gave_up {
+                        report.pages_over_budget += 1;
+                        report.notices.push(Failure {
+                            feed: feed_id.clone(),
+                            url: article.url.clone(),
+                            error: why.clone(),
+                        });
+                    }
                     writer.upsert(article)?;
                     report.articles_archived += 1;
                     if !article.campaigns.is_empty() {
@@ -673,7 +687,7 @@ fn assign_clusters(
     let mut articles: Vec<&mut Article> = outcomes
         .iter_mut()
         .filter_map(|(_, o)| match o {
-            PageOutcome::Archived(a, _) => Some(&mut **a),
+            PageOutcome::Archived(a, ..) => Some(&mut **a),
             PageOutcome::Retry { .. } => None,
         })
         .collect();
@@ -715,7 +729,7 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
                 fetched_at: now,
             })
         });
-        return PageOutcome::Archived(Box::new(article), snapshot);
+        return PageOutcome::Archived(Box::new(article), snapshot, None);
     }
     let fetched = p
         .fetch(
@@ -759,13 +773,23 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
     let tagger = Arc::clone(&p.tagger);
     // Extraction and tagging are CPU work: keep them off the I/O threads.
     let job = tokio::task::spawn_blocking(move || {
-        let extracted = page.as_ref().filter(|pg| is_html(pg)).map(|pg| {
+        let mut gave_up = None;
+        let extracted = page.as_ref().filter(|pg| is_html(pg)).and_then(|pg| {
             let text = charset::decode(&pg.body, pg.content_type.as_deref()).text;
             let options = ExtractOptions {
                 content_selector: feed.content_selector.clone(),
                 remove_selectors: feed.remove_selectors.clone(),
             };
-            extract::extract_with(&text, Some(&pg.final_url), &options)
+            let budget = extract::WORK_BUDGET;
+            match extract::extract_checked(&text, Some(&pg.final_url), &options, budget) {
+                Ok((extracted, _work)) => Some(extracted),
+                Err(e) => {
+                    // As for a permanent page failure: the feed's text is archived (assemble, "feed").
+                    warn!(feed = %feed.id, url = %pg.final_url, error = %e, "page over the extraction budget, archiving the feed's text");
+                    gave_up = Some(e.to_string());
+                    None
+                }
+            }
         });
         let article = assemble(
             &feed,
@@ -776,10 +800,10 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
             &tagger,
             Utc::now(),
         );
-        (article, page)
+        (article, page, gave_up)
     });
     match job.await {
-        Ok((article, page)) => PageOutcome::Archived(Box::new(article), page),
+        Ok((article, page, gave_up)) => PageOutcome::Archived(Box::new(article), page, gave_up),
         Err(e) => PageOutcome::Retry {
             entry: Box::new(kept),
             error: format!("extraction crashed: {e}"),

@@ -557,6 +557,54 @@ async fn a_page_that_never_recovers_is_archived_with_the_feed_text_after_the_las
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_over_the_extraction_budget_is_archived_with_the_feed_text() {
+    let server = site_server().await;
+    mount(
+        &server,
+        "/extra/feed.xml",
+        200,
+        &one_item_rss("/hostile/page.html", "Hostile page"),
+        None,
+        None,
+    )
+    .await;
+    // 3,000 levels deep, then 50,000 paragraphs: each would cost html5ever a walk down the whole stack.
+    let html = "<div>".repeat(2999) + &"<p>x</p>".repeat(50_000);
+    mount(&server, "/hostile/page.html", 200, &html, None, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = EXTRA_FEED.replace("{BASE}", &server.uri());
+    let config = write_config(dir.path(), &server.uri(), 1, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+
+    let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+    assert_eq!(report.articles_archived, 1, "{report}");
+    assert_eq!(report.articles_from_feed, 1, "{report}");
+    assert_eq!(report.pages_over_budget, 1, "{report}");
+    assert_eq!(report.pages_failed, 0, "{report}");
+    assert!(
+        report.to_string().contains("over the extraction budget: 1"),
+        "{report}"
+    );
+    let notice = &report.notices[0];
+    assert!(notice.url.ends_with("/hostile/page.html"), "{notice:?}");
+    assert!(notice.error.contains("work budget"), "{notice:?}");
+    let a = all_articles(&p.archive);
+    let article = &a["/hostile/page.html"];
+    assert_eq!(article.text_source, "feed");
+    assert_eq!(article.http_status, 200);
+    assert!(
+        article.text.contains("reunification talks"),
+        "{}",
+        article.text
+    );
+    // Archived for good: not pending, not fetched again.
+    assert!(p.store.pending("extra").unwrap().is_empty());
+    let report = pipeline::ingest_pass(&p, &only_extra(true)).await.unwrap();
+    assert_eq!(report.articles_archived, 0, "{report}");
+    assert_eq!(requests_to(&server, "/hostile/page.html").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_killed_mid_pass_is_completed_by_the_next() {
     let server = site_server().await;
     mount(
