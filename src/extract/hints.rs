@@ -115,6 +115,10 @@ const NEG_TOKENS: &[&str] = &[
     "alert",
 ];
 
+/// Hint words that mark article text (a substring match). Not "post": it is
+/// as often the prefix of a post's furniture ("post-meta", "post-tags",
+/// "post-nav", "related-posts") as of its body, which "content"/"entry"/
+/// "body" already mark ("post-content", "entry-content").
 const POS_SUBSTR: &[&str] = &[
     "article",
     "body",
@@ -123,7 +127,6 @@ const POS_SUBSTR: &[&str] = &[
     "hentry",
     "h-entry",
     "main",
-    "post",
     "text",
     "blog",
     "story",
@@ -320,4 +323,27 @@ pub(super) fn class_weight(n: &DNode) -> f32 {
         w += 50.0;
     }
     w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_prefix_is_not_a_content_hint() {
+        // The furniture of a blog post is not its body...
+        for h in [
+            "post-meta",
+            "post-tags",
+            "postmetadata",
+            "related-posts",
+            "post-nav",
+        ] {
+            assert!(!hint_positive(h), "{h}");
+        }
+        // ...which the content words still mark.
+        for h in ["post-content", "entry-content", "post-body", "article-text"] {
+            assert!(hint_positive(h), "{h}");
+        }
+    }
 }
