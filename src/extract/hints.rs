@@ -96,8 +96,6 @@ const NEG_SUBSTR: &[&str] = &[
     "author-box",
     "author-description",
     "about-author",
-    "entry-utility",
-    "postmetadata",
     "disclosure",
     "affiliate",
     "crumb",
@@ -200,7 +198,8 @@ pub(super) fn hint_positive(hint: &str) -> bool {
 }
 
 /// Strongly negative hints: removed even when the element also has a
-/// positive word ("article-comments", "post-share").
+/// positive word ("article-comments", "post-share"). Kinds of blocks only,
+/// no plugin or theme class names (they fit the pages of one site).
 const STRONG_NEG: &[&str] = &[
     "comment",
     "share",
@@ -244,9 +243,6 @@ const STRONG_NEG: &[&str] = &[
     "author-box",
     "author-description",
     "about-author",
-    "saboxplugin",
-    "entry-utility",
-    "postmetadata",
     "disclosure",
     "affiliate",
     "crumb",
