@@ -8,16 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::support::{site_server, write_config};
-
-/// A port free on 127.0.0.1 a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{free_port, site_server, write_config};
 
 /// Starts `mediawatch run` with `args` after it; its stderr lines arrive on the receiver.
 fn start_run(config: &std::path::Path, args: &[&str]) -> (Child, Receiver<String>) {

@@ -13,7 +13,7 @@ use mediawatch::model::Article;
 use mediawatch::pipeline::{self, PassOptions, Pipeline};
 use mediawatch::search::{self, SearchRequest};
 
-use crate::support::{mount, one_item_rss, site_server, write_config};
+use crate::support::{self, mount, one_item_rss, requests_to, site_server, write_config};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 fn search(archive: &Archive, query: &str, f: impl FnOnce(&mut SearchRequest)) -> Vec<String> {
@@ -39,23 +39,10 @@ fn search(archive: &Archive, query: &str, f: impl FnOnce(&mut SearchRequest)) ->
 }
 
 fn all_articles(archive: &Archive) -> BTreeMap<String, Article> {
-    let searcher = archive.searcher();
-    let docs = searcher
-        .search(
-            &tantivy::query::AllQuery,
-            &tantivy::collector::DocSetCollector,
-        )
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for d in docs {
-        let a = archive.article(&searcher, d).unwrap();
-        let path = url::Url::parse(&a.url).unwrap().path().to_string();
-        assert!(
-            out.insert(path.clone(), a).is_none(),
-            "duplicate article {path}"
-        );
-    }
-    out
+    support::all_articles(archive)
+        .into_iter()
+        .map(|(url, a)| (url::Url::parse(&url).unwrap().path().to_string(), a))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -387,17 +374,6 @@ url = "{BASE}/extra/feed.xml"
     assert_eq!(report.feeds_failed, 1, "{report}");
     assert_eq!(report.feeds_ok, 0, "only the chosen feed: {report}");
     assert_eq!(p.store.feed_state("gone").unwrap().consecutive_failures, 2);
-}
-
-/// Requests the server received for `route`.
-async fn requests_to(server: &wiremock::MockServer, route: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.url.path() == route)
-        .count()
 }
 
 /// The `pending` of a feed's row of `feeds status --format json`.
