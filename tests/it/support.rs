@@ -152,3 +152,25 @@ pub fn mw_with(config: &Path) -> assert_cmd::Command {
     c.arg("--config").arg(config);
     c
 }
+
+/// Sends SIGTERM to a `run` (or `serve`) child and waits up to `within` for it to exit; returns how it
+/// exited.
+pub fn terminate(child: &mut std::process::Child, within: Duration) -> std::process::ExitStatus {
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child did not stop on SIGTERM within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
