@@ -13,9 +13,10 @@
 //! `mediawatch serve` on the same index for `MW_SOAK_MINUTES` (default 30). Every `MW_SOAK_SAMPLE_SECS`
 //! (default 30) it samples: the daemon's and serve's RSS (`/proc/PID/status` VmRSS), the number of
 //! segments and of archived articles (`index/tantivy/meta.json`), the files under `index/`, the daemon's
-//! passes (its log), and the median of [`SEARCHES`] searches over serve's `/api/search` (a few different
-//! queries in turn). Then it stops the daemon (SIGTERM), merges the index into one segment and measures
-//! the same searches again: the search median of a freshly merged index of the same size.
+//! passes (its log), both processes' RssAnon (the heap part of the RSS, without mapped index files), and
+//! the median of [`SEARCHES`] searches over serve's `/api/search` (a few different queries in turn).
+//! Then it stops the daemon (SIGTERM), merges the index into one segment and measures the same searches
+//! again: the search median of a freshly merged index of the same size.
 //!
 //! It prints the curve as a table and a PASS/MISS line per series (benchmarks report, they do not gate):
 //! flat = the value at the end within a stated tolerance of the value after the warm-up (the first 5
@@ -180,11 +181,19 @@ impl Lcg {
     }
 }
 
-/// Language of feed `i`, and real sentences of it; `{n}` is replaced by a number, `{w}` by a place.
-const LANGS: &[(&str, &[&str])] = &[
-    (
-        "en",
-        &[
+/// A language: its code, real sentences (`{n}` is replaced by a number, `{w}` by a place) and common
+/// words from which the other sentences of a page are drawn, so that two pages share few 4-word runs (the
+/// near-duplicate clustering must not see copies where there are none).
+struct Lang {
+    code: &'static str,
+    sentences: &'static [&'static str],
+    words: &'static str,
+}
+
+const LANGS: &[Lang] = &[
+    Lang {
+        code: "en",
+        sentences: &[
             "The government said on Tuesday that the new policy would take effect next month.",
             "Critics argue that the measure does not go far enough, while supporters say it strikes a balance.",
             "Trade talks with {w} are expected to resume next week after a pause of {n} days.",
@@ -193,57 +202,74 @@ const LANGS: &[(&str, &[&str])] = &[
             "Military exercises near the strait drew a sharp response from the neighbours.",
             "Officials in {w} confirmed that {n} people attended the rally over the weekend.",
             "Analysts expect little change in interest rates before the end of the year.",
-            "The ministry published a statement saying the shipping routes remain open.",
-            "Parliament will debate the budget, which includes {n} million for new schools.",
             "Beijing again called for peaceful reunification and warned against separatist forces.",
             "The opposition leader accused the government of hiding the true cost of the programme.",
         ],
-    ),
-    (
-        "de",
-        &[
+        words: "government officials said on Tuesday that the new policy would take effect next month after \
+                a long debate in parliament over its cost critics argue measure does not go far enough while \
+                supporters say it strikes balance between security and growth ministry statement added \
+                regional trade talks resume week analysts expect little change markets reacted calmly news \
+                agency reported delegation visited capital for meetings with local leaders about energy \
+                prices infrastructure projects shipping routes across strait military exercises drew sharp \
+                response from neighbours election campaign voters budget schools hospitals border police",
+    },
+    Lang {
+        code: "de",
+        sentences: &[
             "Die Regierung hat am Dienstag angekündigt, dass die neue Regelung im nächsten Monat in Kraft tritt.",
             "Kritiker bemängeln, dass die Maßnahme nicht weit genug geht, während Befürworter sie begrüßen.",
             "Die Handelsgespräche mit {w} sollen nach einer Pause von {n} Tagen fortgesetzt werden.",
             "Die Energiepreise stiegen um {n} Prozent, die Märkte reagierten gelassen auf die Nachricht.",
             "Eine Delegation besuchte {w}, um mit den örtlichen Vertretern über Bauprojekte zu sprechen.",
-            "Das Ministerium veröffentlichte eine Erklärung, wonach die Schifffahrtswege offen bleiben.",
             "Nach Angaben der Polizei nahmen in {w} etwa {n} Menschen an der Kundgebung teil.",
-            "Der Bundestag wird in der kommenden Woche über den Haushalt beraten.",
             "Die Opposition wirft der Regierung vor, die wahren Kosten des Programms zu verschweigen.",
             "Experten erwarten bis zum Jahresende keine größeren Änderungen bei den Zinsen.",
         ],
-    ),
-    (
-        "fr",
-        &[
+        words: "die der das und nicht mit von für auf dem den ist sich auch nach wie bei eine einer Regierung \
+                Ministerium Erklärung Woche Monat Jahr Haushalt Bundestag Opposition Kritiker Befürworter \
+                Maßnahme Gesetz Entwurf Verhandlungen Handel Energie Preise Märkte Unternehmen Grenze Polizei \
+                Wahl Wähler Kampagne Schulen Krankenhäuser Sicherheit Wachstum Delegation Hauptstadt sagte \
+                erklärte kündigte forderte berichtete erwartet beraten beschlossen abgelehnt geplant neue \
+                alte große kleine wichtige schnelle zusätzliche regionalen europäischen weiterhin",
+    },
+    Lang {
+        code: "fr",
+        sentences: &[
             "Le gouvernement a annoncé mardi que la nouvelle politique entrerait en vigueur le mois prochain.",
             "Les critiques estiment que la mesure ne va pas assez loin, tandis que ses partisans la saluent.",
             "Les négociations commerciales avec {w} doivent reprendre après une pause de {n} jours.",
             "Les prix de l'énergie ont augmenté de {n} pour cent et les marchés ont réagi avec calme.",
             "Une délégation s'est rendue à {w} pour rencontrer les élus locaux au sujet des infrastructures.",
-            "Le ministère a publié un communiqué indiquant que les routes maritimes restent ouvertes.",
             "Selon la police, environ {n} personnes ont participé au rassemblement à {w} ce week-end.",
-            "L'Assemblée nationale examinera le budget la semaine prochaine.",
             "L'opposition accuse le gouvernement de cacher le coût réel du programme.",
             "Les analystes ne prévoient pas de changement des taux avant la fin de l'année.",
         ],
-    ),
-    (
-        "ru",
-        &[
+        words: "le la les de des du et en un une que qui dans pour sur avec par pas plus ne se il elle ils \
+                gouvernement ministère communiqué semaine mois année budget Assemblée opposition critiques \
+                partisans mesure projet loi négociations commerce énergie prix marchés entreprises frontière \
+                police élection électeurs campagne écoles hôpitaux sécurité croissance délégation capitale a \
+                déclaré annoncé demandé rapporté prévu examiné adopté rejeté nouvelle nouveau grande petite \
+                importante rapide supplémentaires régionales européennes toujours encore aussi",
+    },
+    Lang {
+        code: "ru",
+        sentences: &[
             "Правительство во вторник заявило, что новая политика вступит в силу в следующем месяце.",
             "Критики считают, что эта мера недостаточна, тогда как её сторонники говорят о разумном балансе.",
             "Торговые переговоры с {w} возобновятся после перерыва в {n} дней.",
             "Цены на энергоносители выросли на {n} процентов, рынки отреагировали спокойно.",
             "Делегация посетила {w} для встреч с местными руководителями по вопросам инфраструктуры.",
-            "Министерство опубликовало заявление о том, что морские пути остаются открытыми.",
             "По данным полиции, в митинге в {w} приняли участие около {n} человек.",
-            "Государственная дума рассмотрит бюджет на следующей неделе.",
             "Оппозиция обвиняет правительство в сокрытии реальной стоимости программы.",
             "Аналитики не ожидают изменения ставок до конца года.",
         ],
-    ),
+        words: "и в не на с что по как из за от для это о к но его её они также уже ещё правительство \
+                министерство заявление неделя месяц год бюджет дума оппозиция критики сторонники мера закон \
+                проект переговоры торговля энергия цены рынки компании граница полиция выборы избиратели \
+                кампания школы больницы безопасность рост делегация столица заявил сообщил объявил потребовал \
+                ожидается рассмотрит принял отклонил планирует новый новая большой малый важный быстрый \
+                дополнительные региональные европейские по-прежнему",
+    },
 ];
 
 const PLACES: &[&str] = &[
@@ -267,19 +293,42 @@ const PLACES: &[&str] = &[
     "Oslo",
 ];
 
-fn lang_of(i: usize) -> (&'static str, &'static [&'static str]) {
-    LANGS[i % LANGS.len()]
+fn lang_of(i: usize) -> &'static Lang {
+    &LANGS[i % LANGS.len()]
 }
 
-fn sentence(rng: &mut Lcg, lang: &[&str]) -> String {
-    lang[rng.next(lang.len())]
+/// One of the language's real sentences.
+fn real_sentence(rng: &mut Lcg, lang: &Lang) -> String {
+    lang.sentences[rng.next(lang.sentences.len())]
         .replace("{n}", &(2 + rng.next(998)).to_string())
         .replace("{w}", PLACES[rng.next(PLACES.len())])
 }
 
+/// A sentence of 8 to 17 of the language's words.
+fn word_sentence(rng: &mut Lcg, lang: &Lang) -> String {
+    let words: Vec<&str> = lang.words.split_whitespace().collect();
+    let count = 8 + rng.next(10);
+    let mut s = String::new();
+    for k in 0..count {
+        let w = words[rng.next(words.len())];
+        if k == 0 {
+            let mut c = w.chars();
+            if let Some(first) = c.next() {
+                s.extend(first.to_uppercase());
+                s.push_str(c.as_str());
+            }
+        } else {
+            s.push(' ');
+            s.push_str(w);
+        }
+    }
+    s.push('.');
+    s
+}
+
 fn title(i: usize, n: u64) -> String {
     let mut rng = Lcg::new(i, n);
-    let mut t = sentence(&mut rng, lang_of(i).1);
+    let mut t = real_sentence(&mut rng, lang_of(i));
     t.pop();
     format!("{t} ({i}/{n})")
 }
@@ -294,11 +343,11 @@ fn published(start: Instant, n: u64, i: usize) -> chrono::DateTime<chrono::Utc> 
 /// A feed with its newest item `generation` and the [`ITEMS_PER_FEED`] - 1 before it.
 fn rss(start: Instant, port: u32, i: usize, generation: u64) -> String {
     let base = format!("http://127.0.0.1:{port}");
-    let (lang, sentences) = lang_of(i);
+    let lang = lang_of(i);
     let mut items = String::new();
     for n in (generation.saturating_sub(ITEMS_PER_FEED - 1)..=generation).rev() {
         let mut rng = Lcg::new(i, n + 1_000_000);
-        let summary = sentence(&mut rng, sentences);
+        let summary = word_sentence(&mut rng, lang);
         items.push_str(&format!(
             "<item><title>{title}</title><link>{base}/article/{i}/{n}.html</link>\
              <guid isPermaLink=\"true\">{base}/article/{i}/{n}.html</guid><pubDate>{date}</pubDate>\
@@ -310,24 +359,28 @@ fn rss(start: Instant, port: u32, i: usize, generation: u64) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
          <title>Soak outlet {i}</title><link>{base}/</link><description>Feed {i} of the soak \
-         benchmark</description><language>{lang}</language>\n{items}</channel></rss>\n"
+         benchmark</description><language>{code}</language>\n{items}</channel></rss>\n",
+        code = lang.code
     )
 }
 
-/// A ~3 KB news page in the feed's language.
+/// A ~3 KB news page in the feed's language: five paragraphs, each one real sentence and 2 to 4 drawn
+/// from the language's words.
 fn article_html(port: u32, i: usize, n: u64) -> String {
-    let (lang, sentences) = lang_of(i);
+    let lang = lang_of(i);
     let mut rng = Lcg::new(i, n);
     let t = title(i, n);
     let mut body = String::new();
     for _ in 0..5 {
-        let count = 3 + rng.next(3);
-        let para: Vec<String> = (0..count).map(|_| sentence(&mut rng, sentences)).collect();
+        let mut para = vec![real_sentence(&mut rng, lang)];
+        for _ in 0..2 + rng.next(3) {
+            para.push(word_sentence(&mut rng, lang));
+        }
         body.push_str(&format!("      <p>{}</p>\n", para.join(" ")));
     }
     format!(
         r#"<!DOCTYPE html>
-<html lang="{lang}">
+<html lang="{code}">
 <head>
   <meta charset="utf-8">
   <title>{t} | Soak Outlet {i}</title>
@@ -348,7 +401,8 @@ fn article_html(port: u32, i: usize, n: u64) -> String {
   <footer><p>© 2026 Soak Outlet {i}.</p><a href="/privacy">Privacy</a></footer>
 </body>
 </html>
-"#
+"#,
+        code = lang.code
     )
 }
 
@@ -465,7 +519,7 @@ fn write_config(dir: &Path, addr: SocketAddr) -> anyhow::Result<PathBuf> {
             "[[feeds]]\nid = \"soak-{i}\"\nurl = \"http://{addr}/feed/{i}.xml\"\nname = \"Soak outlet {i}\"\n\
              affiliation = \"{}\"\nlanguage = \"{}\"\n",
             if i % 3 == 0 { "state" } else { "independent" },
-            lang_of(i).0
+            lang_of(i).code
         )?;
     }
     writeln!(
@@ -482,8 +536,13 @@ fn write_config(dir: &Path, addr: SocketAddr) -> anyhow::Result<PathBuf> {
 
 /// VmRSS of a process in MB.
 fn rss_mb(pid: u32) -> Option<f64> {
+    proc_status_mb(pid, "VmRSS:")
+}
+
+/// A `/proc/PID/status` value in MB (VmRSS: resident; RssAnon: its heap part, without mapped files).
+fn proc_status_mb(pid: u32, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
@@ -589,6 +648,8 @@ struct Sample {
     passes: usize,
     daemon_mb: Option<f64>,
     serve_mb: Option<f64>,
+    daemon_anon_mb: Option<f64>,
+    serve_anon_mb: Option<f64>,
     search_ms: Option<f64>,
     search_errors: usize,
 }
@@ -599,14 +660,23 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 fn print_header() {
     println!(
-        "soak {:>6} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>10}",
-        "minute", "articles", "segments", "files", "passes", "daemon_MB", "serve_MB", "search_ms"
+        "soak {:>6} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>10} {:>12} {:>11}",
+        "minute",
+        "articles",
+        "segments",
+        "files",
+        "passes",
+        "daemon_MB",
+        "serve_MB",
+        "search_ms",
+        "daemon_anon",
+        "serve_anon"
     );
 }
 
 fn print_row(s: &Sample) {
     println!(
-        "soak {:>6.1} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>10}{}",
+        "soak {:>6.1} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>10} {:>12} {:>11}{}",
         s.minute,
         s.articles,
         s.segments,
@@ -615,6 +685,8 @@ fn print_row(s: &Sample) {
         fmt_opt(s.daemon_mb),
         fmt_opt(s.serve_mb),
         fmt_opt(s.search_ms),
+        fmt_opt(s.daemon_anon_mb),
+        fmt_opt(s.serve_anon_mb),
         if s.search_errors > 0 {
             format!(" ({} searches failed)", s.search_errors)
         } else {
@@ -781,6 +853,8 @@ fn main() -> anyhow::Result<()> {
             passes: passes_in_log(&daemon_log).0,
             daemon_mb: rss_mb(daemon_pid),
             serve_mb: rss_mb(serve_pid),
+            daemon_anon_mb: proc_status_mb(daemon_pid, "RssAnon:"),
+            serve_anon_mb: proc_status_mb(serve_pid, "RssAnon:"),
             search_ms,
             search_errors,
         };
@@ -979,6 +1053,27 @@ fn smoke() -> anyhow::Result<()> {
             page.len()
         );
     }
+    // Two pages of one feed share few 4-word runs (the pipeline's near-duplicate clustering must not
+    // see copies where there are none).
+    let shingles = |page: &str| -> std::collections::HashSet<String> {
+        let text: String = page
+            .split("<p>")
+            .skip(2)
+            .filter_map(|p| p.split_once("</p>"))
+            .map(|(t, _)| t)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        words.windows(4).map(|w| w.join(" ")).collect()
+    };
+    let (a, b) = (
+        shingles(&article_html(1, 5, 1)),
+        shingles(&article_html(1, 5, 2)),
+    );
+    let jaccard = a.intersection(&b).count() as f64 / a.union(&b).count().max(1) as f64;
+    if a.len() < 100 || jaccard > 0.2 {
+        bail!("two pages of feed 5: {} and {} 4-word runs, Jaccard {jaccard:.2}: expected >= 100 and <= 0.2", a.len(), b.len());
+    }
     std::thread::sleep(Duration::from_millis(CHANGE_SECS * 1000 + 100));
     let (_, later) = http_get(addr, "/feed/1.xml")?;
     if later.matches("<item>").count() != 2 || !later.contains(&link) {
@@ -996,6 +1091,6 @@ fn smoke() -> anyhow::Result<()> {
     if rss_mb(std::process::id()).is_none_or(|mb| mb <= 0.0) {
         bail!("no VmRSS for this process");
     }
-    println!("soak smoke run: ok");
+    println!("soak smoke run: ok (two pages of one feed: Jaccard {jaccard:.3} over 4-word runs)");
     Ok(())
 }
