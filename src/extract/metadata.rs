@@ -727,8 +727,6 @@ const TITLE_SEPS: &[&str] = &[
     " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " « ", " » ", " / ", "｜", " _ ", "_",
 ];
 
-/// Strips a " - Site name" suffix (or "Site name | " prefix) when the
-/// other part matches the site name or the host name.
 /// Longest `<title>` or `<h1>` text read, in bytes: an unclosed `<title>`
 /// takes the rest of the page as its text (10 MB at the body cap), which each
 /// title rule would then scan again; no headline is near this long.
@@ -746,6 +744,8 @@ fn capped(mut t: String) -> String {
     t
 }
 
+/// Strips a " - Site name" suffix (or "Site name | " prefix) when the
+/// other part matches the site name or the host name.
 fn clean_title(t: &str, site: Option<&str>, page_url: Option<&Url>, h1s: &[String]) -> String {
     let t = t.trim();
     let site_key = site.map(norm_key).unwrap_or_default();
