@@ -201,3 +201,23 @@ pub fn start_run(
     });
     (child, rx)
 }
+
+/// One source's row of `feeds status --format json` (the command must succeed).
+pub fn status_row(config: &Path, id: &str) -> serde_json::Value {
+    let out = mw_with(config)
+        .args(["feeds", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no status row for {id}: {rows}"))
+}
