@@ -31,6 +31,7 @@ demo: build ## Offline demo: serve the fixture site on 127.0.0.1, ingest it, sea
 
 test: ## Run every test (unit, integration, CLI) in the debug profile, the codebooks' own examples, the eval scripts' tests
 	$(CARGO) test --all-targets
+	$(CARGO) test --lib --features learn-dump extract::learned
 	target/debug/mediawatch --config feeds.toml campaigns test
 	SHARED=$(SHARED) python3 scripts/test_eval_extract.py
 

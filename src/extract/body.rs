@@ -533,7 +533,7 @@ fn clean_conditionally(
                         | "nav"
                 )
             {
-                should_clean(dom, i, &stats[i], scores[i], hints)
+                block_decision(dom, i, r, &stats, scores[i], hints)
             } else if i != r && matches!(tag, "p" | "li") {
                 let s = &stats[i];
                 s.tlen > 0.0 && s.link_density() >= LINK_PARA_LD && s.tlen < LINK_PARA_LEN
@@ -614,4 +614,123 @@ fn should_clean(dom: &Dom, i: usize, s: &Stats, score: f32, hints: bool) -> bool
         return true;
     }
     false
+}
+
+/// Whether the conditional cleaning drops block `i` (under `root`).
+#[cfg(not(feature = "learn-dump"))]
+fn block_decision(
+    dom: &Dom,
+    i: usize,
+    _root: usize,
+    stats: &[Stats],
+    score: f32,
+    hints: bool,
+) -> bool {
+    should_clean(dom, i, &stats[i], score, hints)
+}
+
+/// The experiment's decision (issue #25, `learned.rs`): the rule's, dumped
+/// and/or replaced by the learned model as the environment says.
+#[cfg(feature = "learn-dump")]
+fn block_decision(
+    dom: &Dom,
+    i: usize,
+    root: usize,
+    stats: &[Stats],
+    score: f32,
+    hints: bool,
+) -> bool {
+    let rule = should_clean(dom, i, &stats[i], score, hints);
+    if stats[i].tlen <= 0.0 || is_embed(&dom.nodes[i].hint) {
+        return rule;
+    }
+    let x = decision_features(dom, i, root, stats, score, hints, rule);
+    super::learned::decide(&x, rule, || live_text(dom, i))
+}
+
+/// The learned scorer's features at one block decision (`learned.rs` names
+/// them, in this order).
+#[cfg(feature = "learn-dump")]
+fn decision_features(
+    dom: &Dom,
+    i: usize,
+    root: usize,
+    stats: &[Stats],
+    score: f32,
+    hints: bool,
+    rule: bool,
+) -> [f32; super::learned::N_FEATURES] {
+    let node = &dom.nodes[i];
+    let s = &stats[i];
+    let ln = |v: f32| (1.0 + v.max(0.0)).ln();
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let weight = if hints { class_weight(node) } else { 0.0 };
+    let root_len = stats[root].tlen;
+    let mut depth = 0.0f32;
+    let mut a = node.parent;
+    while a != NONE && a < dom.nodes.len() && a != root {
+        depth += 1.0;
+        a = dom.nodes[a].parent;
+    }
+    let tag = node.tag;
+    [
+        ln(s.tlen),
+        s.link_density(),
+        ln(s.inline_len),
+        ln(s.commas as f32),
+        ln(s.ps as f32),
+        if s.tlen > 0.0 {
+            (s.ptext / s.tlen).min(1.0)
+        } else {
+            0.0
+        },
+        ln(s.lis as f32),
+        ln(s.headings as f32),
+        flag(s.forms > 0),
+        weight / 25.0,
+        score.signum() * ln(score.abs()),
+        if root_len > 0.0 {
+            (s.tlen / root_len).min(1.0)
+        } else {
+            0.0
+        },
+        flag(matches!(tag, "ul" | "ol")),
+        flag(matches!(tag, "div" | "section")),
+        flag(matches!(tag, "table" | "dl")),
+        flag(matches!(
+            tag,
+            "form" | "aside" | "header" | "footer" | "nav"
+        )),
+        flag(tag == "figure"),
+        flag(rule),
+        flag(hints),
+        flag(hint_negative(&node.hint)),
+        flag(hint_positive(&node.hint)),
+        ln(depth),
+    ]
+}
+
+/// The text of `i`'s subtree at decision time: removed subtrees (not yet
+/// propagated to their descendants) left out, text nodes joined by spaces.
+#[cfg(feature = "learn-dump")]
+fn live_text(dom: &Dom, i: usize) -> String {
+    let n = dom.nodes.len();
+    let end = dom.nodes[i].end.min(n);
+    let mut out = String::new();
+    let mut j = i;
+    while j < end {
+        let d = &dom.nodes[j];
+        if d.removed {
+            j = d.end.max(j + 1);
+            continue;
+        }
+        if d.is_text() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(d.text.trim());
+        }
+        j += 1;
+    }
+    out
 }

@@ -51,6 +51,8 @@ mod dates;
 mod dom;
 mod hints;
 mod jsonld;
+#[cfg(feature = "learn-dump")]
+mod learned;
 mod measure;
 mod metadata;
 mod prescan;
