@@ -38,6 +38,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ left in scripts/
 sys.path.insert(0, HERE)
 import eval_extract as ev  # noqa: E402
 
