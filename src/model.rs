@@ -486,6 +486,112 @@ pub struct CampaignTerms {
     pub terms: Vec<String>,
 }
 
+/// When an alert fires (`on` in `[[alerts]]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertOn {
+    /// New archived articles that match its query and filters.
+    Match,
+    /// A spike of its campaign filter (the digest's rule, rolling 24 hours).
+    Spike,
+}
+
+/// How an alert's matches are grouped into one message (`batch` in `[[alerts]]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertBatch {
+    /// One message per commit that has matches.
+    Immediate,
+    /// At most one message an hour.
+    Hourly,
+    /// At most one message a day.
+    Daily,
+}
+
+/// One `[[alerts]]` entry, checked: a saved search (query and filters as `mediawatch search` takes them)
+/// and where its messages go.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertSpec {
+    /// Unique id, `[a-z0-9-]+`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// The query, in the search syntax (checked by the search parser); empty matches every article.
+    pub query: String,
+    /// Only this language (lowercase ISO 639 code).
+    pub lang: Option<String>,
+    /// Only this campaign (an id of the config).
+    pub campaign: Option<String>,
+    /// Only this feed (an id of the config).
+    pub feed: Option<String>,
+    /// Only this affiliation (`state`, `independent`, `unknown`).
+    pub affiliation: Option<String>,
+    /// Only this country (ISO 3166-1 alpha-2, upper case).
+    pub country: Option<String>,
+    /// Only this script (`Hans`, `Cyrl`, ...).
+    pub script: Option<String>,
+    /// When it fires.
+    pub on: AlertOn,
+    /// How matches are grouped into messages.
+    pub batch: AlertBatch,
+    /// Where messages are POSTed (trusted as written, like feed URLs).
+    pub webhook: Option<Url>,
+    /// The name of the environment variable that holds the webhook's HMAC key.
+    pub secret_env: Option<String>,
+    /// Addresses messages are mailed to (needs `[smtp]`).
+    pub email: Vec<String>,
+    /// Whether `/alerts/<id>.atom` is served.
+    pub atom: bool,
+}
+
+/// One article of an alert message (the webhook body's `articles`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertArticle {
+    /// Article id.
+    pub id: String,
+    /// Article URL.
+    pub url: String,
+    /// Headline.
+    pub title: String,
+    /// Feed id.
+    pub feed: String,
+    /// Outlet name.
+    pub source_name: String,
+    /// Outlet affiliation.
+    pub affiliation: String,
+    /// Outlet country.
+    pub country: Option<String>,
+    /// ISO 639-1 language.
+    pub lang: String,
+    /// Publication time, RFC 3339.
+    pub published: Option<String>,
+    /// Campaign ids.
+    pub campaigns: Vec<String>,
+    /// A short excerpt around the match (plain text).
+    pub snippet: String,
+}
+
+/// One message of an alert: what a webhook receives as its JSON body (and later an email and an Atom
+/// entry show). At most [`crate::alert::MAX_ARTICLES`] articles; `total` counts every match, `more` those
+/// left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertMessage {
+    /// The alert's id.
+    pub alert: String,
+    /// The alert's name.
+    pub name: String,
+    /// The alert's query.
+    pub query: String,
+    /// When the alert fired, RFC 3339 (UTC, seconds).
+    pub fired_at: String,
+    /// The articles, newest first.
+    pub articles: Vec<AlertArticle>,
+    /// Matching articles in all.
+    pub total: usize,
+    /// Matching articles not in `articles`.
+    pub more: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

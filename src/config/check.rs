@@ -9,12 +9,14 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::raw::{RawCampaign, RawConfig, RawFeed, RawFetch, RawNear, RawWeb};
+use super::raw::{RawAlert, RawCampaign, RawConfig, RawFeed, RawFetch, RawNear, RawSmtp, RawWeb};
 use super::{
-    check_http_url, check_id, check_lang, Config, ConfigError, FetchSettings, LineIndex,
-    WebSettings, MIN_TOKEN_CHARS,
+    check_http_url, check_id, check_lang, is_env_name, Config, ConfigError, FetchSettings,
+    LineIndex, SmtpSettings, WebSettings, MIN_TOKEN_CHARS,
 };
-use crate::model::{Affiliation, CampaignSpec, FeedSpec, SourceKind};
+use crate::model::{
+    Affiliation, AlertBatch, AlertOn, AlertSpec, CampaignSpec, FeedSpec, SourceKind,
+};
 
 /// Checks a deserialized config; `text` is the file's text (for line numbers), `path` its path (for messages
 /// and to resolve relative paths).
@@ -53,6 +55,20 @@ pub(super) fn check(raw: RawConfig, text: &str, path: &Path) -> Result<Config, C
     for spanned in raw.campaigns {
         campaigns.push(c.campaign(spanned, &mut campaign_lines, &feed_lines)?);
     }
+    let smtp = match raw.smtp {
+        Some(s) => Some(c.smtp(s.into_inner())?),
+        None => None,
+    };
+    let mut alerts = Vec::with_capacity(raw.alerts.len());
+    let mut alert_lines: HashMap<String, usize> = HashMap::new();
+    for spanned in raw.alerts {
+        let known = Known {
+            feeds: &feed_lines,
+            campaigns: &campaign_lines,
+            smtp: smtp.is_some(),
+        };
+        alerts.push(c.alert(spanned, &mut alert_lines, &known)?);
+    }
     Ok(Config {
         path: path.to_path_buf(),
         index_path,
@@ -61,7 +77,16 @@ pub(super) fn check(raw: RawConfig, text: &str, path: &Path) -> Result<Config, C
         feeds,
         campaigns,
         web,
+        alerts,
+        smtp,
     })
+}
+
+/// What an alert may refer to: the config's feed and campaign ids, and whether it has `[smtp]`.
+struct Known<'a> {
+    feeds: &'a HashMap<String, usize>,
+    campaigns: &'a HashMap<String, usize>,
+    smtp: bool,
 }
 
 /// The file being checked: builds errors that name it and a line.
@@ -678,5 +703,268 @@ impl Checker<'_> {
                 check(x).map_err(|m| self.at(span.clone(), format!("campaign {id:?}: {key}: {m}")))
             })
             .collect()
+    }
+
+    /// `[smtp]`.
+    fn smtp(&self, s: RawSmtp) -> Result<SmtpSettings, ConfigError> {
+        let host = s.host.get_ref().trim();
+        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {
+            return Err(self.at(
+                s.host.span(),
+                format!("smtp.host {:?} is not a host name", s.host.get_ref()),
+            ));
+        }
+        let port = self.int_in(s.port, "smtp.port", 1, 65_535)?.unwrap_or(587) as u16;
+        check_address(s.from.get_ref())
+            .map_err(|m| self.at(s.from.span(), format!("smtp.from {m}")))?;
+        Ok(SmtpSettings {
+            host: host.to_string(),
+            port,
+            starttls: s.starttls.unwrap_or(true),
+            from: s.from.get_ref().trim().to_string(),
+            user_env: self.env_name("smtp.user_env", s.user_env)?,
+            password_env: self.env_name("smtp.password_env", s.password_env)?,
+        })
+    }
+
+    /// A key that names an environment variable (`secret_env`, `user_env`, `password_env`): the name,
+    /// never the secret itself.
+    fn env_name(
+        &self,
+        key: &str,
+        v: Option<Spanned<String>>,
+    ) -> Result<Option<String>, ConfigError> {
+        match v {
+            None => Ok(None),
+            Some(v) if is_env_name(v.get_ref()) => Ok(Some(v.into_inner())),
+            Some(v) => Err(self.at(
+                v.span(),
+                format!(
+                    "{key} must be the name of an environment variable (letters, digits, '_'), \
+                     not {:?}: secrets are never written in the config",
+                    v.get_ref()
+                ),
+            )),
+        }
+    }
+
+    /// One `[[alerts]]` entry: its id, its query and filters (checked as `mediawatch search` checks
+    /// them, the query by the search parser), `on` and `batch`, then where it delivers.
+    fn alert(
+        &self,
+        spanned: Spanned<RawAlert>,
+        alert_lines: &mut HashMap<String, usize>,
+        known: &Known<'_>,
+    ) -> Result<AlertSpec, ConfigError> {
+        let alert_line = self.lines.line(spanned.span().start);
+        let a = spanned.into_inner();
+        let id = a.id.get_ref().clone();
+        check_id(&id).map_err(|m| self.at(a.id.span(), format!("alert id {id:?}: {m}")))?;
+        if let Some(first) = alert_lines.get(&id) {
+            return Err(self.at(
+                a.id.span(),
+                format!("duplicate alert id {id:?} (first defined at line {first})"),
+            ));
+        }
+        alert_lines.insert(id.clone(), alert_line);
+        let query = match &a.query {
+            None => String::new(),
+            Some(q) => {
+                crate::search::check_query(q.get_ref()).map_err(|e| {
+                    let at = e
+                        .column()
+                        .map(|c| format!(" at column {c}"))
+                        .unwrap_or_default();
+                    self.at(
+                        q.span(),
+                        format!(
+                            "alert {id:?}: query {:?}: bad query{at}: {}",
+                            q.get_ref(),
+                            e.message
+                        ),
+                    )
+                })?;
+                q.get_ref().clone()
+            }
+        };
+        let bad = |v: &Spanned<String>, key: &str, what: &str| {
+            self.at(
+                v.span(),
+                format!("alert {id:?}: {key} {:?} {what}", v.get_ref()),
+            )
+        };
+        let lang = match &a.lang {
+            None => None,
+            Some(l) => Some(
+                check_lang(l.get_ref())
+                    .map_err(|m| self.at(l.span(), format!("alert {id:?}: {m}")))?,
+            ),
+        };
+        let campaign = match &a.campaign {
+            None => None,
+            Some(c) if known.campaigns.contains_key(c.get_ref()) => Some(c.get_ref().clone()),
+            Some(c) => return Err(bad(c, "campaign", "is not a campaign id of this config")),
+        };
+        let feed = match &a.feed {
+            None => None,
+            Some(f) if known.feeds.contains_key(f.get_ref()) => Some(f.get_ref().clone()),
+            Some(f) => return Err(bad(f, "feed", "is not a feed id of this config")),
+        };
+        let affiliation = match &a.affiliation {
+            None => None,
+            Some(v) => Some(
+                Affiliation::parse(v.get_ref())
+                    .ok_or_else(|| {
+                        bad(
+                            v,
+                            "affiliation",
+                            "is not one of state, independent, unknown",
+                        )
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        let country = match &a.country {
+            None => None,
+            Some(v) => Some(crate::model::parse_country(v.get_ref()).ok_or_else(|| {
+                bad(
+                    v,
+                    "country",
+                    "is not an ISO 3166-1 alpha-2 code like \"CN\"",
+                )
+            })?),
+        };
+        let script = match &a.script {
+            None => None,
+            Some(v) => {
+                let s = v.get_ref();
+                if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return Err(bad(
+                        v,
+                        "script",
+                        "is not a 4-letter script code like Hans, Latn or Cyrl",
+                    ));
+                }
+                let mut s = s.to_ascii_lowercase();
+                s[..1].make_ascii_uppercase();
+                Some(s)
+            }
+        };
+        let on = match a.on.as_ref().map(|v| (v, v.get_ref().as_str())) {
+            None | Some((_, "match")) => AlertOn::Match,
+            Some((_, "spike")) => AlertOn::Spike,
+            Some((v, _)) => return Err(bad(v, "on", "is not one of match, spike")),
+        };
+        if on == AlertOn::Spike && campaign.is_none() {
+            let span = a.on.as_ref().map_or_else(|| a.id.span(), |v| v.span());
+            return Err(self.at(
+                span,
+                format!("alert {id:?}: on = \"spike\" needs campaign (the spike rule counts a campaign's articles)"),
+            ));
+        }
+        let batch = match a.batch.as_ref().map(|v| (v, v.get_ref().as_str())) {
+            None | Some((_, "immediate")) => AlertBatch::Immediate,
+            Some((_, "hourly")) => AlertBatch::Hourly,
+            Some((_, "daily")) => AlertBatch::Daily,
+            Some((v, _)) => return Err(bad(v, "batch", "is not one of immediate, hourly, daily")),
+        };
+        let webhook = match &a.webhook {
+            None => None,
+            Some(w) => Some(check_http_url(w.get_ref()).map_err(|m| {
+                self.at(
+                    w.span(),
+                    format!("alert {id:?}: webhook {:?}: {m}", w.get_ref()),
+                )
+            })?),
+        };
+        let secret_env =
+            self.env_name(&format!("alert {id:?}: secret_env"), a.secret_env.clone())?;
+        if let (Some(s), None) = (&a.secret_env, &webhook) {
+            return Err(self.at(
+                s.span(),
+                format!("alert {id:?}: secret_env signs webhook bodies: it needs webhook"),
+            ));
+        }
+        let email = match a.email {
+            None => Vec::new(),
+            Some(list) => {
+                if list.get_ref().is_empty() {
+                    return Err(self.at(
+                        list.span(),
+                        format!("alert {id:?}: email is empty (remove the key instead)"),
+                    ));
+                }
+                for addr in list.get_ref() {
+                    check_address(addr)
+                        .map_err(|m| self.at(list.span(), format!("alert {id:?}: email {m}")))?;
+                }
+                if !known.smtp {
+                    return Err(self.at(
+                        list.span(),
+                        format!(
+                            "alert {id:?}: email needs an [smtp] section (the relay that sends it)"
+                        ),
+                    ));
+                }
+                list.into_inner()
+                    .into_iter()
+                    .map(|a| a.trim().to_string())
+                    .collect()
+            }
+        };
+        let atom = a.atom.unwrap_or(false);
+        if webhook.is_none() && email.is_empty() && !atom {
+            return Err(self.at(
+                a.id.span(),
+                format!("alert {id:?} delivers nowhere: give it webhook, email or atom = true"),
+            ));
+        }
+        Ok(AlertSpec {
+            name: a
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| id.clone()),
+            id,
+            query,
+            lang,
+            campaign,
+            feed,
+            affiliation,
+            country,
+            script,
+            on,
+            batch,
+            webhook,
+            secret_env,
+            email,
+            atom,
+        })
+    }
+}
+
+/// A mail address as a relay takes it: one `@` between a non-empty local part and a domain with a dot,
+/// no spaces or control characters, no angle brackets or commas (one address, not a list).
+fn check_address(addr: &str) -> Result<(), String> {
+    let a = addr.trim();
+    let ok = match a.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !a
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{addr:?} is not a mail address like desk@example.org"
+        ))
     }
 }

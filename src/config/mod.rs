@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::model::{CampaignSpec, FeedSpec};
+use crate::model::{AlertSpec, CampaignSpec, FeedSpec};
 
 mod check;
 mod edit;
@@ -156,6 +156,28 @@ pub struct Config {
     pub campaigns: Vec<CampaignSpec>,
     /// Web workspace settings (`[web]`, used by `serve`).
     pub web: WebSettings,
+    /// Saved searches that push (`[[alerts]]`), in file order.
+    pub alerts: Vec<AlertSpec>,
+    /// The mail relay of the alerts' `email` (`[smtp]`).
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// The mail relay (`[smtp]`). Credentials are never in the file: only the names of the environment
+/// variables that hold them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpSettings {
+    /// Relay host.
+    pub host: String,
+    /// Relay port (default 587).
+    pub port: u16,
+    /// STARTTLS (default true; false only for a local relay).
+    pub starttls: bool,
+    /// The sender address.
+    pub from: String,
+    /// The environment variable holding the user name.
+    pub user_env: Option<String>,
+    /// The environment variable holding the password.
+    pub password_env: Option<String>,
 }
 
 /// Shortest accepted web token, in characters (not bytes), spaces around it not counted.
@@ -198,6 +220,40 @@ impl Config {
     /// The campaign with this id.
     pub fn campaign(&self, id: &str) -> Option<&CampaignSpec> {
         self.campaigns.iter().find(|c| c.id == id)
+    }
+
+    /// The alert with this id.
+    pub fn alert(&self, id: &str) -> Option<&AlertSpec> {
+        self.alerts.iter().find(|a| a.id == id)
+    }
+
+    /// The environment variables the alerts and `[smtp]` name (`secret_env`, `user_env`,
+    /// `password_env`), each once, in file order, with whether it is set: `check-config` lists the
+    /// unset ones.
+    pub fn secret_variables(&self) -> Vec<(String, bool)> {
+        let mut names: Vec<String> = Vec::new();
+        let smtp = self
+            .smtp
+            .iter()
+            .flat_map(|s| [&s.user_env, &s.password_env]);
+        for name in self
+            .alerts
+            .iter()
+            .map(|a| &a.secret_env)
+            .chain(smtp)
+            .flatten()
+        {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+            .into_iter()
+            .map(|n| {
+                let set = std::env::var_os(&n).is_some_and(|v| !v.is_empty());
+                (n, set)
+            })
+            .collect()
     }
 }
 
@@ -270,6 +326,15 @@ pub fn check_id(id: &str) -> Result<(), IdError> {
         return Err(IdError::BadCharacter);
     }
     Ok(())
+}
+
+/// Whether `s` can name an environment variable: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Why a feed URL is refused (shown after the URL: `url "ftp://x/": must be http or https, not ftp`).
@@ -574,5 +639,167 @@ zh = ["统一"]
         assert!(err.message().contains("web.max_page_size"), "{err}");
         let err = parse("[web]\nport = 1\n", p).unwrap_err();
         assert!(err.message().contains("port"), "{err}");
+    }
+
+    /// A config with one feed, one campaign and `[smtp]`, then `alert` (the alert's keys start at line 14).
+    fn with_alert(alert: &str) -> String {
+        format!(
+            "[[feeds]]\nid = \"xinhua\"\nurl = \"http://x.example/rss\"\n\
+             [[campaigns]]\nid = \"taiwan\"\n[campaigns.terms]\nen = [\"taiwan\"]\n\
+             [smtp]\nhost = \"localhost\"\nfrom = \"mw@example.org\"\npassword_env = \"MW_SMTP_PW\"\n\n\
+             [[alerts]]\n{alert}"
+        )
+    }
+
+    #[test]
+    fn alerts_are_read_with_the_search_filters() {
+        let text = with_alert(
+            "id = \"taiwan-state\"\nname = \"State media on Taiwan\"\n\
+             query = '台独 OR \"Taiwan independence\"'\nlang = \"ZH\"\naffiliation = \"state\"\n\
+             country = \"cn\"\nscript = \"hans\"\ncampaign = \"taiwan\"\nfeed = \"xinhua\"\n\
+             batch = \"hourly\"\nwebhook = \"https://hooks.example.org/mw\"\n\
+             secret_env = \"MW_ALERT_SECRET\"\nemail = [\"desk@example.org\"]\natom = true\n",
+        );
+        let c = parse_str(&text).unwrap();
+        let a = &c.alerts[0];
+        assert_eq!(a.id, "taiwan-state");
+        assert_eq!(a.name, "State media on Taiwan");
+        assert_eq!(a.query, "台独 OR \"Taiwan independence\"");
+        assert_eq!(a.lang.as_deref(), Some("zh"));
+        assert_eq!(a.country.as_deref(), Some("CN"));
+        assert_eq!(a.script.as_deref(), Some("Hans"));
+        assert_eq!(a.affiliation.as_deref(), Some("state"));
+        assert_eq!(a.campaign.as_deref(), Some("taiwan"));
+        assert_eq!(a.feed.as_deref(), Some("xinhua"));
+        assert_eq!(a.on, crate::model::AlertOn::Match);
+        assert_eq!(a.batch, crate::model::AlertBatch::Hourly);
+        assert_eq!(
+            a.webhook.as_ref().map(Url::as_str),
+            Some("https://hooks.example.org/mw")
+        );
+        assert_eq!(a.email, vec!["desk@example.org".to_string()]);
+        assert!(a.atom);
+        let smtp = c.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.starttls), (587, true));
+        let vars: Vec<String> = c.secret_variables().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            vars,
+            vec!["MW_ALERT_SECRET".to_string(), "MW_SMTP_PW".to_string()]
+        );
+        // Old configs, without alerts, stay valid.
+        let c = parse_str(GOOD).unwrap();
+        assert!(c.alerts.is_empty() && c.smtp.is_none());
+    }
+
+    #[test]
+    fn alert_errors_name_their_line() {
+        let cases: &[(&str, usize, &str)] = &[
+            (
+                "id = \"a\"\nwebhook = \"http://h.example/\"\nquery = \"(taiwan\"\n",
+                16,
+                "alert \"a\": query \"(taiwan\": bad query",
+            ),
+            (
+                "id = \"a\"\nwebhook = \"http://h.example/\"\nquery = \"nofield:x\"\n",
+                16,
+                "bad query at column 1",
+            ),
+            (
+                "id = \"A\"\natom = true\n",
+                14,
+                "alert id \"A\": may hold only",
+            ),
+            ("id = \"a\"\n", 14, "alert \"a\" delivers nowhere"),
+            (
+                "id = \"a\"\natom = true\nlang = \"chinese\"\n",
+                16,
+                "ISO 639-1",
+            ),
+            (
+                "id = \"a\"\natom = true\ncampaign = \"nope\"\n",
+                16,
+                "not a campaign id",
+            ),
+            (
+                "id = \"a\"\natom = true\nfeed = \"nope\"\n",
+                16,
+                "not a feed id",
+            ),
+            (
+                "id = \"a\"\natom = true\naffiliation = \"gov\"\n",
+                16,
+                "affiliation \"gov\" is not one of",
+            ),
+            (
+                "id = \"a\"\natom = true\ncountry = \"CHN\"\n",
+                16,
+                "ISO 3166-1",
+            ),
+            (
+                "id = \"a\"\natom = true\nscript = \"Han\"\n",
+                16,
+                "4-letter script",
+            ),
+            (
+                "id = \"a\"\natom = true\non = \"always\"\n",
+                16,
+                "on \"always\" is not one of match, spike",
+            ),
+            (
+                "id = \"a\"\natom = true\non = \"spike\"\n",
+                16,
+                "needs campaign",
+            ),
+            (
+                "id = \"a\"\natom = true\nbatch = \"weekly\"\n",
+                16,
+                "batch \"weekly\" is not one of",
+            ),
+            (
+                "id = \"a\"\nwebhook = \"ftp://h.example/\"\n",
+                15,
+                "must be http or https",
+            ),
+            (
+                "id = \"a\"\nwebhook = \"http://h.example/\"\nsecret_env = \"hunter2!\"\n",
+                16,
+                "must be the name of an environment variable",
+            ),
+            (
+                "id = \"a\"\natom = true\nsecret_env = \"K\"\n",
+                16,
+                "needs webhook",
+            ),
+            (
+                "id = \"a\"\nemail = [\"not an address\"]\n",
+                15,
+                "is not a mail address",
+            ),
+            (
+                "id = \"a\"\natom = true\nurl = \"x\"\n",
+                16,
+                "unknown field `url`",
+            ),
+            (
+                "id = \"a\"\natom = true\n[[alerts]]\nid = \"a\"\natom = true\n",
+                17,
+                "duplicate alert id \"a\" (first defined at line 13)",
+            ),
+        ];
+        for (alert, line, needle) in cases {
+            let err = parse_str(&with_alert(alert)).unwrap_err();
+            assert_eq!(err.line(), Some(*line), "{alert}: {err}");
+            assert!(err.message().contains(needle), "{alert}: {err}");
+        }
+        // email without [smtp].
+        let err = parse_str("[[alerts]]\nid = \"a\"\nemail = [\"d@example.org\"]\n").unwrap_err();
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.message().contains("needs an [smtp] section"), "{err}");
+        let err = parse_str("[smtp]\nhost = \"h\"\nfrom = \"x\"\n").unwrap_err();
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.message().contains("smtp.from"), "{err}");
+        let err = parse_str("[smtp]\nhost = \"h\"\nfrom = \"a@b.org\"\npassword_env = \"pw=x\"\n")
+            .unwrap_err();
+        assert_eq!(err.line(), Some(4), "{err}");
     }
 }

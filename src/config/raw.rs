@@ -16,6 +16,9 @@ pub(super) struct RawConfig {
     pub(super) feeds: Vec<Spanned<RawFeed>>,
     #[serde(default)]
     pub(super) campaigns: Vec<Spanned<RawCampaign>>,
+    #[serde(default)]
+    pub(super) alerts: Vec<Spanned<RawAlert>>,
+    pub(super) smtp: Option<Spanned<RawSmtp>>,
 }
 
 /// `[index]`.
@@ -105,4 +108,37 @@ pub(super) struct RawCampaign {
 pub(super) struct RawNear {
     pub(super) terms: Vec<String>,
     pub(super) within: i64,
+}
+
+/// One `[[alerts]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlert {
+    pub(super) id: Spanned<String>,
+    pub(super) name: Option<String>,
+    pub(super) query: Option<Spanned<String>>,
+    pub(super) lang: Option<Spanned<String>>,
+    pub(super) campaign: Option<Spanned<String>>,
+    pub(super) feed: Option<Spanned<String>>,
+    pub(super) affiliation: Option<Spanned<String>>,
+    pub(super) country: Option<Spanned<String>>,
+    pub(super) script: Option<Spanned<String>>,
+    pub(super) on: Option<Spanned<String>>,
+    pub(super) batch: Option<Spanned<String>>,
+    pub(super) webhook: Option<Spanned<String>>,
+    pub(super) secret_env: Option<Spanned<String>>,
+    pub(super) email: Option<Spanned<Vec<String>>>,
+    pub(super) atom: Option<bool>,
+}
+
+/// `[smtp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSmtp {
+    pub(super) host: Spanned<String>,
+    pub(super) port: Option<Spanned<i64>>,
+    pub(super) starttls: Option<bool>,
+    pub(super) from: Spanned<String>,
+    pub(super) user_env: Option<Spanned<String>>,
+    pub(super) password_env: Option<Spanned<String>>,
 }

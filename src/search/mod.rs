@@ -48,7 +48,8 @@ pub use print::{
     write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
 };
 pub use query::{
-    build_query, parse_day, DayError, QueryError, MAX_NESTING, MAX_QUERY_BYTES, QUERY_FIELDS,
+    build_query, check_query, parse_day, DayError, QueryError, MAX_NESTING, MAX_QUERY_BYTES,
+    QUERY_FIELDS,
 };
 pub use snippet::truncate_chars;
 
@@ -126,7 +127,28 @@ pub fn parse_limit(s: &str) -> Result<usize, LimitError> {
 
 /// Runs a search on the loaded commit.
 pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
-    let (results, ()) = run(archive, &archive.searcher(), req, Nothing)?;
+    let query = build_query(archive, req)?;
+    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing)?;
+    Ok(results)
+}
+
+/// [`search`] among the articles with these ids only (an alert over a commit's new articles): the
+/// same query, filters, order and hits, never a look at the rest of the archive's matches.
+pub fn search_among(
+    archive: &Archive,
+    req: &SearchRequest,
+    ids: &[String],
+) -> anyhow::Result<SearchResults> {
+    let query = build_query(archive, req)?;
+    let terms = ids
+        .iter()
+        .map(|id| Term::from_field_text(archive.fields.id, id));
+    let among: Box<dyn Query> = Box::new(tantivy::query::TermSetQuery::new(terms));
+    let query: Box<dyn Query> = Box::new(tantivy::query::BooleanQuery::new(vec![
+        (tantivy::query::Occur::Must, query),
+        (tantivy::query::Occur::Must, among),
+    ]));
+    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing)?;
     Ok(results)
 }
 
@@ -158,8 +180,9 @@ impl Overview {
 pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overview> {
     let searcher = archive.searcher();
     let facets = FacetCollector::new(archive, &searcher)?;
+    let query = build_query(archive, req)?;
     let (results, ((total, maps), days)) =
-        run(archive, &searcher, req, (facets, HistogramCollector))?;
+        run(archive, &searcher, req, query, (facets, HistogramCollector))?;
     Ok(Overview {
         results,
         facets: facet_lists(total, maps),
@@ -167,14 +190,15 @@ pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overvi
     })
 }
 
+/// Runs `query` (built from `req`) in `req`'s order and limit: the hits and `extra`'s fruit, in one
 /// pass, or two when ranking by relevance can skip documents (see the comment inside).
 fn run<C: Collector>(
     archive: &Archive,
     searcher: &tantivy::Searcher,
     req: &SearchRequest,
+    query: Box<dyn Query>,
     extra: C,
 ) -> anyhow::Result<(SearchResults, C::Fruit)> {
-    let query = build_query(archive, req)?;
     // A backstop for callers that did not check (`--limit` and the web's page bounds do): tantivy
     // allocates room for twice the limit per segment up front.
     let limit = req.limit.clamp(1, MAX_LIMIT);

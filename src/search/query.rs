@@ -78,30 +78,7 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
     let f = archive.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if !req.query.trim().is_empty() {
-        let mut defaults = vec![f.title, f.text];
-        defaults.extend(f.stems.iter().map(|&(_, field)| field));
-        static QUERY_TOKENIZERS: LazyLock<tantivy::tokenizer::TokenizerManager> =
-            LazyLock::new(analysis::query_tokenizers);
-        let mut parser =
-            QueryParser::new(archive.index().schema(), defaults, QUERY_TOKENIZERS.clone());
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(f.title, 2.0);
-        parser.set_field_boost(f.title_pairs, 2.0);
-        for &(_, field) in &f.stems {
-            parser.set_field_boost(field, 0.8);
-        }
-        check_nesting(&req.query)?;
-        check_length(&req.query)?;
-        let rewritten = rewrite_query(&req.query)?;
-        let ast = tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
-            parser_error(
-                &req.query,
-                tantivy::query::QueryParserError::SyntaxError(rewritten.clone()),
-            )
-        })?;
-        let q = parser
-            .build_query_from_user_input_ast(exact_phrases(ast, &f.stems))
-            .map_err(|e| parser_error(&req.query, e))?;
+        let q = user_query(&archive.index().schema(), &f, &req.query)?;
         clauses.push((Occur::Must, q));
     }
     let term = |field, value: &str| -> Box<dyn Query> {
@@ -137,6 +114,48 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
         }
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// The user's query text as one tantivy query (no filters): checked, rewritten, parsed.
+fn user_query(
+    schema: &tantivy::schema::Schema,
+    f: &crate::index::Fields,
+    text: &str,
+) -> Result<Box<dyn Query>, QueryError> {
+    let mut defaults = vec![f.title, f.text];
+    defaults.extend(f.stems.iter().map(|&(_, field)| field));
+    static QUERY_TOKENIZERS: LazyLock<tantivy::tokenizer::TokenizerManager> =
+        LazyLock::new(analysis::query_tokenizers);
+    let mut parser = QueryParser::new(schema.clone(), defaults, QUERY_TOKENIZERS.clone());
+    parser.set_conjunction_by_default();
+    parser.set_field_boost(f.title, 2.0);
+    parser.set_field_boost(f.title_pairs, 2.0);
+    for &(_, field) in &f.stems {
+        parser.set_field_boost(field, 0.8);
+    }
+    check_nesting(text)?;
+    check_length(text)?;
+    let rewritten = rewrite_query(text)?;
+    let ast = tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
+        parser_error(
+            text,
+            tantivy::query::QueryParserError::SyntaxError(rewritten.clone()),
+        )
+    })?;
+    parser
+        .build_query_from_user_input_ast(exact_phrases(ast, &f.stems))
+        .map_err(|e| parser_error(text, e))
+}
+
+/// Checks a query as [`build_query`] parses it, without an archive (the config's alerts): the same
+/// errors a search with it would give.
+pub fn check_query(text: &str) -> Result<(), QueryError> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    static SCHEMA: LazyLock<(tantivy::schema::Schema, crate::index::Fields)> =
+        LazyLock::new(crate::index::schema);
+    user_query(&SCHEMA.0, &SCHEMA.1, text).map(|_| ())
 }
 
 /// Quoted phrases (and quoted words) match the exact form: an unfielded one is looked for in `title`
