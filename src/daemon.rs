@@ -27,9 +27,80 @@ use crate::schedule;
 /// Longest sleep between two looks at the schedule.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
-/// Runs passes until `shutdown` completes, recording them in `metrics` if given. Returns the number of
-/// passes run.
+/// The delivery loop's pause after a round that failed.
+const RETRY_PAUSE: Duration = Duration::from_secs(5);
+
+/// Runs passes until `shutdown` completes, recording them in `metrics` if given, and beside them, when
+/// an alert has a webhook, the alerts' delivery loop ([`deliver_alerts`]). Returns the number of passes
+/// run.
 pub async fn run(
+    p: &Pipeline,
+    metrics: Option<&Metrics>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<u64> {
+    if !p.config.alerts.iter().any(|a| a.webhook.is_some()) && p.store.outbox()?.is_empty() {
+        return passes(p, metrics, shutdown).await;
+    }
+    let deliverer = crate::alert::deliver::Deliverer::new(&p.config.fetch.user_agent)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let passes = async {
+        let result = passes(p, metrics, shutdown).await;
+        let _ = stop.send(true);
+        result
+    };
+    let (result, ()) = tokio::join!(passes, deliver_alerts(p, &deliverer, stopped));
+    result
+}
+
+/// The alerts' delivery loop: delivers what is due in the outbox, then sleeps until the next retry is
+/// due (at most [`MAX_SLEEP`]) or a pass enqueues messages; ends when `stopped` turns true. A delivery
+/// cut by the shutdown is resent at the next start, with the same `Idempotency-Key`.
+pub async fn deliver_alerts(
+    p: &Pipeline,
+    deliverer: &crate::alert::deliver::Deliverer,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        let mut failed = false;
+        tokio::select! {
+            result = deliverer.deliver_due(&p.store, Utc::now()) => {
+                if let Err(e) = result {
+                    warn!(error = %format!("{e:#}"), "alert delivery round failed; tried again shortly");
+                    failed = true;
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+        let sleep = match crate::alert::deliver::next_due(&p.store) {
+            Ok(Some(at)) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP),
+            Ok(None) => MAX_SLEEP,
+            Err(e) => {
+                warn!(error = %format!("{e:#}"), "cannot read the alert outbox");
+                MAX_SLEEP
+            }
+        };
+        // A round that failed (the store) is not retried in a tight loop.
+        let sleep = if failed {
+            sleep.max(RETRY_PAUSE)
+        } else {
+            sleep
+        };
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = p.alerts_enqueued.notified() => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// The passes: until `shutdown` completes.
+async fn passes(
     p: &Pipeline,
     metrics: Option<&Metrics>,
     shutdown: impl Future<Output = ()>,

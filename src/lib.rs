@@ -15,6 +15,7 @@
 //! [`status`] (feed health in one vocabulary); [`catch`] turns a panic in code that is not ours, on
 //! hostile input, into a quiet error. ARCHITECTURE.md maps every file.
 
+pub mod alert;
 pub mod analysis;
 pub mod catch;
 pub mod charset;

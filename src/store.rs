@@ -5,7 +5,9 @@
 //! source of truth for that, so a crash between the index commit and a store write can never make the
 //! store claim an article the index lacks. Feed validators are written only after the index commit that
 //! covers their entries. Pending entries (pages that failed transiently, to be tried again) are entries
-//! NOT archived, also written after that commit.
+//! NOT archived, also written after that commit. The alerts' journal holds the ids of each batch about
+//! to be committed (written before its commit: an id the index lacks matches nothing, so it claims
+//! nothing), the alerts' marks over it and their outbox, written together after the commits.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -31,7 +33,17 @@ const BACKFILL: TableDefinition<&str, &[u8]> = TableDefinition::new("backfill");
 /// Entries whose page failed transiently, by (feed id, entry URL) (JSON [`PendingEntry`]). Entries NOT
 /// archived: written after the index commit of the pass that failed them, removed once archived.
 const PENDING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("pending");
+/// The alerts' journal: batch sequence number -> JSON list of the article ids that batch archived.
+/// Written before the index commit that holds them (an id whose article was never committed matches
+/// nothing); a batch is removed once every alert's mark is past it.
+const ALERT_BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("alert_batches");
+/// Alert id -> JSON [`AlertMark`]: the last journal batch the alert was evaluated over.
+const ALERT_MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_marks");
+/// Message sequence number -> JSON [`OutboxEntry`]: every alert message and its deliveries.
+const ALERT_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("alert_outbox");
 const LAST_DIGEST: &str = "last_digest";
+/// The last alert journal batch removed (the journal's numbers go on after it).
+const ALERT_BATCH_FLOOR: &str = "alert_batch_floor";
 /// The identity of the index ([`crate::index::Archive::identity`]) the feed validators describe.
 const INDEX_ID: &str = "index_id";
 
@@ -112,6 +124,83 @@ pub struct BackfillState {
     /// Last update.
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The alerts' journal ([`Store::alert_batches`]): its batches (sequence number, article ids), oldest
+/// first, and the last sequence number ever given.
+pub type AlertJournal = (Vec<(u64, Vec<String>)>, u64);
+
+/// Where an alert stands: the journal batches it has been evaluated over, and its last message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertMark {
+    /// The last journal batch evaluated (batches after it are new to the alert).
+    pub batch: u64,
+    /// When its last message was enqueued (hourly and daily alerts wait for their period).
+    #[serde(default)]
+    pub last_fired: Option<DateTime<Utc>>,
+}
+
+/// One alert message in the outbox, with the state of each of its deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The message's sequence number (its key; 0 before [`Store::commit_alert_evaluation`] gives it one).
+    #[serde(default)]
+    pub seq: u64,
+    /// The message (the webhook's JSON body).
+    pub message: crate::model::AlertMessage,
+    /// Sent as `Idempotency-Key` with every attempt: the same for every retry of this message.
+    pub idempotency_key: String,
+    /// When it was enqueued.
+    pub created_at: DateTime<Utc>,
+    /// One per channel (a webhook now; email later).
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The state of one delivery of a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `webhook`.
+    pub channel: String,
+    /// Where: the webhook URL.
+    pub target: String,
+    /// The name of the environment variable holding the HMAC key, read at each attempt.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// Pending, delivered or failed.
+    pub state: DeliveryState,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt: DateTime<Utc>,
+    /// The last attempt's error.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// When the receiver acknowledged it (2xx), or when it was given up.
+    #[serde(default)]
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Not yet acknowledged; tried again at `next_attempt`.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Refused for good (4xx), or retried for the whole retry window.
+    Failed,
+}
+
+impl DeliveryState {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
 }
 
 /// What [`Store::tie_to_index`] dropped because the store described another index.
@@ -210,6 +299,9 @@ impl Store {
             txn.open_table(META)?;
             txn.open_table(BACKFILL)?;
             txn.open_table(PENDING)?;
+            txn.open_table(ALERT_BATCHES)?;
+            txn.open_table(ALERT_MARKS)?;
+            txn.open_table(ALERT_OUTBOX)?;
             txn.commit()?;
             Ok(())
         })())?;
@@ -671,6 +763,177 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Journals the ids of a batch of articles about to be committed, for the alerts; returns the batch's
+    /// sequence number. Call before the index commit (an id never committed matches nothing later).
+    pub fn journal_alert_batch(&self, ids: &[String]) -> anyhow::Result<u64> {
+        self.named((|| -> anyhow::Result<u64> {
+            let txn = self.writable()?.begin_write()?;
+            let seq;
+            {
+                let mut table = txn.open_table(ALERT_BATCHES)?;
+                let last = table.last()?.map(|(k, _)| k.value());
+                let floor = txn
+                    .open_table(META)?
+                    .get(ALERT_BATCH_FLOOR)?
+                    .and_then(|v| v.value().parse::<u64>().ok());
+                seq = last.or(floor).unwrap_or(0) + 1;
+                table.insert(seq, serde_json::to_vec(ids)?.as_slice())?;
+            }
+            txn.commit()?;
+            Ok(seq)
+        })())
+    }
+
+    /// The journal's batches (sequence number, article ids), oldest first, and the last sequence number
+    /// ever given (0 before the first).
+    pub fn alert_batches(&self) -> anyhow::Result<AlertJournal> {
+        self.named((|| -> anyhow::Result<AlertJournal> {
+            let txn = self.begin_read()?;
+            let floor = match txn.open_table(META) {
+                Ok(t) => t
+                    .get(ALERT_BATCH_FLOOR)?
+                    .and_then(|v| v.value().parse::<u64>().ok())
+                    .unwrap_or(0),
+                Err(redb::TableError::TableDoesNotExist(_)) => 0,
+                Err(e) => return Err(e.into()),
+            };
+            let table = match txn.open_table(ALERT_BATCHES) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok((Vec::new(), floor)),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                let ids: Vec<String> = serde_json::from_slice(v.value())
+                    .with_context(|| format!("corrupt alert journal batch {}", k.value()))?;
+                out.push((k.value(), ids));
+            }
+            let last = out.last().map_or(floor, |(seq, _)| (*seq).max(floor));
+            Ok((out, last))
+        })())
+    }
+
+    /// Every alert's mark, by alert id.
+    pub fn alert_marks(&self) -> anyhow::Result<std::collections::HashMap<String, AlertMark>> {
+        self.named(
+            (|| -> anyhow::Result<std::collections::HashMap<String, AlertMark>> {
+                let txn = self.begin_read()?;
+                let table = match txn.open_table(ALERT_MARKS) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
+                    Err(e) => return Err(e.into()),
+                };
+                let mut out = std::collections::HashMap::new();
+                for row in table.iter()? {
+                    let (k, v) = row?;
+                    let mark: AlertMark = serde_json::from_slice(v.value())
+                        .with_context(|| format!("corrupt mark of alert {}", k.value()))?;
+                    out.insert(k.value().to_string(), mark);
+                }
+                Ok(out)
+            })(),
+        )
+    }
+
+    /// In one durable transaction: enqueues `messages` (each given the next sequence number), sets the
+    /// alerts' `marks`, removes the marks of alerts not in `keep` and the journal batches at or before
+    /// `drop_through`. So a crash either enqueues a message and advances its alert's mark, or neither:
+    /// nothing is lost and nothing is enqueued twice. Returns the messages' sequence numbers.
+    pub fn commit_alert_evaluation(
+        &self,
+        messages: &[OutboxEntry],
+        marks: &[(String, AlertMark)],
+        keep: &[String],
+        drop_through: Option<u64>,
+    ) -> anyhow::Result<Vec<u64>> {
+        self.named((|| -> anyhow::Result<Vec<u64>> {
+            let txn = self.writable()?.begin_write()?;
+            let mut seqs = Vec::with_capacity(messages.len());
+            {
+                let mut outbox = txn.open_table(ALERT_OUTBOX)?;
+                let first = outbox.last()?.map_or(0, |(k, _)| k.value()) + 1;
+                for (next, m) in (first..).zip(messages) {
+                    let mut m = m.clone();
+                    m.seq = next;
+                    outbox.insert(next, serde_json::to_vec(&m)?.as_slice())?;
+                    seqs.push(next);
+                }
+                let mut table = txn.open_table(ALERT_MARKS)?;
+                for (id, mark) in marks {
+                    table.insert(id.as_str(), serde_json::to_vec(mark)?.as_slice())?;
+                }
+                let stale: Vec<String> = table
+                    .iter()?
+                    .filter_map(|row| row.ok().map(|(k, _)| k.value().to_string()))
+                    .filter(|id| !keep.contains(id))
+                    .collect();
+                for id in stale {
+                    table.remove(id.as_str())?;
+                }
+                if let Some(through) = drop_through {
+                    let mut batches = txn.open_table(ALERT_BATCHES)?;
+                    let mut floor = 0;
+                    loop {
+                        let Some(k) = batches.first()?.map(|(k, _)| k.value()) else {
+                            break;
+                        };
+                        if k > through {
+                            break;
+                        }
+                        floor = k;
+                        batches.remove(k)?;
+                    }
+                    if floor > 0 {
+                        // The sequence goes on from the last number given, even with the journal empty.
+                        let mut meta = txn.open_table(META)?;
+                        let old = meta
+                            .get(ALERT_BATCH_FLOOR)?
+                            .and_then(|v| v.value().parse::<u64>().ok())
+                            .unwrap_or(0);
+                        meta.insert(ALERT_BATCH_FLOOR, floor.max(old).to_string().as_str())?;
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(seqs)
+        })())
+    }
+
+    /// Every outbox entry, oldest first.
+    pub fn outbox(&self) -> anyhow::Result<Vec<OutboxEntry>> {
+        self.named((|| -> anyhow::Result<Vec<OutboxEntry>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(ALERT_OUTBOX) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                let mut entry: OutboxEntry = serde_json::from_slice(v.value())
+                    .with_context(|| format!("corrupt alert outbox entry {}", k.value()))?;
+                entry.seq = k.value();
+                out.push(entry);
+            }
+            Ok(out)
+        })())
+    }
+
+    /// Writes back one outbox entry (after a delivery attempt), durably.
+    pub fn put_outbox_entry(&self, entry: &OutboxEntry) -> anyhow::Result<()> {
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(ALERT_OUTBOX)?;
+                table.insert(entry.seq, serde_json::to_vec(entry)?.as_slice())?;
+            }
+            txn.commit()?;
+            Ok(())
+        })())
     }
 
     /// The stored page of an article: metadata and the raw body bytes.

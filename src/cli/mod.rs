@@ -4,6 +4,7 @@
 //! Here: the clap definitions, [`run`] and the archive commands; `feeds.rs` the `feeds` subcommands,
 //! `tools.rs` the commands that run one stage on saved files, `output.rs` the tables and JSON lines they print.
 
+mod alerts;
 mod feeds;
 mod output;
 mod tools;
@@ -21,6 +22,7 @@ use crate::index::Archive;
 use crate::pipeline;
 use crate::search::{self, OutputFormat, QueryError, SearchRequest};
 
+use alerts::{alerts_cmd, deliver_after_ingest};
 use feeds::feeds_cmd;
 use output::{rfc3339, write_cluster_table};
 use tools::{detect_charset_cmd, extract_cmd, han_convert_cmd, lang_cmd, parse_feed_cmd, tag_cmd};
@@ -131,6 +133,33 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: FeedsCommand,
+    },
+    /// Saved searches that push (`[[alerts]]`): list them, try one, see the outbox.
+    Alerts {
+        /// What to do.
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+/// `alerts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Every alert: id, when it fires, how it batches, where it delivers, its query and filters.
+    List,
+    /// What an alert would send over the archived articles (published since --since), without sending.
+    Test {
+        /// The alert's id.
+        id: String,
+        /// Only articles published on or after this UTC day (YYYY-MM-DD).
+        #[arg(long, value_parser = search::parse_day)]
+        since: Option<chrono::NaiveDate>,
+    },
+    /// The outbox: pending and failed deliveries with their errors (--all: delivered ones too).
+    Outbox {
+        /// Also list the delivered messages.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -561,6 +590,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::CheckConfig => check_config(&cli.config),
         Command::Check { repair } => check_cmd(&cli.config, repair),
         Command::Feeds { command } => feeds_cmd(&cli.config, command),
+        Command::Alerts { command } => alerts_cmd(&cli.config, command),
         Command::Serve { addr, token } => serve_cmd(&cli.config, addr, token),
         Command::Campaigns {
             command: CampaignsCommand::Test,
@@ -583,8 +613,10 @@ fn ingest(config_path: &Path, force: bool) -> anyhow::Result<ExitCode> {
         pipeline.config.index_path.display()
     );
     let options = pipeline::PassOptions { force, only: None };
-    let report = runtime()?.block_on(pipeline::ingest_pass(&pipeline, &options))?;
+    let runtime = runtime()?;
+    let report = runtime.block_on(pipeline::ingest_pass(&pipeline, &options))?;
     finish_merges(&pipeline);
+    deliver_after_ingest(&pipeline, &runtime)?;
     for f in &report.failures {
         eprintln!("mediawatch: failed: feed {} {}: {}", f.feed, f.url, f.error);
     }
@@ -1078,5 +1110,6 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
             langs.join(",")
         )?;
     }
+    alerts::write_check(&mut out, &config)?;
     Ok(ExitCode::SUCCESS)
 }

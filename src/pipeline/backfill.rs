@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::read::{body_cap, fetch_listing, SitemapWalk, Window};
-use super::{archive_entries, Failure, PassReport, Pipeline};
+use super::{archive_entries, Alerts, Failure, PassReport, Pipeline};
 use crate::fetch::{Fetched, Origin};
 use crate::model::{Entry, FeedSpec, SourceKind};
 use crate::source;
@@ -258,7 +258,7 @@ impl Run<'_> {
         }
         let mut pass = PassReport::default();
         // A page that failed transiently is not pending: the next run reads its file again.
-        archive_entries(self.p, fresh, &HashSet::new(), &mut pass).await?;
+        archive_entries(self.p, fresh, &HashSet::new(), Alerts::Quiet, &mut pass).await?;
         self.report.articles_archived += pass.articles_archived;
         self.report.pages_failed += pass.pages_failed;
         self.report.failures.extend(pass.failures);

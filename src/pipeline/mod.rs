@@ -65,6 +65,8 @@ pub struct Pipeline {
     writer: std::sync::Mutex<Option<ArchiveWriter>>,
     /// The fetches made through [`Pipeline::fetch`] since a pass last took them (into its report).
     fetches: std::sync::Mutex<Vec<FetchRecord>>,
+    /// Notified when a pass enqueued alert messages (the daemon's delivery loop waits on it).
+    pub alerts_enqueued: tokio::sync::Notify,
 }
 
 impl Pipeline {
@@ -98,6 +100,7 @@ impl Pipeline {
         let trusted: Vec<url::Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
         let fetcher = Fetcher::new(&config.fetch, &trusted)?;
         let tagger = Arc::new(Tagger::new(&config.campaigns)?);
+        crate::alert::eval::init_marks(&store, &config.alerts)?;
         let mut clusters = ClusterIndex::new();
         // Oldest first, so every cluster's id is its first publisher's.
         for (id, _, bytes) in store.signatures()? {
@@ -115,6 +118,7 @@ impl Pipeline {
             writer_lock,
             writer: std::sync::Mutex::new(None),
             fetches: std::sync::Mutex::new(Vec::new()),
+            alerts_enqueued: tokio::sync::Notify::new(),
         })
     }
 
@@ -295,6 +299,8 @@ pub struct PassReport {
     pub notices: Vec<Failure>,
     /// Every fetch the pass made (and those of a pass before it that failed), in no particular order.
     pub fetches: Vec<FetchRecord>,
+    /// Alert messages enqueued after its commits ([`crate::alert::eval`]).
+    pub alert_messages: usize,
 }
 
 impl std::fmt::Display for PassReport {
@@ -361,6 +367,16 @@ pub(crate) struct Archived {
     pub urls: HashSet<String>,
     /// Entries whose page failed transiently: the entry, the error and the HTTP status (0: no response).
     pub retry: Vec<(Entry, String, u16)>,
+}
+
+/// Whether the articles an [`archive_entries`] archives fire the alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alerts {
+    /// Regular passes: new articles are journaled for the alerts and the alerts evaluated after the
+    /// commits.
+    Fire,
+    /// Backfill: the past is not news; its articles fire nothing.
+    Quiet,
 }
 
 /// New pages processed, archived and committed together. Bounds a pass's memory.
@@ -506,7 +522,7 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
     }
 
     // 3-4. Pages in batches, committed as they go.
-    let archived = archive_entries(p, new_entries, &last_tries, &mut report).await?;
+    let archived = archive_entries(p, new_entries, &last_tries, Alerts::Fire, &mut report).await?;
 
     // 5. Pending entries, after the commit: the archived ones removed, the failed ones (again) added.
     let after = Utc::now();
@@ -584,8 +600,10 @@ pub(crate) async fn archive_entries(
     p: &Pipeline,
     mut new_entries: Vec<(&FeedSpec, Entry)>,
     last_tries: &HashSet<String>,
+    alerts: Alerts,
     report: &mut PassReport,
 ) -> anyhow::Result<Archived> {
+    let journal = alerts == Alerts::Fire && !p.config.alerts.is_empty();
     let concurrency = p.config.fetch.concurrency.max(1);
     new_entries.sort_by(|(_, a), (_, b)| {
         a.published
@@ -610,6 +628,7 @@ pub(crate) async fn archive_entries(
         let signatures = assign_clusters(p, &mut page_outcomes);
         let mut snapshots = Vec::new();
         let mut archived_urls = Vec::new();
+        let mut archived_ids = Vec::new();
         for (feed_id, outcome) in &page_outcomes {
             match outcome {
                 PageOutcome::Archived(article, page, gave_up) => {
@@ -631,6 +650,7 @@ pub(crate) async fn archive_entries(
                     }
                     *archived.per_feed.entry(feed_id.clone()).or_default() += 1;
                     archived_urls.push(article.url.clone());
+                    archived_ids.push(article.id.clone());
                     if let Some(page) = page {
                         snapshots.push((article.id.clone(), &**page));
                     }
@@ -648,6 +668,10 @@ pub(crate) async fn archive_entries(
         // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
         p.store.put_snapshots(&snapshots)?;
         p.store.put_signatures(&signatures)?;
+        // The alerts' journal too: an id whose article this commit does not hold matches nothing.
+        if journal && !archived_ids.is_empty() {
+            p.store.journal_alert_batch(&archived_ids)?;
+        }
         writer.commit()?;
         archived.urls.extend(archived_urls);
         archived
@@ -665,7 +689,31 @@ pub(crate) async fn archive_entries(
     writer.commit()?;
     p.keep_writer(writer);
     p.archive.reload()?;
+    if journal {
+        evaluate_alerts(p, report);
+    }
     Ok(archived)
+}
+
+/// Evaluates the alerts over what the commits journaled and wakes the delivery loop. A failure is
+/// logged, not the pass's: the commits stand, and the journal keeps the batches for the next pass.
+fn evaluate_alerts(p: &Pipeline, report: &mut PassReport) {
+    match crate::alert::eval::evaluate(&p.archive, &p.store, &p.config.alerts, Utc::now()) {
+        Ok(done) => {
+            report.alert_messages += done.messages;
+            if done.messages > 0 {
+                info!(
+                    messages = done.messages,
+                    articles = done.articles,
+                    "alerts fired"
+                );
+                p.alerts_enqueued.notify_one();
+            }
+        }
+        Err(e) => {
+            warn!(error = %format!("{e:#}"), "alerts not evaluated; tried again after the next commit")
+        }
+    }
 }
 
 /// Gives each new article its near-duplicate cluster, oldest first; returns the signatures to store.

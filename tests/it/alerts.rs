@@ -1,0 +1,372 @@
+//! Alerts (issue #27, first half): after a pass's commits, each alert's search runs among the new
+//! articles only, its message goes to the store's outbox, and the outbox is delivered to a webhook
+//! receiver on 127.0.0.1 (wiremock): body, signature, idempotency key, retries while the receiver is
+//! down, 4xx recorded as failed, nothing sent twice.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use hmac::{Hmac, Mac};
+use mediawatch::alert::deliver::Deliverer;
+use mediawatch::pipeline::{self, PassOptions};
+use mediawatch::search::{self, SearchRequest};
+use mediawatch::store::DeliveryState;
+use sha2::Sha256;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{free_port, mount, one_item_rss, site_server, write_config};
+
+/// An `[[alerts]]` entry: state media tagged fx-taiwan, posting to `webhook`.
+fn alert(id: &str, webhook: &str, secret_env: Option<&str>) -> String {
+    let secret = secret_env.map_or(String::new(), |s| format!("secret_env = \"{s}\"\n"));
+    format!(
+        "[[alerts]]\nid = \"{id}\"\nname = \"Alert {id}\"\nquery = \"\"\ncampaign = \"fx-taiwan\"\n\
+         affiliation = \"state\"\nwebhook = \"{webhook}\"\n{secret}"
+    )
+}
+
+/// The POSTs the receiver got.
+async fn posts(receiver: &MockServer) -> Vec<wiremock::Request> {
+    receiver
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.method == wiremock::http::Method::POST)
+        .collect()
+}
+
+fn header(r: &wiremock::Request, name: &str) -> Option<String> {
+    r.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_gets_the_new_matches_signed_once() {
+    let site = site_server().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let var = "MW_TEST_ALERT_SECRET_SIGNED";
+    std::env::set_var(var, "k3y-for-the-test");
+    let dir = tempfile::tempdir().unwrap();
+    let hook = format!("{}/hook", receiver.uri());
+    let config = write_config(dir.path(), &site.uri(), 5, &alert("tw", &hook, Some(var)));
+    let p = pipeline::open_from(&config).unwrap();
+
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.articles_archived, 11, "{report}");
+    assert_eq!(report.alert_messages, 1, "{report}");
+    // Enqueued, not yet sent.
+    assert!(posts(&receiver).await.is_empty());
+    let deliverer = Deliverer::new("mediawatch-test").unwrap();
+    let done = deliverer.deliver_due(&p.store, Utc::now()).await.unwrap();
+    assert_eq!((done.delivered, done.retrying, done.failed), (1, 0, 0));
+
+    let got = posts(&receiver).await;
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    assert_eq!(
+        header(r, "content-type").as_deref(),
+        Some("application/json")
+    );
+    // The signature is the HMAC-SHA256 of the exact body under the variable's value.
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"k3y-for-the-test").unwrap();
+    mac.update(&r.body);
+    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(header(r, "x-mediawatch-signature"), Some(expected));
+    let key = header(r, "idempotency-key").unwrap();
+    assert!(key.len() >= 16, "{key}");
+    // The body: the alert, and exactly what `search` finds with the same query and filters (the
+    // whole archive is new on the first pass): state media tagged fx-taiwan, #1, #4 and #9.
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["alert"], "tw");
+    assert_eq!(body["name"], "Alert tw");
+    assert_eq!(body["query"], "");
+    assert!(body["fired_at"].as_str().unwrap().ends_with('Z'));
+    let req = SearchRequest {
+        campaign: Some("fx-taiwan".into()),
+        affiliation: Some("state".into()),
+        limit: 100,
+        sort: search::Sort::Newest,
+        ..Default::default()
+    };
+    let expected: Vec<String> = search::search(&p.archive, &req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    let ids: Vec<&str> = body["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        (body["total"].as_u64(), body["more"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let first = &body["articles"][0];
+    for k in [
+        "url",
+        "title",
+        "feed",
+        "source_name",
+        "affiliation",
+        "country",
+        "lang",
+        "published",
+        "campaigns",
+        "snippet",
+    ] {
+        assert!(!first[k].is_null(), "{k} missing in {first}");
+    }
+
+    // A second pass archives nothing new: no message, nothing sent again.
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (0, 0),
+        "{report}"
+    );
+    let done = deliverer
+        .deliver_due(&p.store, Utc::now() + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(done.delivered + done.retrying + done.failed, 0);
+    assert_eq!(posts(&receiver).await.len(), 1);
+    let outbox = p.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(outbox[0].idempotency_key, key);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_down_at_first_gets_every_message_later_once() {
+    let site = site_server().await;
+    // Nothing listens on the port yet: the first round cannot connect.
+    let port = free_port();
+    let hook = format!("http://127.0.0.1:{port}/hook");
+    let dir = tempfile::tempdir().unwrap();
+    let alerts = format!("{}{}", alert("one", &hook, None), alert("two", &hook, None));
+    let config = write_config(dir.path(), &site.uri(), 5, &alerts);
+    let p = pipeline::open_from(&config).unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.alert_messages, 2, "{report}");
+    let deliverer = Deliverer::new("mediawatch-test").unwrap();
+    let t0 = Utc::now();
+    let done = deliverer.deliver_due(&p.store, t0).await.unwrap();
+    assert_eq!((done.delivered, done.retrying, done.failed), (0, 2, 0));
+    for e in p.store.outbox().unwrap() {
+        let d = &e.deliveries[0];
+        assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 1));
+        assert!(
+            d.last_error.as_deref().unwrap().contains("cannot reach"),
+            "{d:?}"
+        );
+        assert!(d.next_attempt > t0, "{d:?}");
+    }
+    // Not due yet: nothing is attempted.
+    let done = deliverer.deliver_due(&p.store, t0).await.unwrap();
+    assert_eq!(done.delivered + done.retrying + done.failed, 0);
+
+    // The receiver comes up on that port, answering 503 twice, then 200.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let receiver = MockServer::builder().listener(listener).start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+    let done = deliverer
+        .deliver_due(&p.store, t0 + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!((done.delivered, done.retrying, done.failed), (0, 2, 0));
+    assert!(p.store.outbox().unwrap()[0].deliveries[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("503"));
+    let done = deliverer
+        .deliver_due(&p.store, t0 + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!((done.delivered, done.retrying, done.failed), (2, 0, 0));
+    // Later rounds send nothing again.
+    let done = deliverer
+        .deliver_due(&p.store, t0 + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(done.delivered + done.retrying + done.failed, 0);
+
+    // Each message reached the receiver twice with a 503 and once with a 200, always with its own key.
+    let got = posts(&receiver).await;
+    assert_eq!(got.len(), 4);
+    let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &got {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        by_key
+            .entry(header(r, "idempotency-key").unwrap())
+            .or_default()
+            .push(body["alert"].as_str().unwrap().to_string());
+    }
+    let mut alerts: Vec<(usize, String)> = by_key
+        .values()
+        .map(|v| {
+            assert!(v.iter().all(|a| *a == v[0]), "one key, one message: {v:?}");
+            (v.len(), v[0].clone())
+        })
+        .collect();
+    alerts.sort();
+    assert_eq!(alerts, vec![(2, "one".into()), (2, "two".into())]);
+    let outbox = p.store.outbox().unwrap();
+    assert!(outbox.iter().all(
+        |e| e.deliveries[0].state == DeliveryState::Delivered && e.deliveries[0].attempts == 3
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_4xx_is_recorded_as_failed_and_not_retried() {
+    let site = site_server().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(410))
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let hook = format!("{}/gone", receiver.uri());
+    let config = write_config(dir.path(), &site.uri(), 5, &alert("tw", &hook, None));
+    let p = pipeline::open_from(&config).unwrap();
+    pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    let deliverer = Deliverer::new("mediawatch-test").unwrap();
+    let done = deliverer.deliver_due(&p.store, Utc::now()).await.unwrap();
+    assert_eq!((done.delivered, done.retrying, done.failed), (0, 0, 1));
+    let d = &p.store.outbox().unwrap()[0].deliveries[0];
+    assert_eq!(d.state, DeliveryState::Failed);
+    assert!(d.last_error.as_deref().unwrap().contains("410"), "{d:?}");
+    let done = deliverer
+        .deliver_due(&p.store, Utc::now() + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(done.delivered + done.retrying + done.failed, 0);
+    assert_eq!(posts(&receiver).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_fires_for_new_articles_only_not_for_the_archive_a_retag_or_a_restart() {
+    let site = site_server().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    // First the archive, with no alert.
+    let config = write_config(dir.path(), &site.uri(), 5, "");
+    {
+        let p = pipeline::open_from(&config).unwrap();
+        let report = pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(report.articles_archived, 11, "{report}");
+        p.finish_merges().unwrap();
+    }
+    // Then an alert whose query matches old articles too, and a feed with one new article.
+    mount(
+        &site,
+        "/feeds/extra.xml",
+        200,
+        &one_item_rss("/articles/extra.html", "Taiwan independence forces rebuked"),
+        None,
+        None,
+    )
+    .await;
+    let hook = format!("{}/hook", receiver.uri());
+    let extra = format!(
+        "[[feeds]]\nid = \"fx-extra\"\nurl = \"{}/feeds/extra.xml\"\naffiliation = \"state\"\n\n\
+         [[alerts]]\nid = \"tw\"\nquery = \"taiwan\"\nwebhook = \"{hook}\"\n",
+        site.uri()
+    );
+    let config = write_config(dir.path(), &site.uri(), 5, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (1, 1),
+        "{report}"
+    );
+    let outbox = p.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    let m = &outbox[0].message;
+    assert_eq!((m.total, m.more), (1, 0));
+    assert!(m.articles[0].url.ends_with("/articles/extra.html"), "{m:?}");
+    assert_eq!(m.articles[0].feed, "fx-extra");
+    // The archive does match the query elsewhere: the alert did not look there.
+    let all = search::search(
+        &p.archive,
+        &SearchRequest {
+            query: "taiwan".into(),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(all.total > 1, "{}", all.total);
+    p.finish_merges().unwrap();
+    drop(p);
+
+    // A retag rewrites every article; the reopened pipeline fires nothing more, and its message is
+    // still in the outbox, pending, after the "restart".
+    let cfg = mediawatch::config::load(&config).unwrap();
+    {
+        let _lock = mediawatch::index::WriterLock::acquire(&cfg.index_path).unwrap();
+        let archive = mediawatch::index::Archive::open(&cfg.index_path).unwrap();
+        let tagger = mediawatch::tag::Tagger::new(&cfg.campaigns).unwrap();
+        pipeline::retag_archive(&cfg, &archive, &tagger, &|_, _| {}).unwrap();
+    }
+    let p = pipeline::open_from(&config).unwrap();
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (0, 0),
+        "{report}"
+    );
+    let outbox = p.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].deliveries[0].state, DeliveryState::Pending);
+    let done = Deliverer::new("t")
+        .unwrap()
+        .deliver_due(&p.store, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(done.delivered, 1);
+    assert_eq!(posts(&receiver).await.len(), 1);
+}
