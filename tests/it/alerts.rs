@@ -15,7 +15,9 @@ use sha2::Sha256;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{free_port, mount, one_item_rss, site_server, write_config};
+use crate::support::{
+    free_port, mount, mw_with, one_item_rss, site_server, start_run, write_config,
+};
 
 /// An `[[alerts]]` entry: state media tagged fx-taiwan, posting to `webhook`.
 fn alert(id: &str, webhook: &str, secret_env: Option<&str>) -> String {
@@ -369,4 +371,134 @@ async fn an_alert_fires_for_new_articles_only_not_for_the_archive_a_retag_or_a_r
         .unwrap();
     assert_eq!(done.delivered, 1);
     assert_eq!(posts(&receiver).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_checks_lists_tests_and_shows_the_outbox() {
+    let site = site_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A receiver that is never there: the delivery stays pending with its error.
+    let hook = format!("http://127.0.0.1:{}/hook", free_port());
+    let var = "MW_TEST_ALERT_SECRET_NEVER_SET";
+    let config = write_config(dir.path(), &site.uri(), 5, &alert("tw", &hook, Some(var)));
+
+    let out = mw_with(&config).arg("check-config").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("alerts:    1"), "{stdout}");
+    assert!(stdout.contains("tw "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("environment variable {var} is not set")),
+        "{stdout}"
+    );
+
+    let out = mw_with(&config).args(["alerts", "list"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("campaign=fx-taiwan affiliation=state") && stdout.contains("(signed)"),
+        "{stdout}"
+    );
+
+    let out = mw_with(&config).arg("ingest").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("alerts: 0 delivered, 1 to retry, 0 failed"),
+        "{stderr}"
+    );
+
+    // `alerts test`: what it would send over the archive, with --since; nothing enqueued or sent.
+    let out = mw_with(&config)
+        .args(["alerts", "test", "tw", "--since", "2026-11-24"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["alert"], "tw");
+    // Published on or after 24 Nov: #1 and #4 (#9 is from the 25th, RU state media: also in).
+    assert_eq!(m["total"], 3, "{m}");
+    let out = mw_with(&config)
+        .args(["alerts", "test", "tw", "--since", "2026-11-26"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let out = mw_with(&config)
+        .args(["alerts", "test", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    let out = mw_with(&config)
+        .args(["alerts", "outbox"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(
+        lines[0].contains("tw") && lines[0].contains("pending") && lines[0].contains(var),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_delivers_and_a_sigkill_in_flight_loses_nothing_and_resends_nothing_acknowledged() {
+    let site = site_server().await;
+    let receiver = MockServer::start().await;
+    // The receiver is slow: the daemon is killed while its POST waits for the answer.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let hook = format!("{}/hook", receiver.uri());
+    let config = write_config(dir.path(), &site.uri(), 5, &alert("tw", &hook, None));
+    let (mut child, _stderr) = start_run(&config, &[]);
+    let started = std::time::Instant::now();
+    while posts(&receiver).await.is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no POST within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let first = posts(&receiver).await;
+    assert_eq!(first.len(), 1);
+    let key = header(&first[0], "idempotency-key").unwrap();
+
+    // Not acknowledged before the kill: the next start sends it again, with the same key.
+    receiver.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let out = mw_with(&config).arg("ingest").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("alerts: 1 delivered"), "{stderr}");
+    let again = posts(&receiver).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(header(&again[0], "idempotency-key").unwrap(), key);
+    assert_eq!(again[0].body, first[0].body);
+
+    // Acknowledged: a later start sends nothing, and the pass (nothing new) fires nothing.
+    let (mut child, _stderr) = start_run(&config, &[]);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = mw_with(&config).arg("ingest").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(posts(&receiver).await.len(), 1);
+    let out = mw_with(&config)
+        .args(["alerts", "outbox", "--all"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("delivered"), "{stdout}");
 }
