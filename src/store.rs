@@ -41,6 +41,10 @@ const ALERT_BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("alert_b
 const ALERT_MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_marks");
 /// Message sequence number -> JSON [`OutboxEntry`]: every alert message and its deliveries.
 const ALERT_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("alert_outbox");
+/// Message sequence number -> when its next delivery attempt is due (whole Unix seconds: a delivery
+/// is due in the second its time falls in), for the messages
+/// with a pending delivery only: a delivery round reads these, not the whole outbox.
+const ALERT_DUE: TableDefinition<u64, i64> = TableDefinition::new("alert_due");
 const LAST_DIGEST: &str = "last_digest";
 /// The last alert journal batch removed (the journal's numbers go on after it).
 const ALERT_BATCH_FLOOR: &str = "alert_batch_floor";
@@ -154,6 +158,17 @@ pub struct OutboxEntry {
     pub created_at: DateTime<Utc>,
     /// One per channel (a webhook now; email later).
     pub deliveries: Vec<Delivery>,
+}
+
+impl OutboxEntry {
+    /// When its earliest pending delivery is due (None when none is pending).
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.deliveries
+            .iter()
+            .filter(|d| d.state == DeliveryState::Pending)
+            .map(|d| d.next_attempt)
+            .min()
+    }
 }
 
 /// The state of one delivery of a message.
@@ -302,6 +317,7 @@ impl Store {
             txn.open_table(ALERT_BATCHES)?;
             txn.open_table(ALERT_MARKS)?;
             txn.open_table(ALERT_OUTBOX)?;
+            txn.open_table(ALERT_DUE)?;
             txn.commit()?;
             Ok(())
         })())?;
@@ -854,11 +870,15 @@ impl Store {
             let mut seqs = Vec::with_capacity(messages.len());
             {
                 let mut outbox = txn.open_table(ALERT_OUTBOX)?;
+                let mut due = txn.open_table(ALERT_DUE)?;
                 let first = outbox.last()?.map_or(0, |(k, _)| k.value()) + 1;
                 for (next, m) in (first..).zip(messages) {
                     let mut m = m.clone();
                     m.seq = next;
                     outbox.insert(next, serde_json::to_vec(&m)?.as_slice())?;
+                    if let Some(at) = m.next_due() {
+                        due.insert(next, at.timestamp())?;
+                    }
                     seqs.push(next);
                 }
                 let mut table = txn.open_table(ALERT_MARKS)?;
@@ -930,9 +950,91 @@ impl Store {
             {
                 let mut table = txn.open_table(ALERT_OUTBOX)?;
                 table.insert(entry.seq, serde_json::to_vec(entry)?.as_slice())?;
+                let mut due = txn.open_table(ALERT_DUE)?;
+                match entry.next_due() {
+                    Some(at) => due.insert(entry.seq, at.timestamp())?,
+                    None => due.remove(entry.seq)?,
+                };
             }
             txn.commit()?;
             Ok(())
+        })())
+    }
+
+    /// The outbox entries with a delivery due at or before `now`, oldest first.
+    pub fn due_outbox(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<OutboxEntry>> {
+        self.named((|| -> anyhow::Result<Vec<OutboxEntry>> {
+            let txn = self.begin_read()?;
+            let (due, outbox) = match (txn.open_table(ALERT_DUE), txn.open_table(ALERT_OUTBOX)) {
+                (Ok(d), Ok(o)) => (d, o),
+                (Err(redb::TableError::TableDoesNotExist(_)), _)
+                | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(Vec::new()),
+                (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in due.iter()? {
+                let (k, at) = row?;
+                if at.value() > now.timestamp() {
+                    continue;
+                }
+                if let Some(v) = outbox.get(k.value())? {
+                    let mut entry: OutboxEntry = serde_json::from_slice(v.value())
+                        .with_context(|| format!("corrupt alert outbox entry {}", k.value()))?;
+                    entry.seq = k.value();
+                    out.push(entry);
+                }
+            }
+            Ok(out)
+        })())
+    }
+
+    /// When the earliest pending delivery is due (None when none is pending).
+    pub fn next_outbox_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        self.named((|| -> anyhow::Result<Option<DateTime<Utc>>> {
+            let txn = self.begin_read()?;
+            let due = match txn.open_table(ALERT_DUE) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let mut min: Option<i64> = None;
+            for row in due.iter()? {
+                let at = row?.1.value();
+                min = Some(min.map_or(at, |m| m.min(at)));
+            }
+            Ok(min.and_then(|t| DateTime::from_timestamp(t, 0)))
+        })())
+    }
+
+    /// Removes the outbox entries enqueued before `before` that have no pending delivery (kept for
+    /// `alerts outbox` and, later, the web's alert pages until then); returns how many.
+    pub fn prune_outbox(&self, before: DateTime<Utc>) -> anyhow::Result<usize> {
+        self.named((|| -> anyhow::Result<usize> {
+            let txn = self.writable()?.begin_write()?;
+            let mut removed = 0;
+            {
+                let mut table = txn.open_table(ALERT_OUTBOX)?;
+                let due = txn.open_table(ALERT_DUE)?;
+                let mut old = Vec::new();
+                for row in table.iter()? {
+                    let (k, v) = row?;
+                    let Ok(entry) = serde_json::from_slice::<OutboxEntry>(v.value()) else {
+                        continue;
+                    };
+                    if entry.created_at >= before {
+                        break;
+                    }
+                    if due.get(k.value())?.is_none() && entry.next_due().is_none() {
+                        old.push(k.value());
+                    }
+                }
+                for k in old {
+                    table.remove(k)?;
+                    removed += 1;
+                }
+            }
+            txn.commit()?;
+            Ok(removed)
         })())
     }
 
@@ -1352,5 +1454,85 @@ mod tests {
         b.write(11_990, &[9; 20]).unwrap();
         assert_eq!(b.len().unwrap(), 12_010);
         assert_eq!(std::fs::read(&path).unwrap(), original);
+    }
+
+    fn outbox_entry(alert: &str, created_at: DateTime<Utc>) -> OutboxEntry {
+        OutboxEntry {
+            seq: 0,
+            message: crate::model::AlertMessage {
+                alert: alert.into(),
+                name: alert.into(),
+                query: String::new(),
+                fired_at: String::new(),
+                articles: Vec::new(),
+                total: 1,
+                more: 0,
+            },
+            idempotency_key: format!("key-{alert}"),
+            created_at,
+            deliveries: vec![Delivery {
+                channel: "webhook".into(),
+                target: "http://127.0.0.1:9/".into(),
+                secret_env: None,
+                state: DeliveryState::Pending,
+                attempts: 0,
+                next_attempt: created_at,
+                last_error: None,
+                done_at: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_alert_journal_marks_and_outbox_move_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.alert_batches().unwrap(), (Vec::new(), 0));
+        assert_eq!(store.journal_alert_batch(&["a".into()]).unwrap(), 1);
+        assert_eq!(
+            store
+                .journal_alert_batch(&["b".into(), "c".into()])
+                .unwrap(),
+            2
+        );
+        let t0 = Utc::now() - chrono::Duration::days(40);
+        let mark = |batch| AlertMark {
+            batch,
+            last_fired: None,
+        };
+        let seqs = store
+            .commit_alert_evaluation(
+                &[outbox_entry("x", t0), outbox_entry("y", Utc::now())],
+                &[("x".into(), mark(2)), ("gone".into(), mark(2))],
+                &["x".into()],
+                Some(2),
+            )
+            .unwrap();
+        assert_eq!(seqs, vec![1, 2]);
+        // The journal is empty, and its numbers go on; the mark of an alert not kept is dropped.
+        assert_eq!(store.alert_batches().unwrap(), (Vec::new(), 2));
+        assert_eq!(store.journal_alert_batch(&["d".into()]).unwrap(), 3);
+        let marks = store.alert_marks().unwrap();
+        assert_eq!(marks.keys().collect::<Vec<_>>(), vec!["x"]);
+        // Both messages are due; the next due time is the earliest.
+        assert_eq!(store.due_outbox(Utc::now()).unwrap().len(), 2);
+        assert_eq!(
+            store.next_outbox_due().unwrap().map(|t| t.timestamp()),
+            Some(t0.timestamp())
+        );
+        // Delivered: no longer due, and pruned once older than the cut; a pending one never is.
+        let mut first = store.due_outbox(Utc::now()).unwrap().remove(0);
+        assert_eq!(first.seq, 1);
+        first.deliveries[0].state = DeliveryState::Delivered;
+        store.put_outbox_entry(&first).unwrap();
+        assert_eq!(store.due_outbox(Utc::now()).unwrap().len(), 1);
+        assert_eq!(
+            store
+                .prune_outbox(Utc::now() + chrono::Duration::days(1))
+                .unwrap(),
+            1
+        );
+        let left = store.outbox().unwrap();
+        assert_eq!((left.len(), left[0].seq), (1, 2));
     }
 }

@@ -60,12 +60,24 @@ impl Deliverer {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Delivered> {
         let mut done = Delivered::default();
-        for mut entry in store.outbox()? {
+        let pruned = store.prune_outbox(now - super::KEEP_DONE)?;
+        if pruned > 0 {
+            info!(
+                messages = pruned,
+                "alert outbox: old delivered and failed messages removed"
+            );
+        }
+        for mut entry in store.due_outbox(now)? {
             let due: Vec<usize> = entry
                 .deliveries
                 .iter()
                 .enumerate()
-                .filter(|(_, d)| d.state == DeliveryState::Pending && d.next_attempt <= now)
+                // Due in whole seconds, as the store's due table has them: a round never waits
+                // for the rest of a second.
+                .filter(|(_, d)| {
+                    d.state == DeliveryState::Pending
+                        && d.next_attempt.timestamp() <= now.timestamp()
+                })
                 .map(|(i, _)| i)
                 .collect();
             if due.is_empty() {
@@ -172,11 +184,5 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// When the earliest pending delivery is due (None when none is pending).
 pub fn next_due(store: &Store) -> anyhow::Result<Option<DateTime<Utc>>> {
-    Ok(store
-        .outbox()?
-        .iter()
-        .flat_map(|e| e.deliveries.iter())
-        .filter(|d| d.state == DeliveryState::Pending)
-        .map(|d| d.next_attempt)
-        .min())
+    store.next_outbox_due()
 }

@@ -28,6 +28,9 @@ pub const FIRST_RETRY_DELAY: Duration = Duration::seconds(30);
 /// The longest delay between two attempts.
 pub const MAX_RETRY_DELAY: Duration = Duration::hours(1);
 
+/// How long a message whose deliveries are all done (delivered or failed) stays in the outbox.
+pub const KEEP_DONE: Duration = Duration::days(30);
+
 /// The header that carries the body's HMAC-SHA256 when the alert has a secret.
 pub const SIGNATURE_HEADER: &str = "X-Mediawatch-Signature";
 
