@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::index::Archive;
 use crate::model::{AlertMessage, AlertOn, AlertSpec};
+use crate::search::Among;
 use crate::store::{AlertMark, Delivery, DeliveryState, OutboxEntry, Store};
 
 /// What one evaluation did.
@@ -62,6 +63,7 @@ pub fn evaluate(
     let mut messages = Vec::new();
     let mut new_marks = Vec::new();
     let mut done = Evaluated::default();
+    let mut among_by_mark: std::collections::HashMap<u64, Among> = Default::default();
     for alert in alerts {
         let mark = marks.get(&alert.id).copied().unwrap_or(AlertMark {
             batch: last,
@@ -92,7 +94,18 @@ pub fn evaluate(
             ..mark
         };
         if !ids.is_empty() {
-            let results = crate::search::search_among(archive, &super::request(alert), &ids)
+            // The documents of the new ids, found once for every alert with the same mark.
+            let among = match among_by_mark.entry(mark.batch) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(Among::new(archive, &ids)?)
+                }
+            };
+            if among.is_empty() {
+                new_marks.push((alert.id.clone(), next));
+                continue;
+            }
+            let results = crate::search::search_among(archive, among, &super::request(alert))
                 .map_err(|e| e.context(format!("alert {:?}: its search failed", alert.id)))?;
             if results.total > 0 {
                 let message = super::message(alert, results.hits, results.total, now);

@@ -17,6 +17,7 @@
 //! `forwards` (Telegram forward chains, [`forward_chain`]) and `print` (the `search` command's table,
 //! json, jsonl and csv output).
 
+mod among;
 mod export;
 mod facets;
 mod forwards;
@@ -37,6 +38,7 @@ use tantivy::{DocId, Score, SegmentReader, Term};
 use crate::index::Archive;
 use crate::model::{Article, CampaignTerms, Hit};
 
+pub use among::Among;
 pub use export::{export, ExportFormat, IndexCommit, Provenance};
 pub use facets::{facets, FacetCount, Facets};
 pub use forwards::{
@@ -132,23 +134,18 @@ pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchRe
     Ok(results)
 }
 
-/// [`search`] among the articles with these ids only (an alert over a commit's new articles): the
-/// same query, filters, order and hits, never a look at the rest of the archive's matches.
+/// [`search`] among the articles of `among` only (an alert over a commit's new articles): the same
+/// query, filters, order and hits, never a look at the rest of the archive's matches.
 pub fn search_among(
     archive: &Archive,
+    among: &Among,
     req: &SearchRequest,
-    ids: &[String],
 ) -> anyhow::Result<SearchResults> {
-    let query = build_query(archive, req)?;
-    let terms = ids
-        .iter()
-        .map(|id| Term::from_field_text(archive.fields.id, id));
-    let among: Box<dyn Query> = Box::new(tantivy::query::TermSetQuery::new(terms));
     let query: Box<dyn Query> = Box::new(tantivy::query::BooleanQuery::new(vec![
-        (tantivy::query::Occur::Must, query),
-        (tantivy::query::Occur::Must, among),
+        (tantivy::query::Occur::Must, build_query(archive, req)?),
+        (tantivy::query::Occur::Must, among.query()),
     ]));
-    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing)?;
+    let (results, ()) = run(archive, &among.searcher, req, query, Nothing)?;
     Ok(results)
 }
 
