@@ -38,7 +38,8 @@ pub async fn run(
     metrics: Option<&Metrics>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<u64> {
-    if !p.config.alerts.iter().any(|a| a.webhook.is_some()) && p.store.outbox()?.is_empty() {
+    if !p.config.alerts.iter().any(|a| a.webhook.is_some()) && p.store.next_outbox_due()?.is_none()
+    {
         return passes(p, metrics, shutdown).await;
     }
     let deliverer = crate::alert::deliver::Deliverer::new(&p.config.fetch.user_agent)?;

@@ -442,6 +442,26 @@ async fn the_cli_checks_lists_tests_and_shows_the_outbox() {
         lines[0].contains("tw") && lines[0].contains("pending") && lines[0].contains(var),
         "{stdout}"
     );
+
+    // A bad query is a config error with its line, for every command (exit status 2).
+    let text = std::fs::read_to_string(&config).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("query = "))
+        .unwrap()
+        + 1;
+    std::fs::write(&config, text.replace("query = \"\"", "query = \"(taiwan\"")).unwrap();
+    for args in [&["check-config"][..], &["alerts", "list"], &["ingest"]] {
+        let out = mw_with(&config).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "feeds.toml:{line}: alert \"tw\": query \"(taiwan\": bad query"
+            )),
+            "{stderr}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
