@@ -171,6 +171,16 @@ impl OutboxEntry {
     }
 }
 
+/// What [`Store::recent_outbox`] read: the newest entries of each alert, newest first, and each alert's
+/// number of entries in the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct RecentOutbox {
+    /// Entries, newest first (at most the asked number per alert).
+    pub entries: Vec<OutboxEntry>,
+    /// Entries per alert id in the outbox.
+    pub counts: std::collections::HashMap<String, usize>,
+}
+
 /// The state of one delivery of a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
@@ -943,6 +953,51 @@ impl Store {
         })())
     }
 
+    /// The newest `per_alert` outbox entries of each alert (of `alert` only, when given), newest first,
+    /// and how many entries each alert has in all: for the web's `/alerts` and Atom feeds, which so
+    /// decode in full only the messages they show (each other row's alert id is read and the rest of its
+    /// JSON skipped).
+    pub fn recent_outbox(
+        &self,
+        alert: Option<&str>,
+        per_alert: usize,
+    ) -> anyhow::Result<RecentOutbox> {
+        #[derive(Deserialize)]
+        struct Head {
+            message: HeadMessage,
+        }
+        #[derive(Deserialize)]
+        struct HeadMessage {
+            alert: String,
+        }
+        self.named((|| -> anyhow::Result<RecentOutbox> {
+            let mut out = RecentOutbox::default();
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(ALERT_OUTBOX) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
+                Err(e) => return Err(e.into()),
+            };
+            for row in table.iter()?.rev() {
+                let (k, v) = row?;
+                let head: Head = serde_json::from_slice(v.value())
+                    .with_context(|| format!("corrupt alert outbox entry {}", k.value()))?;
+                if alert.is_some_and(|a| a != head.message.alert) {
+                    continue;
+                }
+                let count = out.counts.entry(head.message.alert).or_default();
+                *count += 1;
+                if *count <= per_alert {
+                    let mut entry: OutboxEntry = serde_json::from_slice(v.value())
+                        .with_context(|| format!("corrupt alert outbox entry {}", k.value()))?;
+                    entry.seq = k.value();
+                    out.entries.push(entry);
+                }
+            }
+            Ok(out)
+        })())
+    }
+
     /// Writes back one outbox entry (after a delivery attempt), durably.
     pub fn put_outbox_entry(&self, entry: &OutboxEntry) -> anyhow::Result<()> {
         self.named((|| -> anyhow::Result<()> {
@@ -1481,6 +1536,34 @@ mod tests {
                 done_at: None,
             }],
         }
+    }
+
+    #[test]
+    fn recent_outbox_keeps_the_newest_per_alert_and_counts_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.recent_outbox(None, 2).unwrap().entries.is_empty());
+        let now = Utc::now();
+        let entries: Vec<OutboxEntry> = ["x", "y", "x", "x", "y"]
+            .iter()
+            .map(|a| outbox_entry(a, now))
+            .collect();
+        store
+            .commit_alert_evaluation(&entries, &[], &[], None)
+            .unwrap();
+        let recent = store.recent_outbox(None, 2).unwrap();
+        let got: Vec<(u64, &str)> = recent
+            .entries
+            .iter()
+            .map(|e| (e.seq, e.message.alert.as_str()))
+            .collect();
+        assert_eq!(got, [(5, "y"), (4, "x"), (3, "x"), (2, "y")]);
+        assert_eq!(recent.counts["x"], 3);
+        assert_eq!(recent.counts["y"], 2);
+        let only_x = store.recent_outbox(Some("x"), 10).unwrap();
+        let seqs: Vec<u64> = only_x.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [4, 3, 1]);
+        assert_eq!(only_x.counts.len(), 1);
     }
 
     #[test]
