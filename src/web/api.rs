@@ -190,6 +190,21 @@ pub async fn feeds(State(state): State<Arc<AppState>>) -> Result<Json<Value>, We
     .map_err(WebError::json)
 }
 
+/// `GET /api/alerts`: the `/alerts` page as JSON: each alert in config order with its last messages
+/// and their deliveries.
+pub async fn alerts(State(state): State<Arc<AppState>>) -> Result<Json<Value>, WebError> {
+    blocking(&state, |s| {
+        let store = s.store()?;
+        let rows = super::pages::alerts::alert_views(&s.config, store.as_ref())
+            .map_err(WebError::internal)?;
+        Ok(Json(
+            serde_json::to_value(rows).map_err(WebError::internal)?,
+        ))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
 /// `GET /search.provenance.json`: the provenance record of exporting this search now, in `format`
 /// (`csv`, the default, or `jsonl`). The export runs into nothing, so the record's `matches` and
 /// `sha256` are those of the download of the same search on the same index commit; it takes an export

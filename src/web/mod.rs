@@ -231,6 +231,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/digests", get(pages::digests::digests))
         .route("/digests/{name}", get(pages::digests::digest))
         .route("/feeds", get(pages::feeds::feeds))
+        .route("/alerts", get(pages::alerts::alerts))
+        .route("/alerts/{file}", get(pages::alerts::alert_atom))
         .route("/static/style.css", get(pages::stylesheet))
         .route("/api/search", get(api::search))
         .route("/api/articles/{id}", get(api::article))
@@ -238,6 +240,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/digests", get(api::digests))
         .route("/api/digests/{date}", get(api::digest))
         .route("/api/feeds", get(api::feeds))
+        .route("/api/alerts", get(api::alerts))
         .route("/api/openapi.json", get(api::openapi))
         .fallback(|| async { WebError::not_found("no such page") })
         .layer(axum::middleware::from_fn_with_state(

@@ -22,4 +22,5 @@ mod sources;
 mod store_recovery;
 mod support;
 mod web;
+mod web_alerts;
 mod web_browser;
