@@ -31,18 +31,24 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 /// Runs passes until `shutdown` completes, recording them in `metrics` if given, and beside them, when
-/// an alert has a webhook, the alerts' delivery loop ([`deliver_alerts`]). Returns the number of passes
+/// an alert has a webhook or email, the alerts' delivery loop ([`deliver_alerts`]). Returns the number of passes
 /// run.
 pub async fn run(
     p: &Pipeline,
     metrics: Option<&Metrics>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<u64> {
-    if !p.config.alerts.iter().any(|a| a.webhook.is_some()) && p.store.next_outbox_due()?.is_none()
+    if !p
+        .config
+        .alerts
+        .iter()
+        .any(|a| a.webhook.is_some() || !a.email.is_empty())
+        && p.store.next_outbox_due()?.is_none()
     {
         return passes(p, metrics, shutdown).await;
     }
-    let deliverer = crate::alert::deliver::Deliverer::new(&p.config.fetch.user_agent)?;
+    let deliverer = crate::alert::deliver::Deliverer::new(&p.config.fetch.user_agent)?
+        .with_smtp(p.config.smtp.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let passes = async {
         let result = passes(p, metrics, shutdown).await;

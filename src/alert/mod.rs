@@ -3,9 +3,11 @@
 //! hits ([`message`], at most [`MAX_ARTICLES`] articles), the webhook body and its signature
 //! ([`body`], [`signature`]), and the retry rule ([`retry_at`], [`outcome`]). Beside it: `eval` runs the
 //! alerts over the articles a commit added and enqueues their messages in the store's outbox (with the
-//! alerts' marks, in one transaction); `deliver` POSTs the outbox's messages to their webhooks.
+//! alerts' marks, in one transaction); `deliver` POSTs the outbox's messages to their webhooks
+//! and `email` mails them.
 
 pub mod deliver;
+pub mod email;
 pub mod eval;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
