@@ -184,7 +184,11 @@ impl Deliverer {
         }
         match req.body(body).send().await {
             Ok(resp) => super::outcome(resp.status().as_u16()),
-            Err(e) => Outcome::Retry(format!("cannot reach {}: {}", d.target, error_chain(&e))),
+            Err(e) => Outcome::Retry(format!(
+                "cannot reach {}: {}",
+                d.target,
+                super::error_chain(&e)
+            )),
         }
     }
 }
@@ -194,18 +198,6 @@ fn give_up(d: &mut Delivery, why: String, at: DateTime<Utc>) {
     d.state = DeliveryState::Failed;
     d.last_error = Some(why);
     d.done_at = Some(at);
-}
-
-/// An error and its sources on one line (reqwest's own message alone says little).
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// When the earliest pending delivery is due (None when none is pending).

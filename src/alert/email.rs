@@ -131,7 +131,7 @@ pub async fn send(smtp: &SmtpSettings, message: &AlertMessage, key: &str, to: &s
                 "smtp {}:{}: {}",
                 smtp.host,
                 smtp.port,
-                super::deliver::error_chain(&e)
+                super::error_chain(&e)
             );
             if e.is_permanent() {
                 Outcome::Refused(why)

@@ -118,6 +118,18 @@ pub fn may_fire(batch: AlertBatch, last_fired: Option<DateTime<Utc>>, now: DateT
     last_fired.is_none_or(|t| now - t >= period)
 }
 
+/// An error and its sources on one line (reqwest's and lettre's own messages alone say little).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 /// What an attempt's answer means for the delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
