@@ -55,7 +55,7 @@ pub async fn run(
         let _ = stop.send(true);
         result
     };
-    let (result, ()) = tokio::join!(passes, deliver_alerts(p, &deliverer, stopped));
+    let (result, ()) = tokio::join!(passes, deliver_alerts(p, &deliverer, metrics, stopped));
     result
 }
 
@@ -65,6 +65,7 @@ pub async fn run(
 pub async fn deliver_alerts(
     p: &Pipeline,
     deliverer: &crate::alert::deliver::Deliverer,
+    metrics: Option<&Metrics>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -74,9 +75,21 @@ pub async fn deliver_alerts(
         let mut failed = false;
         tokio::select! {
             result = deliverer.deliver_due(&p.store, Utc::now()) => {
-                if let Err(e) = result {
-                    warn!(error = %format!("{e:#}"), "alert delivery round failed; tried again shortly");
-                    failed = true;
+                match result {
+                    Ok(done) => {
+                        if let Some(m) = metrics {
+                            // The gauge first: a scrape that sees the round's counts sees its outbox.
+                            match p.store.outbox_pending() {
+                                Ok(n) => m.set_alert_outbox_pending(n),
+                                Err(e) => warn!(error = %format!("{e:#}"), "metrics: cannot read the alert outbox"),
+                            }
+                            m.record_deliveries(&done);
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %format!("{e:#}"), "alert delivery round failed; tried again shortly");
+                        failed = true;
+                    }
                 }
             }
             _ = stopped.changed() => return,
@@ -184,7 +197,7 @@ fn update_gauges(p: &Pipeline, m: &Metrics) {
     }
 }
 
-/// Feeds by health, pending pages and the index's state, for the metrics.
+/// Feeds by health, pending pages, the index's state and the alert messages pending, for the metrics.
 fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
     let states: std::collections::HashMap<String, _> = p.store.feed_states()?.into_iter().collect();
     let mut feeds: Vec<(crate::status::Health, u64)> = Vec::new();
@@ -202,6 +215,7 @@ fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
         feeds,
         pending_entries,
         index: Some(p.archive.stats()?),
+        alert_outbox_pending: p.store.outbox_pending()?,
     })
 }
 

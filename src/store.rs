@@ -1029,6 +1029,18 @@ impl Store {
         })())
     }
 
+    /// How many outbox messages have a delivery still pending (the rows of the due table).
+    pub fn outbox_pending(&self) -> anyhow::Result<u64> {
+        self.named((|| -> anyhow::Result<u64> {
+            let txn = self.begin_read()?;
+            match txn.open_table(ALERT_DUE) {
+                Ok(t) => Ok(t.len()?),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+                Err(e) => Err(e.into()),
+            }
+        })())
+    }
+
     /// The outbox entries with a delivery due at or before `now`, oldest first.
     pub fn due_outbox(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<OutboxEntry>> {
         self.named((|| -> anyhow::Result<Vec<OutboxEntry>> {
