@@ -263,6 +263,17 @@ fn check_store(dir: &Path, archive_ids: Option<&HashSet<String>>, out: &mut Vec<
             true,
         ));
     }
+    let alerts = alert_rows(&health);
+    if !alerts.is_empty() {
+        out.push(finding(
+            file.clone(),
+            format!("alert rows do not decode: {}", alerts.join("; ")),
+            "run `mediawatch check --repair` (drops them: a dropped journal batch fires no alert, a \
+             dropped mark starts its alert again at the journal's end, a dropped message is not sent; \
+             until then alert evaluation or delivery fails on them)",
+            true,
+        ));
+    }
     if !health.bad_snapshots.is_empty() {
         out.push(finding(
             file.clone(),
@@ -294,6 +305,34 @@ fn check_store(dir: &Path, archive_ids: Option<&HashSet<String>>, out: &mut Vec<
             ));
         }
     }
+}
+
+/// The alert rows of the store that do not decode, one phrase per table (none when all decode).
+fn alert_rows(health: &crate::store::StoreHealth) -> Vec<String> {
+    let mut out = Vec::new();
+    let seqs = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    if !health.bad_alert_batches.is_empty() {
+        out.push(format!(
+            "{} journal batches ({})",
+            health.bad_alert_batches.len(),
+            seqs(&health.bad_alert_batches)
+        ));
+    }
+    if !health.bad_alert_marks.is_empty() {
+        out.push(format!(
+            "the marks of {} alerts ({})",
+            health.bad_alert_marks.len(),
+            health.bad_alert_marks.join(", ")
+        ));
+    }
+    if !health.bad_alert_outbox.is_empty() {
+        out.push(format!(
+            "{} outbox messages ({})",
+            health.bad_alert_outbox.len(),
+            seqs(&health.bad_alert_outbox)
+        ));
+    }
+    out
 }
 
 /// Repairs what [`check`] found repairable, under the writer lock: rewrites the schema marker (when the
@@ -348,6 +387,18 @@ pub fn repair(dir: &Path) -> anyhow::Result<Vec<String>> {
             "dropped {} feed states and {} backfill positions that did not decode (relearned next pass)",
             health.bad_feed_states.len(),
             health.bad_backfill.len()
+        ));
+    }
+    let alerts = alert_rows(&health);
+    if !alerts.is_empty() {
+        store.drop_alert_rows(
+            &health.bad_alert_batches,
+            &health.bad_alert_marks,
+            &health.bad_alert_outbox,
+        )?;
+        done.push(format!(
+            "dropped alert rows that did not decode: {}",
+            alerts.join("; ")
         ));
     }
     let tantivy_dir = dir.join("tantivy");
@@ -610,5 +661,43 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.signatures().unwrap().len(), 3);
         assert_eq!(store.feed_states().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn garbled_alert_rows_are_found_and_dropped_and_the_good_ones_kept() {
+        let dir = healthy();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let good = store.journal_alert_batch(&["a1".to_string()]).unwrap();
+            store.put_garbled_alert_rows_for_test(good + 1, "bad-alert");
+            // Unreadable, the alerts can neither be evaluated nor delivered.
+            assert!(store.alert_batches().is_err());
+            assert!(store.alert_marks().is_err());
+            assert!(store.outbox().is_err());
+        }
+        let found = check(dir.path());
+        let f = found
+            .iter()
+            .find(|f| f.what.contains("alert rows do not decode"))
+            .unwrap_or_else(|| panic!("{found:?}"));
+        assert!(
+            f.what.contains("1 journal batches (2)")
+                && f.what.contains("the marks of 1 alerts (bad-alert)")
+                && f.what.contains("1 outbox messages (2)")
+                && f.repairable,
+            "{f:?}"
+        );
+        let done = repair(dir.path()).unwrap();
+        assert!(
+            done.iter().any(|d| d.contains("dropped alert rows")),
+            "{done:?}"
+        );
+        assert_eq!(check(dir.path()), vec![]);
+        let store = Store::open(dir.path()).unwrap();
+        let (batches, _) = store.alert_batches().unwrap();
+        assert_eq!(batches.len(), 1, "the good batch is kept");
+        assert!(store.alert_marks().unwrap().is_empty());
+        assert!(store.outbox().unwrap().is_empty());
+        assert_eq!(store.next_outbox_due().unwrap(), None);
     }
 }

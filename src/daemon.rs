@@ -31,25 +31,31 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 /// Runs passes until `shutdown` completes, recording them in `metrics` if given, and beside them, when
-/// an alert has a webhook, the alerts' delivery loop ([`deliver_alerts`]). Returns the number of passes
+/// an alert has a webhook or email, the alerts' delivery loop ([`deliver_alerts`]). Returns the number of passes
 /// run.
 pub async fn run(
     p: &Pipeline,
     metrics: Option<&Metrics>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<u64> {
-    if !p.config.alerts.iter().any(|a| a.webhook.is_some()) && p.store.next_outbox_due()?.is_none()
+    if !p
+        .config
+        .alerts
+        .iter()
+        .any(|a| a.webhook.is_some() || !a.email.is_empty())
+        && p.store.next_outbox_due()?.is_none()
     {
         return passes(p, metrics, shutdown).await;
     }
-    let deliverer = crate::alert::deliver::Deliverer::new(&p.config.fetch.user_agent)?;
+    let deliverer = crate::alert::deliver::Deliverer::new(&p.config.fetch.user_agent)?
+        .with_smtp(p.config.smtp.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let passes = async {
         let result = passes(p, metrics, shutdown).await;
         let _ = stop.send(true);
         result
     };
-    let (result, ()) = tokio::join!(passes, deliver_alerts(p, &deliverer, stopped));
+    let (result, ()) = tokio::join!(passes, deliver_alerts(p, &deliverer, metrics, stopped));
     result
 }
 
@@ -59,6 +65,7 @@ pub async fn run(
 pub async fn deliver_alerts(
     p: &Pipeline,
     deliverer: &crate::alert::deliver::Deliverer,
+    metrics: Option<&Metrics>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -68,9 +75,21 @@ pub async fn deliver_alerts(
         let mut failed = false;
         tokio::select! {
             result = deliverer.deliver_due(&p.store, Utc::now()) => {
-                if let Err(e) = result {
-                    warn!(error = %format!("{e:#}"), "alert delivery round failed; tried again shortly");
-                    failed = true;
+                match result {
+                    Ok(done) => {
+                        if let Some(m) = metrics {
+                            // The gauge first: a scrape that sees the round's counts sees its outbox.
+                            match p.store.outbox_pending() {
+                                Ok(n) => m.set_alert_outbox_pending(n),
+                                Err(e) => warn!(error = %format!("{e:#}"), "metrics: cannot read the alert outbox"),
+                            }
+                            m.record_deliveries(&done);
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %format!("{e:#}"), "alert delivery round failed; tried again shortly");
+                        failed = true;
+                    }
                 }
             }
             _ = stopped.changed() => return,
@@ -178,7 +197,7 @@ fn update_gauges(p: &Pipeline, m: &Metrics) {
     }
 }
 
-/// Feeds by health, pending pages and the index's state, for the metrics.
+/// Feeds by health, pending pages, the index's state and the alert messages pending, for the metrics.
 fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
     let states: std::collections::HashMap<String, _> = p.store.feed_states()?.into_iter().collect();
     let mut feeds: Vec<(crate::status::Health, u64)> = Vec::new();
@@ -196,6 +215,7 @@ fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
         feeds,
         pending_entries,
         index: Some(p.archive.stats()?),
+        alert_outbox_pending: p.store.outbox_pending()?,
     })
 }
 

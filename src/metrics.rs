@@ -6,7 +6,8 @@
 //!
 //! Names (prefix `mediawatch_`): `passes_total{outcome}`, `feeds{health}`, `fetches_total{kind,outcome}`,
 //! `fetch_duration_seconds{kind}`, `articles_archived_total`, `articles_tagged_total`, `pending_entries`,
-//! `index_segments`, `index_size_bytes`, `last_commit_timestamp_seconds`.
+//! `index_segments`, `index_size_bytes`, `last_commit_timestamp_seconds`, `alert_messages_total`,
+//! `alert_deliveries_total{outcome}`, `alert_outbox_pending`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
@@ -23,6 +24,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 use tracing::{info, warn};
 
+use crate::alert::deliver::Delivered;
 use crate::index::IndexStats;
 use crate::pipeline::PassReport;
 use crate::status::Health;
@@ -32,6 +34,9 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 /// The health classes of `feeds status`, each always exported (0 when no feed has it).
 const HEALTHS: [Health; 4] = [Health::New, Health::Ok, Health::Failing, Health::Unhealthy];
+
+/// The outcomes of an alert delivery attempt, each always exported.
+const DELIVERY_OUTCOMES: [&str; 3] = ["delivered", "retrying", "failed"];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
@@ -68,6 +73,8 @@ pub struct ArchiveGauges {
     pub pending_entries: u64,
     /// The index on disk.
     pub index: Option<IndexStats>,
+    /// Alert messages with a delivery still pending ([`crate::store::Store::outbox_pending`]).
+    pub alert_outbox_pending: u64,
 }
 
 /// The registry and its metric families.
@@ -83,6 +90,9 @@ pub struct Metrics {
     index_segments: Gauge,
     index_size: Gauge,
     last_commit: Gauge<f64, AtomicU64>,
+    alert_messages: Counter,
+    alert_deliveries: Family<OutcomeLabels, Counter>,
+    alert_outbox_pending: Gauge,
 }
 
 impl Default for Metrics {
@@ -107,6 +117,9 @@ impl Metrics {
             index_segments: Gauge::default(),
             index_size: Gauge::default(),
             last_commit: Gauge::default(),
+            alert_messages: Counter::default(),
+            alert_deliveries: Family::default(),
+            alert_outbox_pending: Gauge::default(),
         };
         registry.register(
             "passes",
@@ -162,6 +175,25 @@ impl Metrics {
             Unit::Seconds,
             m.last_commit.clone(),
         );
+        registry.register(
+            "alert_messages",
+            "Alert messages enqueued in the outbox",
+            m.alert_messages.clone(),
+        );
+        registry.register(
+            "alert_deliveries",
+            "Alert delivery attempts (webhook POSTs, mails) by outcome (delivered; retrying: failed \
+             transiently, tried again later; failed: refused, or given up after 24 hours)",
+            m.alert_deliveries.clone(),
+        );
+        registry.register(
+            "alert_outbox_pending",
+            "Alert messages with a delivery still pending (waiting for an attempt or a retry)",
+            m.alert_outbox_pending.clone(),
+        );
+        for outcome in DELIVERY_OUTCOMES {
+            let _ = m.alert_deliveries.get_or_create(&OutcomeLabels { outcome });
+        }
         for h in HEALTHS {
             let _ = m.feeds.get_or_create(&HealthLabels { health: h.as_str() });
         }
@@ -194,6 +226,24 @@ impl Metrics {
         self.articles_archived
             .inc_by(report.articles_archived as u64);
         self.articles_tagged.inc_by(report.articles_tagged as u64);
+        self.alert_messages.inc_by(report.alert_messages as u64);
+    }
+
+    /// Counts a round of alert deliveries by outcome.
+    pub fn record_deliveries(&self, d: &Delivered) {
+        for (outcome, n) in DELIVERY_OUTCOMES
+            .into_iter()
+            .zip([d.delivered, d.retrying, d.failed])
+        {
+            self.alert_deliveries
+                .get_or_create(&OutcomeLabels { outcome })
+                .inc_by(n as u64);
+        }
+    }
+
+    /// Sets the number of alert messages with a delivery still pending.
+    pub fn set_alert_outbox_pending(&self, n: u64) {
+        self.alert_outbox_pending.set(clamp(n));
     }
 
     /// Counts a pass that failed (its fetches are in the next pass's report).
@@ -217,6 +267,7 @@ impl Metrics {
                 .set(clamp(n));
         }
         self.pending_entries.set(clamp(a.pending_entries));
+        self.set_alert_outbox_pending(a.alert_outbox_pending);
         if let Some(index) = &a.index {
             self.index_segments.set(clamp(index.segments));
             self.index_size.set(clamp(index.size_bytes));
@@ -374,8 +425,21 @@ mod tests {
             ],
             ..Default::default()
         };
-        m.record_pass(&report);
+        m.record_pass(&PassReport {
+            alert_messages: 2,
+            ..report.clone()
+        });
         m.record_failed_pass();
+        m.record_deliveries(&Delivered {
+            delivered: 2,
+            retrying: 1,
+            failed: 0,
+        });
+        m.record_deliveries(&Delivered {
+            delivered: 1,
+            retrying: 0,
+            failed: 1,
+        });
         m.set_archive(&ArchiveGauges {
             feeds: vec![(Health::Ok, 2), (Health::Failing, 1)],
             pending_entries: 4,
@@ -384,6 +448,7 @@ mod tests {
                 size_bytes: 1234,
                 last_commit: chrono::DateTime::from_timestamp(1_800_000_000, 500_000_000),
             }),
+            alert_outbox_pending: 3,
         });
         let text = m.encode().expect("encodes");
         for line in [
@@ -402,6 +467,11 @@ mod tests {
             "mediawatch_index_segments 2",
             "mediawatch_index_size_bytes 1234",
             "mediawatch_last_commit_timestamp_seconds 1800000000.5",
+            "mediawatch_alert_messages_total 2",
+            "mediawatch_alert_deliveries_total{outcome=\"delivered\"} 3",
+            "mediawatch_alert_deliveries_total{outcome=\"retrying\"} 1",
+            "mediawatch_alert_deliveries_total{outcome=\"failed\"} 1",
+            "mediawatch_alert_outbox_pending 3",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
         }

@@ -378,6 +378,15 @@ impl Store {
         let bad_backfill = bad_keys(&txn, BACKFILL, &mut problems, |v| {
             serde_json::from_slice::<BackfillState>(v).is_ok()
         });
+        let bad_alert_batches = bad_seqs(&txn, ALERT_BATCHES, &mut problems, |v| {
+            serde_json::from_slice::<Vec<String>>(v).is_ok()
+        });
+        let bad_alert_marks = bad_keys(&txn, ALERT_MARKS, &mut problems, |v| {
+            serde_json::from_slice::<AlertMark>(v).is_ok()
+        });
+        let bad_alert_outbox = bad_seqs(&txn, ALERT_OUTBOX, &mut problems, |v| {
+            serde_json::from_slice::<OutboxEntry>(v).is_ok()
+        });
         match txn.open_table(META) {
             Ok(t) => {
                 if let Err(e) = t
@@ -396,6 +405,9 @@ impl Store {
             bad_snapshots,
             bad_signatures,
             bad_backfill,
+            bad_alert_batches,
+            bad_alert_marks,
+            bad_alert_outbox,
         })
     }
 
@@ -416,6 +428,62 @@ impl Store {
             txn.commit()?;
             Ok(())
         })())
+    }
+
+    /// Drops the alert rows named (unreadable ones): journal batches (their articles fire no alert),
+    /// marks (the alert starts again at the journal's end when the pipeline opens) and outbox messages
+    /// (with their due time).
+    pub fn drop_alert_rows(
+        &self,
+        batches: &[u64],
+        marks: &[String],
+        outbox: &[u64],
+    ) -> anyhow::Result<()> {
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(ALERT_BATCHES)?;
+                for seq in batches {
+                    table.remove(*seq)?;
+                }
+                let mut table = txn.open_table(ALERT_MARKS)?;
+                for id in marks {
+                    table.remove(id.as_str())?;
+                }
+                let mut table = txn.open_table(ALERT_OUTBOX)?;
+                let mut due = txn.open_table(ALERT_DUE)?;
+                for seq in outbox {
+                    table.remove(*seq)?;
+                    due.remove(*seq)?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// Writes an alert journal batch, mark and outbox message that do not decode (for tests of `check`).
+    #[cfg(test)]
+    pub(crate) fn put_garbled_alert_rows_for_test(&self, seq: u64, alert: &str) {
+        let txn = self.writable().unwrap().begin_write().unwrap();
+        let garbled = b"{not json".as_slice();
+        txn.open_table(ALERT_BATCHES)
+            .unwrap()
+            .insert(seq, garbled)
+            .unwrap();
+        txn.open_table(ALERT_MARKS)
+            .unwrap()
+            .insert(alert, garbled)
+            .unwrap();
+        txn.open_table(ALERT_OUTBOX)
+            .unwrap()
+            .insert(seq, garbled)
+            .unwrap();
+        txn.open_table(ALERT_DUE)
+            .unwrap()
+            .insert(seq, 0i64)
+            .unwrap();
+        txn.commit().unwrap();
     }
 
     /// Writes a feed state that does not decode (for tests of `check`).
@@ -1016,6 +1084,18 @@ impl Store {
         })())
     }
 
+    /// How many outbox messages have a delivery still pending (the rows of the due table).
+    pub fn outbox_pending(&self) -> anyhow::Result<u64> {
+        self.named((|| -> anyhow::Result<u64> {
+            let txn = self.begin_read()?;
+            match txn.open_table(ALERT_DUE) {
+                Ok(t) => Ok(t.len()?),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+                Err(e) => Err(e.into()),
+            }
+        })())
+    }
+
     /// The outbox entries with a delivery due at or before `now`, oldest first.
     pub fn due_outbox(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<OutboxEntry>> {
         self.named((|| -> anyhow::Result<Vec<OutboxEntry>> {
@@ -1119,6 +1199,12 @@ pub struct StoreHealth {
     pub bad_signatures: Vec<String>,
     /// Feeds whose backfill position does not decode.
     pub bad_backfill: Vec<String>,
+    /// Alert journal batches whose article ids do not decode.
+    pub bad_alert_batches: Vec<u64>,
+    /// Alerts whose mark does not decode.
+    pub bad_alert_marks: Vec<String>,
+    /// Outbox messages that do not decode.
+    pub bad_alert_outbox: Vec<u64>,
 }
 
 /// The keys of `table` whose value `decodes` rejects; a table or row that cannot be read at all is added
@@ -1144,6 +1230,38 @@ fn bad_keys(
             for row in rows {
                 match row {
                     Ok((k, v)) if !decodes(v.value()) => bad.push(k.value().to_string()),
+                    Ok(_) => {}
+                    Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
+                }
+            }
+        }
+        Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
+    }
+    bad
+}
+
+/// [`bad_keys`] for a table keyed by sequence number (the alerts' journal and outbox).
+fn bad_seqs(
+    txn: &ReadTransaction,
+    table: TableDefinition<u64, &[u8]>,
+    problems: &mut Vec<String>,
+    decodes: impl Fn(&[u8]) -> bool,
+) -> Vec<u64> {
+    let name = table.name().to_string();
+    let mut bad = Vec::new();
+    let table = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return bad,
+        Err(e) => {
+            problems.push(format!("table `{name}` unreadable: {e}"));
+            return bad;
+        }
+    };
+    match table.iter() {
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok((k, v)) if !decodes(v.value()) => bad.push(k.value()),
                     Ok(_) => {}
                     Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
                 }

@@ -1,4 +1,5 @@
-//! Webhook delivery from the outbox: one JSON POST per message, with `Idempotency-Key` (the same for
+//! Delivery from the outbox. Email goes through [`super::email`] (one mail per address, the same retry
+//! rule: a 4xx or no connection is retried, a 5xx refusal is failed). Webhooks: one JSON POST per message, with `Idempotency-Key` (the same for
 //! every attempt of a message) and, when the alert names a secret variable, `X-Mediawatch-Signature:
 //! sha256=<hex HMAC-SHA256 of the body>`. A delivery is marked done only after the receiver's 2xx; no
 //! connection, a timeout, 5xx, 408 or 429 is retried with exponential backoff for
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use super::Outcome;
+use crate::config::SmtpSettings;
 use crate::store::{Delivery, DeliveryState, OutboxEntry, Store};
 
 /// Time allowed for one POST, answer included.
@@ -32,9 +34,10 @@ pub struct Delivered {
     pub failed: usize,
 }
 
-/// The webhook client.
+/// The webhook client and the mail relay.
 pub struct Deliverer {
     client: reqwest::Client,
+    smtp: Option<SmtpSettings>,
 }
 
 impl Deliverer {
@@ -49,7 +52,13 @@ impl Deliverer {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the webhook client")?;
-        Ok(Deliverer { client })
+        Ok(Deliverer { client, smtp: None })
+    }
+
+    /// The same, sending the `email` deliveries through `smtp` (the config's `[smtp]`).
+    pub fn with_smtp(mut self, smtp: Option<SmtpSettings>) -> Deliverer {
+        self.smtp = smtp;
+        self
     }
 
     /// Attempts every delivery that is due at `now`, oldest message first, writing each result to the
@@ -132,8 +141,25 @@ impl Deliverer {
         Ok(done)
     }
 
-    /// One POST of a message to a delivery's webhook.
+    /// One attempt at a delivery: a mail for `email`, a POST for `webhook`.
     async fn attempt(&self, entry: &OutboxEntry, d: &Delivery) -> Outcome {
+        if d.channel == "email" {
+            return match &self.smtp {
+                Some(smtp) => {
+                    super::email::send(smtp, &entry.message, &entry.idempotency_key, &d.target)
+                        .await
+                }
+                None => Outcome::Retry(
+                    "the config has no [smtp] section: add it (the relay that sends alert email) and restart"
+                        .into(),
+                ),
+            };
+        }
+        self.post(entry, d).await
+    }
+
+    /// One POST of a message to a delivery's webhook.
+    async fn post(&self, entry: &OutboxEntry, d: &Delivery) -> Outcome {
         let body = super::body(&entry.message);
         let mut req = self
             .client
@@ -158,7 +184,11 @@ impl Deliverer {
         }
         match req.body(body).send().await {
             Ok(resp) => super::outcome(resp.status().as_u16()),
-            Err(e) => Outcome::Retry(format!("cannot reach {}: {}", d.target, error_chain(&e))),
+            Err(e) => Outcome::Retry(format!(
+                "cannot reach {}: {}",
+                d.target,
+                super::error_chain(&e)
+            )),
         }
     }
 }
@@ -168,18 +198,6 @@ fn give_up(d: &mut Delivery, why: String, at: DateTime<Utc>) {
     d.state = DeliveryState::Failed;
     d.last_error = Some(why);
     d.done_at = Some(at);
-}
-
-/// An error and its sources on one line (reqwest's own message alone says little).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// When the earliest pending delivery is due (None when none is pending).

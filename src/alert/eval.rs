@@ -137,21 +137,28 @@ pub fn dry_run(
     Ok((results.total > 0).then(|| super::message(alert, results.hits, results.total, now)))
 }
 
-/// The outbox entry of a message: one delivery per channel the alert has (its webhook now).
+/// The outbox entry of a message: one delivery for the alert's webhook, one per email address.
 fn entry(alert: &AlertSpec, message: AlertMessage, now: DateTime<Utc>) -> OutboxEntry {
+    let pending = |channel: &str, target: String, secret_env: Option<String>| Delivery {
+        channel: channel.into(),
+        target,
+        secret_env,
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt: now,
+        last_error: None,
+        done_at: None,
+    };
     let deliveries = alert
         .webhook
         .iter()
-        .map(|url| Delivery {
-            channel: "webhook".into(),
-            target: url.to_string(),
-            secret_env: alert.secret_env.clone(),
-            state: DeliveryState::Pending,
-            attempts: 0,
-            next_attempt: now,
-            last_error: None,
-            done_at: None,
-        })
+        .map(|url| pending("webhook", url.to_string(), alert.secret_env.clone()))
+        .chain(
+            alert
+                .email
+                .iter()
+                .map(|to| pending("email", to.clone(), None)),
+        )
         .collect();
     OutboxEntry {
         seq: 0,

@@ -3,9 +3,11 @@
 //! hits ([`message`], at most [`MAX_ARTICLES`] articles), the webhook body and its signature
 //! ([`body`], [`signature`]), and the retry rule ([`retry_at`], [`outcome`]). Beside it: `eval` runs the
 //! alerts over the articles a commit added and enqueues their messages in the store's outbox (with the
-//! alerts' marks, in one transaction); `deliver` POSTs the outbox's messages to their webhooks.
+//! alerts' marks, in one transaction); `deliver` POSTs the outbox's messages to their webhooks
+//! and `email` mails them.
 
 pub mod deliver;
+pub mod email;
 pub mod eval;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -114,6 +116,18 @@ pub fn may_fire(batch: AlertBatch, last_fired: Option<DateTime<Utc>>, now: DateT
         AlertBatch::Daily => Duration::days(1),
     };
     last_fired.is_none_or(|t| now - t >= period)
+}
+
+/// An error and its sources on one line (reqwest's and lettre's own messages alone say little).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// What an attempt's answer means for the delivery.

@@ -184,7 +184,8 @@ pub(super) fn deliver_after_ingest(
     if crate::alert::deliver::next_due(&pipeline.store)?.is_none() {
         return Ok(());
     }
-    let deliverer = crate::alert::deliver::Deliverer::new(&pipeline.config.fetch.user_agent)?;
+    let deliverer = crate::alert::deliver::Deliverer::new(&pipeline.config.fetch.user_agent)?
+        .with_smtp(pipeline.config.smtp.clone());
     let done = runtime.block_on(deliverer.deliver_due(&pipeline.store, chrono::Utc::now()))?;
     eprintln!(
         "mediawatch: alerts: {} delivered, {} to retry, {} failed",

@@ -126,6 +126,81 @@ async fn run_serves_the_metrics_of_its_passes() {
     stop(child);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_counts_alert_messages_deliveries_and_the_pending_outbox() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = site_server().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/ok"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/down"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&receiver)
+        .await;
+    let alert = |id: &str| {
+        format!(
+            "[[alerts]]\nid = \"{id}\"\nquery = \"\"\ncampaign = \"fx-taiwan\"\naffiliation = \"state\"\n\
+             webhook = \"{}/{id}\"\n",
+            receiver.uri()
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{}\n{}", alert("ok"), alert("down"));
+    let config = write_config(dir.path(), &server.uri(), 5, &extra);
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let (child, rx) = start_run(&config, &["--metrics-addr", &addr]);
+
+    // Scraped until both messages had their first attempt: one delivered, one to retry (503).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut log = Vec::new();
+    let m = loop {
+        while let Ok(line) = rx.try_recv() {
+            log.push(line);
+        }
+        if let Ok((_, body)) = get(port, "/metrics") {
+            let m = samples(&body);
+            let n = |k: &str| m.get(k).copied().unwrap_or(0.0);
+            if n("mediawatch_alert_deliveries_total{outcome=\"delivered\"}")
+                + n("mediawatch_alert_deliveries_total{outcome=\"retrying\"}")
+                >= 2.0
+            {
+                break m;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no alert delivery counted on /metrics: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let v = |key: &str| -> f64 {
+        *m.get(key)
+            .unwrap_or_else(|| panic!("{key} not scraped: {m:?}"))
+    };
+    assert_eq!(v("mediawatch_alert_messages_total"), 2.0);
+    assert_eq!(
+        v("mediawatch_alert_deliveries_total{outcome=\"delivered\"}"),
+        1.0
+    );
+    assert_eq!(
+        v("mediawatch_alert_deliveries_total{outcome=\"retrying\"}"),
+        1.0
+    );
+    assert_eq!(
+        v("mediawatch_alert_deliveries_total{outcome=\"failed\"}"),
+        0.0
+    );
+    // The 503's message waits for its retry; the delivered one is no longer pending.
+    assert_eq!(v("mediawatch_alert_outbox_pending"), 1.0);
+    stop(child);
+}
+
 #[test]
 fn run_metrics_addr_in_use_or_malformed_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
