@@ -655,3 +655,129 @@ async fn a_spike_alert_fires_once_for_a_constructed_spike() {
         "{out:?}"
     );
 }
+
+/// A feed of the batching test: articles n0..n{count-1} about reunification, each a minute newer.
+fn batch_feed(count: usize) -> String {
+    let items: String = (0..count)
+        .rev()
+        .map(|i| {
+            format!(
+                "<item><title>Reunification note n{i}</title><link>/batch/n{i}.html</link>\
+                 <guid>/batch/n{i}.html</guid><pubDate>{}</pubDate>\
+                 <description>Reunification, note n{i}.</description></item>",
+                (Utc::now() - Duration::minutes(10 - i as i64)).to_rfc2822()
+            )
+        })
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Batch</title>{items}</channel></rss>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hourly_and_daily_alerts_send_one_message_per_period_with_what_was_held() {
+    let site = site_server().await;
+    // The feed's versions, one per pass: n0; n0-n1; n0-n2 (twice); then n0-n3.
+    for (count, times) in [(1, Some(1)), (2, Some(1)), (3, Some(2)), (4, None)] {
+        mount(
+            &site,
+            "/feeds/batch.xml",
+            200,
+            &batch_feed(count),
+            None,
+            times,
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = format!(
+        "[[feeds]]\nid = \"fx-batch\"\nurl = \"{}/feeds/batch.xml\"\naffiliation = \"state\"\n\
+         language = \"en\"\n\n",
+        site.uri()
+    );
+    for batch in ["hourly", "daily"] {
+        extra += &format!(
+            "[[alerts]]\nid = \"{batch}\"\nquery = \"reunification\"\nfeed = \"fx-batch\"\n\
+             batch = \"{batch}\"\nwebhook = \"http://127.0.0.1:9/hook\"\n\n"
+        );
+    }
+    let config = write_config(dir.path(), &site.uri(), 5, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+    let pass = || async {
+        pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap()
+    };
+    // The messages of one alert, each as its articles' names (newest first) and total.
+    let sent = |alert: &str| -> Vec<(Vec<String>, usize)> {
+        p.store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.message.alert == alert)
+            .map(|e| {
+                let names = e
+                    .message
+                    .articles
+                    .iter()
+                    .map(|a| {
+                        a.url
+                            .rsplit('/')
+                            .next()
+                            .unwrap()
+                            .trim_end_matches(".html")
+                            .to_string()
+                    })
+                    .collect();
+                (names, e.message.total)
+            })
+            .collect()
+    };
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // First pass: both alerts send their first message at once.
+    let report = pass().await;
+    assert_eq!(report.alert_messages, 2, "{report}");
+    // Two more passes within the hour: what matches is held.
+    for _ in 0..2 {
+        let report = pass().await;
+        assert_eq!(
+            (report.articles_archived, report.alert_messages),
+            (1, 0),
+            "{report}"
+        );
+    }
+    assert_eq!(sent("hourly"), [(names(&["n0"]), 1)]);
+    assert_eq!(sent("daily"), [(names(&["n0"]), 1)]);
+
+    // An hour later, a pass with nothing new: the hourly alert sends what it held; the daily one waits.
+    p.advance_alert_clock(Duration::minutes(61));
+    let report = pass().await;
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (0, 1),
+        "{report}"
+    );
+    assert_eq!(
+        sent("hourly"),
+        [(names(&["n0"]), 1), (names(&["n2", "n1"]), 2)]
+    );
+    assert_eq!(sent("daily").len(), 1);
+
+    // A day later, one more article: the hourly alert sends it alone, the daily one everything since
+    // its first message.
+    p.advance_alert_clock(Duration::days(1));
+    let report = pass().await;
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (1, 2),
+        "{report}"
+    );
+    assert_eq!(sent("hourly")[2], (names(&["n3"]), 1));
+    assert_eq!(
+        sent("daily"),
+        [(names(&["n0"]), 1), (names(&["n3", "n2", "n1"]), 3)]
+    );
+    // And nothing more within the new period.
+    assert_eq!(pass().await.alert_messages, 0);
+}
