@@ -141,10 +141,7 @@ pub fn search_among(
     among: &Among,
     req: &SearchRequest,
 ) -> anyhow::Result<SearchResults> {
-    let query: Box<dyn Query> = Box::new(tantivy::query::BooleanQuery::new(vec![
-        (tantivy::query::Occur::Must, build_query(archive, req)?),
-        (tantivy::query::Occur::Must, among.query()),
-    ]));
+    let query = among.restrict(build_query(archive, req)?);
     let (results, ()) = run(archive, &among.searcher, req, query, Nothing)?;
     Ok(results)
 }
