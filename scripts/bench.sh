@@ -13,7 +13,10 @@
 #   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
 #      MW_BENCH_DIGEST_ARTICLES);
 #   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh);
-#   7. soak: `mediawatch run` and `serve` for MW_SOAK_MINUTES (default 30) against feeds that change every
+#   7. alerts: 1,000 alerts evaluated over a commit of 256 articles (target < 100 ms), and commit to webhook
+#      receipt on a local receiver (target p99 < 1 s) (benches/alerts.rs; MW_BENCH_ALERT_ARCHIVE,
+#      MW_BENCH_ALERTS, MW_BENCH_ALERT_COMMITS, MW_BENCH_ALERT_ROUNDS);
+#   8. soak: `mediawatch run` and `serve` for MW_SOAK_MINUTES (default 30) against feeds that change every
 #      few seconds, sampling RSS, segments, files and search median (benches/soak.rs).
 # Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
@@ -52,6 +55,10 @@ rm -rf "$digest_dir"
 
 # --- web workspace load test (scripts/bench_web.sh; owned by the web workspace, self-contained) ---
 "$here/bench_web.sh"
+
+# --- alerts (issue #27): evaluation of 1,000 alerts per commit, commit to webhook receipt on 127.0.0.1.
+echo "== alerts: evaluation and commit to webhook (cargo bench --bench alerts)"
+"${CARGO:-cargo}" bench --bench alerts
 
 # --- soak (issue #24): the release daemon and serve on one index for MW_SOAK_MINUTES (default 30; 2 for a
 # quick check), feeds changing every 3 s; prints the curve and whether it is flat after the warm-up.

@@ -142,6 +142,9 @@ pub struct AlertMark {
     /// When its last message was enqueued (hourly and daily alerts wait for their period).
     #[serde(default)]
     pub last_fired: Option<DateTime<Utc>>,
+    /// A spike alert's ongoing spike: when the one it fired for began (None when it is not spiking).
+    #[serde(default)]
+    pub spike_since: Option<DateTime<Utc>>,
 }
 
 /// One alert message in the outbox, with the state of each of its deliveries.
@@ -1699,7 +1702,7 @@ mod tests {
         let t0 = Utc::now() - chrono::Duration::days(40);
         let mark = |batch| AlertMark {
             batch,
-            last_fired: None,
+            ..Default::default()
         };
         let seqs = store
             .commit_alert_evaluation(

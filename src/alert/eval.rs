@@ -1,6 +1,8 @@
 //! Evaluating the alerts after a commit: each `on = "match"` alert's search runs among the articles
 //! journaled since its mark ([`crate::store::Store::journal_alert_batch`], written before each index
-//! commit), never over the whole archive; its message, if any, is enqueued in the outbox and its mark
+//! commit), never over the whole archive; each `on = "spike"` alert with new articles since its mark
+//! runs the digest's spike test over the archive's last 24 hours ([`spike`]) and fires once per spike
+//! (the spike's start kept in its mark). A message, if any, is enqueued in the outbox and the marks
 //! advanced in one store transaction. A retag or a reindex journals nothing, so they fire nothing; an
 //! alert new to the config starts at the journal's end ([`init_marks`]).
 
@@ -33,7 +35,7 @@ pub fn init_marks(store: &Store, alerts: &[AlertSpec]) -> anyhow::Result<()> {
                 a.id.clone(),
                 AlertMark {
                     batch: last,
-                    last_fired: None,
+                    ..Default::default()
                 },
             )
         })
@@ -67,17 +69,30 @@ pub fn evaluate(
     for alert in alerts {
         let mark = marks.get(&alert.id).copied().unwrap_or(AlertMark {
             batch: last,
-            last_fired: None,
+            ..Default::default()
         });
-        if alert.on != AlertOn::Match {
-            // Spike alerts do not read the journal (issue #27, second half): never hold it back.
-            new_marks.push((
-                alert.id.clone(),
-                AlertMark {
-                    batch: last,
-                    ..mark
-                },
-            ));
+        if alert.on == AlertOn::Spike {
+            // Spike alerts hold no batch back: they count the archive's last 24 hours, tested again
+            // whenever new articles came.
+            let mut next = AlertMark {
+                batch: last,
+                ..mark
+            };
+            if batches.iter().any(|(seq, _)| *seq > mark.batch) {
+                let spike = spike(archive, alert, now).map_err(|e| {
+                    e.context(format!("alert {:?}: its spike test failed", alert.id))
+                })?;
+                let (fire, since) = super::spike_step(spike.spike, mark.spike_since, now);
+                next.spike_since = since;
+                if fire {
+                    let message = super::message(alert, spike.hits, spike.count, now);
+                    done.messages += 1;
+                    done.articles += message.total;
+                    messages.push(entry(alert, message, now));
+                    next.last_fired = Some(now);
+                }
+            }
+            new_marks.push((alert.id.clone(), next));
             continue;
         }
         if !super::may_fire(alert.batch, mark.last_fired, now) {
@@ -135,6 +150,43 @@ pub fn dry_run(
     req.since = since;
     let results = crate::search::search(archive, &req)?;
     Ok((results.total > 0).then(|| super::message(alert, results.hits, results.total, now)))
+}
+
+/// A spike alert's test at one instant: its matches in the last 24 hours (the newest, and their
+/// count), the 28 days before, and the digest's verdict.
+#[derive(Debug, Clone)]
+pub struct Spike {
+    /// Matches dated in the last 24 hours.
+    pub count: usize,
+    /// Matches dated in the 28 days before them.
+    pub before: usize,
+    /// λ of the test (the 28-day daily mean, floored).
+    pub expected: f64,
+    /// P(X ≥ count) under λ.
+    pub p_value: f64,
+    /// The digest's spike flag.
+    pub spike: bool,
+    /// The newest matches of the last 24 hours (at most [`super::MAX_ARTICLES`]).
+    pub hits: Vec<crate::model::Hit>,
+}
+
+/// The spike test of `alert` (its query and filters, the campaign among them) on the archive's loaded
+/// commit at `now` ([`super::spike_test`]).
+pub fn spike(archive: &Archive, alert: &AlertSpec, now: DateTime<Utc>) -> anyhow::Result<Spike> {
+    let req = super::request(alert);
+    let (baseline_start, start) = super::spike_windows(now);
+    // Articles dated after `now` (a clock ahead at the source) count as recent.
+    let recent = crate::search::search_within(archive, &req, start, None)?;
+    let before = crate::search::count_within(archive, &req, baseline_start, Some(start))?;
+    let (expected, p_value, spike) = super::spike_test(recent.total, before);
+    Ok(Spike {
+        count: recent.total,
+        before,
+        expected,
+        p_value,
+        spike,
+        hits: recent.hits,
+    })
 }
 
 /// The outbox entry of a message: one delivery for the alert's webhook, one per email address.

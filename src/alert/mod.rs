@@ -130,6 +130,39 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// The rolling window a spike alert counts its matches in (the digest's one-day period).
+pub const SPIKE_WINDOW: Duration = Duration::hours(24);
+
+/// A spike alert's test at `now`: `count` matches dated in the last [`SPIKE_WINDOW`], against `before`
+/// matches in the [`crate::digest::BASELINE_DAYS`] days before that window. The digest's rule
+/// ([`crate::digest::spike_test`]) with a one-day period: `(expected, p_value, spike)`.
+pub fn spike_test(count: usize, before: usize) -> (f64, f64, bool) {
+    let baseline = before as f64 / crate::digest::BASELINE_DAYS as f64;
+    crate::digest::spike_test(count as u64, baseline, 1)
+}
+
+/// The windows of a spike alert's test at `now`: the last 24 hours from their start on, and the
+/// baseline's 28 days before them, `(baseline_start, window_start)`.
+pub fn spike_windows(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = now - SPIKE_WINDOW;
+    (start - Duration::days(crate::digest::BASELINE_DAYS), start)
+}
+
+/// Once per spike: whether a spike alert fires, given whether it spikes now and the start of the spike
+/// it already fired for (kept in its mark), and the spike start to keep. A spike that goes on fires
+/// nothing more; one that ended clears the start, so the next spike fires again.
+pub fn spike_step(
+    spiking: bool,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (bool, Option<DateTime<Utc>>) {
+    match (spiking, since) {
+        (false, _) => (false, None),
+        (true, None) => (true, Some(now)),
+        (true, Some(start)) => (false, Some(start)),
+    }
+}
+
 /// What an attempt's answer means for the delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -212,6 +245,37 @@ mod tests {
             snippet: "s".into(),
             highlights: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_spike_is_the_digests_rule_over_one_day_and_fires_once() {
+        // No history: λ is the floor 0.5, so 4 are not a spike and 5 are.
+        assert!(!spike_test(4, 0).2);
+        assert!(spike_test(5, 0).2);
+        // One a day for 28 days: λ = 1; 4 are not a spike (p ≈ 0.019), 5 are (p ≈ 0.0037).
+        let (expected, p, spike) = spike_test(4, 28);
+        assert!((expected - 1.0).abs() < 1e-9 && p > 0.01 && !spike, "{p}");
+        let (_, p, spike) = spike_test(5, 28);
+        assert!(p < 0.01 && spike, "{p}");
+        // Ten a day: 15 in a day are not a spike, 25 are.
+        assert!(!spike_test(15, 280).2);
+        assert!(spike_test(25, 280).2);
+
+        let t = |h: i64| {
+            DateTime::parse_from_rfc3339("2026-12-07T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc)
+                + Duration::hours(h)
+        };
+        let (baseline_start, start) = spike_windows(t(48));
+        assert_eq!((start, baseline_start), (t(24), t(24) - Duration::days(28)));
+        // Quiet, then a spike (fires), still spiking at the next passes (silent), over, and a new one.
+        assert_eq!(spike_step(false, None, t(0)), (false, None));
+        assert_eq!(spike_step(true, None, t(1)), (true, Some(t(1))));
+        assert_eq!(spike_step(true, Some(t(1)), t(2)), (false, Some(t(1))));
+        assert_eq!(spike_step(true, Some(t(1)), t(20)), (false, Some(t(1))));
+        assert_eq!(spike_step(false, Some(t(1)), t(30)), (false, None));
+        assert_eq!(spike_step(true, None, t(40)), (true, Some(t(40))));
     }
 
     #[test]

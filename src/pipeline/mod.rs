@@ -67,6 +67,9 @@ pub struct Pipeline {
     fetches: std::sync::Mutex<Vec<FetchRecord>>,
     /// Notified when a pass enqueued alert messages (the daemon's delivery loop waits on it).
     pub alerts_enqueued: tokio::sync::Notify,
+    /// Seconds the alerts' clock runs ahead of the system's: 0, unless a test of hourly and daily
+    /// batching moved it ([`Pipeline::advance_alert_clock`]).
+    alert_clock_ahead: std::sync::atomic::AtomicI64,
 }
 
 impl Pipeline {
@@ -119,7 +122,22 @@ impl Pipeline {
             writer: std::sync::Mutex::new(None),
             fetches: std::sync::Mutex::new(Vec::new()),
             alerts_enqueued: tokio::sync::Notify::new(),
+            alert_clock_ahead: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// The instant the alerts are evaluated at: now, plus what [`Pipeline::advance_alert_clock`] added.
+    pub fn alert_clock(&self) -> DateTime<Utc> {
+        let ahead = self
+            .alert_clock_ahead
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Utc::now() + Duration::seconds(ahead)
+    }
+
+    /// Moves the alerts' clock ahead by `by` (tests: passes an hour or a day apart without waiting).
+    pub fn advance_alert_clock(&self, by: Duration) {
+        self.alert_clock_ahead
+            .fetch_add(by.num_seconds(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The kept writer, or a new one.
@@ -698,7 +716,7 @@ pub(crate) async fn archive_entries(
 /// Evaluates the alerts over what the commits journaled and wakes the delivery loop. A failure is
 /// logged, not the pass's: the commits stand, and the journal keeps the batches for the next pass.
 fn evaluate_alerts(p: &Pipeline, report: &mut PassReport) {
-    match crate::alert::eval::evaluate(&p.archive, &p.store, &p.config.alerts, Utc::now()) {
+    match crate::alert::eval::evaluate(&p.archive, &p.store, &p.config.alerts, p.alert_clock()) {
         Ok(done) => {
             report.alert_messages += done.messages;
             if done.messages > 0 {

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::query::{ConstScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{
+    BooleanQuery, ConstScorer, EmptyScorer, EnableScoring, Explanation, Occur, Query, Scorer,
+    Weight,
+};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use crate::index::Archive;
@@ -59,6 +62,117 @@ impl Among {
     /// The query that matches these documents.
     pub(super) fn query(&self) -> Box<dyn Query> {
         Box::new(AmongQuery(Arc::clone(&self.docs)))
+    }
+
+    /// `query` among these documents: `query AND` [`Among::query`], where a segment that holds none of
+    /// them is skipped before `query` looks at it (its term look-ups), so a thousand alerts over a
+    /// commit read the segments holding the commit's articles, not every segment of the archive.
+    pub(super) fn restrict(&self, query: Box<dyn Query>) -> Box<dyn Query> {
+        Box::new(Restricted {
+            inner: Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, self.query()),
+            ])),
+            docs: Arc::clone(&self.docs),
+        })
+    }
+}
+
+/// A query run only on the segments that hold documents of an [`Among`] ([`Among::restrict`]).
+#[derive(Debug)]
+struct Restricted {
+    inner: Box<dyn Query>,
+    docs: Arc<HashMap<SegmentId, Vec<DocId>>>,
+}
+
+impl Clone for Restricted {
+    fn clone(&self) -> Restricted {
+        Restricted {
+            inner: self.inner.box_clone(),
+            docs: Arc::clone(&self.docs),
+        }
+    }
+}
+
+impl Query for Restricted {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(RestrictedWeight {
+            inner: self.inner.weight(scoring)?,
+            docs: Arc::clone(&self.docs),
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.inner.query_terms(visitor);
+    }
+}
+
+struct RestrictedWeight {
+    inner: Box<dyn Weight>,
+    docs: Arc<HashMap<SegmentId, Vec<DocId>>>,
+}
+
+impl RestrictedWeight {
+    fn holds(&self, reader: &SegmentReader) -> bool {
+        self.docs
+            .get(&reader.segment_id())
+            .is_some_and(|d| !d.is_empty())
+    }
+}
+
+impl Weight for RestrictedWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        if self.holds(reader) {
+            self.inner.scorer(reader, boost)
+        } else {
+            Ok(Box::new(EmptyScorer))
+        }
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.inner.explain(reader, doc)
+    }
+
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        if self.holds(reader) {
+            self.inner.count(reader)
+        } else {
+            Ok(0)
+        }
+    }
+
+    fn for_each(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score),
+    ) -> tantivy::Result<()> {
+        if self.holds(reader) {
+            self.inner.for_each(reader, callback)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_no_score(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(&[DocId]),
+    ) -> tantivy::Result<()> {
+        if self.holds(reader) {
+            self.inner.for_each_no_score(reader, callback)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        if self.holds(reader) {
+            self.inner.for_each_pruning(threshold, reader, callback)?;
+        }
+        Ok(())
     }
 }
 
@@ -114,5 +228,99 @@ impl DocSet for Docs {
 
     fn size_hint(&self) -> u32 {
         self.docs.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Affiliation, Article, LangInfo};
+    use crate::search::{search_among, SearchRequest, Sort};
+
+    fn article(i: u32) -> Article {
+        let url = format!("https://fixture.example/{i}");
+        let when =
+            chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(i) * 3600, 0).unwrap();
+        Article {
+            id: format!("{i:016x}"),
+            url: url.clone(),
+            final_url: url,
+            feed: "f".into(),
+            source_name: "F".into(),
+            affiliation: Affiliation::State,
+            country: None,
+            lang: LangInfo {
+                lang: "en".into(),
+                script: Some("Latn".into()),
+                confidence: 1.0,
+                reliable: true,
+            },
+            title: format!("Harbor report {i}"),
+            text: format!(
+                "Talks at the harbor, {}.",
+                if i % 2 == 0 { "even" } else { "odd" }
+            ),
+            description: None,
+            authors: vec![],
+            published: Some(when),
+            modified: None,
+            fetched_at: when,
+            canonical_url: None,
+            site_name: None,
+            image: None,
+            section: None,
+            tags: vec![],
+            campaigns: vec![],
+            http_status: 200,
+            text_source: "page".into(),
+            cluster: None,
+            post: None,
+        }
+    }
+
+    #[test]
+    fn a_search_among_finds_the_given_articles_in_every_segment_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open_or_create(dir.path()).unwrap();
+        let mut w = archive.writer().unwrap();
+        // Three commits: three segments, the given articles in the first and the last.
+        for commit in 0..3u32 {
+            for i in commit * 4..commit * 4 + 4 {
+                w.upsert(&article(i)).unwrap();
+            }
+            w.commit().unwrap();
+        }
+        w.finish().unwrap();
+        archive.reload().unwrap();
+        assert!(archive.searcher().segment_readers().len() >= 2);
+        let ids: Vec<String> = [1u32, 2, 9, 10, 99]
+            .iter()
+            .map(|i| format!("{i:016x}"))
+            .collect();
+        let among = Among::new(&archive, &ids).unwrap();
+        assert_eq!(among.len(), 4);
+        let found = |query: &str| -> Vec<String> {
+            let req = SearchRequest {
+                query: query.into(),
+                limit: 50,
+                sort: Sort::Oldest,
+                ..Default::default()
+            };
+            let r = search_among(&archive, &among, &req).unwrap();
+            assert_eq!(r.total, r.hits.len());
+            r.hits.into_iter().map(|h| h.title).collect()
+        };
+        assert_eq!(
+            found(""),
+            [
+                "Harbor report 1",
+                "Harbor report 2",
+                "Harbor report 9",
+                "Harbor report 10"
+            ]
+        );
+        assert_eq!(found("even"), ["Harbor report 2", "Harbor report 10"]);
+        assert_eq!(found("odd"), ["Harbor report 1", "Harbor report 9"]);
+        assert!(found("nowhere").is_empty());
     }
 }

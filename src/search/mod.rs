@@ -29,7 +29,7 @@ mod snippet;
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -141,12 +141,50 @@ pub fn search_among(
     among: &Among,
     req: &SearchRequest,
 ) -> anyhow::Result<SearchResults> {
-    let query: Box<dyn Query> = Box::new(tantivy::query::BooleanQuery::new(vec![
-        (tantivy::query::Occur::Must, build_query(archive, req)?),
-        (tantivy::query::Occur::Must, among.query()),
-    ]));
+    let query = among.restrict(build_query(archive, req)?);
     let (results, ()) = run(archive, &among.searcher, req, query, Nothing)?;
     Ok(results)
+}
+
+/// [`search`] among the articles dated (publication time, else fetch time) from `from` on, and before
+/// `to` when given: an instant window, where `since`/`until` are whole days (a spike alert's rolling
+/// 24 hours).
+pub fn search_within(
+    archive: &Archive,
+    req: &SearchRequest,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> anyhow::Result<SearchResults> {
+    let query = within(archive, req, from, to)?;
+    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing)?;
+    Ok(results)
+}
+
+/// The number of [`search_within`]'s matches, without reading a hit.
+pub fn count_within(
+    archive: &Archive,
+    req: &SearchRequest,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> anyhow::Result<usize> {
+    let query = within(archive, req, from, to)?;
+    Ok(archive.searcher().search(&query, &Count)?)
+}
+
+fn within(
+    archive: &Archive,
+    req: &SearchRequest,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> anyhow::Result<Box<dyn Query>> {
+    let instant = |t: DateTime<Utc>| tantivy::DateTime::from_timestamp_secs(t.timestamp());
+    Ok(Box::new(tantivy::query::BooleanQuery::new(vec![
+        (tantivy::query::Occur::Must, build_query(archive, req)?),
+        (
+            tantivy::query::Occur::Must,
+            archive.published_range(Some(instant(from)), to.map(instant)),
+        ),
+    ])))
 }
 
 /// What a search page shows, counted in one pass over the matches: the hits, the facet counts and the

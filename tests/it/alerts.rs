@@ -1,13 +1,14 @@
 //! Alerts (issue #27, first half): after a pass's commits, each alert's search runs among the new
 //! articles only, its message goes to the store's outbox, and the outbox is delivered to a webhook
 //! receiver on 127.0.0.1 (wiremock): body, signature, idempotency key, retries while the receiver is
-//! down, 4xx recorded as failed, nothing sent twice.
+//! down, 4xx recorded as failed, nothing sent twice; a spike alert fires once per spike.
 
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
 use mediawatch::alert::deliver::Deliverer;
+use mediawatch::alert::eval as alert_eval;
 use mediawatch::pipeline::{self, PassOptions};
 use mediawatch::search::{self, SearchRequest};
 use mediawatch::store::DeliveryState;
@@ -521,4 +522,262 @@ async fn run_delivers_and_a_sigkill_in_flight_loses_nothing_and_resends_nothing_
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.contains("delivered"), "{stdout}");
+}
+
+/// A feed of the spike test: `baseline` articles one a day over the 28 days before the last 24 hours,
+/// and `recent` articles in the last hours, all about reunification (tagged fx-taiwan).
+fn spike_feed(now: chrono::DateTime<Utc>, baseline: i64, recent: i64) -> String {
+    let item = |name: String, at: chrono::DateTime<Utc>| {
+        format!(
+            "<item><title>Reunification {name}</title><link>/spike/{name}.html</link>\
+             <guid>/spike/{name}.html</guid><pubDate>{}</pubDate>\
+             <description>Talks on reunification, item {name}.</description></item>",
+            at.to_rfc2822()
+        )
+    };
+    let mut items = String::new();
+    for i in 0..baseline {
+        items += &item(format!("b{i}"), now - Duration::hours(36 + 24 * i));
+    }
+    for i in 0..recent {
+        items += &item(format!("r{i}"), now - Duration::minutes(10 + 10 * i));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Spike</title>{items}</channel></rss>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spike_alert_fires_once_for_a_constructed_spike() {
+    let site = site_server().await;
+    let now = Utc::now();
+    // One article a day for 28 days (λ = 1 a day), then 3 in the last hours (no spike: p ≈ 0.08), 5
+    // (a spike: p ≈ 0.004), 7 (the same spike going on).
+    for (recent, times) in [(3, Some(1)), (5, Some(1)), (7, None)] {
+        let feed = spike_feed(now, 28, recent);
+        mount(&site, "/feeds/spike.xml", 200, &feed, None, times).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[feeds]]\nid = \"fx-spike\"\nurl = \"{}/feeds/spike.xml\"\naffiliation = \"state\"\n\
+         language = \"en\"\n\n\
+         [[alerts]]\nid = \"surge\"\nquery = \"\"\ncampaign = \"fx-taiwan\"\nfeed = \"fx-spike\"\n\
+         on = \"spike\"\nwebhook = \"http://127.0.0.1:9/hook\"\n\n\
+         [[alerts]]\nid = \"quiet\"\nquery = \"\"\ncampaign = \"fx-ukraine\"\non = \"spike\"\n\
+         webhook = \"http://127.0.0.1:9/hook\"\n",
+        site.uri()
+    );
+    let config = write_config(dir.path(), &site.uri(), 5, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+    let pass = || async {
+        pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap()
+    };
+
+    let report = pass().await;
+    // The fixture's 11 and the spike feed's 31.
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (42, 0),
+        "{report}"
+    );
+    assert!(p.store.outbox().unwrap().is_empty());
+
+    let report = pass().await;
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (2, 1),
+        "{report}"
+    );
+    let outbox = p.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    let m = &outbox[0].message;
+    assert_eq!((m.alert.as_str(), m.total, m.more), ("surge", 5, 0));
+    // The spike's articles, newest first: the last 24 hours' only, not the baseline's.
+    let names: Vec<&str> = m
+        .articles
+        .iter()
+        .map(|a| a.url.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["r0.html", "r1.html", "r2.html", "r3.html", "r4.html"]
+    );
+
+    // More articles while the spike goes on: still one message.
+    let report = pass().await;
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (2, 0),
+        "{report}"
+    );
+    assert_eq!(p.store.outbox().unwrap().len(), 1);
+
+    // Two days on, the last 24 hours are empty: the spike is over (new articles make the alert test
+    // again; the journaled ids need not be new to the archive). Back at today, the spike fires again.
+    let ids: Vec<String> = m.articles.iter().map(|a| a.id.clone()).collect();
+    let evaluate = |at| {
+        p.store.journal_alert_batch(&ids).unwrap();
+        alert_eval::evaluate(&p.archive, &p.store, &p.config.alerts, at).unwrap()
+    };
+    assert_eq!(evaluate(now + Duration::days(2)).messages, 0);
+    assert_eq!(p.store.alert_marks().unwrap()["surge"].spike_since, None);
+    let again = evaluate(Utc::now());
+    assert_eq!((again.messages, again.articles), (1, 7));
+    assert_eq!(p.store.outbox().unwrap().len(), 2);
+
+    // `alerts test` shows the test's figures and the message a spike sends.
+    let out = mw_with(&config)
+        .args(["alerts", "test", "surge"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("7 matches in the last 24 hours, 28 in the 28 days before (λ = 1.00")
+            && stderr.contains("a spike"),
+        "{stderr}"
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (shown["alert"].as_str(), shown["total"].as_u64()),
+        (Some("surge"), Some(7))
+    );
+    let out = mw_with(&config)
+        .args(["alerts", "test", "quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stdout.is_empty(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("0 matches in the last 24 hours, 3 in the 28 days before"),
+        "{out:?}"
+    );
+}
+
+/// A feed of the batching test: articles n0..n{count-1} about reunification, each a minute newer.
+fn batch_feed(count: usize) -> String {
+    let items: String = (0..count)
+        .rev()
+        .map(|i| {
+            format!(
+                "<item><title>Reunification note n{i}</title><link>/batch/n{i}.html</link>\
+                 <guid>/batch/n{i}.html</guid><pubDate>{}</pubDate>\
+                 <description>Reunification, note n{i}.</description></item>",
+                (Utc::now() - Duration::minutes(10 - i as i64)).to_rfc2822()
+            )
+        })
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Batch</title>{items}</channel></rss>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hourly_and_daily_alerts_send_one_message_per_period_with_what_was_held() {
+    let site = site_server().await;
+    // The feed's versions, one per pass: n0; n0-n1; n0-n2 (twice); then n0-n3.
+    for (count, times) in [(1, Some(1)), (2, Some(1)), (3, Some(2)), (4, None)] {
+        mount(
+            &site,
+            "/feeds/batch.xml",
+            200,
+            &batch_feed(count),
+            None,
+            times,
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = format!(
+        "[[feeds]]\nid = \"fx-batch\"\nurl = \"{}/feeds/batch.xml\"\naffiliation = \"state\"\n\
+         language = \"en\"\n\n",
+        site.uri()
+    );
+    for batch in ["hourly", "daily"] {
+        extra += &format!(
+            "[[alerts]]\nid = \"{batch}\"\nquery = \"reunification\"\nfeed = \"fx-batch\"\n\
+             batch = \"{batch}\"\nwebhook = \"http://127.0.0.1:9/hook\"\n\n"
+        );
+    }
+    let config = write_config(dir.path(), &site.uri(), 5, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+    let pass = || async {
+        pipeline::ingest_pass(&p, &PassOptions::default())
+            .await
+            .unwrap()
+    };
+    // The messages of one alert, each as its articles' names (newest first) and total.
+    let sent = |alert: &str| -> Vec<(Vec<String>, usize)> {
+        p.store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.message.alert == alert)
+            .map(|e| {
+                let names = e
+                    .message
+                    .articles
+                    .iter()
+                    .map(|a| {
+                        a.url
+                            .rsplit('/')
+                            .next()
+                            .unwrap()
+                            .trim_end_matches(".html")
+                            .to_string()
+                    })
+                    .collect();
+                (names, e.message.total)
+            })
+            .collect()
+    };
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // First pass: both alerts send their first message at once.
+    let report = pass().await;
+    assert_eq!(report.alert_messages, 2, "{report}");
+    // Two more passes within the hour: what matches is held.
+    for _ in 0..2 {
+        let report = pass().await;
+        assert_eq!(
+            (report.articles_archived, report.alert_messages),
+            (1, 0),
+            "{report}"
+        );
+    }
+    assert_eq!(sent("hourly"), [(names(&["n0"]), 1)]);
+    assert_eq!(sent("daily"), [(names(&["n0"]), 1)]);
+
+    // An hour later, a pass with nothing new: the hourly alert sends what it held; the daily one waits.
+    p.advance_alert_clock(Duration::minutes(61));
+    let report = pass().await;
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (0, 1),
+        "{report}"
+    );
+    assert_eq!(
+        sent("hourly"),
+        [(names(&["n0"]), 1), (names(&["n2", "n1"]), 2)]
+    );
+    assert_eq!(sent("daily").len(), 1);
+
+    // A day later, one more article: the hourly alert sends it alone, the daily one everything since
+    // its first message.
+    p.advance_alert_clock(Duration::days(1));
+    let report = pass().await;
+    assert_eq!(
+        (report.articles_archived, report.alert_messages),
+        (1, 2),
+        "{report}"
+    );
+    assert_eq!(sent("hourly")[2], (names(&["n3"]), 1));
+    assert_eq!(
+        sent("daily"),
+        [(names(&["n0"]), 1), (names(&["n3", "n2", "n1"]), 3)]
+    );
+    // And nothing more within the new period.
+    assert_eq!(pass().await.alert_messages, 0);
 }
