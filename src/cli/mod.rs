@@ -1078,5 +1078,19 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
             langs.join(",")
         )?;
     }
+    let r = &config.revisit;
+    let covered = config.feeds.iter().filter(|f| r.covers(f)).count();
+    let ages: Vec<String> = r.ages.iter().map(|d| config::format_age(*d)).collect();
+    let affiliations: Vec<&str> = r.affiliations.iter().map(|a| a.as_str()).collect();
+    writeln!(
+        out,
+        "  revisit:   {covered} feeds (affiliations {}{}), at ages {}, at most {} per pass",
+        affiliations.join(","),
+        r.feeds
+            .as_ref()
+            .map_or(String::new(), |ids| format!("; feeds {}", ids.join(","))),
+        ages.join(", "),
+        r.budget_per_pass
+    )?;
     Ok(ExitCode::SUCCESS)
 }
