@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod model;
 pub mod opml;
 pub mod pipeline;
+pub mod revisit;
 pub mod schedule;
 pub mod search;
 pub mod snapshot;

@@ -432,6 +432,40 @@ pub struct Article {
     /// Telegram post details (views, forward) when the article is a channel post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post: Option<Post>,
+    /// What revisits found (versions, removal); None until a revisit found a change or a removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
+}
+
+/// What revisits of an article found: its versions and whether it was removed. The archived text is the
+/// current version's; every version is kept in the state store (`store::StoredVersion`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Distinct versions seen (1: only the one first archived).
+    pub versions: u32,
+    /// The version the page showed at the last revisit that returned it (1-based).
+    pub current: u32,
+    /// When the last change (a new version, or a return to an earlier one) was found.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When the article was first seen gone (404/410, or redirected to a page that is not the article);
+    /// None when it is there.
+    pub removed_at: Option<DateTime<Utc>>,
+    /// When it was seen again after it had been gone.
+    pub restored_at: Option<DateTime<Utc>>,
+    /// The last revisit.
+    pub revisited_at: Option<DateTime<Utc>>,
+}
+
+impl Revision {
+    /// Whether a revisit found another version than the one first archived.
+    pub fn edited(&self) -> bool {
+        self.versions > 1
+    }
+
+    /// Whether the article is gone from its site.
+    pub fn removed(&self) -> bool {
+        self.removed_at.is_some()
+    }
 }
 
 impl Article {

@@ -19,6 +19,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Entry, Page};
+use crate::revisit::{RevisitState, StoredVersion};
 
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
@@ -31,6 +32,13 @@ const BACKFILL: TableDefinition<&str, &[u8]> = TableDefinition::new("backfill");
 /// Entries whose page failed transiently, by (feed id, entry URL) (JSON [`PendingEntry`]). Entries NOT
 /// archived: written after the index commit of the pass that failed them, removed once archived.
 const PENDING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("pending");
+/// Revisit schedule and memory by article id (JSON [`RevisitState`]).
+const REVISITS: TableDefinition<&str, &[u8]> = TableDefinition::new("revisits");
+/// Kept versions by (article id, version number) (JSON [`StoredVersion`]); only inserted, never replaced.
+const VERSIONS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("versions");
+/// The page snapshot of each kept version, by (article id, version number), in the snapshots' layout.
+const VERSION_SNAPSHOTS: TableDefinition<(&str, u32), &[u8]> =
+    TableDefinition::new("version_snapshots");
 const LAST_DIGEST: &str = "last_digest";
 /// The identity of the index ([`crate::index::Archive::identity`]) the feed validators describe.
 const INDEX_ID: &str = "index_id";
@@ -203,6 +211,9 @@ impl Store {
             txn.open_table(META)?;
             txn.open_table(BACKFILL)?;
             txn.open_table(PENDING)?;
+            txn.open_table(REVISITS)?;
+            txn.open_table(VERSIONS)?;
+            txn.open_table(VERSION_SNAPSHOTS)?;
             txn.commit()?;
             Ok(())
         })())?;
@@ -252,6 +263,14 @@ impl Store {
         let bad_backfill = bad_keys(&txn, BACKFILL, &mut problems, |v| {
             serde_json::from_slice::<BackfillState>(v).is_ok()
         });
+        let bad_revisits = bad_keys(&txn, REVISITS, &mut problems, |v| {
+            serde_json::from_slice::<RevisitState>(v).is_ok()
+        });
+        problems.extend(bad_revisits.into_iter().map(|id| {
+            format!(
+                "the revisit row of article {id} does not decode (the article is not revisited)"
+            )
+        }));
         match txn.open_table(META) {
             Ok(t) => {
                 if let Err(e) = t
@@ -665,6 +684,152 @@ impl Store {
         Ok(())
     }
 
+    /// Adds the revisit rows of newly archived articles, keeping any row already there (its versions).
+    /// Written with the batch's snapshots, before its index commit: a row whose article was never
+    /// committed is skipped by the revisit pass.
+    pub fn add_revisit_states(&self, rows: &[(String, RevisitState)]) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(REVISITS)?;
+                for (id, state) in rows {
+                    if table.get(id.as_str())?.is_none() {
+                        table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// Every revisit row by article id. A row that does not decode is skipped with a warning.
+    pub fn revisit_states(&self) -> anyhow::Result<Vec<(String, RevisitState)>> {
+        self.named((|| -> anyhow::Result<Vec<(String, RevisitState)>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(REVISITS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                match serde_json::from_slice(v.value()) {
+                    Ok(state) => out.push((k.value().to_string(), state)),
+                    Err(e) => tracing::warn!(article = k.value(), error = %e,
+                        "unreadable revisit row in the state store, skipped (run `mediawatch check`)"),
+                }
+            }
+            Ok(out)
+        })())
+    }
+
+    /// The revisit row of one article.
+    pub fn revisit_state(&self, article_id: &str) -> anyhow::Result<Option<RevisitState>> {
+        self.named((|| -> anyhow::Result<Option<RevisitState>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(REVISITS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            match table.get(article_id)? {
+                Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
+                    || format!("corrupt revisit row for article {article_id}"),
+                )?)),
+                None => Ok(None),
+            }
+        })())
+    }
+
+    /// In one durable transaction, after the index commit of a revisit pass: the new versions (each with
+    /// its page; version 1 without one takes a copy of the article's first snapshot) and the revisit rows.
+    /// A version already stored under its number is kept as it is (versions are never overwritten).
+    pub fn commit_revisits(
+        &self,
+        states: &[(String, RevisitState)],
+        versions: &[(String, StoredVersion, Option<&Page>)],
+    ) -> anyhow::Result<()> {
+        if states.is_empty() && versions.is_empty() {
+            return Ok(());
+        }
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut rows = txn.open_table(VERSIONS)?;
+                let mut pages = txn.open_table(VERSION_SNAPSHOTS)?;
+                let first = txn.open_table(SNAPSHOTS)?;
+                for (id, version, page) in versions {
+                    let key = (id.as_str(), version.number);
+                    if rows.get(key)?.is_some() {
+                        tracing::warn!(article = %id, version = version.number,
+                            "a version with this number is already stored: kept, the new one dropped");
+                        continue;
+                    }
+                    rows.insert(key, serde_json::to_vec(version)?.as_slice())?;
+                    let snapshot = match page {
+                        Some(page) => Some(encode_snapshot(page)?),
+                        None => first.get(id.as_str())?.map(|v| v.value().to_vec()),
+                    };
+                    if let Some(bytes) = snapshot {
+                        pages.insert(key, bytes.as_slice())?;
+                    }
+                }
+                let mut table = txn.open_table(REVISITS)?;
+                for (id, state) in states {
+                    table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// The kept versions of an article, oldest first (none until a revisit found a change).
+    pub fn versions(&self, article_id: &str) -> anyhow::Result<Vec<StoredVersion>> {
+        self.named((|| -> anyhow::Result<Vec<StoredVersion>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(VERSIONS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.range((article_id, 0)..=(article_id, u32::MAX))? {
+                let (k, v) = row?;
+                let version = serde_json::from_slice(v.value()).with_context(|| {
+                    format!("corrupt version {} of article {article_id}", k.value().1)
+                })?;
+                out.push(version);
+            }
+            Ok(out)
+        })())
+    }
+
+    /// The page of a kept version: metadata and the raw body bytes.
+    pub fn version_snapshot(
+        &self,
+        article_id: &str,
+        number: u32,
+    ) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+        self.named((|| -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(VERSION_SNAPSHOTS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            match table.get((article_id, number))? {
+                Some(v) => Ok(Some(decode_snapshot(v.value())?)),
+                None => Ok(None),
+            }
+        })())
+    }
+
     /// The stored page of an article: metadata and the raw body bytes.
     pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
         self.named((|| -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
@@ -1004,6 +1169,81 @@ mod tests {
         drop(store);
         let read_only = Store::open_read_only(dir.path()).unwrap().unwrap();
         assert_eq!(read_only.pending_counts().unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn revisit_rows_are_added_once_and_versions_never_overwritten() {
+        use crate::revisit::Compared;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = Utc::now();
+        let row = RevisitState::new("http://a.example/1", "f", t, Some("\"e1\"".into()), None);
+        store
+            .add_revisit_states(&[("id1".into(), row.clone())])
+            .unwrap();
+        let mut later = row.clone();
+        later.first_archived = t + chrono::Duration::hours(1);
+        store.add_revisit_states(&[("id1".into(), later)]).unwrap();
+        assert_eq!(
+            store.revisit_state("id1").unwrap(),
+            Some(row.clone()),
+            "an archived article's row is kept when it is added again"
+        );
+        let page = |body: &str| Page {
+            url: url::Url::parse("http://a.example/1").unwrap(),
+            final_url: url::Url::parse("http://a.example/1").unwrap(),
+            status: 200,
+            content_type: Some("text/html".into()),
+            etag: None,
+            last_modified: None,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+            fetched_at: t,
+        };
+        let first = page("<p>first</p>");
+        store.put_snapshots(&[("id1".into(), &first)]).unwrap();
+        let version = |n: u32, text: &str| StoredVersion {
+            number: n,
+            fetched_at: t,
+            recorded_at: t,
+            http_status: 200,
+            final_url: "http://a.example/1".into(),
+            fields: Compared::new("T", text, None, &[]),
+            fields_sha256: Compared::new("T", text, None, &[]).sha256(),
+            snapshot_sha256: None,
+            campaigns: Vec::new(),
+            changed: Vec::new(),
+        };
+        let second = page("<p>second</p>");
+        let mut updated = row.clone();
+        updated.current = 2;
+        store
+            .commit_revisits(
+                &[("id1".into(), updated.clone())],
+                &[
+                    ("id1".into(), version(1, "first"), None),
+                    ("id1".into(), version(2, "second"), Some(&second)),
+                ],
+            )
+            .unwrap();
+        // Number 2 again: refused, the first one stays.
+        store
+            .commit_revisits(&[], &[("id1".into(), version(2, "other"), Some(&first))])
+            .unwrap();
+        let versions = store.versions("id1").unwrap();
+        assert_eq!(versions, [version(1, "first"), version(2, "second")]);
+        assert_eq!(
+            store.version_snapshot("id1", 1).unwrap().unwrap().1,
+            first.body
+        );
+        assert_eq!(
+            store.version_snapshot("id1", 2).unwrap().unwrap().1,
+            second.body
+        );
+        assert_eq!(store.revisit_state("id1").unwrap(), Some(updated));
+        assert_eq!(store.revisit_states().unwrap().len(), 1);
+        assert!(store.versions("id2").unwrap().is_empty());
+        assert!(store.verify().unwrap().problems.is_empty());
     }
 
     #[test]

@@ -933,6 +933,7 @@ mod tests {
                     url: Some(u.into()),
                 }),
             }),
+            revision: None,
         }
     }
 

@@ -906,6 +906,7 @@ pub fn assemble(
         text_source: text_source.to_string(),
         cluster: None,
         post: entry.post.clone(),
+        revision: None,
     }
 }
 

@@ -141,6 +141,7 @@ fn article(
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 

@@ -126,6 +126,7 @@ fn post(
         text_source: "feed".into(),
         cluster: None,
         post,
+        revision: None,
     }
 }
 

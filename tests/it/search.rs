@@ -187,6 +187,7 @@ fn article(i: usize, d: &Doc) -> Article {
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 

@@ -145,6 +145,7 @@ pub fn article(
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 

@@ -1,0 +1,581 @@
+//! Revisits of archived articles, the decisions only (no I/O): when an article is due again, which of its
+//! fields are compared and how they are normalised, whether a revisit found the same page, an earlier
+//! version, a new one, a removal or nothing usable, and the schedule row kept per article
+//! ([`RevisitState`]). The pass that fetches and stores is `pipeline::revisit`.
+//!
+//! Only extracted fields are compared (title, text, publication time, byline), so a page whose ads or
+//! boilerplate change makes no version. A page that flips between texts makes no more versions than it
+//! has distinct texts: a revisit that finds an earlier version's fields records a return to it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::model::{CampaignHit, Extracted};
+
+/// Distinct versions kept per article; later changes are counted ([`RevisitState::over_cap`]), not kept.
+pub const MAX_VERSIONS: u32 = 20;
+
+/// Returns to an earlier version remembered per article (the oldest are dropped).
+pub const MAX_RETURNS: usize = 32;
+
+/// Transient failures (timeout, 5xx, 429, network) of one stage before the stage is skipped.
+pub const STAGE_ATTEMPTS: u32 = 3;
+
+/// What is compared between two versions of an article, normalised ([`Compared::new`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compared {
+    /// Headline.
+    pub title: String,
+    /// Main text: one normalised paragraph per line.
+    pub text: String,
+    /// Publication time, to the second.
+    pub published: Option<DateTime<Utc>>,
+    /// Byline: the authors, normalised, joined with "; ".
+    pub byline: String,
+}
+
+impl Compared {
+    /// The compared fields of what the extractor found on a page.
+    pub fn of(extracted: &Extracted) -> Compared {
+        Compared::new(
+            extracted.title.as_deref().unwrap_or(""),
+            &extracted.text,
+            extracted.published,
+            &extracted.authors,
+        )
+    }
+
+    /// Normalises the fields: Unicode NFKC, zero-width characters and soft hyphens dropped, whitespace
+    /// collapsed (paragraphs kept apart in the text), the time truncated to the second.
+    pub fn new(
+        title: &str,
+        text: &str,
+        published: Option<DateTime<Utc>>,
+        authors: &[String],
+    ) -> Compared {
+        let paragraphs: Vec<String> = text
+            .lines()
+            .map(normalise_line)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let byline: Vec<String> = authors
+            .iter()
+            .map(|a| normalise_line(a))
+            .filter(|a| !a.is_empty())
+            .collect();
+        Compared {
+            title: normalise_line(title),
+            text: paragraphs.join("\n"),
+            published: published.and_then(|d| DateTime::from_timestamp(d.timestamp(), 0)),
+            byline: byline.join("; "),
+        }
+    }
+
+    /// sha256 of the normalised fields (hex): equal fields, equal hash.
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.title.as_str(),
+            self.text.as_str(),
+            &self
+                .published
+                .map_or(String::new(), |d| d.timestamp().to_string()),
+            self.byline.as_str(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Which fields differ from `other`, by name (`title`, `text`, `published`, `byline`).
+    pub fn changed_fields(&self, other: &Compared) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.title != other.title {
+            out.push("title");
+        }
+        if self.text != other.text {
+            out.push("text");
+        }
+        if self.published != other.published {
+            out.push("published");
+        }
+        if self.byline != other.byline {
+            out.push("byline");
+        }
+        out
+    }
+
+    /// The lowercased words of the title and text (for "shares nothing with the article").
+    fn words(&self) -> std::collections::HashSet<String> {
+        self.title
+            .split(|c: char| !c.is_alphanumeric())
+            .chain(self.text.split(|c: char| !c.is_alphanumeric()))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+}
+
+/// One line normalised: NFKC, zero-width characters (U+200B-U+200D, U+2060, U+FEFF) and soft hyphens
+/// dropped, every run of whitespace one space, trimmed.
+pub fn normalise_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.nfkc() {
+        if matches!(
+            c,
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+        ) {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The schedule and memory of one archived article's revisits (a row of the state store, keyed by
+/// article id). Written with the archiving batch's snapshots; updated after each revisit pass's commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisitState {
+    /// The article's URL (its key in the index).
+    pub url: String,
+    /// Its feed.
+    pub feed: String,
+    /// When it was first archived: the ages count from here.
+    pub first_archived: DateTime<Utc>,
+    /// The next age to revisit at (index into the configured ages; past the end: no more revisits).
+    pub stage: usize,
+    /// Not before this time (after a transient failure).
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
+    /// Transient failures of the current stage.
+    #[serde(default)]
+    pub failures: u32,
+    /// `ETag` of the last page returned.
+    #[serde(default)]
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last page returned.
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    /// sha256 of each version's compared fields ([`Compared::sha256`]), version 1 first; empty until the
+    /// first revisit that returned a page (version 1's are then taken from its snapshot).
+    #[serde(default)]
+    pub hashes: Vec<String>,
+    /// The version the page showed at the last revisit (1-based; 1 before any).
+    #[serde(default = "one")]
+    pub current: u32,
+    /// Returns to an earlier version: when, and to which (at most [`MAX_RETURNS`], newest last).
+    #[serde(default)]
+    pub returns: Vec<(DateTime<Utc>, u32)>,
+    /// Changes not kept because the article has [`MAX_VERSIONS`] versions.
+    #[serde(default)]
+    pub over_cap: u32,
+    /// When it was first seen gone, while it is gone.
+    #[serde(default)]
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Why it was judged gone (`404`, `410`, `redirected to the site root`...).
+    #[serde(default)]
+    pub removed_why: Option<String>,
+    /// When it was seen again after being gone.
+    #[serde(default)]
+    pub restored_at: Option<DateTime<Utc>>,
+    /// The last revisit (any outcome).
+    #[serde(default)]
+    pub revisited_at: Option<DateTime<Utc>>,
+    /// When the last change was found.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl RevisitState {
+    /// The row of an article archived at `at`, with the validators of its page.
+    pub fn new(
+        url: &str,
+        feed: &str,
+        at: DateTime<Utc>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    ) -> RevisitState {
+        RevisitState {
+            url: url.to_string(),
+            feed: feed.to_string(),
+            first_archived: at,
+            stage: 0,
+            not_before: None,
+            failures: 0,
+            etag,
+            last_modified,
+            hashes: Vec::new(),
+            current: 1,
+            returns: Vec::new(),
+            over_cap: 0,
+            removed_at: None,
+            removed_why: None,
+            restored_at: None,
+            revisited_at: None,
+            edited_at: None,
+        }
+    }
+
+    /// When the next revisit is due, None when every age is past.
+    pub fn due_at(&self, ages: &[std::time::Duration]) -> Option<DateTime<Utc>> {
+        let age = ages.get(self.stage)?;
+        let at = self.first_archived + chrono::Duration::from_std(*age).ok()?;
+        Some(self.not_before.map_or(at, |nb| nb.max(at)))
+    }
+
+    /// Moves to the first age not yet reached at `now` (a daemon that was off does not revisit once per
+    /// missed age), and clears the stage's failures.
+    pub fn advance(&mut self, ages: &[std::time::Duration], now: DateTime<Utc>) {
+        let reached = |age: &std::time::Duration| {
+            chrono::Duration::from_std(*age).is_ok_and(|a| self.first_archived + a <= now)
+        };
+        self.stage = ages
+            .iter()
+            .take_while(|a| reached(a))
+            .count()
+            .max(self.stage + 1);
+        self.failures = 0;
+        self.not_before = None;
+    }
+
+    /// A transient failure at `now`: the stage is tried again at a later pass (after 30 minutes times
+    /// the failures), and skipped after [`STAGE_ATTEMPTS`].
+    pub fn failed(&mut self, ages: &[std::time::Duration], now: DateTime<Utc>) {
+        self.failures += 1;
+        if self.failures >= STAGE_ATTEMPTS {
+            self.advance(ages, now);
+        } else {
+            self.not_before = Some(now + chrono::Duration::minutes(30 * i64::from(self.failures)));
+        }
+    }
+
+    /// Distinct versions known (at least 1).
+    pub fn versions(&self) -> u32 {
+        (self.hashes.len() as u32).max(1)
+    }
+
+    /// The article's revision as the index shows it, None while nothing was found.
+    pub fn revision(&self) -> Option<crate::model::Revision> {
+        if self.versions() < 2 && self.removed_at.is_none() && self.restored_at.is_none() {
+            return None;
+        }
+        Some(crate::model::Revision {
+            versions: self.versions(),
+            current: self.current,
+            edited_at: self.edited_at,
+            removed_at: self.removed_at,
+            restored_at: self.restored_at,
+            revisited_at: self.revisited_at,
+        })
+    }
+}
+
+/// One kept version of an article (a row of the state store, keyed by article id and number; never
+/// overwritten). Its page snapshot is stored beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredVersion {
+    /// 1-based; 1 is the article as first archived.
+    pub number: u32,
+    /// When its page was fetched.
+    pub fetched_at: DateTime<Utc>,
+    /// When a revisit first found it (for version 1: the revisit that found version 2).
+    pub recorded_at: DateTime<Utc>,
+    /// The HTTP status of its page.
+    pub http_status: u16,
+    /// Its page's URL after redirects.
+    pub final_url: String,
+    /// Its compared fields.
+    pub fields: Compared,
+    /// [`Compared::sha256`] of them.
+    pub fields_sha256: String,
+    /// sha256 of its page's body (hex), when the page was kept.
+    pub snapshot_sha256: Option<String>,
+    /// Its campaign tags, under the codebooks of when it was recorded.
+    pub campaigns: Vec<CampaignHit>,
+    /// The fields that differ from the version the page showed before it (empty for version 1).
+    pub changed: Vec<String>,
+}
+
+/// What a revisit that returned a page found, against the article's known versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The current version.
+    Same,
+    /// An earlier version (1-based), not the current one: a return, not a new version.
+    Earlier(u32),
+    /// A new version: its number (1-based), and the fields that differ from the current one.
+    New(u32, Vec<&'static str>),
+    /// A new version past [`MAX_VERSIONS`]: counted, not kept.
+    OverCap,
+}
+
+/// Compares `fields` (with `hash`, their [`Compared::sha256`]) with the known versions and records it in
+/// `state` at `now`. `current` is the current version's fields (for the changed field names).
+pub fn record(
+    state: &mut RevisitState,
+    hash: &str,
+    fields: &Compared,
+    current: &Compared,
+    now: DateTime<Utc>,
+) -> Found {
+    let current_no = state.current.max(1);
+    if let Some(i) = state.hashes.iter().position(|h| h == hash) {
+        let version = i as u32 + 1;
+        if version == current_no {
+            return Found::Same;
+        }
+        state.current = version;
+        state.edited_at = Some(now);
+        state.returns.push((now, version));
+        if state.returns.len() > MAX_RETURNS {
+            state.returns.remove(0);
+        }
+        return Found::Earlier(version);
+    }
+    if state.hashes.len() as u32 >= MAX_VERSIONS {
+        state.over_cap += 1;
+        return Found::OverCap;
+    }
+    state.hashes.push(hash.to_string());
+    state.current = state.hashes.len() as u32;
+    state.edited_at = Some(now);
+    Found::New(state.current, fields.changed_fields(current))
+}
+
+/// Why a page reached through redirects is not the article, or None when it may be: the final URL is the
+/// site root (`/`, empty, `/index.*`), or a section above the article (a proper prefix of its path, such
+/// as `/world/` for `/world/2026/12/x.html`), or its title and text share no word with `current`.
+pub fn not_the_article(
+    requested: &url::Url,
+    final_url: &url::Url,
+    found: &Compared,
+    current: &Compared,
+) -> Option<String> {
+    if requested == final_url {
+        return None;
+    }
+    let path = final_url.path().trim_end_matches('/');
+    let is_root = path.is_empty()
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| path.matches('/').count() == 1 && last.starts_with("index."));
+    if is_root {
+        return Some(format!("redirected to the site root {final_url}"));
+    }
+    let article_path = requested.path().trim_end_matches('/');
+    if final_url.host_str() == requested.host_str()
+        && article_path.len() > path.len()
+        && article_path.starts_with(path)
+        && article_path.as_bytes().get(path.len()) == Some(&b'/')
+    {
+        return Some(format!("redirected to the section page {final_url}"));
+    }
+    let (a, b) = (found.words(), current.words());
+    if !b.is_empty() && a.is_disjoint(&b) {
+        return Some(format!(
+            "redirected to {final_url}, whose title and text share no word with the article"
+        ));
+    }
+    None
+}
+
+/// Whether an HTTP status says the article is gone (404, 410).
+pub fn is_gone(status: u16) -> bool {
+    status == 404 || status == 410
+}
+
+/// The campaign ids of a version's tags, for listings.
+pub fn campaign_ids(hits: &[CampaignHit]) -> Vec<String> {
+    hits.iter().map(|h| h.id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + h * 3600, 0).unwrap()
+    }
+
+    fn ages() -> Vec<Duration> {
+        [1, 6, 24, 168]
+            .map(|h| Duration::from_secs(h * 3600))
+            .to_vec()
+    }
+
+    #[test]
+    fn whitespace_unicode_forms_and_zero_width_do_not_count_as_changes() {
+        let a = Compared::new(
+            "Ｔａｉｗａｎ  talks",
+            "First  para.\n\n\u{00A0}Second\u{200B} para. ",
+            Some(at(0) + chrono::Duration::milliseconds(300)),
+            &["Li\u{00AD} Wei".into()],
+        );
+        let b = Compared::new(
+            "Taiwan talks",
+            "First para.\nSecond para.",
+            Some(at(0)),
+            &["Li Wei".into(), " ".into()],
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.sha256(), b.sha256());
+        let c = Compared::new("Taiwan talks", "First para. Second para.", Some(at(0)), &[]);
+        assert_ne!(a.sha256(), c.sha256(), "paragraphs are kept apart");
+        assert_eq!(c.changed_fields(&a), ["text", "byline"]);
+        // Fields are length-prefixed in the hash: moving text between fields changes it.
+        let d = Compared::new("ab", "c", None, &[]);
+        let e = Compared::new("a", "bc", None, &[]);
+        assert_ne!(d.sha256(), e.sha256());
+    }
+
+    #[test]
+    fn due_times_follow_the_ages_and_skip_those_already_past() {
+        let mut s = RevisitState::new("http://x/a", "f", at(0), None, None);
+        assert_eq!(s.due_at(&ages()), Some(at(1)));
+        s.advance(&ages(), at(1));
+        assert_eq!(s.due_at(&ages()), Some(at(6)));
+        // Off for two days: the 6 h and 24 h revisits are one.
+        s.advance(&ages(), at(48));
+        assert_eq!(s.stage, 3);
+        assert_eq!(s.due_at(&ages()), Some(at(168)));
+        s.advance(&ages(), at(170));
+        assert_eq!(s.due_at(&ages()), None);
+    }
+
+    #[test]
+    fn transient_failures_retry_later_then_skip_the_stage() {
+        let mut s = RevisitState::new("http://x/a", "f", at(0), None, None);
+        s.failed(&ages(), at(1));
+        assert_eq!(s.stage, 0);
+        assert_eq!(
+            s.due_at(&ages()),
+            Some(at(1) + chrono::Duration::minutes(30))
+        );
+        s.failed(&ages(), at(2));
+        assert_eq!(s.due_at(&ages()), Some(at(3)));
+        s.failed(&ages(), at(3));
+        assert_eq!(
+            (s.stage, s.failures),
+            (1, 0),
+            "skipped after {STAGE_ATTEMPTS}"
+        );
+        assert_eq!(s.due_at(&ages()), Some(at(6)));
+    }
+
+    #[test]
+    fn flipping_between_two_texts_makes_two_versions_and_returns() {
+        let mut s = RevisitState::new("http://x/a", "f", at(0), None, None);
+        let a = Compared::new("T", "text A", None, &[]);
+        let b = Compared::new("T", "text B", None, &[]);
+        s.hashes.push(a.sha256());
+        assert_eq!(record(&mut s, &a.sha256(), &a, &a, at(1)), Found::Same);
+        assert_eq!(
+            record(&mut s, &b.sha256(), &b, &a, at(2)),
+            Found::New(2, vec!["text"])
+        );
+        assert_eq!(
+            record(&mut s, &a.sha256(), &a, &b, at(3)),
+            Found::Earlier(1)
+        );
+        assert_eq!(
+            record(&mut s, &b.sha256(), &b, &a, at(4)),
+            Found::Earlier(2)
+        );
+        assert_eq!(record(&mut s, &b.sha256(), &b, &b, at(5)), Found::Same);
+        assert_eq!(s.versions(), 2);
+        assert_eq!(s.returns, [(at(3), 1), (at(4), 2)]);
+        for i in 0..(MAX_RETURNS as i64 * 2) {
+            let (to, from) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+            record(&mut s, &to.sha256(), to, from, at(6 + i));
+        }
+        assert_eq!(s.versions(), 2);
+        assert_eq!(s.returns.len(), MAX_RETURNS);
+    }
+
+    #[test]
+    fn versions_are_capped() {
+        let mut s = RevisitState::new("http://x/a", "f", at(0), None, None);
+        let base = Compared::new("T", "v0", None, &[]);
+        s.hashes.push(base.sha256());
+        for i in 1..MAX_VERSIONS {
+            let c = Compared::new("T", &format!("v{i}"), None, &[]);
+            assert!(matches!(
+                record(&mut s, &c.sha256(), &c, &base, at(1)),
+                Found::New(..)
+            ));
+        }
+        let c = Compared::new("T", "one too many", None, &[]);
+        assert_eq!(
+            record(&mut s, &c.sha256(), &c, &base, at(2)),
+            Found::OverCap
+        );
+        assert_eq!((s.versions(), s.over_cap), (MAX_VERSIONS, 1));
+    }
+
+    #[test]
+    fn redirects_to_the_root_a_section_or_another_story_are_not_the_article() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let article = u("https://news.example/world/2026/12/talks.html");
+        let current = Compared::new("Taiwan talks resume", "Delegates met in Xiamen.", None, &[]);
+        let other = Compared::new("Weather today", "Sunny, mild.", None, &[]);
+        let near = Compared::new("Taiwan talks resume (updated)", "Delegates met.", None, &[]);
+        for root in [
+            "https://news.example/",
+            "https://news.example",
+            "https://news.example/index.html",
+        ] {
+            let why = not_the_article(&article, &u(root), &near, &current).unwrap();
+            assert!(why.contains("site root"), "{root}: {why}");
+        }
+        let why = not_the_article(&article, &u("https://news.example/world/"), &near, &current);
+        assert!(why.unwrap().contains("section page"));
+        let why = not_the_article(
+            &article,
+            &u("https://news.example/world/2026/"),
+            &near,
+            &current,
+        );
+        assert!(why.unwrap().contains("section page"));
+        let why = not_the_article(
+            &article,
+            &u("https://news.example/a/999.html"),
+            &other,
+            &current,
+        );
+        assert!(why.unwrap().contains("share no word"));
+        // A move to another path with the same story is the article; so is no redirect at all.
+        assert_eq!(
+            not_the_article(
+                &article,
+                &u("https://news.example/a/talks-2.html"),
+                &near,
+                &current
+            ),
+            None
+        );
+        assert_eq!(not_the_article(&article, &article, &other, &current), None);
+        // "/worldwide" is not a section above "/world/...".
+        let sibling = u("https://news.example/world");
+        let deeper = u("https://news.example/worldwide/2026/x.html");
+        assert!(not_the_article(&deeper, &sibling, &near, &current).is_none());
+        assert!(is_gone(404) && is_gone(410) && !is_gone(503) && !is_gone(403));
+    }
+}
