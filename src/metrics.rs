@@ -121,7 +121,7 @@ impl Metrics {
         registry.register(
             "fetches",
             "HTTP fetches by kind (feed: a source's first document, further: a sitemap index's sitemaps or a \
-             channel's older pages, page: an article) and outcome (ok, not_modified, error)",
+             channel's older pages, page: an article, revisit: an archived article fetched again) and outcome (ok, not_modified, error)",
             m.fetches.clone(),
         );
         registry.register_with_unit(

@@ -452,8 +452,6 @@ pub struct Revision {
     pub removed_at: Option<DateTime<Utc>>,
     /// When it was seen again after it had been gone.
     pub restored_at: Option<DateTime<Utc>>,
-    /// The last revisit.
-    pub revisited_at: Option<DateTime<Utc>>,
 }
 
 impl Revision {

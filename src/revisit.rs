@@ -281,7 +281,6 @@ impl RevisitState {
             edited_at: self.edited_at,
             removed_at: self.removed_at,
             restored_at: self.restored_at,
-            revisited_at: self.revisited_at,
         })
     }
 }

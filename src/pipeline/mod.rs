@@ -38,8 +38,10 @@ use crate::tag::Tagger;
 
 mod backfill;
 mod read;
+mod revisit;
 
 pub use backfill::{backfill, BackfillReport, BackfillRequest};
+pub use revisit::{revisit_pass, RevisitReport};
 
 /// Everything a pass needs, built once per process.
 pub struct Pipeline {
@@ -212,6 +214,8 @@ pub enum FetchKind {
     Further,
     /// An article's page.
     Page,
+    /// An archived article's page fetched again ([`revisit_pass`]).
+    Revisit,
 }
 
 impl FetchKind {
@@ -221,6 +225,7 @@ impl FetchKind {
             FetchKind::Feed => "feed",
             FetchKind::Further => "further",
             FetchKind::Page => "page",
+            FetchKind::Revisit => "revisit",
         }
     }
 }
@@ -303,6 +308,8 @@ pub struct PassReport {
     pub notices: Vec<Failure>,
     /// Every fetch the pass made (and those of a pass before it that failed), in no particular order.
     pub fetches: Vec<FetchRecord>,
+    /// What the pass's revisits of archived articles found.
+    pub revisits: RevisitReport,
 }
 
 impl std::fmt::Display for PassReport {
@@ -325,7 +332,11 @@ impl std::fmt::Display for PassReport {
             self.articles_from_feed,
             self.pages_failed,
             self.pages_retried
-        )
+        )?;
+        if self.revisits.revisited > 0 || self.revisits.over_budget > 0 {
+            write!(f, "; {}", self.revisits)?;
+        }
+        Ok(())
     }
 }
 
@@ -576,6 +587,9 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         updates.push((f.id.clone(), state));
     }
     p.store.put_feed_states(&updates)?;
+
+    // 7. Revisits of archived articles that are due, after the new articles, within their budget.
+    report.revisits = revisit_pass(p, Utc::now()).await?;
     report.fetches = p.take_fetches();
     Ok(report)
 }
@@ -614,6 +628,7 @@ pub(crate) async fn archive_entries(
         // No await from here to the commit: a cancelled pass never leaves half a batch.
         let signatures = assign_clusters(p, &mut page_outcomes);
         let mut snapshots = Vec::new();
+        let mut revisit_rows = Vec::new();
         let mut archived_urls = Vec::new();
         for (feed_id, outcome) in &page_outcomes {
             match outcome {
@@ -630,6 +645,22 @@ pub(crate) async fn archive_entries(
                     archived_urls.push(article.url.clone());
                     if let Some(page) = page {
                         snapshots.push((article.id.clone(), &**page));
+                        let revisited = article.text_source != "post"
+                            && p.config
+                                .feed(feed_id)
+                                .is_some_and(|f| p.config.revisit.covers(f));
+                        if revisited {
+                            revisit_rows.push((
+                                article.id.clone(),
+                                crate::revisit::RevisitState::new(
+                                    &article.url,
+                                    feed_id,
+                                    page.fetched_at,
+                                    page.etag.clone(),
+                                    page.last_modified.clone(),
+                                ),
+                            ));
+                        }
                     }
                 }
                 PageOutcome::Retry { entry, error, .. } => {
@@ -645,6 +676,7 @@ pub(crate) async fn archive_entries(
         // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
         p.store.put_snapshots(&snapshots)?;
         p.store.put_signatures(&signatures)?;
+        p.store.add_revisit_states(&revisit_rows)?;
         writer.commit()?;
         archived.urls.extend(archived_urls);
         archived
@@ -759,14 +791,7 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
     let tagger = Arc::clone(&p.tagger);
     // Extraction and tagging are CPU work: keep them off the I/O threads.
     let job = tokio::task::spawn_blocking(move || {
-        let extracted = page.as_ref().filter(|pg| is_html(pg)).map(|pg| {
-            let text = charset::decode(&pg.body, pg.content_type.as_deref()).text;
-            let options = ExtractOptions {
-                content_selector: feed.content_selector.clone(),
-                remove_selectors: feed.remove_selectors.clone(),
-            };
-            extract::extract_with(&text, Some(&pg.final_url), &options)
-        });
+        let extracted = page.as_deref().and_then(|pg| extract_page(&feed, pg));
         let article = assemble(
             &feed,
             &entry,
@@ -786,6 +811,24 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
             status,
         },
     }
+}
+
+/// Extracts a fetched page with its feed's selectors (None when it is not HTML or text). CPU work: call
+/// it off the I/O threads.
+pub(crate) fn extract_page(feed: &FeedSpec, page: &Page) -> Option<Extracted> {
+    if !is_html(page) {
+        return None;
+    }
+    let text = charset::decode(&page.body, page.content_type.as_deref()).text;
+    let options = ExtractOptions {
+        content_selector: feed.content_selector.clone(),
+        remove_selectors: feed.remove_selectors.clone(),
+    };
+    Some(extract::extract_with(
+        &text,
+        Some(&page.final_url),
+        &options,
+    ))
 }
 
 fn is_html(page: &Page) -> bool {

@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod lang_tag;
 mod metrics;
 mod pipeline;
+mod revisit;
 mod search;
 mod sources;
 mod store_recovery;

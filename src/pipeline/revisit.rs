@@ -1,0 +1,499 @@
+//! The revisit pass: archived articles whose next age is reached ([`crate::revisit::RevisitState`]) are
+//! fetched again through the one fetcher ([`Pipeline::fetch`], `FetchKind::Revisit`: the same per-host
+//! permits, delays, robots.txt and private-network guard as every page), with a conditional GET from the
+//! validators of their last page, at most `[revisit] budget_per_pass` per pass, oldest due first. A page
+//! is extracted with its feed's selectors and compared on its extracted fields only
+//! ([`crate::revisit::Compared`]); a new version re-indexes the article with that version's title, text
+//! and campaign tags, and is kept in the store with its snapshot. 404/410 or a redirect to a page that is
+//! not the article marks it removed; a timeout, 5xx or 429 is tried again at a later pass.
+//!
+//! Crash safety: each batch's index commit comes first, then one store transaction with the batch's new
+//! versions and revisit rows. A crash between the two leaves the rows as they were, so the next pass
+//! revisits those articles again and finds the same change again: nothing committed is lost, and no
+//! version is written twice (versions are inserted under their number, never replaced).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use sha2::{Digest as _, Sha256};
+use tracing::{info, warn};
+
+use super::{extract_page, retag_article, FetchKind, Pipeline, COMMIT_BATCH};
+use crate::fetch::{FetchError, Fetched, Origin, Validators};
+use crate::model::{Article, Extracted, FeedSpec, Page};
+use crate::revisit::{self, Compared, Found, RevisitState, StoredVersion};
+
+/// What a revisit pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevisitReport {
+    /// Articles due.
+    pub due: usize,
+    /// Due articles left for a later pass by the budget.
+    pub over_budget: usize,
+    /// Articles fetched again.
+    pub revisited: usize,
+    /// Of which answered 304 Not Modified.
+    pub not_modified: usize,
+    /// Of which returned a page whose compared fields had not changed.
+    pub unchanged: usize,
+    /// New versions found.
+    pub new_versions: usize,
+    /// Returns to an earlier version.
+    pub returns: usize,
+    /// Articles found removed (first seen gone in this pass).
+    pub removed: usize,
+    /// Articles back after being removed.
+    pub restored: usize,
+    /// Revisits that failed transiently (tried again later) or for good (stage skipped).
+    pub failed: usize,
+    /// Due rows whose article is not in the archive (never committed), skipped.
+    pub missing: usize,
+}
+
+impl std::fmt::Display for RevisitReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "revisits: {} due ({} over budget), {} fetched ({} not modified, {} unchanged), {} new versions, \
+             {} returns, {} removed, {} restored, {} failed",
+            self.due,
+            self.over_budget,
+            self.revisited,
+            self.not_modified,
+            self.unchanged,
+            self.new_versions,
+            self.returns,
+            self.removed,
+            self.restored,
+            self.failed
+        )
+    }
+}
+
+/// How a revisit's fetch ended, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// 304.
+    NotModified,
+    /// A page (compared, or judged not the article).
+    Page,
+    /// 404/410, or redirected to a page that is not the article.
+    Gone,
+    /// A failure (transient or not), or nothing to compare.
+    Failed,
+}
+
+/// One revisit's result, applied after the fetches of its batch.
+struct Visit {
+    id: String,
+    ending: Ending,
+    state: RevisitState,
+    /// The article to re-index (new fields, or a new revision), if anything changed.
+    article: Option<Article>,
+    /// Versions to keep, with the page of each (None: a copy of the first snapshot).
+    versions: Vec<(StoredVersion, Option<Page>)>,
+}
+
+/// Revisits the archived articles due at `now`, within `[revisit] budget_per_pass`, in batches of
+/// [`COMMIT_BATCH`], each committed to the index and then to the store.
+pub async fn revisit_pass(p: &Pipeline, now: DateTime<Utc>) -> anyhow::Result<RevisitReport> {
+    let settings = &p.config.revisit;
+    let mut report = RevisitReport::default();
+    if settings.budget_per_pass == 0 || settings.ages.is_empty() {
+        return Ok(report);
+    }
+    let mut due: Vec<(DateTime<Utc>, String, RevisitState, &FeedSpec)> = Vec::new();
+    for (id, state) in p.store.revisit_states()? {
+        let Some(feed) = p.config.feed(&state.feed).filter(|f| settings.covers(f)) else {
+            continue;
+        };
+        if let Some(at) = state.due_at(&settings.ages).filter(|at| *at <= now) {
+            due.push((at, id, state, feed));
+        }
+    }
+    report.due = due.len();
+    due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    report.over_budget = due.len().saturating_sub(settings.budget_per_pass);
+    due.truncate(settings.budget_per_pass);
+    if due.is_empty() {
+        return Ok(report);
+    }
+    let concurrency = p.config.fetch.concurrency.max(1);
+    let mut rows = due.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(COMMIT_BATCH).collect();
+        let mut visits = Vec::with_capacity(batch.len());
+        for (_, id, state, feed) in batch {
+            match p.archive.article_by_url(&state.url)? {
+                Some(article) => visits.push((id, state, feed, article)),
+                None => report.missing += 1,
+            }
+        }
+        let outcomes: Vec<anyhow::Result<Visit>> = stream::iter(visits)
+            .map(|(id, state, feed, article)| revisit_one(p, feed, id, state, article, now))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let mut done = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            done.push(outcome?);
+        }
+        // Index first (the article as the page is now), then the versions and rows (see the module doc).
+        let changed: Vec<&Article> = done.iter().filter_map(|v| v.article.as_ref()).collect();
+        if !changed.is_empty() {
+            let mut writer = p.take_writer()?;
+            for article in &changed {
+                writer.upsert(article)?;
+            }
+            writer.commit()?;
+            p.keep_writer(writer);
+            p.archive.reload()?;
+        }
+        let states: Vec<(String, RevisitState)> = done
+            .iter()
+            .map(|v| (v.id.clone(), v.state.clone()))
+            .collect();
+        let versions: Vec<(String, StoredVersion, Option<&Page>)> = done
+            .iter()
+            .flat_map(|v| {
+                v.versions
+                    .iter()
+                    .map(|(version, page)| (v.id.clone(), version.clone(), page.as_ref()))
+            })
+            .collect();
+        p.store.commit_revisits(&states, &versions)?;
+        for v in &done {
+            tally(&mut report, v, now);
+        }
+    }
+    info!(%report, "revisit pass done");
+    Ok(report)
+}
+
+/// Counts one visit into the report from the row it left.
+fn tally(report: &mut RevisitReport, v: &Visit, now: DateTime<Utc>) {
+    report.revisited += 1;
+    match v.ending {
+        Ending::NotModified => report.not_modified += 1,
+        Ending::Failed => report.failed += 1,
+        Ending::Page | Ending::Gone => {}
+    }
+    let s = &v.state;
+    let changed =
+        s.edited_at == Some(now) || s.removed_at == Some(now) || s.restored_at == Some(now);
+    if v.ending == Ending::Page && !changed {
+        report.unchanged += 1;
+    }
+    if s.removed_at == Some(now) {
+        report.removed += 1;
+    }
+    if s.restored_at == Some(now) {
+        report.restored += 1;
+    }
+    report.new_versions += v.versions.iter().filter(|(ver, _)| ver.number > 1).count();
+    if s.returns.last().is_some_and(|(at, _)| *at == now) {
+        report.returns += 1;
+    }
+}
+
+/// Fetches one due article again and decides what it found.
+async fn revisit_one(
+    p: &Pipeline,
+    feed: &FeedSpec,
+    id: String,
+    mut state: RevisitState,
+    article: Article,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Visit> {
+    let ages = &p.config.revisit.ages;
+    let mut visit = Visit {
+        id,
+        ending: Ending::Failed,
+        state: state.clone(),
+        article: None,
+        versions: Vec::new(),
+    };
+    let Ok(url) = url::Url::parse(&state.url) else {
+        warn!(url = %state.url, "revisit row with an unreadable URL: no more revisits");
+        state.stage = ages.len();
+        visit.state = state;
+        return Ok(visit);
+    };
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    let fetched = p
+        .fetch(
+            FetchKind::Revisit,
+            &url,
+            Origin::Link,
+            Some(&validators),
+            p.fetcher.max_body_bytes(),
+        )
+        .await;
+    state.revisited_at = Some(now);
+    let before = state.revision();
+    let page = match fetched {
+        Ok(Fetched::NotModified) => {
+            // The server says the page is the one we have: present, unchanged.
+            visit.ending = Ending::NotModified;
+            restore(&mut state, now);
+            state.advance(ages, now);
+            visit.article = reindexed(&article, &state, before);
+            visit.state = state;
+            return Ok(visit);
+        }
+        Ok(Fetched::Page(page)) => page,
+        Err(FetchError::Status { status, .. }) if revisit::is_gone(status) => {
+            visit.ending = Ending::Gone;
+            mark_removed(&mut state, &format!("HTTP {status}"), now);
+            state.advance(ages, now);
+            visit.article = reindexed(&article, &state, before);
+            visit.state = state;
+            return Ok(visit);
+        }
+        Err(e) => {
+            if e.is_transient() {
+                warn!(url = %url, error = %e, "revisit failed, tried again later (not a removal)");
+                state.failed(ages, now);
+            } else {
+                warn!(url = %url, error = %e, "revisit unusable, this age skipped");
+                state.advance(ages, now);
+            }
+            visit.state = state;
+            return Ok(visit);
+        }
+    };
+    let current = current_fields(p, feed, &visit.id, &state, &article).await?;
+    let feed_owned = feed.clone();
+    let job = tokio::task::spawn_blocking(move || (extract_page(&feed_owned, &page), page)).await;
+    match job {
+        Ok((Some(extracted), page)) => {
+            visit.ending = Ending::Page;
+            found_page(
+                p, visit, state, article, current, extracted, *page, before, now,
+            )
+            .await
+        }
+        Ok((None, _)) => {
+            warn!(url = %url, "revisit returned no HTML, this age skipped");
+            state.advance(ages, now);
+            visit.state = state;
+            Ok(visit)
+        }
+        Err(e) => {
+            warn!(url = %url, error = %e, "revisit extraction crashed, this age skipped");
+            state.advance(ages, now);
+            visit.state = state;
+            Ok(visit)
+        }
+    }
+}
+
+/// A revisit that returned a page, extracted: removed (redirected away), same, a return or a new version.
+#[allow(clippy::too_many_arguments)]
+async fn found_page(
+    p: &Pipeline,
+    mut visit: Visit,
+    mut state: RevisitState,
+    article: Article,
+    current: Compared,
+    extracted: Extracted,
+    page: Page,
+    before: Option<crate::model::Revision>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Visit> {
+    let ages = &p.config.revisit.ages;
+    let fields = Compared::of(&extracted);
+    if let Some(why) = revisit::not_the_article(&page.url, &page.final_url, &fields, &current) {
+        visit.ending = Ending::Gone;
+        mark_removed(&mut state, &why, now);
+        state.advance(ages, now);
+        visit.article = reindexed(&article, &state, before);
+        visit.state = state;
+        return Ok(visit);
+    }
+    restore(&mut state, now);
+    state.etag = page.etag.clone();
+    state.last_modified = page.last_modified.clone();
+    if state.hashes.is_empty() {
+        // The first revisit that returned a page: version 1 is the first snapshot, extracted now.
+        state.hashes.push(current.sha256());
+    }
+    let hash = fields.sha256();
+    let found = revisit::record(&mut state, &hash, &fields, &current, now);
+    state.advance(ages, now);
+    let updated = match &found {
+        Found::Same | Found::OverCap => None,
+        Found::Earlier(_) | Found::New(..) => {
+            Some(with_page(&article, &extracted, &page, &p.tagger))
+        }
+    };
+    if let Found::New(number, changed) = &found {
+        info!(url = %article.url, version = number, changed = ?changed, "new version");
+        if *number == 2 {
+            // Version 1 is kept the first time the article changes (from the index and its first snapshot).
+            visit.versions.push((
+                StoredVersion {
+                    number: 1,
+                    fetched_at: article.fetched_at,
+                    recorded_at: now,
+                    http_status: article.http_status,
+                    final_url: article.final_url.clone(),
+                    fields: current.clone(),
+                    fields_sha256: current.sha256(),
+                    snapshot_sha256: p
+                        .store
+                        .snapshot(&visit.id)?
+                        .map(|(_, body)| hex::encode(Sha256::digest(&body))),
+                    campaigns: article.campaigns.clone(),
+                    changed: Vec::new(),
+                },
+                None,
+            ));
+        }
+        let new = updated.as_ref().unwrap_or(&article);
+        visit.versions.push((
+            StoredVersion {
+                number: *number,
+                fetched_at: page.fetched_at,
+                recorded_at: now,
+                http_status: page.status,
+                final_url: page.final_url.to_string(),
+                fields: fields.clone(),
+                fields_sha256: hash.clone(),
+                snapshot_sha256: Some(hex::encode(Sha256::digest(&page.body))),
+                campaigns: new.campaigns.clone(),
+                changed: changed.iter().map(|c| c.to_string()).collect(),
+            },
+            Some(page),
+        ));
+    }
+    visit.article = match updated {
+        Some(mut a) => {
+            a.revision = state.revision();
+            Some(a)
+        }
+        None => reindexed(&article, &state, before),
+    };
+    visit.state = state;
+    Ok(visit)
+}
+
+/// The compared fields of the version the page showed last: the kept version, else (version 1 before
+/// any change) the first snapshot extracted again with the feed's selectors, else (no snapshot) the
+/// archived article's own fields.
+async fn current_fields(
+    p: &Pipeline,
+    feed: &FeedSpec,
+    id: &str,
+    state: &RevisitState,
+    article: &Article,
+) -> anyhow::Result<Compared> {
+    if state.current > 1 || !state.hashes.is_empty() {
+        if let Some(v) = p
+            .store
+            .versions(id)?
+            .into_iter()
+            .find(|v| v.number == state.current)
+        {
+            return Ok(v.fields);
+        }
+    }
+    let own = || {
+        Compared::new(
+            &article.title,
+            &article.text,
+            article.published,
+            &article.authors,
+        )
+    };
+    let Some((meta, body)) = p.store.snapshot(id)? else {
+        return Ok(own());
+    };
+    let (Ok(url), Ok(final_url)) = (url::Url::parse(&meta.url), url::Url::parse(&meta.final_url))
+    else {
+        return Ok(own());
+    };
+    let page = Page {
+        url,
+        final_url,
+        status: meta.status,
+        content_type: meta.content_type,
+        etag: None,
+        last_modified: None,
+        headers: Vec::new(),
+        body,
+        fetched_at: meta.fetched_at,
+    };
+    let feed = Arc::new(feed.clone());
+    let extracted = tokio::task::spawn_blocking(move || extract_page(&feed, &page)).await;
+    Ok(match extracted {
+        Ok(Some(e)) => Compared::of(&e),
+        _ => own(),
+    })
+}
+
+/// The article as a new page shows it: title, text, date, byline and metadata from the extraction
+/// (each kept from before when the page has none), fetch details, and campaign tags recomputed.
+fn with_page(
+    article: &Article,
+    extracted: &Extracted,
+    page: &Page,
+    tagger: &crate::tag::Tagger,
+) -> Article {
+    let mut a = article.clone();
+    if let Some(title) = extracted.title.as_ref().filter(|t| !t.trim().is_empty()) {
+        a.title = title.clone();
+    }
+    if !extracted.text.trim().is_empty() {
+        a.text = extracted.text.clone();
+        a.text_source = "page".into();
+    }
+    a.published = extracted.published.or(article.published);
+    a.modified = extracted.modified.or(article.modified);
+    a.authors = extracted.authors.clone();
+    if extracted.description.is_some() {
+        a.description = extracted.description.clone();
+    }
+    a.final_url = page.final_url.to_string();
+    a.fetched_at = page.fetched_at;
+    a.http_status = page.status;
+    a.campaigns = retag_article(&a, tagger);
+    a
+}
+
+/// The article with its new revision, when the revision changed (None: nothing to re-index).
+fn reindexed(
+    article: &Article,
+    state: &RevisitState,
+    before: Option<crate::model::Revision>,
+) -> Option<Article> {
+    let revision = state.revision();
+    if revision == before && article.revision == revision {
+        return None;
+    }
+    let mut a = article.clone();
+    a.revision = revision;
+    Some(a)
+}
+
+/// Marks the article gone at `now` (the first time only: the time is when it was first seen gone).
+fn mark_removed(state: &mut RevisitState, why: &str, now: DateTime<Utc>) {
+    if state.removed_at.is_none() {
+        info!(url = %state.url, why, "article removed");
+        state.removed_at = Some(now);
+        state.removed_why = Some(why.to_string());
+    }
+}
+
+/// The article is there again: a removal is over.
+fn restore(state: &mut RevisitState, now: DateTime<Utc>) {
+    if state.removed_at.take().is_some() {
+        info!(url = %state.url, "article back after its removal");
+        state.removed_why = None;
+        state.restored_at = Some(now);
+    }
+}

@@ -1,0 +1,463 @@
+//! Revisits (#26): a server on 127.0.0.1 whose pages change between passes; the real pipeline archives
+//! them, then revisit passes run at later times (`revisit_pass(p, now)`) and must find headline edits,
+//! removed paragraphs (and the campaign tag they carried), removals, and nothing where only ads changed
+//! or the server failed, with flip-flopping pages and the budget bounded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use mediawatch::model::Article;
+use mediawatch::pipeline::{self, PassOptions, Pipeline};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What the test server answers for one article path.
+#[derive(Clone)]
+enum Answer {
+    /// An article page (with an ETag when given: a matching If-None-Match gets 304).
+    Page(Doc, Option<String>),
+    /// A bare status.
+    Status(u16),
+    /// A redirect to this path.
+    Redirect(String),
+    /// Each request gets the next of these pages, round and round.
+    Flip(Vec<Doc>),
+}
+
+#[derive(Clone)]
+struct Doc {
+    title: String,
+    paragraphs: Vec<String>,
+    ad: String,
+}
+
+fn doc(title: &str, paragraphs: &[&str]) -> Doc {
+    Doc {
+        title: title.into(),
+        paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+        ad: "Buy the new phone today".into(),
+    }
+}
+
+impl Doc {
+    fn html(&self) -> String {
+        let paragraphs: String = self
+            .paragraphs
+            .iter()
+            .map(|p| format!("<p>{p}</p>\n"))
+            .collect();
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
+             <meta name=\"author\" content=\"Li Wei\"></head><body>\
+             <nav><a href=\"/\">Home</a> <a href=\"/world/\">World</a></nav>\
+             <aside class=\"ad banner\">{ad}</aside>\
+             <article><h1>{t}</h1>\n{paragraphs}</article>\
+             <footer>Copyright the fixture outlet</footer></body></html>",
+            t = self.title,
+            ad = self.ad,
+        )
+    }
+}
+
+#[derive(Default)]
+struct Site {
+    /// Article paths in the feed, in order.
+    listed: Mutex<Vec<String>>,
+    answers: Mutex<HashMap<String, Answer>>,
+    hits: Mutex<HashMap<String, usize>>,
+    /// The server's base URL (for the feed's links).
+    base: Mutex<String>,
+}
+
+impl Site {
+    fn set(&self, path: &str, answer: Answer) {
+        self.answers.lock().unwrap().insert(path.into(), answer);
+    }
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+struct Responder(Arc<Site>);
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path().to_string();
+        let n = {
+            let mut hits = self.0.hits.lock().unwrap();
+            let n = hits.entry(path.clone()).or_default();
+            *n += 1;
+            *n - 1
+        };
+        if path == "/feed.xml" {
+            let items: String = self
+                .0
+                .listed
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    let link = format!("{}{p}", self.0.base.lock().unwrap());
+                    format!(
+                        "<item><title>Story {p}</title><link>{link}</link><guid>{link}</guid>\
+                         <pubDate>Tue, 24 Nov 2026 12:00:00 +0000</pubDate></item>"
+                    )
+                })
+                .collect();
+            return ResponseTemplate::new(200)
+                .insert_header("content-type", "application/rss+xml")
+                .set_body_string(format!(
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>S</title>{items}</channel></rss>"
+                ));
+        }
+        let html = |body: String| {
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html; charset=utf-8")
+                .set_body_string(body)
+        };
+        match self.0.answers.lock().unwrap().get(&path).cloned() {
+            Some(Answer::Page(d, etag)) => match etag {
+                Some(tag) => {
+                    let matches = request
+                        .headers
+                        .get("if-none-match")
+                        .is_some_and(|v| v.as_bytes() == tag.as_bytes());
+                    if matches {
+                        ResponseTemplate::new(304).insert_header("etag", tag.as_str())
+                    } else {
+                        html(d.html()).insert_header("etag", tag.as_str())
+                    }
+                }
+                None => html(d.html()),
+            },
+            Some(Answer::Status(s)) => ResponseTemplate::new(s),
+            Some(Answer::Redirect(to)) => {
+                ResponseTemplate::new(301).insert_header("location", to.as_str())
+            }
+            Some(Answer::Flip(docs)) => html(docs[n % docs.len()].html()),
+            // robots.txt and anything else: 404 (robots.txt then allows everything).
+            None => ResponseTemplate::new(404),
+        }
+    }
+}
+
+async fn start(site: &Arc<Site>) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(Responder(Arc::clone(site)))
+        .mount(&server)
+        .await;
+    *site.base.lock().unwrap() = server.uri();
+    server
+}
+
+fn open(dir: &std::path::Path, base: &str, budget: usize) -> Pipeline {
+    let config = format!(
+        r#"[index]
+path = "index"
+
+[fetch]
+concurrency = 4
+per_host = 4
+timeout_secs = 5
+host_delay_ms = 0
+allow_private_networks = true
+
+[revisit]
+ages = ["1h", "6h", "24h", "7d"]
+budget_per_pass = {budget}
+
+[[feeds]]
+id = "st"
+url = "{base}/feed.xml"
+affiliation = "state"
+language = "en"
+
+[[campaigns]]
+id = "taiwan"
+name = "Taiwan"
+[campaigns.terms]
+en = ["reunification"]
+"#
+    );
+    let path = dir.join("feeds.toml");
+    std::fs::write(&path, config).unwrap();
+    pipeline::open_from(&path).unwrap()
+}
+
+const P1: &str = "Delegates from both sides met in Xiamen on Monday for a second round of talks on trade, \
+                  shipping and the fishing season, officials said after the meeting ended in the evening.";
+const P2: &str = "The spokesman said the talks were a step towards peaceful reunification and that the \
+                  mainland would keep the door open to further meetings before the end of the year.";
+const P3: &str =
+    "Shipping companies welcomed the talks and said they hoped new routes across the strait \
+                  would open in the spring, when the weather allows more crossings each week.";
+
+fn article(p: &Pipeline, site_base: &str, path: &str) -> Article {
+    p.archive
+        .article_by_url(&format!("{site_base}{path}"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("{path} is not archived"))
+}
+
+fn count_bool(p: &Pipeline, field: tantivy::schema::Field) -> usize {
+    let q = tantivy::query::TermQuery::new(
+        tantivy::Term::from_field_bool(field, true),
+        tantivy::schema::IndexRecordOption::Basic,
+    );
+    p.archive
+        .searcher()
+        .search(&q, &tantivy::collector::Count)
+        .unwrap()
+}
+
+async fn archive_all(p: &Pipeline, site: &Site, paths: &[&str]) {
+    *site.listed.lock().unwrap() = paths.iter().map(|p| p.to_string()).collect();
+    let report = pipeline::ingest_pass(p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.articles_archived,
+        paths.len(),
+        "{report} {:?}",
+        report.failures
+    );
+    assert_eq!(report.revisits.revisited, 0, "nothing is due yet: {report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_removals_and_what_is_not_a_change() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    let original = doc("Talks resume in Xiamen", &[P1, P2, P3]);
+    for path in [
+        "/a/1",
+        "/a/2",
+        "/a/3",
+        "/a/4",
+        "/a/5",
+        "/a/7",
+        "/world/2026/x.html",
+    ] {
+        site.set(path, Answer::Page(original.clone(), None));
+    }
+    site.set(
+        "/a/6",
+        Answer::Page(original.clone(), Some("\"v1\"".into())),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path(), &base, 500);
+    let paths = [
+        "/a/1",
+        "/a/2",
+        "/a/3",
+        "/a/4",
+        "/a/5",
+        "/a/6",
+        "/a/7",
+        "/world/2026/x.html",
+    ];
+    archive_all(&p, &site, &paths).await;
+    let tagged = article(&p, &base, "/a/2");
+    assert_eq!(
+        tagged.campaigns.len(),
+        1,
+        "the original carries the campaign term"
+    );
+
+    // Between the passes: a headline edit, a paragraph removed (the one with the campaign term), only the
+    // ad changed, a 404, a 503, an unchanged page that answers 304, a redirect to the site root, and a
+    // redirect to the section above the article.
+    site.set(
+        "/a/1",
+        Answer::Page(
+            doc("Talks in Xiamen end without agreement", &[P1, P2, P3]),
+            None,
+        ),
+    );
+    site.set(
+        "/a/2",
+        Answer::Page(doc("Talks resume in Xiamen", &[P1, P3]), None),
+    );
+    let mut ads = original.clone();
+    ads.ad = "Holiday sale: flights to the islands".into();
+    site.set("/a/3", Answer::Page(ads, None));
+    site.set("/a/4", Answer::Status(404));
+    site.set("/a/5", Answer::Status(503));
+    site.set("/a/7", Answer::Redirect("/".into()));
+    site.set("/world/2026/x.html", Answer::Redirect("/world/".into()));
+    site.set("/", Answer::Page(doc("Front page", &[P3]), None));
+    site.set("/world/", Answer::Page(doc("World news", &[P3]), None));
+
+    let t1 = Utc::now() + Duration::hours(2);
+    let r = pipeline::revisit_pass(&p, t1).await.unwrap();
+    assert_eq!((r.due, r.revisited, r.over_budget), (8, 8, 0), "{r}");
+    assert_eq!(
+        r.new_versions, 2,
+        "headline edit and removed paragraph: {r}"
+    );
+    assert_eq!(r.removed, 3, "404 and two redirects away: {r}");
+    assert_eq!(r.failed, 1, "the 503: {r}");
+    assert_eq!(r.not_modified, 1, "/a/6 answered 304 to its ETag: {r}");
+    assert_eq!(r.unchanged, 1, "/a/3 changed only its ad: {r}");
+    assert_eq!(
+        site.hits("/a/6"),
+        2,
+        "archived, then revisited with its ETag"
+    );
+
+    // The headline edit: the index holds the new title; two versions are kept, the second says why.
+    let a1 = article(&p, &base, "/a/1");
+    assert_eq!(a1.title, "Talks in Xiamen end without agreement");
+    let rev = a1.revision.clone().unwrap();
+    assert_eq!((rev.versions, rev.current, rev.edited_at), (2, 2, Some(t1)));
+    assert!(rev.removed_at.is_none());
+    let versions = p.store.versions(&a1.id).unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].fields.title, "Talks resume in Xiamen");
+    assert_eq!(
+        versions[1].fields.title,
+        "Talks in Xiamen end without agreement"
+    );
+    assert_eq!(versions[1].changed, ["title"]);
+    assert!(p.store.version_snapshot(&a1.id, 1).unwrap().is_some());
+    let (_, body) = p.store.version_snapshot(&a1.id, 2).unwrap().unwrap();
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("end without agreement"));
+
+    // The removed paragraph took the campaign tag with it: gone from the index, kept in version 1.
+    let a2 = article(&p, &base, "/a/2");
+    assert!(a2.campaigns.is_empty(), "{:?}", a2.campaigns);
+    assert!(!a2.text.contains("reunification"));
+    let versions = p.store.versions(&a2.id).unwrap();
+    assert_eq!(versions[0].campaigns.len(), 1);
+    assert_eq!(versions[0].campaigns[0].id, "taiwan");
+    assert!(versions[1].campaigns.is_empty());
+    assert_eq!(versions[1].changed, ["text"]);
+
+    // Only the ad changed: no version, nothing re-indexed.
+    let a3 = article(&p, &base, "/a/3");
+    assert_eq!(a3.revision, None);
+    assert!(p.store.versions(&a3.id).unwrap().is_empty());
+
+    // 404: removed at the first time it was seen gone; its text is still archived.
+    let a4 = article(&p, &base, "/a/4");
+    assert_eq!(a4.revision.as_ref().unwrap().removed_at, Some(t1));
+    assert_eq!(a4.revision.as_ref().unwrap().versions, 1);
+    assert!(a4.text.contains("reunification"));
+
+    // 503: not a removal; tried again later.
+    let a5 = article(&p, &base, "/a/5");
+    assert_eq!(a5.revision, None);
+    let row = p.store.revisit_state(&a5.id).unwrap().unwrap();
+    assert_eq!((row.failures, row.stage), (1, 0));
+
+    // Redirected to the site root and to the section page: removed, saying why.
+    for (path, why) in [
+        ("/a/7", "site root"),
+        ("/world/2026/x.html", "section page"),
+    ] {
+        let a = article(&p, &base, path);
+        assert!(a.revision.as_ref().unwrap().removed_at.is_some(), "{path}");
+        let row = p.store.revisit_state(&a.id).unwrap().unwrap();
+        assert!(
+            row.removed_why.as_deref().unwrap().contains(why),
+            "{path}: {row:?}"
+        );
+    }
+
+    // The index's fields (schema 8).
+    let f = p.archive.fields;
+    assert_eq!(count_bool(&p, f.edited), 2);
+    assert_eq!(count_bool(&p, f.removed), 3);
+
+    // Later: the 503 page is back unchanged, the 404 is still gone (its time kept), /a/6 still 304.
+    site.set("/a/5", Answer::Page(original.clone(), None));
+    let t2 = Utc::now() + Duration::hours(7);
+    let r = pipeline::revisit_pass(&p, t2).await.unwrap();
+    assert_eq!(r.removed, 0, "already removed: {r}");
+    assert_eq!(r.new_versions, 0, "{r}");
+    let a5 = article(&p, &base, "/a/5");
+    assert_eq!(
+        a5.revision, None,
+        "a 503 then the same page: nothing happened"
+    );
+    let a4 = article(&p, &base, "/a/4");
+    assert_eq!(a4.revision.unwrap().removed_at, Some(t1), "first seen gone");
+    // Due at 7 h: /a/1, /a/2, /a/3 and /a/6 (their 6 h age), the removed ones, and /a/5 (its 503 retry).
+    assert_eq!((r.not_modified, r.unchanged), (1, 4), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_flipping_between_two_texts_makes_two_versions() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    let a = doc("Talks resume in Xiamen", &[P1, P2, P3]);
+    let b = doc("Talks resume in Xiamen", &[P1, P3]);
+    site.set("/f", Answer::Page(a.clone(), None));
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path(), &base, 500);
+    archive_all(&p, &site, &["/f"]).await;
+    // From now on each request alternates: B, A, B, A... (the count goes on from the archiving request).
+    site.set("/f", Answer::Flip(vec![a, b]));
+    let hits_before = site.hits("/f");
+    let start = Utc::now();
+    let mut found = Vec::new();
+    for hours in [2, 7, 25, 24 * 8] {
+        let r = pipeline::revisit_pass(&p, start + Duration::hours(hours))
+            .await
+            .unwrap();
+        assert_eq!(r.revisited, 1, "{r}");
+        found.push((r.new_versions, r.returns));
+    }
+    assert_eq!(site.hits("/f") - hits_before, 4);
+    assert_eq!(found, [(1, 0), (0, 1), (0, 1), (0, 1)]);
+    let art = article(&p, &base, "/f");
+    let id = art.id.clone();
+    assert_eq!(p.store.versions(&id).unwrap().len(), 2);
+    let row = p.store.revisit_state(&id).unwrap().unwrap();
+    assert_eq!(row.hashes.len(), 2);
+    assert_eq!(
+        row.returns.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        [1, 2, 1]
+    );
+    assert_eq!(art.revision.unwrap().versions, 2);
+    // Every age is past: no more revisits.
+    let r = pipeline::revisit_pass(&p, start + Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(r.due, 0, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_bounds_each_pass_oldest_due_first() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    let paths = ["/b/1", "/b/2", "/b/3", "/b/4", "/b/5"];
+    for path in paths {
+        site.set(path, Answer::Page(doc("Budget", &[P1, P3]), None));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path(), &base, 2);
+    archive_all(&p, &site, &paths).await;
+    let fetched = |site: &Site| paths.iter().map(|x| site.hits(x)).sum::<usize>();
+    let before = fetched(&site);
+    let t = Utc::now() + Duration::hours(2);
+    let r = pipeline::revisit_pass(&p, t).await.unwrap();
+    assert_eq!((r.due, r.revisited, r.over_budget), (5, 2, 3), "{r}");
+    assert_eq!(fetched(&site) - before, 2);
+    let r = pipeline::revisit_pass(&p, t).await.unwrap();
+    assert_eq!((r.due, r.revisited, r.over_budget), (3, 2, 1), "{r}");
+    let r = pipeline::revisit_pass(&p, t).await.unwrap();
+    assert_eq!((r.due, r.revisited, r.over_budget), (1, 1, 0), "{r}");
+    assert_eq!(fetched(&site) - before, 5, "each article once");
+    // Inside ingest: the pass after the new articles runs the revisits that are due now (none yet).
+    let report = pipeline::ingest_pass(&p, &PassOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.revisits.due, 0, "{report}");
+}
