@@ -395,6 +395,48 @@ pub fn not_the_article(
     None
 }
 
+/// One run of a word diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffSpan {
+    /// `same`, `removed` or `added`.
+    pub op: DiffOp,
+    /// The words (with the spaces between them).
+    pub text: String,
+}
+
+/// What a [`DiffSpan`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffOp {
+    /// In both.
+    Same,
+    /// Only in the older version.
+    Removed,
+    /// Only in the newer version.
+    Added,
+}
+
+/// The word-level diff from `old` to `new` (the `similar` crate), consecutive words of one kind merged.
+pub fn word_diff(old: &str, new: &str) -> Vec<DiffSpan> {
+    let diff = similar::TextDiff::from_words(old, new);
+    let mut out: Vec<DiffSpan> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let op = match change.tag() {
+            similar::ChangeTag::Equal => DiffOp::Same,
+            similar::ChangeTag::Delete => DiffOp::Removed,
+            similar::ChangeTag::Insert => DiffOp::Added,
+        };
+        match out.last_mut() {
+            Some(last) if last.op == op => last.text.push_str(change.value()),
+            _ => out.push(DiffSpan {
+                op,
+                text: change.value().to_string(),
+            }),
+        }
+    }
+    out
+}
+
 /// Whether an HTTP status says the article is gone (404, 410).
 pub fn is_gone(status: u16) -> bool {
     status == 404 || status == 410
@@ -507,6 +549,29 @@ mod tests {
         }
         assert_eq!(s.versions(), 2);
         assert_eq!(s.returns.len(), MAX_RETURNS);
+    }
+
+    #[test]
+    fn word_diff_marks_removed_and_added_words() {
+        let d = word_diff("Talks resume in Xiamen", "Talks in Xiamen end badly");
+        let ops: Vec<(DiffOp, &str)> = d.iter().map(|s| (s.op, s.text.as_str())).collect();
+        assert_eq!(
+            ops,
+            [
+                (DiffOp::Same, "Talks "),
+                (DiffOp::Removed, "resume "),
+                (DiffOp::Same, "in Xiamen"),
+                (DiffOp::Added, " end badly"),
+            ]
+        );
+        assert_eq!(
+            word_diff("same", "same"),
+            [DiffSpan {
+                op: DiffOp::Same,
+                text: "same".into()
+            }]
+        );
+        assert!(word_diff("", "").is_empty());
     }
 
     #[test]

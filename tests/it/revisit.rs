@@ -373,6 +373,53 @@ async fn edits_removals_and_what_is_not_a_change() {
     assert_eq!(count_bool(&p, f.edited), 2);
     assert_eq!(count_bool(&p, f.removed), 3);
 
+    // `history`: the tag each version had, and the word diff (read-only, beside the writer).
+    let history = |id_or_url: &str, format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+            .arg("--config")
+            .arg(dir.path().join("feeds.toml"))
+            .args(["history", id_or_url, "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&history(&a2.id, "json")).unwrap();
+    assert_eq!(json["versions"], 2);
+    assert_eq!(
+        json["history"][0]["campaigns"],
+        serde_json::json!(["taiwan"])
+    );
+    assert_eq!(json["history"][1]["campaigns"], serde_json::json!([]));
+    let removed: Vec<&str> = json["history"][1]["diff_from_previous"]["text"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["op"] == "removed")
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed.len(), 1, "{json}");
+    assert!(removed[0].contains("peaceful reunification"), "{json}");
+    let text = history(&format!("{base}/a/1"), "text");
+    assert!(
+        text.contains("2 versions, the page shows version 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("title: Talks [-resume-] in Xiamen {+end without agreement+}"),
+        "{text}"
+    );
+    assert!(text.contains("version 1  fetched"), "{text}");
+    let text = history(&a4.id, "text");
+    assert!(text.contains("REMOVED: first seen gone"), "{text}");
+    assert!(text.contains("(HTTP 404)"), "{text}");
+    let text = history(&a3.id, "text");
+    assert!(text.contains("1 version: no change found"), "{text}");
+
     // Later: the 503 page is back unchanged, the 404 is still gone (its time kept), /a/6 still 304.
     site.set("/a/5", Answer::Page(original.clone(), None));
     let t2 = Utc::now() + Duration::hours(7);
