@@ -507,6 +507,19 @@ pub struct Hit {
     /// Byte ranges `[start, end)` of `snippet` that matched the query, in order.
     #[serde(default)]
     pub highlights: Vec<[usize; 2]>,
+    /// Versions revisits found (1: none but the first).
+    #[serde(default = "one_version")]
+    pub versions: u32,
+    /// Whether a revisit found another version.
+    #[serde(default)]
+    pub edited: bool,
+    /// Whether the article is gone from its site (first seen gone at `removed_at`).
+    #[serde(default)]
+    pub removed: bool,
+}
+
+fn one_version() -> u32 {
+    1
 }
 
 /// The matched terms of one campaign, as shown with a hit.

@@ -304,6 +304,9 @@ fn to_hit(
         score,
         snippet,
         highlights,
+        versions: article.revision.as_ref().map_or(1, |r| r.versions.max(1)),
+        edited: article.revision.as_ref().is_some_and(|r| r.edited()),
+        removed: article.revision.as_ref().is_some_and(|r| r.removed()),
     }
 }
 

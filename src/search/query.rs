@@ -71,6 +71,9 @@ pub const QUERY_FIELDS: &[&str] = &[
     "campaign",
     "cluster",
     "published",
+    "versions",
+    "edited",
+    "removed",
 ];
 
 /// Parses the request into one tantivy query (user query AND filters).

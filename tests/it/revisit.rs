@@ -373,6 +373,49 @@ async fn edits_removals_and_what_is_not_a_change() {
     assert_eq!(count_bool(&p, f.edited), 2);
     assert_eq!(count_bool(&p, f.removed), 3);
 
+    // Searches: `edited:true`, `removed:true`, `versions:>1`, and the hits say so.
+    let find = |query: &str| {
+        let req = mediawatch::search::SearchRequest {
+            query: query.to_string(),
+            limit: 100,
+            ..Default::default()
+        };
+        let mut hits: Vec<(String, u32, bool, bool)> = mediawatch::search::search(&p.archive, &req)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| {
+                (
+                    h.url.trim_start_matches(&base).to_string(),
+                    h.versions,
+                    h.edited,
+                    h.removed,
+                )
+            })
+            .collect();
+        hits.sort();
+        hits
+    };
+    let edited = [
+        ("/a/1".to_string(), 2, true, false),
+        ("/a/2".to_string(), 2, true, false),
+    ];
+    assert_eq!(find("edited:true"), edited);
+    assert_eq!(find("versions:>1"), edited);
+    assert_eq!(
+        find("removed:true")
+            .iter()
+            .map(|h| h.0.as_str())
+            .collect::<Vec<_>>(),
+        ["/a/4", "/a/7", "/world/2026/x.html"]
+    );
+    assert!(find("removed:true").iter().all(|h| h.3 && !h.2));
+    assert_eq!(
+        find("Xiamen AND edited:false AND removed:false").len(),
+        3,
+        "/a/3, /a/5, /a/6"
+    );
+
     // `history`: the tag each version had, and the word diff (read-only, beside the writer).
     let history = |id_or_url: &str, format: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
