@@ -551,3 +551,60 @@ async fn the_budget_bounds_each_pass_oldest_due_first() {
         .unwrap();
     assert_eq!(report.revisits.due, 0, "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_fields() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    site.set(
+        "/c",
+        Answer::Page(doc("Talks resume in Xiamen", &[P1, P2]), None),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path(), &base, 500);
+    archive_all(&p, &site, &["/c"]).await;
+    site.set(
+        "/c",
+        Answer::Page(doc("Talks collapse in Xiamen", &[P1, P2]), None),
+    );
+    let id = article(&p, &base, "/c").id;
+    let row_before = p.store.revisit_state(&id).unwrap().unwrap();
+    let t = Utc::now() + Duration::hours(2);
+    let r = pipeline::revisit_pass(&p, t).await.unwrap();
+    assert_eq!(r.new_versions, 1, "{r}");
+    // As if the process died after the index commit and before the store's transaction: the row is as
+    // it was before the pass (the index already shows version 2).
+    p.store
+        .commit_revisits(&[(id.clone(), row_before)], &[])
+        .unwrap();
+    let r = pipeline::revisit_pass(&p, t).await.unwrap();
+    assert_eq!((r.revisited, r.new_versions), (1, 1), "found again: {r}");
+    let versions = p.store.versions(&id).unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| v.fields.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Talks resume in Xiamen", "Talks collapse in Xiamen"],
+        "no version twice"
+    );
+    let row = p.store.revisit_state(&id).unwrap().unwrap();
+    assert_eq!((row.hashes.len(), row.current, row.stage), (2, 2, 1));
+    assert_eq!(article(&p, &base, "/c").revision.unwrap().versions, 2);
+
+    // `reindex` (the upgrade path to schema 8) rebuilds the revisit fields from the stored articles.
+    p.finish_merges().unwrap();
+    drop(p);
+    let index = dir.path().join("index");
+    assert_eq!(mediawatch::index::reindex(&index, &|_, _| {}).unwrap(), 1);
+    let archive = mediawatch::index::Archive::open(&index).unwrap();
+    let req = mediawatch::search::SearchRequest {
+        query: "edited:true AND versions:2".into(),
+        limit: 10,
+        ..Default::default()
+    };
+    let hits = mediawatch::search::search(&archive, &req).unwrap().hits;
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].edited && !hits[0].removed);
+}
