@@ -108,14 +108,31 @@ impl Compared {
         out
     }
 
-    /// The lowercased words of the title and text (for "shares nothing with the article").
+    /// The lowercased words of the title and text (for "shares nothing with the article"); in scripts
+    /// written without spaces (Chinese, Japanese, Thai...) each character is a word, so two texts in them
+    /// share a word unless they are wholly different.
     fn words(&self) -> std::collections::HashSet<String> {
-        self.title
-            .split(|c: char| !c.is_alphanumeric())
-            .chain(self.text.split(|c: char| !c.is_alphanumeric()))
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
+        let mut out = std::collections::HashSet::new();
+        for part in [&self.title, &self.text] {
+            let mut word = String::new();
+            for c in part.chars() {
+                let unspaced = crate::text::script::is_unspaced(c);
+                if !c.is_alphanumeric() || unspaced {
+                    if !word.is_empty() {
+                        out.insert(std::mem::take(&mut word).to_lowercase());
+                    }
+                    if unspaced {
+                        out.insert(c.to_string());
+                    }
+                } else {
+                    word.push(c);
+                }
+            }
+            if !word.is_empty() {
+                out.insert(word.to_lowercase());
+            }
+        }
+        out
     }
 }
 
@@ -641,5 +658,13 @@ mod tests {
         let deeper = u("https://news.example/worldwide/2026/x.html");
         assert!(not_the_article(&deeper, &sibling, &near, &current).is_none());
         assert!(is_gone(404) && is_gone(410) && !is_gone(503) && !is_gone(403));
+        // Chinese: an edited story at a new address shares characters with the article, a page about
+        // something else in another script shares none.
+        let zh = Compared::new("两岸会谈在厦门恢复", "双方代表周一在厦门会面。", None, &[]);
+        let zh_edited = Compared::new("两岸会谈结束", "代表们在厦门会面后离开。", None, &[]);
+        let moved = u("https://news.example/a/2.html");
+        assert_eq!(not_the_article(&article, &moved, &zh_edited, &zh), None);
+        let why = not_the_article(&article, &moved, &other, &zh).unwrap();
+        assert!(why.contains("share no word"), "{why}");
     }
 }
