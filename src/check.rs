@@ -263,6 +263,30 @@ fn check_store(dir: &Path, archive_ids: Option<&HashSet<String>>, out: &mut Vec<
             true,
         ));
     }
+    if !health.bad_revisits.is_empty() {
+        out.push(finding(
+            file.clone(),
+            format!(
+                "the revisit rows of {} articles do not decode ({})",
+                health.bad_revisits.len(),
+                health.bad_revisits.join(", ")
+            ),
+            "those articles are not revisited; their archived text and any kept versions are intact",
+            false,
+        ));
+    }
+    if !health.bad_versions.is_empty() {
+        out.push(finding(
+            file.clone(),
+            format!(
+                "{} kept versions (or their page snapshots) do not decode (first: {})",
+                health.bad_versions.len(),
+                health.bad_versions[0]
+            ),
+            "the archived articles are intact; only those versions' records are lost (`history` fails on them)",
+            false,
+        ));
+    }
     if !health.bad_snapshots.is_empty() {
         out.push(finding(
             file.clone(),
@@ -611,5 +635,32 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.signatures().unwrap().len(), 3);
         assert_eq!(store.feed_states().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn undecodable_revisit_rows_and_versions_are_named_and_never_repaired_away() {
+        let dir = healthy();
+        Store::open(dir.path())
+            .unwrap()
+            .put_garbled_revisit_for_test("abc");
+        let found = check(dir.path());
+        let revisits = found
+            .iter()
+            .find(|f| {
+                f.what
+                    .contains("revisit rows of 1 articles do not decode (abc)")
+            })
+            .unwrap_or_else(|| panic!("{found:?}"));
+        assert!(!revisits.repairable);
+        let versions = found
+            .iter()
+            .find(|f| f.what.contains("1 kept versions") && f.what.contains("abc#1"))
+            .unwrap_or_else(|| panic!("{found:?}"));
+        assert!(!versions.repairable);
+        assert_eq!(found.len(), 2, "and not a damaged store: {found:?}");
+        // Repair leaves the store (and every version in it) where it is.
+        repair(dir.path()).unwrap();
+        assert!(dir.path().join("state.redb").exists());
+        assert_eq!(check(dir.path()).len(), 2);
     }
 }

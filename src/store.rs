@@ -266,11 +266,15 @@ impl Store {
         let bad_revisits = bad_keys(&txn, REVISITS, &mut problems, |v| {
             serde_json::from_slice::<RevisitState>(v).is_ok()
         });
-        problems.extend(bad_revisits.into_iter().map(|id| {
-            format!(
-                "the revisit row of article {id} does not decode (the article is not revisited)"
-            )
-        }));
+        let mut bad_versions = bad_numbered_keys(&txn, VERSIONS, &mut problems, |v| {
+            serde_json::from_slice::<StoredVersion>(v).is_ok()
+        });
+        bad_versions.extend(bad_numbered_keys(
+            &txn,
+            VERSION_SNAPSHOTS,
+            &mut problems,
+            |v| decode_snapshot(v).is_ok(),
+        ));
         match txn.open_table(META) {
             Ok(t) => {
                 if let Err(e) = t
@@ -289,6 +293,8 @@ impl Store {
             bad_snapshots,
             bad_signatures,
             bad_backfill,
+            bad_revisits,
+            bad_versions,
         })
     }
 
@@ -318,6 +324,21 @@ impl Store {
         txn.open_table(FEEDS)
             .unwrap()
             .insert(feed_id, b"{not json".as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+
+    /// Writes a revisit row and a version 1 record that do not decode (for tests of `check`).
+    #[cfg(test)]
+    pub(crate) fn put_garbled_revisit_for_test(&self, article_id: &str) {
+        let txn = self.writable().unwrap().begin_write().unwrap();
+        txn.open_table(REVISITS)
+            .unwrap()
+            .insert(article_id, b"{not json".as_slice())
+            .unwrap();
+        txn.open_table(VERSIONS)
+            .unwrap()
+            .insert((article_id, 1), b"{not json".as_slice())
             .unwrap();
         txn.commit().unwrap();
     }
@@ -856,6 +877,10 @@ pub struct StoreHealth {
     pub bad_signatures: Vec<String>,
     /// Feeds whose backfill position does not decode.
     pub bad_backfill: Vec<String>,
+    /// Articles whose revisit row does not decode (they are not revisited).
+    pub bad_revisits: Vec<String>,
+    /// Kept versions (`id#number`) whose record or snapshot does not decode.
+    pub bad_versions: Vec<String>,
 }
 
 /// The keys of `table` whose value `decodes` rejects; a table or row that cannot be read at all is added
@@ -881,6 +906,41 @@ fn bad_keys(
             for row in rows {
                 match row {
                     Ok((k, v)) if !decodes(v.value()) => bad.push(k.value().to_string()),
+                    Ok(_) => {}
+                    Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
+                }
+            }
+        }
+        Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
+    }
+    bad
+}
+
+/// [`bad_keys`] for the tables keyed by (article id, version number): the bad keys as `id#number`.
+fn bad_numbered_keys(
+    txn: &ReadTransaction,
+    table: TableDefinition<(&str, u32), &[u8]>,
+    problems: &mut Vec<String>,
+    decodes: impl Fn(&[u8]) -> bool,
+) -> Vec<String> {
+    let name = table.name().to_string();
+    let mut bad = Vec::new();
+    let table = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return bad,
+        Err(e) => {
+            problems.push(format!("table `{name}` unreadable: {e}"));
+            return bad;
+        }
+    };
+    match table.iter() {
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok((k, v)) if !decodes(v.value()) => {
+                        let (id, n) = k.value();
+                        bad.push(format!("{id}#{n}"));
+                    }
                     Ok(_) => {}
                     Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
                 }
