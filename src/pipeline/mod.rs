@@ -1,6 +1,7 @@
 //! One pass of the pipeline: fetch every feed, fetch the pages of entries not yet archived, extract,
-//! detect language, tag, index, commit, then record feed state. [`ingest_pass`] is the only function that
-//! runs a pass; the `ingest` command and the daemon (`run`, for the feeds that are due) call it.
+//! detect language, tag, index, commit, then record feed state, then revisit the archived articles that
+//! are due ([`revisit_pass`], `revisit.rs`). [`ingest_pass`] is the only function that runs a pass; the
+//! `ingest` command and the daemon (`run`, for the feeds that are due) call it.
 //!
 //! Crash safety: nothing is recorded as done before the index commit that holds it. New pages are archived
 //! in batches of [`COMMIT_BATCH`], each ending in a commit; then the pending entries (pages that failed
