@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every benchmark, in order. They report figures and PASS/MISS against targets; they do not gate.
 #   1. extraction speed, quality and memory next to trafilatura on the Zyte pages, single-threaded
-#      (scripts/bench_extract.sh);
+#      (scripts/bench_extract.sh), then extraction time per MB on adversarial pages of 1 and 10 MB beside
+#      ordinary pages (scripts/bench_adversarial.py; target: within 3x of ordinary);
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
 #      sets the number of feeds, default 5000), then the same over mixed source kinds (rss, sitemap, html,
 #      telegram; MW_BENCH_MIXED=1), and parsing a 50,000-URL sitemap, plain and gzipped (benches/sitemap.rs);
@@ -11,7 +12,9 @@
 #      MW_BENCH_SEARCH_ARTICLES, default 1,000,000; MW_BENCH_SEARCH_QUERIES per type, default 100).
 #   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
 #      MW_BENCH_DIGEST_ARTICLES);
-#   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh).
+#   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh);
+#   7. soak: `mediawatch run` and `serve` for MW_SOAK_MINUTES (default 30) against feeds that change every
+#      few seconds, sampling RSS, segments, files and search median (benches/soak.rs).
 # Usage: scripts/bench.sh BIN CORPUS_DIR EVAL_EXTRACTION_PY
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -19,7 +22,9 @@ if [ $# -ne 3 ]; then
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+bin_abs=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 "$here/bench_extract.sh" "$1" "$2" "$3"
+python3 "$here/bench_adversarial.py" "$1" "$2"
 echo "== fetcher: poll_feeds (cargo bench --bench poll_feeds)"
 cd "$here/.."
 "${CARGO:-cargo}" bench --bench poll_feeds
@@ -47,3 +52,8 @@ rm -rf "$digest_dir"
 
 # --- web workspace load test (scripts/bench_web.sh; owned by the web workspace, self-contained) ---
 "$here/bench_web.sh"
+
+# --- soak (issue #24): the release daemon and serve on one index for MW_SOAK_MINUTES (default 30; 2 for a
+# quick check), feeds changing every 3 s; prints the curve and whether it is flat after the warm-up.
+echo "== soak: daemon + serve for ${MW_SOAK_MINUTES:-30} min (cargo bench --bench soak)"
+MW_SOAK_BIN="${MW_SOAK_BIN:-$bin_abs}" "${CARGO:-cargo}" bench --bench soak

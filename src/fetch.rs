@@ -97,6 +97,20 @@ pub enum Fetched {
     Page(Box<Page>),
 }
 
+impl Fetched {
+    /// The page of a request sent without validators. A server that answers such a request with 304
+    /// gave nothing to read: that is the error `HTTP status 304`.
+    pub fn into_page(self) -> Result<Box<Page>, FetchError> {
+        match self {
+            Fetched::Page(page) => Ok(page),
+            Fetched::NotModified => Err(FetchError::Status {
+                status: 304,
+                retry_after: None,
+            }),
+        }
+    }
+}
+
 /// Whether a URL came from the config as written (trusted) or from a feed or page (not trusted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {

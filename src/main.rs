@@ -3,6 +3,12 @@
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: glibc's malloc gives each of the daemon's threads an arena
+/// of its own (up to 8 per core) and keeps what was freed in each, so `run` grew from 60 to over 300 MB
+/// in a 30-minute soak with a live heap under 50 MB; mimalloc returns freed pages to the system.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match mediawatch::cli::run() {
         Ok(code) => code,

@@ -94,7 +94,17 @@ pub(super) fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let html = crate::charset::decode_text(&bytes, None);
-        let extracted = crate::extract::extract(&html, args.url.as_ref());
+        let opts = crate::extract::ExtractOptions::default();
+        let budget = crate::extract::WORK_BUDGET;
+        let extracted =
+            match crate::extract::extract_checked(&html, args.url.as_ref(), &opts, budget) {
+                Ok((extracted, _work)) => extracted,
+                Err(e) => {
+                    eprintln!("mediawatch: {}: {e}", path.display());
+                    failed += 1;
+                    continue;
+                }
+            };
         let lang = (!args.no_lang).then(|| {
             let hints: Vec<&str> = extracted.language.as_deref().into_iter().collect();
             crate::lang::detect(

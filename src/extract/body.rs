@@ -610,9 +610,6 @@ fn should_clean(dom: &Dom, i: usize, s: &Stats, score: f32, hints: bool) -> bool
     if weight < 25.0 && ld > 0.2 && s.ptext < s.tlen * 0.5 {
         return true;
     }
-    if weight >= 25.0 && ld > 0.5 {
-        return true;
-    }
     if ld > 0.5 {
         return true;
     }

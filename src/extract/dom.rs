@@ -195,6 +195,20 @@ impl<'a> Dom<'a> {
         Dom { nodes }
     }
 
+    /// The sum of every node's depth: what walks up the tree cost (html5ever's
+    /// scope checks while it built it, the extractor's ancestor walks).
+    pub(super) fn depth_sum(&self) -> u64 {
+        let mut depth = vec![0u32; self.nodes.len()];
+        let mut sum = 0u64;
+        for (i, n) in self.nodes.iter().enumerate() {
+            // Pre-order: a parent comes before its children.
+            let d = depth.get(n.parent).map_or(0, |&d| d + 1);
+            depth[i] = d;
+            sum += u64::from(d);
+        }
+        sum
+    }
+
     pub(super) fn is_removed(&self, i: usize) -> bool {
         self.nodes.get(i).is_none_or(|n| n.removed)
     }

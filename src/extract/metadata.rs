@@ -173,13 +173,13 @@ pub(super) fn collect_meta(doc: &Html) -> MetaData {
                 }
             }
             "title" if m.title_tag.is_none() => {
-                let t = element_text(el);
+                let t = capped(element_text(el));
                 if !t.is_empty() {
                     m.title_tag = Some(t);
                 }
             }
             "h1" if m.h1s.len() < 10 => {
-                let t = element_text(el);
+                let t = capped(element_text(el));
                 if !t.is_empty() {
                     m.h1s.push(t);
                 }
@@ -726,6 +726,23 @@ fn split_tags(s: &str) -> Vec<String> {
 const TITLE_SEPS: &[&str] = &[
     " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " « ", " » ", " / ", "｜", " _ ", "_",
 ];
+
+/// Longest `<title>` or `<h1>` text read, in bytes: an unclosed `<title>`
+/// takes the rest of the page as its text (10 MB at the body cap), which each
+/// title rule would then scan again; no headline is near this long.
+const MAX_TITLE_BYTES: usize = 4096;
+
+/// `t` cut to [`MAX_TITLE_BYTES`] at a character boundary.
+fn capped(mut t: String) -> String {
+    if t.len() > MAX_TITLE_BYTES {
+        let mut end = MAX_TITLE_BYTES;
+        while !t.is_char_boundary(end) {
+            end -= 1;
+        }
+        t.truncate(end);
+    }
+    t
+}
 
 /// Strips a " - Site name" suffix (or "Site name | " prefix) when the
 /// other part matches the site name or the host name.

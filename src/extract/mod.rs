@@ -80,6 +80,77 @@ pub struct ExtractOptions {
     pub remove_selectors: Vec<String>,
 }
 
+/// The work one page may cost, in [`Work`] units: 25 units per byte of a 2 MB
+/// page. Ordinary news pages cost 2 to 3 units per byte of HTML (the largest
+/// Zyte page 2 million), so a real page stays twice under it even at the 10 MB
+/// body cap, while a hostile one stops in the pre-scan (before parsing) or
+/// between the steps after it: about a second of CPU at most.
+pub const WORK_BUDGET: u64 = 50_000_000;
+
+/// Units per node built: html5ever's work for a node and the extractor's
+/// passes over it cost about as much as scanning 16 bytes.
+pub(crate) const NODE_UNITS: u64 = 16;
+
+/// Whole-tree passes one run of the generic search makes (statistics three
+/// times, structural marking, scoring, picking, cleaning, serialising).
+const PASSES_PER_SEARCH: u64 = 8;
+
+/// What extracting one page cost, counted as it goes. One unit is a byte
+/// scanned (the pre-scan reads the page, html5ever what is left), a step up
+/// the tree (the depth of every node: html5ever's scope checks and the
+/// extractor's ancestor walks), or a node visited by one of the extractor's
+/// whole-tree passes; a node html5ever built costs [`NODE_UNITS`]. Before
+/// the parse, `nodes` and `depth_sum` are the pre-scan's estimates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Bytes scanned: the page by the pre-scan, then what it kept by html5ever.
+    pub bytes: u64,
+    /// Nodes in the parsed tree (before it: two per element start kept).
+    pub nodes: u64,
+    /// Sum of the depths of the parsed tree's nodes.
+    pub depth_sum: u64,
+    /// Nodes visited by the extractor's passes.
+    pub visits: u64,
+}
+
+impl Work {
+    /// All units spent.
+    pub fn total(&self) -> u64 {
+        self.bytes + NODE_UNITS * self.nodes + self.depth_sum + self.visits
+    }
+
+    fn check(&self, budget: u64, stage: &'static str) -> Result<(), ExtractError> {
+        if self.total() > budget {
+            return Err(ExtractError::OverBudget {
+                stage,
+                work: *self,
+                budget,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a page was not extracted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// The page's markup costs more than the work budget ([`WORK_BUDGET`]).
+    #[error(
+        "page over the extraction work budget of {budget} units at {stage}, after {} units \
+         ({} bytes scanned, {} nodes, depth sum {}, {} nodes visited); its markup is hostile or broken, \
+         so the feed's text stands for it",
+        work.total(), work.bytes, work.nodes, work.depth_sum, work.visits
+    )]
+    OverBudget {
+        /// The step after which the budget was found spent.
+        stage: &'static str,
+        /// The work counted up to there.
+        work: Work,
+        /// The budget.
+        budget: u64,
+    },
+}
+
 /// Extracts article text and metadata with default options.
 ///
 /// `page_url` (the final URL of the page) is used to make canonical and image
@@ -91,17 +162,65 @@ pub fn extract(html: &str, page_url: Option<&Url>) -> Extracted {
 /// Extracts article text and metadata, applying per-feed `opts`.
 ///
 /// Never panics; an empty or non-HTML input gives an `Extracted` with empty
-/// text and no metadata.
+/// text and no metadata, and so does a page over [`WORK_BUDGET`] (use
+/// [`extract_checked`] to tell that apart).
 pub fn extract_with(html: &str, page_url: Option<&Url>, opts: &ExtractOptions) -> Extracted {
+    extract_checked(html, page_url, opts, WORK_BUDGET)
+        .map(|(e, _)| e)
+        .unwrap_or_default()
+}
+
+/// [`extract_with`] under a work budget: the page's [`Work`] is counted
+/// between the steps and extraction stops with [`ExtractError::OverBudget`]
+/// once it exceeds `budget` (each step costs at most a bounded multiple of
+/// the page's size: the pre-scan bounds nesting and what html5ever re-opens).
+/// Returns what was extracted and the work it cost.
+pub fn extract_checked(
+    html: &str,
+    page_url: Option<&Url>,
+    opts: &ExtractOptions,
+    budget: u64,
+) -> Result<(Extracted, Work), ExtractError> {
+    let mut work = Work {
+        bytes: html.len() as u64,
+        ..Work::default()
+    };
     let strip_attrs = opts.content_selector.is_none() && opts.remove_selectors.is_empty();
-    let doc = Html::parse_document(&prescan::prepare(html, strip_attrs));
+    // What the pre-scan may leave for the walks up the tree: the budget less two scans of the page.
+    let room = budget.saturating_sub(2 * work.bytes);
+    let prepared = prescan::prepare_within(html, strip_attrs, room);
+    work.bytes += prepared.text.len() as u64;
+    work.depth_sum = prepared.depth_sum;
+    work.nodes = 2 * prepared.starts;
+    if prepared.over {
+        // Over before it is parsed: the cut document is not worth parsing.
+        return Err(ExtractError::OverBudget {
+            stage: "the pre-scan",
+            work,
+            budget,
+        });
+    }
+    work.check(budget, "the pre-scan")?;
+    let doc = Html::parse_document(&prepared.text);
+    work.nodes = doc.tree.nodes().len() as u64;
+    work.check(budget, "parsing")?;
     let meta = collect_meta(&doc);
     let mut out = build_metadata(&meta, page_url);
 
     let mut dom = Dom::build(&doc, opts);
-    let text = main_text(&mut dom, &meta, out.title.as_deref(), opts);
+    work.depth_sum = dom.depth_sum();
+    work.visits = dom.nodes.len() as u64;
+    work.check(budget, "building the tree")?;
+    let text = main_text(
+        &mut dom,
+        &meta,
+        out.title.as_deref(),
+        opts,
+        &mut work,
+        budget,
+    )?;
     out.text = text;
-    out
+    Ok((out, work))
 }
 
 /// Why a CSS selector from the config is refused.
@@ -159,8 +278,17 @@ pub fn html_fragment_to_text(fragment: &str) -> String {
 /// text, else the generic search (`body.rs`), run again without class/id hints
 /// when it finds little; a JSON-LD `articleBody` or a template body replaces it
 /// when clearly longer.
-fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &ExtractOptions) -> String {
+fn main_text(
+    dom: &mut Dom,
+    meta: &MetaData,
+    title: Option<&str>,
+    opts: &ExtractOptions,
+    work: &mut Work,
+    budget: u64,
+) -> Result<String, ExtractError> {
+    let pass = dom.nodes.len() as u64;
     dom.remove_always_junk();
+    work.visits += pass;
 
     // Per-feed exact content selector.
     if opts.content_selector.is_some() {
@@ -178,19 +306,23 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
         if !outer.is_empty() {
             let t = serialize(dom, &outer);
             if !t.is_empty() {
-                return t;
+                return Ok(t);
             }
         }
     }
 
     let snapshot: Vec<bool> = dom.nodes.iter().map(|n| n.removed).collect();
     // `best_len` is kept equal to `weighted_len(&best)` (one pass per text).
+    work.visits += PASSES_PER_SEARCH * pass;
+    work.check(budget, "the content search")?;
     let mut best = extract_generic(dom, title, true);
     let mut best_len = weighted_len(&best);
     if best_len < 250.0 {
         for (n, &r) in dom.nodes.iter_mut().zip(snapshot.iter()) {
             n.removed = r;
         }
+        work.visits += PASSES_PER_SEARCH * pass;
+        work.check(budget, "the content search without hints")?;
         let relaxed = extract_generic(dom, title, false);
         let relaxed_len = weighted_len(&relaxed);
         if relaxed_len > best_len * 1.5 + 50.0 {
@@ -201,6 +333,8 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
 
     // JSON-LD articleBody when the DOM result is poor.
     if let Some(body) = meta.ld_article_body.as_deref() {
+        work.bytes += body.len() as u64;
+        work.check(budget, "the JSON-LD article body")?;
         let mut body_text = if body.contains('<') || body.contains('&') {
             html_fragment_to_text(body)
         } else {
@@ -226,7 +360,7 @@ fn main_text(dom: &mut Dom, meta: &MetaData, title: Option<&str>, opts: &Extract
             }
         }
     }
-    best
+    Ok(best)
 }
 
 /// Lower-cased words of the page's text outside scripts and styles.

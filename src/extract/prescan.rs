@@ -15,11 +15,117 @@
 //! junk text, never a panic.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// Nesting depth of container tags beyond which the rest of the document is
 /// dropped. html5ever's scope checks make parsing quadratic in nesting depth
 /// (100 000 nested `<div>`s take about a minute); real pages stay far below.
 pub(super) const MAX_NESTING: usize = 3000;
+
+/// Formatting elements left open beyond which further formatting start tags
+/// are cut. html5ever re-opens every open formatting element (a clone of
+/// each) in every block that follows them, so 2 000 unclosed `<b class=..>`
+/// before 1 MB of `<p>x</p>` took a second per MB; real pages leave a few open.
+pub(super) const MAX_OPEN_FORMATTING: usize = 16;
+
+/// Formatting elements html5ever re-opens (the active formatting list),
+/// without `<a>` and `<nobr>`: a second one of those closes the first.
+fn is_reopened_formatting(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"b" | b"big"
+            | b"code"
+            | b"em"
+            | b"font"
+            | b"i"
+            | b"s"
+            | b"small"
+            | b"strike"
+            | b"strong"
+            | b"tt"
+            | b"u"
+    )
+}
+
+/// End tags the tree builder acts on even when no element of their name is
+/// open: it makes the element (`</p>`, `</br>`), or it was implied (the
+/// document's and table parts'). Kept whatever the open elements are.
+fn acts_when_unopened(name: &[u8]) -> bool {
+    matches!(
+        lower(name, &mut [0; 16]),
+        b"p" | b"br"
+            | b"html"
+            | b"head"
+            | b"body"
+            | b"table"
+            | b"tbody"
+            | b"thead"
+            | b"tfoot"
+            | b"tr"
+            | b"td"
+            | b"th"
+            | b"caption"
+            | b"colgroup"
+            | b"form"
+            | b"frameset"
+    )
+}
+
+/// The start tags seen and not yet matched by an end tag, counted by
+/// lower-cased name: a superset of html5ever's stack of open elements (it
+/// also closes elements without end tags; these counts never do). An end
+/// tag whose name has no count closes nothing in html5ever either, which
+/// then walks its whole stack to find that out: 40 000 `<x></span>` took
+/// 27 s. Such end tags are cut.
+#[derive(Default)]
+struct OpenNames {
+    counts: HashMap<Box<[u8]>, u32>,
+    /// Open elements counted by [`is_reopened_formatting`].
+    formatting: usize,
+}
+
+impl OpenNames {
+    fn key(name: &[u8]) -> Box<[u8]> {
+        name.to_ascii_lowercase().into_boxed_slice()
+    }
+
+    fn open(&mut self, name: &[u8]) {
+        let mut buf = [0u8; 16];
+        let low = lower(name, &mut buf);
+        let n = if low.is_empty() {
+            self.counts.entry(Self::key(name)).or_default()
+        } else if let Some(n) = self.counts.get_mut(low) {
+            n
+        } else {
+            self.counts.entry(Box::from(low)).or_default()
+        };
+        *n += 1;
+        if is_reopened_formatting(name) {
+            self.formatting += 1;
+        }
+    }
+
+    /// Whether an element named `name` may be open; if so one is closed.
+    fn close(&mut self, name: &[u8]) -> bool {
+        let mut buf = [0u8; 16];
+        let low = lower(name, &mut buf);
+        let found = if low.is_empty() {
+            self.counts.get_mut(&Self::key(name)[..])
+        } else {
+            self.counts.get_mut(low)
+        };
+        match found {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if is_reopened_formatting(name) {
+                    self.formatting = self.formatting.saturating_sub(1);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+}
 
 /// `name` lower-cased into `buf`; a name longer than `buf` gives "" (no
 /// name compared in this module is that long).
@@ -645,12 +751,37 @@ fn blank(b: &[u8], gap: Option<usize>, p: usize) -> bool {
 /// otherwise be a third of the DOM's nodes, and that the extractor reads as
 /// nothing (a block boundary already separates its text).
 pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
+    prepare_within(html, strip_attrs, u64::MAX).text
+}
+
+/// What [`prepare_within`] gives.
+pub(super) struct Prepared<'a> {
+    /// The document to parse.
+    pub(super) text: Cow<'a, str>,
+    /// The nesting depth of every element start, summed (what html5ever's
+    /// scope checks and the extractor's walks up the tree will cost).
+    pub(super) depth_sum: u64,
+    /// Element starts kept (each about two nodes: the element and its text).
+    pub(super) starts: u64,
+    /// Whether the work foreseen went over the limit: the rest is cut.
+    pub(super) over: bool,
+}
+
+/// [`prepare`], stopping (the rest cut) once the work foreseen for parsing
+/// and walking the tree passes `max_units` ([`super::Work`] units: the summed
+/// nesting depth of the element starts, and two nodes per start): 1 MB of
+/// `<p>x</p>` inside 3 000 `<div>`s costs html5ever 3 000 steps per
+/// paragraph, and 10 MB of `<a>l</a>` 2.5 million nodes, so the parse is
+/// bounded before it starts.
+pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> Prepared<'_> {
+    let (mut depth_sum, mut starts, mut units) = (0u64, 0u64, 0u64);
     let b = html.as_bytes();
     let mut out = String::new();
     let mut copied = 0usize; // html[copied..] not yet in `out` (or dropped)
     let mut depth = 0usize;
     let mut j = 0usize;
     let mut drops: Vec<(usize, usize)> = Vec::new();
+    let mut open = OpenNames::default();
     // Whitespace squeezing: `gap` is where the text after the last tag (or
     // dropped element) starts, `gap_boundary` whether a boundary tag is right
     // before that text, `pre` the depth of open whitespace-keeping elements.
@@ -706,6 +837,15 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
         // Counted too unless self-closing (`<path/>` in an SVG): see [`never_nests`].
         let nests = container || !never_nests(name);
         if closing {
+            if !open.close(name) && !acts_when_unopened(name) {
+                // Closes nothing: cut like a dropped element.
+                let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, false);
+                let (te, _) = tag_end(b, ne);
+                cut(&mut out, &mut copied, p, te);
+                (gap, gap_boundary) = (Some(te), gap_boundary && was_blank);
+                j = te;
+                continue;
+            }
             if nests {
                 depth = depth.saturating_sub(1);
             }
@@ -732,12 +872,45 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
         let transparent =
             !matches!(act, Action::Other | Action::KeepRaw) || is_transparent(name) || unread_void;
         let boundary = !transparent && is_boundary(name);
+        if matches!(act, Action::Other)
+            && open.formatting >= MAX_OPEN_FORMATTING
+            && is_reopened_formatting(name)
+        {
+            // One formatting element too many left open: cut (its end tag
+            // then closes nothing and goes too).
+            let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, false);
+            let (te, _) = tag_end(b, ne);
+            cut(&mut out, &mut copied, p, te);
+            (gap, gap_boundary) = (Some(te), gap_boundary && was_blank);
+            j = te;
+            continue;
+        }
         let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
+        if matches!(act, Action::Other) {
+            open.open(name);
+            depth_sum += depth as u64;
+            starts += 1;
+            units += depth as u64 + 2 * super::NODE_UNITS;
+            if units > max_units {
+                cut(&mut out, &mut copied, p, b.len());
+                return Prepared {
+                    text: Cow::Owned(out),
+                    depth_sum,
+                    starts,
+                    over: true,
+                };
+            }
+        }
         if matches!(act, Action::Other) && (container || (nests && !tag_end(b, ne).1)) {
             depth += 1;
             if depth > MAX_NESTING {
                 cut(&mut out, &mut copied, p, b.len());
-                return Cow::Owned(out);
+                return Prepared {
+                    text: Cow::Owned(out),
+                    depth_sum,
+                    starts,
+                    over: false,
+                };
             }
         }
         let (te, self_closing) = if strip_attrs && matches!(act, Action::Other) {
@@ -806,11 +979,18 @@ pub(super) fn prepare(html: &str, strip_attrs: bool) -> Cow<'_, str> {
             cut(&mut out, &mut copied, g, b.len());
         }
     }
-    if copied == 0 {
-        return Cow::Borrowed(html);
+    let text = if copied == 0 {
+        Cow::Borrowed(html)
+    } else {
+        out.push_str(html.get(copied..).unwrap_or(""));
+        Cow::Owned(out)
+    };
+    Prepared {
+        text,
+        depth_sum,
+        starts,
+        over: false,
     }
-    out.push_str(html.get(copied..).unwrap_or(""));
-    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -836,7 +1016,7 @@ mod tests {
     fn foreign_content_breakout_and_unclosed() {
         assert_eq!(
             prepare("<svg><path d=x><p>kept</p></svg>", true),
-            "<p>kept</p></svg>"
+            "<p>kept</p>" // `</svg>` closes nothing left open: cut
         );
         assert_eq!(prepare("a<svg><path>", true), "a");
         assert_eq!(prepare("a<!-- never closed", true), "a");

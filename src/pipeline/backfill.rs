@@ -140,18 +140,13 @@ struct Run<'a> {
 impl Run<'_> {
     /// The source's first document, fetched as a configured URL (trusted, no robots.txt).
     async fn first_document(&mut self) -> anyhow::Result<(Url, source::Listing)> {
-        let page = match self
+        let page = self
             .p
             .fetcher
             .get_capped(&self.f.url, Origin::Config, None, body_cap(self.p, self.f))
             .await
-            .with_context(|| format!("feed {}: cannot fetch {}", self.f.id, self.f.url))?
-        {
-            Fetched::Page(page) => page,
-            Fetched::NotModified => {
-                anyhow::bail!("feed {}: {} answered 304", self.f.id, self.f.url)
-            }
-        };
+            .and_then(Fetched::into_page)
+            .with_context(|| format!("feed {}: cannot fetch {}", self.f.id, self.f.url))?;
         let listing = source::read(self.f, &page, usize::MAX)
             .with_context(|| format!("feed {}: {}", self.f.id, self.f.url))?;
         Ok((page.final_url.clone(), listing))

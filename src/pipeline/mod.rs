@@ -298,6 +298,9 @@ pub struct PassReport {
     pub articles_tagged: usize,
     /// Articles whose text came from the feed because the page could not be used.
     pub articles_from_feed: usize,
+    /// Pages whose markup cost more than the extraction work budget ([`extract::WORK_BUDGET`]): archived
+    /// with the feed's text (counted in `articles_from_feed` too; each one is also a notice).
+    pub pages_over_budget: usize,
     /// Pages that failed and will be retried by a later pass (pending).
     pub pages_failed: usize,
     /// Pending pages (failed in an earlier pass) tried again in this pass.
@@ -319,7 +322,7 @@ impl std::fmt::Display for PassReport {
             f,
             "feeds: {} ok ({} not modified, {} unchanged), {} failed, {} backed off, {} unhealthy; \
              entries: {} seen, {} new; articles: {} archived ({} tagged, {} from feed text); pages failed: {}, \
-             retried: {}",
+             retried: {}, over the extraction budget: {}",
             self.feeds_ok,
             self.feeds_not_modified,
             self.feeds_unchanged,
@@ -332,7 +335,8 @@ impl std::fmt::Display for PassReport {
             self.articles_tagged,
             self.articles_from_feed,
             self.pages_failed,
-            self.pages_retried
+            self.pages_retried,
+            self.pages_over_budget
         )?;
         if self.revisits.revisited > 0 || self.revisits.over_budget > 0 {
             write!(f, "; {}", self.revisits)?;
@@ -360,7 +364,9 @@ enum FeedOutcome {
 }
 
 enum PageOutcome {
-    Archived(Box<Article>, Option<Box<Page>>),
+    /// The article, its page's snapshot, and why the page's text was not used when extraction gave up on it
+    /// (over the work budget: the feed's text stands for it).
+    Archived(Box<Article>, Option<Box<Page>>, Option<String>),
     /// A transient failure: the entry, the error and the HTTP status (0: no response).
     Retry {
         entry: Box<Entry>,
@@ -633,7 +639,15 @@ pub(crate) async fn archive_entries(
         let mut archived_urls = Vec::new();
         for (feed_id, outcome) in &page_outcomes {
             match outcome {
-                PageOutcome::Archived(article, page) => {
+                PageOutcome::Archived(article, page, gave_up) => {
+                    if let Some(why) = gave_up {
+                        report.pages_over_budget += 1;
+                        report.notices.push(Failure {
+                            feed: feed_id.clone(),
+                            url: article.url.clone(),
+                            error: why.clone(),
+                        });
+                    }
                     writer.upsert(article)?;
                     report.articles_archived += 1;
                     if !article.campaigns.is_empty() {
@@ -706,7 +720,7 @@ fn assign_clusters(
     let mut articles: Vec<&mut Article> = outcomes
         .iter_mut()
         .filter_map(|(_, o)| match o {
-            PageOutcome::Archived(a, _) => Some(&mut **a),
+            PageOutcome::Archived(a, ..) => Some(&mut **a),
             PageOutcome::Retry { .. } => None,
         })
         .collect();
@@ -748,7 +762,7 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
                 fetched_at: now,
             })
         });
-        return PageOutcome::Archived(Box::new(article), snapshot);
+        return PageOutcome::Archived(Box::new(article), snapshot, None);
     }
     let fetched = p
         .fetch(
@@ -792,7 +806,18 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
     let tagger = Arc::clone(&p.tagger);
     // Extraction and tagging are CPU work: keep them off the I/O threads.
     let job = tokio::task::spawn_blocking(move || {
-        let extracted = page.as_deref().and_then(|pg| extract_page(&feed, pg));
+        let mut gave_up = None;
+        let extracted = page
+            .as_deref()
+            .and_then(|pg| match extract_page(&feed, pg) {
+                Ok(extracted) => extracted,
+                Err(e) => {
+                    // As for a permanent page failure: the feed's text is archived (assemble, "feed").
+                    warn!(feed = %feed.id, url = %pg.final_url, error = %e, "page over the extraction budget, archiving the feed's text");
+                    gave_up = Some(e.to_string());
+                    None
+                }
+            });
         let article = assemble(
             &feed,
             &entry,
@@ -802,10 +827,10 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
             &tagger,
             Utc::now(),
         );
-        (article, page)
+        (article, page, gave_up)
     });
     match job.await {
-        Ok((article, page)) => PageOutcome::Archived(Box::new(article), page),
+        Ok((article, page, gave_up)) => PageOutcome::Archived(Box::new(article), page, gave_up),
         Err(e) => PageOutcome::Retry {
             entry: Box::new(kept),
             error: format!("extraction crashed: {e}"),
@@ -814,22 +839,24 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
     }
 }
 
-/// Extracts a fetched page with its feed's selectors (None when it is not HTML or text). CPU work: call
-/// it off the I/O threads.
-pub(crate) fn extract_page(feed: &FeedSpec, page: &Page) -> Option<Extracted> {
+/// Extracts a fetched page with its feed's selectors under the per-page work budget (None when it is not
+/// HTML or text; an error when its markup costs more than [`extract::WORK_BUDGET`]). CPU work: call it off
+/// the I/O threads.
+pub(crate) fn extract_page(
+    feed: &FeedSpec,
+    page: &Page,
+) -> Result<Option<Extracted>, extract::ExtractError> {
     if !is_html(page) {
-        return None;
+        return Ok(None);
     }
     let text = charset::decode(&page.body, page.content_type.as_deref()).text;
     let options = ExtractOptions {
         content_selector: feed.content_selector.clone(),
         remove_selectors: feed.remove_selectors.clone(),
     };
-    Some(extract::extract_with(
-        &text,
-        Some(&page.final_url),
-        &options,
-    ))
+    let (extracted, _work) =
+        extract::extract_checked(&text, Some(&page.final_url), &options, extract::WORK_BUDGET)?;
+    Ok(Some(extracted))
 }
 
 fn is_html(page: &Page) -> bool {

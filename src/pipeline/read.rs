@@ -262,17 +262,9 @@ async fn fetch_page(
     url: &Url,
     origin: Origin,
 ) -> Result<Box<Page>, FetchError> {
-    match p
-        .fetch(FetchKind::Further, url, origin, None, body_cap(p, f))
+    p.fetch(FetchKind::Further, url, origin, None, body_cap(p, f))
         .await?
-    {
-        Fetched::Page(page) => Ok(page),
-        // Not asked for (no validators sent); a server that answers 304 anyway gave nothing to read.
-        Fetched::NotModified => Err(FetchError::Status {
-            status: 304,
-            retry_after: None,
-        }),
-    }
+        .into_page()
 }
 
 fn failed(e: FetchError) -> FeedOutcome {

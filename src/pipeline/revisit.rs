@@ -268,7 +268,14 @@ async fn revisit_one(
     };
     let current = current_fields(p, feed, &visit.id, &state, &article).await?;
     let feed_owned = feed.clone();
-    let job = tokio::task::spawn_blocking(move || (extract_page(&feed_owned, &page), page)).await;
+    let job = tokio::task::spawn_blocking(move || {
+        let extracted = extract_page(&feed_owned, &page).unwrap_or_else(|e| {
+            warn!(url = %page.final_url, error = %e, "revisit: page over the extraction budget");
+            None
+        });
+        (extracted, page)
+    })
+    .await;
     match job {
         Ok((Some(extracted), page)) => {
             visit.ending = Ending::Page;
@@ -429,7 +436,8 @@ async fn current_fields(
         fetched_at: meta.fetched_at,
     };
     let feed = Arc::new(feed.clone());
-    let extracted = tokio::task::spawn_blocking(move || extract_page(&feed, &page)).await;
+    let extracted =
+        tokio::task::spawn_blocking(move || extract_page(&feed, &page).ok().flatten()).await;
     Ok(match extracted {
         Ok(Some(e)) => Compared::of(&e),
         _ => own(),

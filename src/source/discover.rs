@@ -397,9 +397,12 @@ async fn get_capped(
     origin: Origin,
     cap: u64,
 ) -> Result<Page, String> {
-    match fetcher.get_capped(url, origin, None, cap).await {
-        Ok(Fetched::Page(page)) => Ok(*page),
-        Ok(Fetched::NotModified) => Err("HTTP status 304 to a plain request".into()),
+    match fetcher
+        .get_capped(url, origin, None, cap)
+        .await
+        .and_then(Fetched::into_page)
+    {
+        Ok(page) => Ok(*page),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -3,15 +3,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-use crate::support::{site_server, write_config};
-
-fn mw(config: &Path) -> Command {
-    let mut c = Command::cargo_bin("mediawatch").unwrap();
-    c.arg("--config").arg(config);
-    c
-}
+use crate::support::{mw_with as mw, site_server, write_config};
 
 fn output(config: &Path, args: &[&str]) -> (Option<i32>, String) {
     let out = mw(config).args(args).output().unwrap();

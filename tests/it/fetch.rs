@@ -540,23 +540,7 @@ async fn daemon_shuts_down_on_sigterm_with_the_index_intact() {
             log.push(line);
         }
     }
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the daemon did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = crate::support::terminate(&mut child, Duration::from_secs(10));
     assert!(exit.success(), "{exit:?}");
     while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
         log.push(line);

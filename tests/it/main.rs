@@ -8,6 +8,7 @@ mod cli;
 mod digest;
 mod discover;
 mod extract;
+mod extract_budget;
 mod fetch;
 mod forwards;
 mod full_disk;

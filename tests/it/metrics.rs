@@ -8,16 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::support::{site_server, write_config};
-
-/// A port free on 127.0.0.1 a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{free_port, site_server, terminate, write_config};
 
 /// Starts `mediawatch run` with `args` after it; its stderr lines arrive on the receiver.
 fn start_run(config: &std::path::Path, args: &[&str]) -> (Child, Receiver<String>) {
@@ -68,23 +59,7 @@ fn samples(text: &str) -> HashMap<String, f64> {
 }
 
 fn stop(mut child: Child) {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the daemon did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = terminate(&mut child, Duration::from_secs(20));
     assert!(exit.success(), "{exit:?}");
 }
 

@@ -13,7 +13,7 @@ use mediawatch::model::Article;
 use mediawatch::pipeline::{self, PassOptions, Pipeline};
 use mediawatch::search::{self, SearchRequest};
 
-use crate::support::{mount, one_item_rss, site_server, write_config};
+use crate::support::{self, mount, one_item_rss, requests_to, site_server, write_config};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 fn search(archive: &Archive, query: &str, f: impl FnOnce(&mut SearchRequest)) -> Vec<String> {
@@ -39,23 +39,10 @@ fn search(archive: &Archive, query: &str, f: impl FnOnce(&mut SearchRequest)) ->
 }
 
 fn all_articles(archive: &Archive) -> BTreeMap<String, Article> {
-    let searcher = archive.searcher();
-    let docs = searcher
-        .search(
-            &tantivy::query::AllQuery,
-            &tantivy::collector::DocSetCollector,
-        )
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for d in docs {
-        let a = archive.article(&searcher, d).unwrap();
-        let path = url::Url::parse(&a.url).unwrap().path().to_string();
-        assert!(
-            out.insert(path.clone(), a).is_none(),
-            "duplicate article {path}"
-        );
-    }
-    out
+    support::all_articles(archive)
+        .into_iter()
+        .map(|(url, a)| (url::Url::parse(&url).unwrap().path().to_string(), a))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -389,17 +376,6 @@ url = "{BASE}/extra/feed.xml"
     assert_eq!(p.store.feed_state("gone").unwrap().consecutive_failures, 2);
 }
 
-/// Requests the server received for `route`.
-async fn requests_to(server: &wiremock::MockServer, route: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.url.path() == route)
-        .count()
-}
-
 /// The `pending` of a feed's row of `feeds status --format json`.
 fn pending_in_status(config: &std::path::Path, id: &str) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
@@ -554,6 +530,54 @@ async fn a_page_that_never_recovers_is_archived_with_the_feed_text_after_the_las
     let report = pipeline::ingest_pass(&p, &only_extra(true)).await.unwrap();
     assert_eq!(report.pages_retried, 0, "{report}");
     assert_eq!(requests_to(&server, "/down/page.html").await, attempts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_over_the_extraction_budget_is_archived_with_the_feed_text() {
+    let server = site_server().await;
+    mount(
+        &server,
+        "/extra/feed.xml",
+        200,
+        &one_item_rss("/hostile/page.html", "Hostile page"),
+        None,
+        None,
+    )
+    .await;
+    // 3,000 levels deep, then 50,000 paragraphs: each would cost html5ever a walk down the whole stack.
+    let html = "<div>".repeat(2999) + &"<p>x</p>".repeat(50_000);
+    mount(&server, "/hostile/page.html", 200, &html, None, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = EXTRA_FEED.replace("{BASE}", &server.uri());
+    let config = write_config(dir.path(), &server.uri(), 1, &extra);
+    let p = pipeline::open_from(&config).unwrap();
+
+    let report = pipeline::ingest_pass(&p, &only_extra(false)).await.unwrap();
+    assert_eq!(report.articles_archived, 1, "{report}");
+    assert_eq!(report.articles_from_feed, 1, "{report}");
+    assert_eq!(report.pages_over_budget, 1, "{report}");
+    assert_eq!(report.pages_failed, 0, "{report}");
+    assert!(
+        report.to_string().contains("over the extraction budget: 1"),
+        "{report}"
+    );
+    let notice = &report.notices[0];
+    assert!(notice.url.ends_with("/hostile/page.html"), "{notice:?}");
+    assert!(notice.error.contains("work budget"), "{notice:?}");
+    let a = all_articles(&p.archive);
+    let article = &a["/hostile/page.html"];
+    assert_eq!(article.text_source, "feed");
+    assert_eq!(article.http_status, 200);
+    assert!(
+        article.text.contains("reunification talks"),
+        "{}",
+        article.text
+    );
+    // Archived for good: not pending, not fetched again.
+    assert!(p.store.pending("extra").unwrap().is_empty());
+    let report = pipeline::ingest_pass(&p, &only_extra(true)).await.unwrap();
+    assert_eq!(report.articles_archived, 0, "{report}");
+    assert_eq!(requests_to(&server, "/hostile/page.html").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

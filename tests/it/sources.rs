@@ -14,7 +14,7 @@ use mediawatch::pipeline::{self, PassOptions};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::site_server;
+use crate::support::{all_articles, requests_to, site_server};
 
 /// A config with only `feeds` (TOML `[[feeds]]` tables), the fixture site's fetch settings.
 fn config(dir: &Path, feeds: &str) -> PathBuf {
@@ -30,26 +30,6 @@ fn config(dir: &Path, feeds: &str) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-fn all_articles(archive: &Archive) -> BTreeMap<String, Article> {
-    let searcher = archive.searcher();
-    let docs = searcher
-        .search(
-            &tantivy::query::AllQuery,
-            &tantivy::collector::DocSetCollector,
-        )
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for d in docs {
-        let a = archive.article(&searcher, d).unwrap();
-        assert!(
-            out.insert(a.url.clone(), a.clone()).is_none(),
-            "duplicate article {}",
-            a.url
-        );
-    }
-    out
 }
 
 fn paths(articles: &BTreeMap<String, Article>) -> Vec<String> {
@@ -131,16 +111,6 @@ async fn with_query(server: &MockServer, query: &str) -> usize {
         .unwrap_or_default()
         .iter()
         .filter(|r| r.url.query() == Some(query))
-        .count()
-}
-
-async fn requests_to(server: &MockServer, route: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.url.path() == route)
         .count()
 }
 

@@ -4,15 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use assert_cmd::Command;
-
-use crate::support::{mount, one_item_rss, site_server, write_config};
-
-fn mw(config: &Path) -> Command {
-    let mut c = Command::cargo_bin("mediawatch").unwrap();
-    c.arg("--config").arg(config);
-    c
-}
+use crate::support::{mount, mw_with as mw, one_item_rss, site_server, write_config};
 
 /// Starts `ingest` with a feed whose document hangs, waits until it is requested (the store is open for
 /// writing by then), and SIGKILLs it.

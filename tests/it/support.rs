@@ -1,8 +1,11 @@
 //! Test support: the fixture site served on 127.0.0.1, configs written from its template.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mediawatch::index::Archive;
+use mediawatch::model::Article;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -100,4 +103,74 @@ pub async fn mount(
         mock = mock.up_to_n_times(n);
     }
     mock.mount(server).await;
+}
+
+/// Every archived article by URL; a URL archived twice fails the test.
+pub fn all_articles(archive: &Archive) -> BTreeMap<String, Article> {
+    let searcher = archive.searcher();
+    let docs = searcher
+        .search(
+            &tantivy::query::AllQuery,
+            &tantivy::collector::DocSetCollector,
+        )
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for d in docs {
+        let a = archive.article(&searcher, d).unwrap();
+        let url = a.url.clone();
+        assert!(
+            out.insert(url.clone(), a).is_none(),
+            "duplicate article {url}"
+        );
+    }
+    out
+}
+
+/// How many requests `server` received for `route` (its path).
+pub async fn requests_to(server: &MockServer, route: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == route)
+        .count()
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary with `--config config`.
+pub fn mw_with(config: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("mediawatch").unwrap();
+    c.arg("--config").arg(config);
+    c
+}
+
+/// Sends SIGTERM to a `run` (or `serve`) child and waits up to `within` for it to exit; returns how it
+/// exited.
+pub fn terminate(child: &mut std::process::Child, within: Duration) -> std::process::ExitStatus {
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child did not stop on SIGTERM within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
