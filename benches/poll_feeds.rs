@@ -22,6 +22,9 @@
 //! Run without `--bench` (as `cargo test --all-targets` does), it is a quick smoke run on 20 sources (both
 //! scenarios) that fails when the counts are not the expected ones.
 
+#[path = "common/http_site.rs"]
+mod http_site;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -31,8 +34,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use mediawatch::pipeline::{self, PassOptions, PassReport};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Default number of feeds (overridden by `MW_BENCH_FEEDS`).
 const DEFAULT_FEEDS: usize = 5_000;
@@ -50,8 +51,6 @@ const TARGET_RSS_MB: f64 = 300.0;
 const TARGET_MIXED_CYCLE_S: f64 = 60.0;
 /// Target with mixed sources: peak memory under 400 MB.
 const TARGET_MIXED_RSS_MB: f64 = 400.0;
-/// Longest request head the server reads.
-const MAX_HEAD: usize = 16 * 1024;
 
 /// What the server serves, and what it counts.
 struct Site {
@@ -495,101 +494,24 @@ fn article_html(port: u32, i: usize, n: u32) -> String {
     )
 }
 
-/// One keep-alive HTTP/1.1 connection: GET requests without bodies, answered in order.
-async fn serve_conn(site: Arc<Site>, stream: TcpStream) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
-    let mut read = BufReader::new(read);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if read.read_line(&mut line).await? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let (method, path) = (method.to_string(), target.to_string());
-        let mut head_len = line.len();
-        let mut if_none_match = None;
-        let mut close = false;
-        loop {
-            line.clear();
-            if read.read_line(&mut line).await? == 0 {
-                return Ok(());
-            }
-            head_len += line.len();
-            if head_len > MAX_HEAD {
-                return Ok(());
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = l.split_once(':') {
-                let value = value.trim();
-                if name.eq_ignore_ascii_case("if-none-match") {
-                    if_none_match = Some(value.to_string());
-                } else if name.eq_ignore_ascii_case("connection")
-                    && value.eq_ignore_ascii_case("close")
-                {
-                    close = true;
-                }
-            }
-        }
-        let (status, headers, body) = if method == "GET" || method == "HEAD" {
-            site.respond(&path, if_none_match.as_deref())
-        } else {
-            ("405 Method Not Allowed", Vec::new(), Vec::new())
-        };
-        let mut out = format!("HTTP/1.1 {status}\r\n");
-        for h in &headers {
-            out.push_str(h);
-            out.push_str("\r\n");
-        }
-        if !status.starts_with("304") {
-            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        if close {
-            out.push_str("Connection: close\r\n");
-        }
-        out.push_str("\r\n");
-        let mut bytes = out.into_bytes();
-        if method != "HEAD" {
-            bytes.extend_from_slice(&body);
-        }
-        site.bytes_out
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        write.write_all(&bytes).await?;
-        if close {
-            return Ok(());
-        }
+impl http_site::Site for Site {
+    fn respond(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+    ) -> (&'static str, Vec<String>, Vec<u8>) {
+        Site::respond(self, path, if_none_match)
+    }
+
+    fn sent(&self, bytes: usize) {
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 }
 
-/// Starts the server on its own thread (its own single-threaded runtime), like a separate process.
+/// Starts the site's server ([`http_site::start`]) and tells the site its port.
 fn start_server(site: Arc<Site>) -> anyhow::Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1")?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+    let addr = http_site::start(Arc::clone(&site), "bench-server")?;
     site.port.store(u32::from(addr.port()), Ordering::Relaxed);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name("bench-server".into())
-        .spawn(move || {
-            rt.block_on(async move {
-                let Ok(listener) = TcpListener::from_std(listener) else {
-                    return;
-                };
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    tokio::spawn(serve_conn(Arc::clone(&site), stream));
-                }
-            });
-        })?;
     Ok(addr)
 }
 

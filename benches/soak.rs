@@ -26,6 +26,9 @@
 //! Run without `--bench` (as `cargo test --all-targets` does), it is a smoke run of the site and the
 //! samplers only (no daemon): the feeds change with the clock and link to pages that answer.
 
+#[path = "common/http_site.rs"]
+mod http_site;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -35,7 +38,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 /// Feeds served.
 const FEEDS: usize = 20;
@@ -406,101 +408,20 @@ fn article_html(port: u32, i: usize, n: u64) -> String {
     )
 }
 
-/// One keep-alive HTTP/1.1 connection: GET requests without bodies, answered in order.
-async fn serve_conn(site: Arc<Site>, stream: tokio::net::TcpStream) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
-    let mut read = BufReader::new(read);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if read.read_line(&mut line).await? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or("").to_string(),
-            parts.next().unwrap_or("").to_string(),
-        );
-        let mut head_len = line.len();
-        let mut if_none_match = None;
-        let mut close = false;
-        loop {
-            line.clear();
-            if read.read_line(&mut line).await? == 0 {
-                return Ok(());
-            }
-            head_len += line.len();
-            if head_len > 16 * 1024 {
-                return Ok(());
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = l.split_once(':') {
-                let value = value.trim();
-                if name.eq_ignore_ascii_case("if-none-match") {
-                    if_none_match = Some(value.to_string());
-                } else if name.eq_ignore_ascii_case("connection")
-                    && value.eq_ignore_ascii_case("close")
-                {
-                    close = true;
-                }
-            }
-        }
-        let (status, headers, body) = if method == "GET" || method == "HEAD" {
-            site.respond(&path, if_none_match.as_deref())
-        } else {
-            ("405 Method Not Allowed", Vec::new(), Vec::new())
-        };
-        let mut out = format!("HTTP/1.1 {status}\r\n");
-        for h in &headers {
-            out.push_str(h);
-            out.push_str("\r\n");
-        }
-        if !status.starts_with("304") {
-            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        if close {
-            out.push_str("Connection: close\r\n");
-        }
-        out.push_str("\r\n");
-        let mut bytes = out.into_bytes();
-        if method != "HEAD" {
-            bytes.extend_from_slice(&body);
-        }
-        write.write_all(&bytes).await?;
-        if close {
-            return Ok(());
-        }
+impl http_site::Site for Site {
+    fn respond(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+    ) -> (&'static str, Vec<String>, Vec<u8>) {
+        Site::respond(self, path, if_none_match)
     }
 }
 
-/// Starts the server on its own thread (its own single-threaded runtime).
+/// Starts the site's server ([`http_site::start`]) and tells the site its port.
 fn start_server(site: Arc<Site>) -> anyhow::Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1")?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+    let addr = http_site::start(Arc::clone(&site), "soak-site")?;
     site.port.store(u32::from(addr.port()), Ordering::Relaxed);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name("soak-site".into())
-        .spawn(move || {
-            rt.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    tokio::spawn(serve_conn(Arc::clone(&site), stream));
-                }
-            });
-        })?;
     Ok(addr)
 }
 

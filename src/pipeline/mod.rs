@@ -123,11 +123,7 @@ impl Pipeline {
 
     /// The kept writer, or a new one.
     fn take_writer(&self) -> anyhow::Result<ArchiveWriter> {
-        let kept = self
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let kept = locked(&self.writer).take();
         match kept {
             Some(writer) => Ok(writer),
             None => self.archive.writer(),
@@ -136,10 +132,7 @@ impl Pipeline {
 
     /// Keeps a writer whose last operation was a commit for the next pass.
     fn keep_writer(&self, writer: ArchiveWriter) {
-        *self
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
+        *locked(&self.writer) = Some(writer);
     }
 
     /// Fetches through the fetcher ([`Fetcher::get_timed`]) and records the fetch (what it was for, its
@@ -158,41 +151,37 @@ impl Pipeline {
             Ok(Fetched::NotModified) => FetchOutcome::NotModified,
             Err(_) => FetchOutcome::Error,
         };
-        self.fetches
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(FetchRecord {
-                kind,
-                outcome,
-                took,
-            });
+        locked(&self.fetches).push(FetchRecord {
+            kind,
+            outcome,
+            took,
+        });
         result
     }
 
     /// The fetches recorded since the last call (those of a pass that failed go to the next one).
     pub(crate) fn take_fetches(&self) -> Vec<FetchRecord> {
-        std::mem::take(
-            &mut *self
-                .fetches
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+        std::mem::take(&mut *locked(&self.fetches))
     }
 
     /// Waits for the index merges still running, then releases the kept writer. One-shot commands
     /// (`ingest`, `backfill`) and the daemon call it before exiting, so the segments their commits left
     /// are merged even when the process does not live to the next pass. A later pass opens a new writer.
     pub fn finish_merges(&self) -> anyhow::Result<()> {
-        let kept = self
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let kept = locked(&self.writer).take();
         match kept {
             Some(writer) => writer.finish(),
             None => Ok(()),
         }
     }
+}
+
+/// The data behind `mutex`, also after a thread panicked while holding it (the pipeline's mutexes hold a
+/// kept writer or a list, never half-updated state).
+fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One failure during a pass, for the log and the summary.

@@ -514,24 +514,7 @@ async fn daemon_shuts_down_on_sigterm_with_the_index_intact() {
     let server = site_server().await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &server.uri(), 5, "");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = crate::support::start_run(&config, &[]);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut log = Vec::new();
     while !log.iter().any(|l: &String| l.contains("pass done")) {

@@ -2,36 +2,12 @@
 //! fixture site (tests/fixtures/site/EXPECTED.md), and the address errors.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::support::{free_port, site_server, terminate, write_config};
-
-/// Starts `mediawatch run` with `args` after it; its stderr lines arrive on the receiver.
-fn start_run(config: &std::path::Path, args: &[&str]) -> (Child, Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .args(args)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
-}
+use crate::support::{free_port, mw_with, site_server, start_run, terminate, write_config};
 
 /// GET `path` on 127.0.0.1:`port`: the response's head and body.
 fn get(port: u16, path: &str) -> std::io::Result<(String, String)> {
@@ -157,15 +133,8 @@ fn run_metrics_addr_in_use_or_malformed_is_a_clear_error() {
     // Taken: exit 1, naming the address, before any pass.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = assert_cmd::Command::cargo_bin("mediawatch")
-        .unwrap()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "run",
-            "--metrics-addr",
-        ])
-        .arg(&addr)
+    let out = mw_with(&config)
+        .args(["run", "--metrics-addr", &addr])
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
@@ -178,15 +147,8 @@ fn run_metrics_addr_in_use_or_malformed_is_a_clear_error() {
     assert!(!stderr.contains("pass starting"), "{stderr}");
     // Malformed: a usage error (exit 2) saying what to give.
     for bad in ["metrics.example.org:9464", "99999"] {
-        let out = assert_cmd::Command::cargo_bin("mediawatch")
-            .unwrap()
-            .args([
-                "--config",
-                config.to_str().unwrap(),
-                "run",
-                "--metrics-addr",
-                bad,
-            ])
+        let out = mw_with(&config)
+            .args(["run", "--metrics-addr", bad])
             .timeout(Duration::from_secs(60))
             .output()
             .unwrap();

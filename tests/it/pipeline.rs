@@ -378,20 +378,7 @@ url = "{BASE}/extra/feed.xml"
 
 /// The `pending` of a feed's row of `feeds status --format json`.
 fn pending_in_status(config: &std::path::Path, id: &str) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-        .arg("--config")
-        .arg(config)
-        .args(["feeds", "status", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let row = rows.as_array().unwrap().iter().find(|r| r["id"] == id);
-    row.unwrap_or_else(|| panic!("no status row for {id}: {rows}"))["pending"].clone()
+    support::status_row(config, id)["pending"].clone()
 }
 
 const EXTRA_FEED: &str = r#"

@@ -14,7 +14,7 @@ use mediawatch::pipeline::{self, PassOptions};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{all_articles, requests_to, site_server};
+use crate::support::{all_articles, requests_to, site_server, status_row};
 
 /// A config with only `feeds` (TOML `[[feeds]]` tables), the fixture site's fetch settings.
 fn config(dir: &Path, feeds: &str) -> PathBuf {
@@ -85,23 +85,6 @@ fn index(children: &[(String, DateTime<Utc>)]) -> String {
     }
     s.push_str("</sitemapindex>\n");
     s
-}
-
-/// One source's row of `feeds status --format json`.
-fn status_row(cfg: &Path, id: &str) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-        .arg("--config")
-        .arg(cfg)
-        .args(["feeds", "status", "--format", "json"])
-        .output()
-        .unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("no status row for {id}: {rows}"))
 }
 
 async fn with_query(server: &MockServer, query: &str) -> usize {

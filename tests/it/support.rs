@@ -174,3 +174,50 @@ pub fn terminate(child: &mut std::process::Child, within: Duration) -> std::proc
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Starts `mediawatch run` with `args` after it; its stderr lines arrive on the receiver.
+pub fn start_run(
+    config: &Path,
+    args: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// One source's row of `feeds status --format json` (the command must succeed).
+pub fn status_row(config: &Path, id: &str) -> serde_json::Value {
+    let out = mw_with(config)
+        .args(["feeds", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no status row for {id}: {rows}"))
+}
