@@ -69,6 +69,12 @@ pub struct Fields {
     pub edited: Field,
     /// Whether the article is gone from its site (bool, indexed, fast).
     pub removed: Field,
+    /// The last time a revisit found an edit, a removal or a return ([`crate::model::Revision::last_change`];
+    /// date, indexed, fast; absent when never).
+    pub changed_at: Field,
+    /// Campaign ids an earlier version was tagged with that the current one is not (raw, multi-valued,
+    /// fast): `campaign_dropped:X` finds the articles whose edits dropped narrative X.
+    pub campaign_dropped: Field,
     /// Headline (analysed).
     pub title: Field,
     /// Main text (analysed).
@@ -108,7 +114,9 @@ impl Fields {
 /// it, so its forwards would have no forwarders).
 /// 8: `versions`, `edited`, `removed`: what revisits found (an index of 7 lacks them: `edited:true` would
 /// find nothing).
-pub const SCHEMA_VERSION: u32 = 8;
+/// 9: `changed_at`, `campaign_dropped`: when a revisit last found a change, and the campaigns edits
+/// dropped (an index of 8 lacks them: `/changes` would list nothing).
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Builds the schema and its field handles.
 pub fn schema() -> (Schema, Fields) {
@@ -148,6 +156,8 @@ pub fn schema() -> (Schema, Fields) {
         versions: b.add_u64_field("versions", INDEXED | FAST),
         edited: b.add_bool_field("edited", INDEXED | FAST),
         removed: b.add_bool_field("removed", INDEXED | FAST),
+        changed_at: b.add_date_field("changed_at", date.clone()),
+        campaign_dropped: b.add_text_field("campaign_dropped", STRING | FAST),
         title: b.add_text_field("title", analysed.clone()),
         text: b.add_text_field("text", analysed),
         text_pairs: b.add_text_field("text_pairs", pairs.clone()),
@@ -418,7 +428,23 @@ impl Archive {
         from: Option<tantivy::DateTime>,
         to: Option<tantivy::DateTime>,
     ) -> Box<dyn Query> {
-        let f = self.fields.published;
+        self.date_range(self.fields.published, from, to)
+    }
+
+    /// A query for the date field `f` (`published`, `changed_at`) in `[from, to)`; a document without
+    /// a value in `f` never matches.
+    pub fn date_range(
+        &self,
+        f: Field,
+        from: Option<tantivy::DateTime>,
+        to: Option<tantivy::DateTime>,
+    ) -> Box<dyn Query> {
+        if from.is_none() && to.is_none() {
+            return Box::new(tantivy::query::ExistsQuery::new(
+                self.index.schema().get_field_name(f).to_string(),
+                false,
+            ));
+        }
         let lower = from.map_or(Bound::Unbounded, |d| {
             Bound::Included(Term::from_field_date(f, d))
         });
@@ -490,6 +516,18 @@ impl ArchiveWriter {
         );
         doc.add_bool(f.edited, revision.is_some_and(|r| r.edited()));
         doc.add_bool(f.removed, revision.is_some_and(|r| r.removed()));
+        if let Some((_, at)) = revision.and_then(|r| r.last_change()) {
+            doc.add_date(
+                f.changed_at,
+                tantivy::DateTime::from_timestamp_secs(at.timestamp()),
+            );
+        }
+        for id in revision
+            .map(|r| r.campaigns_dropped(&article.campaigns))
+            .unwrap_or_default()
+        {
+            doc.add_text(f.campaign_dropped, &id);
+        }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);
         doc.add_text(f.title_pairs, &article.title);

@@ -452,9 +452,64 @@ pub struct Revision {
     pub removed_at: Option<DateTime<Utc>>,
     /// When it was seen again after it had been gone.
     pub restored_at: Option<DateTime<Utc>>,
+    /// The campaign ids any version was tagged with (under the codebooks of when each was found), sorted:
+    /// those the current version lacks are the campaigns it dropped ([`Revision::campaigns_dropped`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns_seen: Vec<String>,
+}
+
+/// What the last change a revisit found was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// A new version, or a return to an earlier one.
+    Edited,
+    /// Gone from its site.
+    Removed,
+    /// Back after being gone.
+    Restored,
+}
+
+impl ChangeKind {
+    /// `edited`, `removed` or `restored`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Edited => "edited",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Restored => "restored",
+        }
+    }
 }
 
 impl Revision {
+    /// The last change a revisit found and when (the index's `changed_at`): the latest of the edit,
+    /// removal and restoration times; a removal wins a tie (it is what the page is now).
+    pub fn last_change(&self) -> Option<(ChangeKind, DateTime<Utc>)> {
+        [
+            (ChangeKind::Removed, self.removed_at),
+            (ChangeKind::Restored, self.restored_at),
+            (ChangeKind::Edited, self.edited_at),
+        ]
+        .into_iter()
+        .filter_map(|(kind, at)| Some((kind, at?)))
+        .fold(
+            None,
+            |best: Option<(ChangeKind, DateTime<Utc>)>, c| match best {
+                Some(b) if b.1 >= c.1 => Some(b),
+                _ => Some(c),
+            },
+        )
+    }
+
+    /// The campaigns an earlier version was tagged with that `current` (the article's tags now) lacks.
+    pub fn campaigns_dropped(&self, current: &[CampaignHit]) -> Vec<String> {
+        self.campaigns_seen
+            .iter()
+            .filter(|id| !current.iter().any(|c| &c.id == *id))
+            .cloned()
+            .collect()
+    }
+
     /// Whether a revisit found another version than the one first archived.
     pub fn edited(&self) -> bool {
         self.versions > 1
@@ -516,6 +571,15 @@ pub struct Hit {
     /// Whether the article is gone from its site (first seen gone at `removed_at`).
     #[serde(default)]
     pub removed: bool,
+    /// The last time a revisit found an edit, a removal or a return, RFC 3339 (absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
+    /// What that change was: `edited`, `removed` or `restored` (absent: never changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeKind>,
+    /// Campaigns an earlier version was tagged with that the current one is not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaign_dropped: Vec<String>,
 }
 
 fn one_version() -> u32 {

@@ -213,6 +213,9 @@ pub struct RevisitState {
     /// When the last change was found.
     #[serde(default)]
     pub edited_at: Option<DateTime<Utc>>,
+    /// The campaign ids any version was tagged with, sorted ([`RevisitState::saw_campaigns`]).
+    #[serde(default)]
+    pub campaigns_seen: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -246,6 +249,17 @@ impl RevisitState {
             restored_at: None,
             revisited_at: None,
             edited_at: None,
+            campaigns_seen: Vec::new(),
+        }
+    }
+
+    /// Remembers the campaign tags of a version (kept sorted, each id once): what the index's
+    /// `campaign_dropped` is computed from.
+    pub fn saw_campaigns(&mut self, hits: &[CampaignHit]) {
+        for hit in hits {
+            if let Err(i) = self.campaigns_seen.binary_search(&hit.id) {
+                self.campaigns_seen.insert(i, hit.id.clone());
+            }
         }
     }
 
@@ -298,6 +312,7 @@ impl RevisitState {
             edited_at: self.edited_at,
             removed_at: self.removed_at,
             restored_at: self.restored_at,
+            campaigns_seen: self.campaigns_seen.clone(),
         })
     }
 }
@@ -462,6 +477,70 @@ pub fn is_gone(status: u16) -> bool {
 /// The campaign ids of a version's tags, for listings.
 pub fn campaign_ids(hits: &[CampaignHit]) -> Vec<String> {
     hits.iter().map(|h| h.id.clone()).collect()
+}
+
+/// The campaign ids gained and lost from one version's tags (`before`) to the next's (`after`).
+pub fn campaigns_gained_lost(
+    before: &[CampaignHit],
+    after: &[CampaignHit],
+) -> (Vec<String>, Vec<String>) {
+    let has = |hits: &[CampaignHit], id: &str| hits.iter().any(|h| h.id == id);
+    let gained = after
+        .iter()
+        .filter(|h| !has(before, &h.id))
+        .map(|h| h.id.clone())
+        .collect();
+    let lost = before
+        .iter()
+        .filter(|h| !has(after, &h.id))
+        .map(|h| h.id.clone())
+        .collect();
+    (gained, lost)
+}
+
+/// What an article's last change was, in one line (the `/changes` listing): for an edit, the version
+/// the page shows, the fields that changed and the campaigns gained and lost against the version before
+/// it (or the return to an earlier version); for a removal, why it was judged gone; for a return after
+/// a removal, that it is back. `state` is its revisit row and `versions` its kept versions (either may
+/// be missing: the line then says less).
+pub fn change_line(
+    kind: crate::model::ChangeKind,
+    state: Option<&RevisitState>,
+    versions: &[StoredVersion],
+) -> String {
+    use crate::model::ChangeKind;
+    match kind {
+        ChangeKind::Removed => match state.and_then(|s| s.removed_why.as_deref()) {
+            Some(why) => format!("gone from its site ({why})"),
+            None => "gone from its site".to_string(),
+        },
+        ChangeKind::Restored => "back on its site after a removal".to_string(),
+        ChangeKind::Edited => {
+            let current = state.map_or(versions.len() as u32, |s| s.current);
+            if let Some(s) = state {
+                if let Some((_, to)) = s.returns.last().filter(|(at, _)| Some(*at) == s.edited_at) {
+                    return format!("back to version {to} of {}", s.versions());
+                }
+            }
+            let Some(v) = versions.iter().find(|v| v.number == current) else {
+                return format!("version {current}");
+            };
+            let mut parts = vec![format!("version {}", v.number)];
+            if !v.changed.is_empty() {
+                parts.push(format!("{} changed", v.changed.join(", ")));
+            }
+            if let Some(before) = versions.iter().find(|b| b.number + 1 == v.number) {
+                let (gained, lost) = campaigns_gained_lost(&before.campaigns, &v.campaigns);
+                if !lost.is_empty() {
+                    parts.push(format!("dropped {}", lost.join(", ")));
+                }
+                if !gained.is_empty() {
+                    parts.push(format!("gained {}", gained.join(", ")));
+                }
+            }
+            parts.join("; ")
+        }
+    }
 }
 
 #[cfg(test)]

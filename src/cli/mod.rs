@@ -777,6 +777,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         until: args.until,
         limit: args.limit,
         sort: args.sort.into(),
+        changed: false,
     };
     let terminal = std::io::stdout().is_terminal();
     let format = args.format.map_or(

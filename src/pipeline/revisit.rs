@@ -329,6 +329,18 @@ async fn found_page(
         // The first revisit that returned a page: version 1 is the first snapshot, extracted now.
         state.hashes.push(current.sha256());
     }
+    // The tags of the version the page showed before this revisit: the archived article's, unless a pass
+    // whose store write was lost already re-indexed it past that version (then that version's fields,
+    // tagged again).
+    let shown = article.revision.as_ref().map_or(1, |r| r.current.max(1));
+    let before_campaigns = if shown == state.current.max(1) {
+        article.campaigns.clone()
+    } else {
+        let mut then = article.clone();
+        then.title = current.title.clone();
+        then.text = current.text.clone();
+        retag_article(&then, &p.tagger)
+    };
     let hash = fields.sha256();
     let found = revisit::record(&mut state, &hash, &fields, &current, now);
     state.advance(ages, now);
@@ -338,6 +350,12 @@ async fn found_page(
             Some(with_page(&article, &extracted, &page, &p.tagger))
         }
     };
+    if let Some(new) = &updated {
+        // Each version is the archived article between two changes: the tags before and after this one
+        // are every version's (the index's `campaign_dropped` is what the current one lacks of them).
+        state.saw_campaigns(&before_campaigns);
+        state.saw_campaigns(&new.campaigns);
+    }
     if let Found::New(number, changed) = &found {
         info!(url = %article.url, version = number, changed = ?changed, "new version");
         if *number == 2 {
@@ -355,7 +373,7 @@ async fn found_page(
                         .store
                         .snapshot(&visit.id)?
                         .map(|(_, body)| hex::encode(Sha256::digest(&body))),
-                    campaigns: article.campaigns.clone(),
+                    campaigns: before_campaigns.clone(),
                     changed: Vec::new(),
                 },
                 None,

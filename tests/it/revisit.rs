@@ -416,6 +416,74 @@ async fn edits_removals_and_what_is_not_a_change() {
         "/a/3, /a/5, /a/6"
     );
 
+    // Schema 9: `campaign_dropped` finds the article whose edit removed the campaign's term (the index
+    // holds the current version, so `campaign:` no longer does); `changed_at` holds the time of the last
+    // edit or removal, and its day ranges work as `published:`'s.
+    assert_eq!(
+        find("campaign_dropped:taiwan")
+            .iter()
+            .map(|h| h.0.as_str())
+            .collect::<Vec<_>>(),
+        ["/a/2"]
+    );
+    assert!(!find("campaign:taiwan").iter().any(|h| h.0 == "/a/2"));
+    assert_eq!(find("campaign_dropped:taiwan AND campaign:taiwan").len(), 0);
+    let day = t1.date_naive();
+    let changed: Vec<String> = find(&format!("changed_at:{day}"))
+        .into_iter()
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(
+        changed,
+        ["/a/1", "/a/2", "/a/4", "/a/7", "/world/2026/x.html"],
+        "edits and removals, not the ad change, the 304 or the 503"
+    );
+    assert_eq!(
+        find(&format!(
+            "changed_at:[{day} TO {}]",
+            day + Duration::days(3)
+        ))
+        .len(),
+        5
+    );
+    assert!(find(&format!("changed_at:<{day}")).is_empty());
+    assert!(find(&format!("changed_at:>{day}")).is_empty());
+    let hit = |path: &str| {
+        let req = mediawatch::search::SearchRequest {
+            query: "removed:true OR edited:true".into(),
+            limit: 100,
+            ..Default::default()
+        };
+        mediawatch::search::search(&p.archive, &req)
+            .unwrap()
+            .hits
+            .into_iter()
+            .find(|h| h.url.ends_with(path))
+            .unwrap()
+    };
+    let h2 = hit("/a/2");
+    assert_eq!(h2.campaign_dropped, ["taiwan"]);
+    assert_eq!(h2.change, Some(mediawatch::model::ChangeKind::Edited));
+    let t1_text = t1.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(h2.changed_at.as_deref(), Some(t1_text.as_str()));
+    let h4 = hit("/a/4");
+    assert_eq!(h4.change, Some(mediawatch::model::ChangeKind::Removed));
+    assert!(
+        h4.campaign_dropped.is_empty(),
+        "a removal drops no campaign"
+    );
+    // Newest change first: the sort `/changes` uses.
+    let req = mediawatch::search::SearchRequest {
+        limit: 100,
+        sort: mediawatch::search::Sort::Changed,
+        changed: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        mediawatch::search::search(&p.archive, &req).unwrap().total,
+        5
+    );
+
     // `history`: the tag each version had, and the word diff (read-only, beside the writer).
     let history = |id_or_url: &str, format: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
@@ -564,9 +632,10 @@ async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_f
     let dir = tempfile::tempdir().unwrap();
     let p = open(dir.path(), &base, 500);
     archive_all(&p, &site, &["/c"]).await;
+    // The edit also drops the paragraph with the campaign term.
     site.set(
         "/c",
-        Answer::Page(doc("Talks collapse in Xiamen", &[P1, P2]), None),
+        Answer::Page(doc("Talks collapse in Xiamen", &[P1]), None),
     );
     let id = article(&p, &base, "/c").id;
     let row_before = p.store.revisit_state(&id).unwrap().unwrap();
@@ -607,4 +676,21 @@ async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_f
     let hits = mediawatch::search::search(&archive, &req).unwrap().hits;
     assert_eq!(hits.len(), 1);
     assert!(hits[0].edited && !hits[0].removed);
+    // ... and `changed_at`, `campaign_dropped` (schema 9) from the revision in the stored JSON.
+    let req = mediawatch::search::SearchRequest {
+        query: format!("campaign_dropped:taiwan AND changed_at:{}", t.date_naive()),
+        limit: 10,
+        ..Default::default()
+    };
+    let hits = mediawatch::search::search(&archive, &req).unwrap().hits;
+    assert_eq!(hits.len(), 1, "reindex keeps the fields");
+    assert_eq!(hits[0].campaign_dropped, ["taiwan"]);
+    assert!(hits[0].campaigns.is_empty());
+    assert_eq!(
+        hits[0].changed_at.as_deref(),
+        Some(
+            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                .as_str()
+        )
+    );
 }
