@@ -449,24 +449,76 @@ pub enum DiffOp {
 }
 
 /// The word-level diff from `old` to `new` (the `similar` crate), consecutive words of one kind merged.
+/// A rewritten passage is one removed run and one added run: the spaces the two share between changed
+/// words join both runs instead of cutting them word by word.
 pub fn word_diff(old: &str, new: &str) -> Vec<DiffSpan> {
     let diff = similar::TextDiff::from_words(old, new);
+    let changes: Vec<(DiffOp, &str)> = diff
+        .iter_all_changes()
+        .map(|change| {
+            let op = match change.tag() {
+                similar::ChangeTag::Equal => DiffOp::Same,
+                similar::ChangeTag::Delete => DiffOp::Removed,
+                similar::ChangeTag::Insert => DiffOp::Added,
+            };
+            (op, change.value())
+        })
+        .collect();
     let mut out: Vec<DiffSpan> = Vec::new();
-    for change in diff.iter_all_changes() {
-        let op = match change.tag() {
-            similar::ChangeTag::Equal => DiffOp::Same,
-            similar::ChangeTag::Delete => DiffOp::Removed,
-            similar::ChangeTag::Insert => DiffOp::Added,
-        };
-        match out.last_mut() {
-            Some(last) if last.op == op => last.text.push_str(change.value()),
-            _ => out.push(DiffSpan {
-                op,
-                text: change.value().to_string(),
-            }),
+    // The changed words since the last kept word: (removed, added).
+    let mut group: Option<(String, String)> = None;
+    let push = |out: &mut Vec<DiffSpan>, op: DiffOp, text: &str| match out.last_mut() {
+        Some(last) if last.op == op => last.text.push_str(text),
+        _ => out.push(DiffSpan {
+            op,
+            text: text.to_string(),
+        }),
+    };
+    for (i, &(op, text)) in changes.iter().enumerate() {
+        match op {
+            DiffOp::Removed => group.get_or_insert_with(Default::default).0.push_str(text),
+            DiffOp::Added => group.get_or_insert_with(Default::default).1.push_str(text),
+            DiffOp::Same => {
+                let between_changes = text.chars().all(char::is_whitespace)
+                    && changes
+                        .get(i + 1)
+                        .is_some_and(|(next, _)| *next != DiffOp::Same);
+                match &mut group {
+                    Some((removed, added))
+                        if between_changes && !removed.is_empty() && !added.is_empty() =>
+                    {
+                        removed.push_str(text);
+                        added.push_str(text);
+                    }
+                    _ => {
+                        if let Some((removed, added)) = group.take() {
+                            flush(&mut out, &removed, &added, push);
+                        }
+                        push(&mut out, DiffOp::Same, text);
+                    }
+                }
+            }
         }
     }
+    if let Some((removed, added)) = group.take() {
+        flush(&mut out, &removed, &added, push);
+    }
     out
+}
+
+/// Appends a group of changed words: the removed run, then the added run (each when not empty).
+fn flush(
+    out: &mut Vec<DiffSpan>,
+    removed: &str,
+    added: &str,
+    push: impl Fn(&mut Vec<DiffSpan>, DiffOp, &str),
+) {
+    if !removed.is_empty() {
+        push(out, DiffOp::Removed, removed);
+    }
+    if !added.is_empty() {
+        push(out, DiffOp::Added, added);
+    }
 }
 
 /// Whether an HTTP status says the article is gone (404, 410).
@@ -516,14 +568,19 @@ pub fn change_line(
         },
         ChangeKind::Restored => "back on its site after a removal".to_string(),
         ChangeKind::Edited => {
-            let current = state.map_or(versions.len() as u32, |s| s.current);
             if let Some(s) = state {
                 if let Some((_, to)) = s.returns.last().filter(|(at, _)| Some(*at) == s.edited_at) {
                     return format!("back to version {to} of {}", s.versions());
                 }
             }
-            let Some(v) = versions.iter().find(|v| v.number == current) else {
-                return format!("version {current}");
+            let current = state
+                .map(|s| s.current)
+                .or_else(|| versions.last().map(|v| v.number));
+            let Some(v) = versions.iter().find(|v| Some(v.number) == current) else {
+                return match current {
+                    Some(n) if n > 1 => format!("version {n}"),
+                    _ => "edited".to_string(),
+                };
             };
             let mut parts = vec![format!("version {}", v.number)];
             if !v.changed.is_empty() {
@@ -668,6 +725,36 @@ mod tests {
             }]
         );
         assert!(word_diff("", "").is_empty());
+        // A rewritten sentence is one removed and one added run, not alternating words; the texts are
+        // still the old one (same + removed) and the new one (same + added).
+        let (old, new) = (
+            "Delegates met.\nThe talks are a step towards reunification. End.",
+            "Delegates met.\nNo agreement was reached. End.",
+        );
+        let d = word_diff(old, new);
+        let ops: Vec<(DiffOp, &str)> = d.iter().map(|s| (s.op, s.text.as_str())).collect();
+        assert_eq!(
+            ops,
+            [
+                (DiffOp::Same, "Delegates met.\n"),
+                (
+                    DiffOp::Removed,
+                    "The talks are a step towards reunification."
+                ),
+                (DiffOp::Added, "No agreement was reached."),
+                (DiffOp::Same, " End."),
+            ]
+        );
+        let side = |keep: DiffOp| -> String {
+            d.iter()
+                .filter(|s| s.op == DiffOp::Same || s.op == keep)
+                .map(|s| s.text.as_str())
+                .collect()
+        };
+        assert_eq!(
+            (side(DiffOp::Removed), side(DiffOp::Added)),
+            (old.into(), new.into())
+        );
     }
 
     #[test]
