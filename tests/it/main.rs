@@ -23,3 +23,4 @@ mod store_recovery;
 mod support;
 mod web;
 mod web_browser;
+mod web_changes;
