@@ -662,7 +662,7 @@ async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_f
     assert_eq!((row.hashes.len(), row.current, row.stage), (2, 2, 1));
     assert_eq!(article(&p, &base, "/c").revision.unwrap().versions, 2);
 
-    // `reindex` (the upgrade path to schema 8) rebuilds the revisit fields from the stored articles.
+    // `reindex` (the upgrade path of every schema bump) rebuilds the revisit fields from the stored articles.
     p.finish_merges().unwrap();
     drop(p);
     let index = dir.path().join("index");
