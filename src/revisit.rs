@@ -778,6 +778,88 @@ mod tests {
     }
 
     #[test]
+    fn the_last_change_in_one_line() {
+        use crate::model::{ChangeKind, Revision};
+        let hit = |id: &str| CampaignHit {
+            id: id.into(),
+            score: 1.0,
+            terms: vec![],
+        };
+        let version = |number: u32, campaigns: Vec<CampaignHit>, changed: &[&str]| StoredVersion {
+            number,
+            fetched_at: at(0),
+            recorded_at: at(1),
+            http_status: 200,
+            final_url: "http://x/a".into(),
+            fields: Compared::default(),
+            fields_sha256: String::new(),
+            snapshot_sha256: None,
+            campaigns,
+            changed: changed.iter().map(|c| c.to_string()).collect(),
+        };
+        let versions = [
+            version(1, vec![hit("taiwan"), hit("ports")], &[]),
+            version(2, vec![hit("ports"), hit("trade")], &["title", "text"]),
+        ];
+        let mut s = RevisitState::new("http://x/a", "f", at(0), None, None);
+        s.hashes = vec!["a".into(), "b".into()];
+        s.current = 2;
+        s.edited_at = Some(at(2));
+        assert_eq!(
+            change_line(ChangeKind::Edited, Some(&s), &versions),
+            "version 2; title, text changed; dropped taiwan; gained trade"
+        );
+        assert_eq!(
+            campaigns_gained_lost(&versions[0].campaigns, &versions[1].campaigns),
+            (vec!["trade".to_string()], vec!["taiwan".to_string()])
+        );
+        // Back to version 1 at the last revisit.
+        s.current = 1;
+        s.edited_at = Some(at(3));
+        s.returns.push((at(3), 1));
+        assert_eq!(
+            change_line(ChangeKind::Edited, Some(&s), &versions),
+            "back to version 1 of 2"
+        );
+        s.removed_why = Some("HTTP 410".into());
+        assert_eq!(
+            change_line(ChangeKind::Removed, Some(&s), &[]),
+            "gone from its site (HTTP 410)"
+        );
+        assert_eq!(
+            change_line(ChangeKind::Removed, None, &[]),
+            "gone from its site"
+        );
+        assert_eq!(
+            change_line(ChangeKind::Restored, None, &[]),
+            "back on its site after a removal"
+        );
+        assert_eq!(change_line(ChangeKind::Edited, None, &[]), "edited");
+
+        // The index's change time is the latest of the three; a removal wins a tie.
+        let mut r = Revision {
+            versions: 2,
+            current: 2,
+            edited_at: Some(at(2)),
+            removed_at: None,
+            restored_at: Some(at(1)),
+            campaigns_seen: vec!["ports".into(), "taiwan".into()],
+        };
+        assert_eq!(r.last_change(), Some((ChangeKind::Edited, at(2))));
+        r.removed_at = Some(at(2));
+        assert_eq!(r.last_change(), Some((ChangeKind::Removed, at(2))));
+        assert_eq!(Revision::default().last_change(), None);
+        assert_eq!(r.campaigns_dropped(&[hit("ports")]), ["taiwan"]);
+        assert!(r
+            .campaigns_dropped(&[hit("taiwan"), hit("ports")])
+            .is_empty());
+        // Tags seen are kept sorted, each once.
+        s.saw_campaigns(&[hit("trade"), hit("ports")]);
+        s.saw_campaigns(&[hit("ports"), hit("asia")]);
+        assert_eq!(s.campaigns_seen, ["asia", "ports", "trade"]);
+    }
+
+    #[test]
     fn redirects_to_the_root_a_section_or_another_story_are_not_the_article() {
         let u = |s: &str| url::Url::parse(s).unwrap();
         let article = u("https://news.example/world/2026/12/talks.html");
