@@ -562,6 +562,10 @@ pub struct Hit {
     /// Byte ranges `[start, end)` of `snippet` that matched the query, in order.
     #[serde(default)]
     pub highlights: Vec<[usize; 2]>,
+    /// The version the page showed at the last revisit that returned it, the one this hit's fields are
+    /// (1: never revisited, or unchanged).
+    #[serde(default = "one_version")]
+    pub version: u32,
     /// Versions revisits found (1: none but the first).
     #[serde(default = "one_version")]
     pub versions: u32,

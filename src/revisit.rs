@@ -427,6 +427,65 @@ pub fn not_the_article(
     None
 }
 
+/// Phrases of "not found" page templates (lowercase), in the languages of the monitored outlets. Only
+/// whole phrases that a news page has little reason to carry in its headline or first lines: a bare
+/// "404" or "not found" is not one (a flight number, "bodies not found").
+const NOT_FOUND_PHRASES: &[&str] = &[
+    "page not found",
+    "404 not found",
+    "error 404",
+    "404 error",
+    "page does not exist",
+    "page you requested",
+    "page you are looking for",
+    "page you were looking for",
+    "could not be found",
+    "cannot be found",
+    "no longer available",
+    "页面不存在",
+    "页面未找到",
+    "找不到页面",
+    "找不到该页面",
+    "您访问的页面",
+    "您所访问的页面",
+    "頁面不存在",
+    "找不到網頁",
+    "страница не найдена",
+    "страница не существует",
+    "ошибка 404",
+    "página no encontrada",
+    "seite nicht gefunden",
+    "page introuvable",
+];
+
+/// Characters of a page's text searched for a not-found phrase (with its title): a template says so at
+/// the top.
+const NOT_FOUND_HEAD_CHARS: usize = 400;
+
+/// Why a page returned with 200 at the article's address is a "not found" template (a soft 404), or None
+/// when it may be the article, however heavily edited. All three must hold:
+/// 1. its title or first [`NOT_FOUND_HEAD_CHARS`] characters of text carry a not-found phrase
+///    ([`NOT_FOUND_PHRASES`]) that the article (`current`) does not carry;
+/// 2. it keeps at most a fifth of the article's distinct words (an edit keeps the story's words);
+/// 3. it has at most half as many distinct words as the article (a template is short).
+pub fn soft_not_found(found: &Compared, current: &Compared) -> Option<String> {
+    let head: String = found.text.chars().take(NOT_FOUND_HEAD_CHARS).collect();
+    let head = format!("{}\n{head}", found.title).to_lowercase();
+    let article = format!("{}\n{}", current.title, current.text).to_lowercase();
+    let phrase = NOT_FOUND_PHRASES
+        .iter()
+        .find(|p| head.contains(*p) && !article.contains(*p))?;
+    let (f, c) = (found.words(), current.words());
+    let kept = f.intersection(&c).count();
+    (kept * 5 <= c.len() && f.len() * 2 <= c.len()).then(|| {
+        format!(
+            "soft 404: a not-found page at the same address (\"{phrase}\", {kept} of the article's {} \
+             words)",
+            c.len()
+        )
+    })
+}
+
 /// One run of a word diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffSpan {
@@ -914,5 +973,65 @@ mod tests {
         assert_eq!(not_the_article(&article, &moved, &zh_edited, &zh), None);
         let why = not_the_article(&article, &moved, &other, &zh).unwrap();
         assert!(why.contains("share no word"), "{why}");
+    }
+
+    #[test]
+    fn a_not_found_template_is_a_removal_and_a_heavy_edit_is_not() {
+        let story = "Delegates from both sides met in Xiamen on Monday for a second round of talks on trade, \
+                     shipping and the fishing season, officials said after the meeting ended.\n\
+                     The spokesman said the talks were a step towards peaceful reunification and that the \
+                     mainland would keep the door open to further meetings before the end of the year.";
+        let current = Compared::new("Talks resume in Xiamen", story, None, &[]);
+        let template = Compared::new(
+            "Page not found - Fixture News",
+            "Sorry, the page you are looking for does not exist.\nReturn to the home page.",
+            None,
+            &[],
+        );
+        let why = soft_not_found(&template, &current).unwrap();
+        assert!(
+            why.starts_with("soft 404") && why.contains("\"page not found\""),
+            "{why}"
+        );
+        // Chinese and Russian templates.
+        let zh = Compared::new("两岸会谈在厦门恢复", "双方代表周一在厦门会面，就贸易、航运和渔季举行第二轮会谈。发言人说，会谈是迈向和平统一的一步。", None, &[]);
+        let zh_404 = Compared::new("404", "抱歉，您访问的页面不存在。返回首页", None, &[]);
+        assert!(soft_not_found(&zh_404, &zh).is_some());
+        let ru_404 = Compared::new("Страница не найдена", "Вернуться на главную", None, &[]);
+        assert!(soft_not_found(&ru_404, &current).is_some());
+
+        // A heavy real edit: cut to two sentences and retitled, but the story's words stay.
+        let cut = Compared::new(
+            "Xiamen talks end",
+            "Delegates met in Xiamen on Monday for talks on trade and shipping.",
+            None,
+            &[],
+        );
+        assert_eq!(soft_not_found(&cut, &current), None, "no not-found phrase");
+        // A short rewrite that says "could not be found" about the story: it keeps the story's words.
+        let short = Compared::new(
+            "Talks resume in Xiamen",
+            "The second round of talks in Xiamen could not be found on the official schedule; officials \
+             said the delegates met on Monday and the talks on trade and shipping ended.",
+            None,
+            &[],
+        );
+        assert_eq!(
+            soft_not_found(&short, &current),
+            None,
+            "keeps the story's words"
+        );
+        // An article that itself says "no longer available" does not turn into a removal when edited.
+        let about = Compared::new(
+            "Ferry no longer available",
+            "The ferry is no longer available.",
+            None,
+            &[],
+        );
+        let about_edit = Compared::new("Ferry no longer available", "Gone.", None, &[]);
+        assert_eq!(soft_not_found(&about_edit, &about), None);
+        // A tiny brief replaced by a template of the same size: not judged (half the words rule).
+        let brief = Compared::new("Talks", "Talks resumed.", None, &[]);
+        assert_eq!(soft_not_found(&template, &brief), None);
     }
 }

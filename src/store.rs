@@ -179,6 +179,64 @@ enum Db {
     RepairedInMemory(Database),
 }
 
+/// The rows of `table` that can be read, in key order, as owned keys and values; the first error (the
+/// table cannot be opened, or a row cannot be read: the rest of the table is then left) goes to
+/// `unread`. A table that does not exist has no rows.
+fn copy_rows<K, O>(
+    txn: &ReadTransaction,
+    table: TableDefinition<K, &[u8]>,
+    unread: &mut Vec<String>,
+) -> Vec<(O, Vec<u8>)>
+where
+    K: redb::Key + 'static,
+    for<'a> K::SelfType<'a>: OwnedKey<O>,
+{
+    let mut rows = Vec::new();
+    let name = table.name().to_string();
+    let t = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return rows,
+        Err(e) => {
+            unread.push(format!("table `{name}` ({e})"));
+            return rows;
+        }
+    };
+    let iter = match t.iter() {
+        Ok(i) => i,
+        Err(e) => {
+            unread.push(format!("table `{name}` ({e})"));
+            return rows;
+        }
+    };
+    for row in iter {
+        match row {
+            Ok((k, v)) => rows.push((k.value().owned(), v.value().to_vec())),
+            Err(e) => {
+                unread.push(format!("table `{name}` after {} rows ({e})", rows.len()));
+                break;
+            }
+        }
+    }
+    rows
+}
+
+/// A borrowed redb key as an owned value ([`copy_rows`]).
+trait OwnedKey<O> {
+    fn owned(&self) -> O;
+}
+
+impl OwnedKey<String> for &str {
+    fn owned(&self) -> String {
+        (*self).to_string()
+    }
+}
+
+impl OwnedKey<(String, u32)> for (&str, u32) {
+    fn owned(&self) -> (String, u32) {
+        (self.0.to_string(), self.1)
+    }
+}
+
 /// The store's page cache. redb's default (1 GiB) fills as the file grows and is never given back: a
 /// daemon's memory grew with every article archived (about 2.4 kB each, the store's growth, in the
 /// 30-minute soak). The store is read by key (a feed's state, an article's snapshot) and written in
@@ -859,6 +917,73 @@ impl Store {
         })())
     }
 
+    /// Copies what redb can still read of the revisit rows, kept versions and their pages
+    /// (`revisits`, `versions`, `version_snapshots`) from the store file `from` (one `check --repair` moved
+    /// aside) into this store, keeping any row this store already has. The file is only read. A file or
+    /// table that cannot be read, or a table that stops being readable at a row, is named in
+    /// [`Salvaged::unread`] (what was read before it is copied).
+    pub fn salvage_revisits(&self, from: &Path) -> anyhow::Result<Salvaged> {
+        let mut out = Salvaged::default();
+        let old = match redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(from)
+        {
+            Ok(db) => Db::Read(db),
+            Err(redb::DatabaseError::RepairAborted) => match open_unclean_in_memory(from) {
+                Ok(db) => Db::RepairedInMemory(db),
+                Err(e) => {
+                    out.unread.push(format!("the file ({e:#})"));
+                    return Ok(out);
+                }
+            },
+            Err(e) => {
+                out.unread.push(format!("the file ({e})"));
+                return Ok(out);
+            }
+        };
+        let old = Store {
+            db: old,
+            path: from.to_path_buf(),
+        };
+        let read = match old.begin_read() {
+            Ok(t) => t,
+            Err(e) => {
+                out.unread.push(format!("the file ({e:#})"));
+                return Ok(out);
+            }
+        };
+        let revisits = copy_rows(&read, REVISITS, &mut out.unread);
+        let versions = copy_rows(&read, VERSIONS, &mut out.unread);
+        let pages = copy_rows(&read, VERSION_SNAPSHOTS, &mut out.unread);
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(REVISITS)?;
+                for (k, v) in &revisits {
+                    if table.get(k.as_str())?.is_none() {
+                        table.insert(k.as_str(), v.as_slice())?;
+                        out.revisits += 1;
+                    }
+                }
+                for (def, rows, n) in [
+                    (VERSIONS, &versions, &mut out.versions),
+                    (VERSION_SNAPSHOTS, &pages, &mut out.version_pages),
+                ] {
+                    let mut table = txn.open_table(def)?;
+                    for ((id, number), v) in rows {
+                        if table.get((id.as_str(), *number))?.is_none() {
+                            table.insert((id.as_str(), *number), v.as_slice())?;
+                            *n += 1;
+                        }
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())?;
+        Ok(out)
+    }
+
     /// The stored page of an article: metadata and the raw body bytes.
     pub fn snapshot(&self, article_id: &str) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
         self.named((|| -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
@@ -869,6 +994,26 @@ impl Store {
                 None => Ok(None),
             }
         })())
+    }
+}
+
+/// What [`Store::salvage_revisits`] copied from a store file moved aside.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Salvaged {
+    /// Revisit rows copied.
+    pub revisits: u64,
+    /// Kept versions copied.
+    pub versions: u64,
+    /// Pages of kept versions copied.
+    pub version_pages: u64,
+    /// What could not be read (the whole file, a table, or the rest of a table from a row on).
+    pub unread: Vec<String>,
+}
+
+impl Salvaged {
+    /// Whether every revisit row, version and page of the old file was copied.
+    pub fn complete(&self) -> bool {
+        self.unread.is_empty()
     }
 }
 

@@ -314,7 +314,9 @@ async fn found_page(
 ) -> anyhow::Result<Visit> {
     let ages = &p.config.revisit.ages;
     let fields = Compared::of(&extracted);
-    if let Some(why) = revisit::not_the_article(&page.url, &page.final_url, &fields, &current) {
+    let gone = revisit::not_the_article(&page.url, &page.final_url, &fields, &current)
+        .or_else(|| revisit::soft_not_found(&fields, &current));
+    if let Some(why) = gone {
         visit.ending = Ending::Gone;
         mark_removed(&mut state, &why, now);
         state.advance(ages, now);

@@ -311,6 +311,7 @@ fn to_hit(
         score,
         snippet,
         highlights,
+        version: article.revision.as_ref().map_or(1, |r| r.current.max(1)),
         versions: article.revision.as_ref().map_or(1, |r| r.versions.max(1)),
         edited: article.revision.as_ref().is_some_and(|r| r.edited()),
         removed: article.revision.as_ref().is_some_and(|r| r.removed()),

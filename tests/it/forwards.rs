@@ -626,7 +626,9 @@ fn digest_without_forwards_says_so() {
     assert!(digest.forwards.is_empty());
     let md = digest::render(&digest, DigestFormat::Md);
     assert!(
-        md.contains("### Forwards\n\nNo post was forwarded in the period.\n\n## Coverage"),
+        md.contains(
+            "### Forwards\n\nNo post was forwarded in the period.\n\n## Changed and removed"
+        ),
         "{md}"
     );
 }

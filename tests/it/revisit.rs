@@ -694,3 +694,74 @@ async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_f
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_not_found_page_at_the_same_address_is_a_removal_and_a_heavy_edit_a_version() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    let original = doc("Talks resume in Xiamen", &[P1, P2, P3]);
+    for path in ["/s/1", "/s/2"] {
+        site.set(path, Answer::Page(original.clone(), None));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path(), &base, 500);
+    archive_all(&p, &site, &["/s/1", "/s/2"]).await;
+
+    // /s/1 answers 200 with the site's "not found" template; /s/2 is cut to one sentence and retitled.
+    site.set(
+        "/s/1",
+        Answer::Page(
+            doc(
+                "Page not found",
+                &["Sorry, the page you are looking for does not exist. Return to the home page."],
+            ),
+            None,
+        ),
+    );
+    site.set(
+        "/s/2",
+        Answer::Page(
+            doc(
+                "Xiamen talks end",
+                &["Delegates met in Xiamen on Monday for talks on trade and shipping."],
+            ),
+            None,
+        ),
+    );
+    let t1 = Utc::now() + Duration::hours(2);
+    let r = pipeline::revisit_pass(&p, t1).await.unwrap();
+    assert_eq!((r.revisited, r.removed, r.new_versions), (2, 1, 1), "{r}");
+
+    let gone = article(&p, &base, "/s/1");
+    let rev = gone.revision.clone().unwrap();
+    assert_eq!((rev.removed_at, rev.versions), (Some(t1), 1));
+    assert!(
+        gone.text.contains("reunification"),
+        "the archived text is kept"
+    );
+    assert_eq!(gone.campaigns.len(), 1, "no campaign lost to a template");
+    assert!(p.store.versions(&gone.id).unwrap().is_empty(), "no version");
+    let row = p.store.revisit_state(&gone.id).unwrap().unwrap();
+    let why = row.removed_why.unwrap();
+    assert!(
+        why.contains("soft 404") && why.contains("\"page not found\""),
+        "{why}"
+    );
+
+    let edited = article(&p, &base, "/s/2");
+    let rev = edited.revision.clone().unwrap();
+    assert_eq!((rev.versions, rev.current, rev.removed_at), (2, 2, None));
+    assert_eq!(edited.title, "Xiamen talks end");
+
+    // The article is back at its address: restored, still one version.
+    site.set("/s/1", Answer::Page(original.clone(), None));
+    let t2 = Utc::now() + Duration::hours(7);
+    let r = pipeline::revisit_pass(&p, t2).await.unwrap();
+    assert_eq!((r.restored, r.new_versions), (1, 0), "{r}");
+    let back = article(&p, &base, "/s/1").revision.unwrap();
+    assert_eq!(
+        (back.removed_at, back.restored_at, back.versions),
+        (None, Some(t2), 1)
+    );
+}
