@@ -576,7 +576,11 @@ async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_f
     // As if the process died after the index commit and before the store's transaction: the row is as
     // it was before the pass (the index already shows version 2).
     p.store
-        .commit_revisits(&[(id.clone(), row_before)], &[])
+        .commit_revisits(
+            &[(id.clone(), row_before)],
+            &[],
+            &pipeline::revisit_schedule(&p.config),
+        )
         .unwrap();
     let r = pipeline::revisit_pass(&p, t).await.unwrap();
     assert_eq!((r.revisited, r.new_versions), (1, 1), "found again: {r}");
