@@ -819,6 +819,24 @@ impl Store {
         })())
     }
 
+    /// How many revisits are due at `now` (entries of the due table, keys only: the revisit backlog).
+    pub fn revisits_due_count(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        self.named((|| -> anyhow::Result<u64> {
+            let txn = self.begin_read()?;
+            let due = match txn.open_table(REVISIT_DUE) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+            let mut n = 0;
+            for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
+                entry?;
+                n += 1;
+            }
+            Ok(n)
+        })())
+    }
+
     /// Removes due entries [`Store::revisit_due`] found stale.
     pub fn drop_stale_due(&self, stale: &[(i64, String)]) -> anyhow::Result<()> {
         if stale.is_empty() {
@@ -1543,6 +1561,8 @@ mod tests {
             .is_empty());
         // The limit bounds the rows read, not the count.
         assert_eq!(store.revisit_due(&schedule, h(12), 0).unwrap().due, 1);
+        assert_eq!(store.revisits_due_count(h(12)).unwrap(), 1);
+        assert_eq!(store.revisits_due_count(t).unwrap(), 0);
 
         // A revisit moves the row to its next age.
         let mut a = store.revisit_state("a").unwrap().unwrap();
