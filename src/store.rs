@@ -837,6 +837,36 @@ impl Store {
         })())
     }
 
+    /// How many revisits are due at `now` per feed (feeds with none are absent): the due entries and
+    /// their rows (entries whose row does not decode are left out).
+    pub fn revisits_due_by_feed(
+        &self,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        self.named(
+            (|| -> anyhow::Result<std::collections::HashMap<String, u64>> {
+                let txn = self.begin_read()?;
+                let mut counts = std::collections::HashMap::new();
+                let (due, rows) = match (txn.open_table(REVISIT_DUE), txn.open_table(REVISITS)) {
+                    (Ok(due), Ok(rows)) => (due, rows),
+                    (Err(redb::TableError::TableDoesNotExist(_)), _)
+                    | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(counts),
+                    (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+                };
+                for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
+                    let (key, _) = entry?;
+                    let Some(row) = rows.get(key.value().1)? else {
+                        continue;
+                    };
+                    if let Ok(state) = serde_json::from_slice::<RevisitState>(row.value()) {
+                        *counts.entry(state.feed).or_default() += 1;
+                    }
+                }
+                Ok(counts)
+            })(),
+        )
+    }
+
     /// Removes due entries [`Store::revisit_due`] found stale.
     pub fn drop_stale_due(&self, stale: &[(i64, String)]) -> anyhow::Result<()> {
         if stale.is_empty() {
