@@ -18,7 +18,13 @@
 //! counts are checked (N due, 95% 304s, the edited ones as new versions, their versions stored): a wrong
 //! count fails the process, so no figure is reported for a pass that did not do the work.
 //!
-//! Run without `--bench` (as `cargo test --all-targets` does), it is a quick smoke run on 400 articles.
+//! Then the store at scale (`MW_BENCH_REVISIT_ROWS`, default 1,000,000 rows, written directly: no pages, no
+//! index): reading and decoding every revisit row (`Store::revisit_states`, what a pass did before the due
+//! table) beside the due table (`Store::revisit_due`) with nothing due and with a budget (500) due, and the
+//! one-time computation of the due table when the ages change.
+//!
+//! Run without `--bench` (as `cargo test --all-targets` does), it is a quick smoke run on 400 articles
+//! (and 20,000 store rows).
 
 #[path = "common/http_site.rs"]
 mod http_site;
@@ -423,6 +429,99 @@ fn main() -> anyhow::Result<()> {
     }
     drop(p);
     drop(rt);
+    dir.close()?;
+    let rows = match std::env::var("MW_BENCH_REVISIT_ROWS") {
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1_000..=10_000_000).contains(n))
+            .with_context(|| {
+                format!("MW_BENCH_REVISIT_ROWS={v:?} is not a number between 1000 and 10000000")
+            })?,
+        Err(_) if bench_mode => 1_000_000,
+        Err(_) => 20_000,
+    };
+    store_at_scale(rows)
+}
+
+/// The store alone with `rows` revisit rows (archived one a second): the full scan beside the due table.
+fn store_at_scale(rows: usize) -> anyhow::Result<()> {
+    use mediawatch::revisit::{RevisitState, Schedule};
+    const BUDGET: usize = 500;
+    let dir = tempfile::Builder::new()
+        .prefix("mw-revisit-store")
+        .tempdir()?;
+    let store = mediawatch::store::Store::open(dir.path())?;
+    let hour = Duration::from_secs(3600);
+    let schedule = Schedule {
+        ages: vec![hour, 6 * hour],
+        feeds: ["rv".to_string()].into(),
+    };
+    let t0 =
+        chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")?.with_timezone(&chrono::Utc);
+    let start = Instant::now();
+    let mut chunk = Vec::with_capacity(10_000);
+    for i in 0..rows {
+        let at = t0 + chrono::Duration::seconds(i as i64);
+        let url = format!("http://outlet.example/article/{i}.html");
+        chunk.push((
+            format!("{i:016x}"),
+            RevisitState::new(&url, "rv", at, Some(format!("\"a{i}\"")), None),
+        ));
+        if chunk.len() == 10_000 || i + 1 == rows {
+            store.add_revisit_states(&chunk, &schedule)?;
+            chunk.clear();
+        }
+    }
+    let write_s = start.elapsed().as_secs_f64();
+    let file_mb = std::fs::metadata(store.path())?.len() as f64 / 1e6;
+    // Nothing due: before the first age of the first row. A budget due: the first BUDGET rows' first age.
+    let idle = t0 + chrono::Duration::minutes(30);
+    let busy =
+        t0 + chrono::Duration::from_std(hour)? + chrono::Duration::seconds(BUDGET as i64 - 1);
+    let start = Instant::now();
+    let all = store.revisit_states()?;
+    let due_by_scan = all
+        .iter()
+        .filter(|(_, s)| schedule.due_at(s).is_some_and(|at| at <= busy))
+        .count();
+    let scan_s = start.elapsed().as_secs_f64();
+    drop(all);
+    let start = Instant::now();
+    let none = store.revisit_due(&schedule, idle, BUDGET)?;
+    let idle_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let some = store.revisit_due(&schedule, busy, BUDGET)?;
+    let busy_s = start.elapsed().as_secs_f64();
+    let other = Schedule {
+        ages: vec![2 * hour, 6 * hour],
+        ..schedule.clone()
+    };
+    let start = Instant::now();
+    let rebuilt = store.sync_revisit_due(&other)?;
+    let rebuild_s = start.elapsed().as_secs_f64();
+    println!(
+        "revisit store: rows={rows} written_s={write_s:.1} file_mb={file_mb:.0}; read+decode every row (before the due \
+         table) {:.1} ms; due table, nothing due {:.3} ms; {BUDGET} due {:.1} ms; recomputed for new ages {:.1} s",
+        scan_s * 1000.0,
+        idle_s * 1000.0,
+        busy_s * 1000.0,
+        rebuild_s
+    );
+    if none.due != 0
+        || !none.rows.is_empty()
+        || some.rows.len() != BUDGET.min(rows)
+        || due_by_scan != BUDGET.min(rows)
+        || !rebuilt
+    {
+        bail!(
+            "revisit store: wrong counts: nothing due gave {} rows, {BUDGET} due gave {} (scan {due_by_scan}), recomputed {rebuilt}",
+            none.rows.len(),
+            some.rows.len()
+        );
+    }
+    drop(store);
     dir.close()?;
     Ok(())
 }
