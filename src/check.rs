@@ -750,6 +750,7 @@ mod tests {
                         (id.clone(), version(1, "First"), None),
                         (id.clone(), version(2, "Edited"), Some(&page)),
                     ],
+                    &crate::revisit::Schedule::default(),
                 )
                 .unwrap();
         }

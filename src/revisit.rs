@@ -317,6 +317,44 @@ impl RevisitState {
     }
 }
 
+/// When revisit rows are due: the configured ages, and the feeds whose articles are revisited (rows of
+/// any other feed are never due). The state store keeps a due table by (due time, article id) computed
+/// with it, and computes it again when it changes ([`Schedule::fingerprint`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// Ages since first archived, increasing.
+    pub ages: Vec<std::time::Duration>,
+    /// Ids of the covered feeds.
+    pub feeds: std::collections::BTreeSet<String>,
+}
+
+impl Schedule {
+    /// When the row is due next under this schedule, None when never (every age past, or its feed is
+    /// not covered).
+    pub fn due_at(&self, state: &RevisitState) -> Option<DateTime<Utc>> {
+        if !self.feeds.contains(&state.feed) {
+            return None;
+        }
+        state.due_at(&self.ages)
+    }
+
+    /// The schedule in a few bytes (sha256 of the ages and feed ids, hex): equal schedules, equal
+    /// fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"ages");
+        for age in &self.ages {
+            h.update(age.as_millis().to_le_bytes());
+        }
+        h.update(b"feeds");
+        for feed in &self.feeds {
+            h.update((feed.len() as u64).to_le_bytes());
+            h.update(feed.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
 /// One kept version of an article (a row of the state store, keyed by article id and number; never
 /// overwritten). Its page snapshot is stored beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Entry, Page};
-use crate::revisit::{RevisitState, StoredVersion};
+use crate::revisit::{RevisitState, Schedule, StoredVersion};
 
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
@@ -39,6 +39,12 @@ const VERSIONS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("vers
 /// The page snapshot of each kept version, by (article id, version number), in the snapshots' layout.
 const VERSION_SNAPSHOTS: TableDefinition<(&str, u32), &[u8]> =
     TableDefinition::new("version_snapshots");
+/// Revisit rows by when they are next due: (due time in Unix microseconds, article id). Derived from
+/// `revisits` under the [`Schedule`] whose fingerprint `meta` holds as `revisit_schedule`, and written in
+/// the same transactions as those rows, so a pass reads the rows that are due and no other.
+const REVISIT_DUE: TableDefinition<(i64, &str), ()> = TableDefinition::new("revisit_due");
+/// The [`Schedule::fingerprint`] the due table was computed under.
+const REVISIT_SCHEDULE: &str = "revisit_schedule";
 const LAST_DIGEST: &str = "last_digest";
 /// The identity of the index ([`crate::index::Archive::identity`]) the feed validators describe.
 const INDEX_ID: &str = "index_id";
@@ -279,6 +285,7 @@ impl Store {
             txn.open_table(REVISITS)?;
             txn.open_table(VERSIONS)?;
             txn.open_table(VERSION_SNAPSHOTS)?;
+            txn.open_table(REVISIT_DUE)?;
             txn.commit()?;
             Ok(())
         })())?;
@@ -771,21 +778,164 @@ impl Store {
         Ok(())
     }
 
-    /// Adds the revisit rows of newly archived articles, keeping any row already there (its versions).
-    /// Written with the batch's snapshots, before its index commit: a row whose article was never
-    /// committed is skipped by the revisit pass.
-    pub fn add_revisit_states(&self, rows: &[(String, RevisitState)]) -> anyhow::Result<()> {
+    /// Adds the revisit rows of newly archived articles, keeping any row already there (its versions),
+    /// with their due times under `schedule`. Written with the batch's snapshots, before its index commit:
+    /// a row whose article was never committed is skipped by the revisit pass.
+    pub fn add_revisit_states(
+        &self,
+        rows: &[(String, RevisitState)],
+        schedule: &Schedule,
+    ) -> anyhow::Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         self.named((|| -> anyhow::Result<()> {
             let txn = self.writable()?.begin_write()?;
+            due_table_under(&txn, schedule)?;
             {
                 let mut table = txn.open_table(REVISITS)?;
+                let mut due = txn.open_table(REVISIT_DUE)?;
                 for (id, state) in rows {
                     if table.get(id.as_str())?.is_none() {
                         table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                        if let Some(at) = schedule.due_at(state) {
+                            due.insert((at.timestamp_micros(), id.as_str()), ())?;
+                        }
                     }
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// Makes the due table agree with `schedule` (see [`due_table_under`]); returns whether it had to be
+    /// computed again. The revisit pass calls it first, so a change of `[revisit] ages` or of the covered
+    /// feeds takes effect at once.
+    pub fn sync_revisit_due(&self, schedule: &Schedule) -> anyhow::Result<bool> {
+        self.named((|| -> anyhow::Result<bool> {
+            if let Ok(txn) = self.begin_read() {
+                if let Ok(meta) = txn.open_table(META) {
+                    let recorded = meta.get(REVISIT_SCHEDULE)?.map(|v| v.value().to_string());
+                    if recorded.as_deref() == Some(schedule.fingerprint().as_str()) {
+                        return Ok(false);
+                    }
+                }
+            }
+            let txn = self.writable()?.begin_write()?;
+            let rebuilt = due_table_under(&txn, schedule)?;
+            txn.commit()?;
+            Ok(rebuilt)
+        })())
+    }
+
+    /// The revisit rows due at `now` under `schedule`, oldest due first (then by id), at most `limit`,
+    /// read from the due table: rows due later are not read. `due` counts every entry due at `now`
+    /// (keys only). An entry whose row is gone, does not decode or is due at another time is returned
+    /// in `stale` (for [`Store::drop_stale_due`]), not as a row.
+    pub fn revisit_due(
+        &self,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> anyhow::Result<DueRevisits> {
+        self.named((|| -> anyhow::Result<DueRevisits> {
+            let txn = self.begin_read()?;
+            let mut out = DueRevisits::default();
+            let (due, rows) = match (txn.open_table(REVISIT_DUE), txn.open_table(REVISITS)) {
+                (Ok(due), Ok(rows)) => (due, rows),
+                (Err(redb::TableError::TableDoesNotExist(_)), _)
+                | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(out),
+                (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+            };
+            let end = now.timestamp_micros();
+            for entry in due.range(..(end.saturating_add(1), ""))? {
+                let (key, _) = entry?;
+                let (at, id) = key.value();
+                if at > end {
+                    break;
+                }
+                if out.rows.len() >= limit {
+                    out.due += 1;
+                    continue;
+                }
+                let state = match rows.get(id)? {
+                    Some(v) => serde_json::from_slice::<RevisitState>(v.value()).ok(),
+                    None => None,
+                };
+                match state {
+                    Some(state)
+                        if schedule.due_at(&state).map(|t| t.timestamp_micros()) == Some(at) =>
+                    {
+                        out.due += 1;
+                        out.rows.push((id.to_string(), state));
+                    }
+                    _ => out.stale.push((at, id.to_string())),
+                }
+            }
+            Ok(out)
+        })())
+    }
+
+    /// How many revisits are due at `now` (entries of the due table, keys only: the revisit backlog).
+    pub fn revisits_due_count(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        self.named((|| -> anyhow::Result<u64> {
+            let txn = self.begin_read()?;
+            let due = match txn.open_table(REVISIT_DUE) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+            let mut n = 0;
+            for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
+                entry?;
+                n += 1;
+            }
+            Ok(n)
+        })())
+    }
+
+    /// How many revisits are due at `now` per feed (feeds with none are absent): the due entries and
+    /// their rows (entries whose row does not decode are left out).
+    pub fn revisits_due_by_feed(
+        &self,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        self.named(
+            (|| -> anyhow::Result<std::collections::HashMap<String, u64>> {
+                let txn = self.begin_read()?;
+                let mut counts = std::collections::HashMap::new();
+                let (due, rows) = match (txn.open_table(REVISIT_DUE), txn.open_table(REVISITS)) {
+                    (Ok(due), Ok(rows)) => (due, rows),
+                    (Err(redb::TableError::TableDoesNotExist(_)), _)
+                    | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(counts),
+                    (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+                };
+                for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
+                    let (key, _) = entry?;
+                    let Some(row) = rows.get(key.value().1)? else {
+                        continue;
+                    };
+                    if let Ok(state) = serde_json::from_slice::<RevisitState>(row.value()) {
+                        *counts.entry(state.feed).or_default() += 1;
+                    }
+                }
+                Ok(counts)
+            })(),
+        )
+    }
+
+    /// Removes due entries [`Store::revisit_due`] found stale.
+    pub fn drop_stale_due(&self, stale: &[(i64, String)]) -> anyhow::Result<()> {
+        if stale.is_empty() {
+            return Ok(());
+        }
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut due = txn.open_table(REVISIT_DUE)?;
+                for (at, id) in stale {
+                    due.remove((*at, id.as_str()))?;
                 }
             }
             txn.commit()?;
@@ -834,18 +984,21 @@ impl Store {
     }
 
     /// In one durable transaction, after the index commit of a revisit pass: the new versions (each with
-    /// its page; version 1 without one takes a copy of the article's first snapshot) and the revisit rows.
+    /// its page; version 1 without one takes a copy of the article's first snapshot) and the revisit rows,
+    /// each moved in the due table to its next due time under `schedule`.
     /// A version already stored under its number is kept as it is (versions are never overwritten).
     pub fn commit_revisits(
         &self,
         states: &[(String, RevisitState)],
         versions: &[(String, StoredVersion, Option<&Page>)],
+        schedule: &Schedule,
     ) -> anyhow::Result<()> {
         if states.is_empty() && versions.is_empty() {
             return Ok(());
         }
         self.named((|| -> anyhow::Result<()> {
             let txn = self.writable()?.begin_write()?;
+            due_table_under(&txn, schedule)?;
             {
                 let mut rows = txn.open_table(VERSIONS)?;
                 let mut pages = txn.open_table(VERSION_SNAPSHOTS)?;
@@ -867,8 +1020,19 @@ impl Store {
                     }
                 }
                 let mut table = txn.open_table(REVISITS)?;
+                let mut due = txn.open_table(REVISIT_DUE)?;
                 for (id, state) in states {
+                    let before = table
+                        .get(id.as_str())?
+                        .and_then(|v| serde_json::from_slice::<RevisitState>(v.value()).ok())
+                        .and_then(|old| schedule.due_at(&old));
+                    if let Some(at) = before {
+                        due.remove((at.timestamp_micros(), id.as_str()))?;
+                    }
                     table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                    if let Some(at) = schedule.due_at(state) {
+                        due.insert((at.timestamp_micros(), id.as_str()), ())?;
+                    }
                 }
             }
             txn.commit()?;
@@ -1015,6 +1179,53 @@ impl Salvaged {
     pub fn complete(&self) -> bool {
         self.unread.is_empty()
     }
+}
+
+/// The revisit rows due at a time ([`Store::revisit_due`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DueRevisits {
+    /// Rows due, oldest due first, at most the limit asked for.
+    pub rows: Vec<(String, RevisitState)>,
+    /// Entries due in all (beyond the limit too).
+    pub due: usize,
+    /// Due entries that no longer describe their row: (due time in microseconds, article id).
+    pub stale: Vec<(i64, String)>,
+}
+
+/// Makes the due table of `txn` agree with `schedule`: when `meta` records another schedule's
+/// fingerprint, or none (a store from before the table), the table is emptied and filled again from
+/// every revisit row (rows that do not decode are left out, as the pass skips them), and the
+/// fingerprint recorded. Returns whether it was computed again.
+fn due_table_under(txn: &redb::WriteTransaction, schedule: &Schedule) -> anyhow::Result<bool> {
+    let fingerprint = schedule.fingerprint();
+    let mut meta = txn.open_table(META)?;
+    if meta
+        .get(REVISIT_SCHEDULE)?
+        .map(|v| v.value() == fingerprint)
+        == Some(true)
+    {
+        return Ok(false);
+    }
+    let mut due = txn.open_table(REVISIT_DUE)?;
+    due.retain(|_, _| false)?;
+    let rows = txn.open_table(REVISITS)?;
+    let mut n = 0u64;
+    for row in rows.iter()? {
+        let (k, v) = row?;
+        let Ok(state) = serde_json::from_slice::<RevisitState>(v.value()) else {
+            continue;
+        };
+        if let Some(at) = schedule.due_at(&state) {
+            due.insert((at.timestamp_micros(), k.value()), ())?;
+            n += 1;
+        }
+    }
+    meta.insert(REVISIT_SCHEDULE, fingerprint.as_str())?;
+    tracing::info!(
+        rows = n,
+        "revisit due table computed (new store, or [revisit] ages or feeds changed)"
+    );
+    Ok(true)
 }
 
 /// What [`Store::verify`] found.
@@ -1392,12 +1603,18 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let t = Utc::now();
         let row = RevisitState::new("http://a.example/1", "f", t, Some("\"e1\"".into()), None);
+        let schedule = Schedule {
+            ages: vec![std::time::Duration::from_secs(3600)],
+            feeds: ["f".to_string()].into(),
+        };
         store
-            .add_revisit_states(&[("id1".into(), row.clone())])
+            .add_revisit_states(&[("id1".into(), row.clone())], &schedule)
             .unwrap();
         let mut later = row.clone();
         later.first_archived = t + chrono::Duration::hours(1);
-        store.add_revisit_states(&[("id1".into(), later)]).unwrap();
+        store
+            .add_revisit_states(&[("id1".into(), later)], &schedule)
+            .unwrap();
         assert_eq!(
             store.revisit_state("id1").unwrap(),
             Some(row.clone()),
@@ -1438,11 +1655,16 @@ mod tests {
                     ("id1".into(), version(1, "first"), None),
                     ("id1".into(), version(2, "second"), Some(&second)),
                 ],
+                &schedule,
             )
             .unwrap();
         // Number 2 again: refused, the first one stays.
         store
-            .commit_revisits(&[], &[("id1".into(), version(2, "other"), Some(&first))])
+            .commit_revisits(
+                &[],
+                &[("id1".into(), version(2, "other"), Some(&first))],
+                &schedule,
+            )
             .unwrap();
         let versions = store.versions("id1").unwrap();
         assert_eq!(versions, [version(1, "first"), version(2, "second")]);
@@ -1458,6 +1680,98 @@ mod tests {
         assert_eq!(store.revisit_states().unwrap().len(), 1);
         assert!(store.versions("id2").unwrap().is_empty());
         assert!(store.verify().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn the_due_table_reads_only_rows_due_and_follows_the_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let h = |n: i64| t + chrono::Duration::hours(n);
+        let hours = |hs: &[u64]| -> Vec<std::time::Duration> {
+            hs.iter()
+                .map(|n| std::time::Duration::from_secs(n * 3600))
+                .collect()
+        };
+        let schedule = Schedule {
+            ages: hours(&[1, 6]),
+            feeds: ["f".to_string()].into(),
+        };
+        let row = |url: &str, feed: &str, at| RevisitState::new(url, feed, at, None, None);
+        store
+            .add_revisit_states(
+                &[
+                    ("a".into(), row("http://x.example/a", "f", t)),
+                    ("b".into(), row("http://x.example/b", "f", h(10))),
+                    ("c".into(), row("http://x.example/c", "other", t)),
+                ],
+                &schedule,
+            )
+            .unwrap();
+        let ids = |d: &DueRevisits| d.rows.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        // b's row is garbled: a pass at 2h must not read it (it is due at 11h), so it is not even stale.
+        store.put_garbled_revisit_for_test("b");
+        let due = store.revisit_due(&schedule, h(2), 10).unwrap();
+        assert_eq!(
+            (ids(&due), due.due, due.stale.len()),
+            (vec!["a".to_string()], 1, 0)
+        );
+        assert!(store.revisit_due(&schedule, t, 10).unwrap().rows.is_empty());
+        // At 12h b's entry is read, and found stale (its row no longer decodes).
+        let due = store.revisit_due(&schedule, h(12), 10).unwrap();
+        assert_eq!(
+            (ids(&due), due.stale.clone()),
+            (
+                vec!["a".to_string()],
+                vec![(h(11).timestamp_micros(), "b".to_string())]
+            )
+        );
+        store.drop_stale_due(&due.stale).unwrap();
+        assert!(store
+            .revisit_due(&schedule, h(12), 10)
+            .unwrap()
+            .stale
+            .is_empty());
+        // The limit bounds the rows read, not the count.
+        assert_eq!(store.revisit_due(&schedule, h(12), 0).unwrap().due, 1);
+        assert_eq!(store.revisits_due_count(h(12)).unwrap(), 1);
+        assert_eq!(store.revisits_due_count(t).unwrap(), 0);
+
+        // A revisit moves the row to its next age.
+        let mut a = store.revisit_state("a").unwrap().unwrap();
+        a.advance(&schedule.ages, h(2));
+        store
+            .commit_revisits(&[("a".into(), a)], &[], &schedule)
+            .unwrap();
+        assert!(store
+            .revisit_due(&schedule, h(5), 10)
+            .unwrap()
+            .rows
+            .is_empty());
+        assert_eq!(ids(&store.revisit_due(&schedule, h(6), 10).unwrap()), ["a"]);
+
+        // Other ages (and feeds): the table is computed again, once, and rows are due by them.
+        let sooner = Schedule {
+            ages: hours(&[1, 3]),
+            feeds: ["f".to_string(), "other".to_string()].into(),
+        };
+        assert!(store.sync_revisit_due(&sooner).unwrap());
+        assert!(!store.sync_revisit_due(&sooner).unwrap());
+        // Oldest due first: c at its first age (1h), a at its second (3h).
+        assert_eq!(
+            ids(&store.revisit_due(&sooner, h(3), 10).unwrap()),
+            ["c", "a"]
+        );
+        // And back: the old schedule's due times again (a at 6h; c's feed not covered).
+        assert!(store.sync_revisit_due(&schedule).unwrap());
+        assert!(store
+            .revisit_due(&schedule, h(5), 10)
+            .unwrap()
+            .rows
+            .is_empty());
+        assert_eq!(ids(&store.revisit_due(&schedule, h(6), 10).unwrap()), ["a"]);
     }
 
     #[test]

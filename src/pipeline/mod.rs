@@ -42,7 +42,7 @@ mod read;
 mod revisit;
 
 pub use backfill::{backfill, BackfillReport, BackfillRequest};
-pub use revisit::{revisit_pass, RevisitReport};
+pub use revisit::{revisit_pass, revisit_schedule, RevisitReport};
 
 /// Everything a pass needs, built once per process.
 pub struct Pipeline {
@@ -680,7 +680,8 @@ pub(crate) async fn archive_entries(
         // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
         p.store.put_snapshots(&snapshots)?;
         p.store.put_signatures(&signatures)?;
-        p.store.add_revisit_states(&revisit_rows)?;
+        p.store
+            .add_revisit_states(&revisit_rows, &revisit_schedule(&p.config))?;
         writer.commit()?;
         archived.urls.extend(archived_urls);
         archived

@@ -7,10 +7,11 @@
 //! and campaign tags, and is kept in the store with its snapshot. 404/410 or a redirect to a page that is
 //! not the article marks it removed; a timeout, 5xx or 429 is tried again at a later pass.
 //!
-//! Crash safety: each batch's index commit comes first, then one store transaction with the batch's new
-//! versions and revisit rows. A crash between the two leaves the rows as they were, so the next pass
-//! revisits those articles again and finds the same change again: nothing committed is lost, and no
-//! version is written twice (versions are inserted under their number, never replaced).
+//! Crash safety: the index commit of the visits that re-index their article comes first, then one store
+//! transaction with their new versions and revisit rows. A crash between the two leaves the rows as they
+//! were, so the next pass revisits those articles again and finds the same change again: nothing
+//! committed is lost, and no version is written twice (versions are inserted under their number, never
+//! replaced). The rows of visits that change nothing in the index are committed to the store alone.
 
 use std::sync::Arc;
 
@@ -20,9 +21,10 @@ use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
 
 use super::{extract_page, retag_article, FetchKind, Pipeline, COMMIT_BATCH};
+use crate::config::Config;
 use crate::fetch::{FetchError, Fetched, Origin, Validators};
 use crate::model::{Article, Extracted, FeedSpec, Page};
-use crate::revisit::{self, Compared, Found, RevisitState, StoredVersion};
+use crate::revisit::{self, Compared, Found, RevisitState, Schedule, StoredVersion};
 
 /// What a revisit pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,6 +84,9 @@ enum Ending {
     Gone,
     /// A failure (transient or not), or nothing to compare.
     Failed,
+    /// The article is not in the archive (a row whose article was never committed): skipped, its row
+    /// left as it is.
+    Missing,
 }
 
 /// One revisit's result, applied after the fetches of its batch.
@@ -95,80 +100,127 @@ struct Visit {
     versions: Vec<(StoredVersion, Option<Page>)>,
 }
 
-/// Revisits the archived articles due at `now`, within `[revisit] budget_per_pass`, in batches of
-/// [`COMMIT_BATCH`], each committed to the index and then to the store.
+/// The revisit schedule of `config`: its `[revisit]` ages and the feeds it covers ([`Schedule`]; the
+/// store's due table is kept under it).
+pub fn revisit_schedule(config: &Config) -> Schedule {
+    let settings = &config.revisit;
+    Schedule {
+        ages: settings.ages.clone(),
+        feeds: config
+            .feeds
+            .iter()
+            .filter(|f| settings.covers(f))
+            .map(|f| f.id.clone())
+            .collect(),
+    }
+}
+
+/// Revisits the archived articles due at `now`, within `[revisit] budget_per_pass`, oldest due first.
+/// Only the rows that are due are read (the store's due table), so a pass with nothing due costs one
+/// small read. The fetches run in batches of [`COMMIT_BATCH`]; each batch's rows whose article is not
+/// re-indexed (a 304, an unchanged page, a failure) are committed to the store after it, and the visits
+/// that change the index wait until [`COMMIT_BATCH`] of them (or the pass's end) for one index commit,
+/// then their store commit (see the module doc): an index commit costs far more than a store commit.
 pub async fn revisit_pass(p: &Pipeline, now: DateTime<Utc>) -> anyhow::Result<RevisitReport> {
     let settings = &p.config.revisit;
     let mut report = RevisitReport::default();
     if settings.budget_per_pass == 0 || settings.ages.is_empty() {
         return Ok(report);
     }
-    let mut due: Vec<(DateTime<Utc>, String, RevisitState, &FeedSpec)> = Vec::new();
-    for (id, state) in p.store.revisit_states()? {
-        let Some(feed) = p.config.feed(&state.feed).filter(|f| settings.covers(f)) else {
-            continue;
-        };
-        if let Some(at) = state.due_at(&settings.ages).filter(|at| *at <= now) {
-            due.push((at, id, state, feed));
-        }
+    let schedule = revisit_schedule(&p.config);
+    p.store.sync_revisit_due(&schedule)?;
+    let due = p
+        .store
+        .revisit_due(&schedule, now, settings.budget_per_pass)?;
+    if !due.stale.is_empty() {
+        warn!(
+            entries = due.stale.len(),
+            "revisit due entries that no longer match their row, dropped"
+        );
+        p.store.drop_stale_due(&due.stale)?;
     }
-    report.due = due.len();
-    due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    report.over_budget = due.len().saturating_sub(settings.budget_per_pass);
-    due.truncate(settings.budget_per_pass);
-    if due.is_empty() {
+    report.due = due.due;
+    report.over_budget = due.due.saturating_sub(due.rows.len());
+    if due.rows.is_empty() {
         return Ok(report);
     }
     let concurrency = p.config.fetch.concurrency.max(1);
-    let mut rows = due.into_iter().peekable();
+    let mut held: Vec<Visit> = Vec::new();
+    let mut rows = due.rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(COMMIT_BATCH).collect();
-        let mut visits = Vec::with_capacity(batch.len());
-        for (_, id, state, feed) in batch {
-            match p.archive.article_by_url(&state.url)? {
-                Some(article) => visits.push((id, state, feed, article)),
-                None => report.missing += 1,
-            }
-        }
-        let outcomes: Vec<anyhow::Result<Visit>> = stream::iter(visits)
-            .map(|(id, state, feed, article)| revisit_one(p, feed, id, state, article, now))
+        let batch: Vec<(String, RevisitState, &FeedSpec)> = rows
+            .by_ref()
+            .take(COMMIT_BATCH)
+            .filter_map(|(id, state)| {
+                let feed = p.config.feed(&state.feed)?;
+                Some((id, state, feed))
+            })
+            .collect();
+        let outcomes: Vec<anyhow::Result<Visit>> = stream::iter(batch)
+            .map(|(id, state, feed)| revisit_one(p, feed, id, state, now))
             .buffer_unordered(concurrency)
             .collect()
             .await;
-        let mut done = Vec::with_capacity(outcomes.len());
+        let mut plain = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            done.push(outcome?);
-        }
-        // Index first (the article as the page is now), then the versions and rows (see the module doc).
-        let changed: Vec<&Article> = done.iter().filter_map(|v| v.article.as_ref()).collect();
-        if !changed.is_empty() {
-            let mut writer = p.take_writer()?;
-            for article in &changed {
-                writer.upsert(article)?;
+            let visit = outcome?;
+            if visit.ending == Ending::Missing {
+                report.missing += 1;
+            } else if visit.article.is_some() {
+                held.push(visit);
+            } else {
+                plain.push(visit);
             }
-            writer.commit()?;
-            p.keep_writer(writer);
-            p.archive.reload()?;
         }
-        let states: Vec<(String, RevisitState)> = done
-            .iter()
-            .map(|v| (v.id.clone(), v.state.clone()))
-            .collect();
-        let versions: Vec<(String, StoredVersion, Option<&Page>)> = done
-            .iter()
-            .flat_map(|v| {
-                v.versions
-                    .iter()
-                    .map(|(version, page)| (v.id.clone(), version.clone(), page.as_ref()))
-            })
-            .collect();
-        p.store.commit_revisits(&states, &versions)?;
-        for v in &done {
-            tally(&mut report, v, now);
+        commit_visits(p, &plain, &schedule, &mut report, now)?;
+        if held.len() >= COMMIT_BATCH || rows.peek().is_none() {
+            commit_visits(p, &held, &schedule, &mut report, now)?;
+            held.clear();
         }
     }
     info!(%report, "revisit pass done");
     Ok(report)
+}
+
+/// Commits visits: the index first (the articles as their pages are now), when any is re-indexed, then
+/// one store transaction with their versions and rows (see the module doc); counts them into the report.
+fn commit_visits(
+    p: &Pipeline,
+    visits: &[Visit],
+    schedule: &Schedule,
+    report: &mut RevisitReport,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if visits.is_empty() {
+        return Ok(());
+    }
+    let changed: Vec<&Article> = visits.iter().filter_map(|v| v.article.as_ref()).collect();
+    if !changed.is_empty() {
+        let mut writer = p.take_writer()?;
+        for article in &changed {
+            writer.upsert(article)?;
+        }
+        writer.commit()?;
+        p.keep_writer(writer);
+        p.archive.reload()?;
+    }
+    let states: Vec<(String, RevisitState)> = visits
+        .iter()
+        .map(|v| (v.id.clone(), v.state.clone()))
+        .collect();
+    let versions: Vec<(String, StoredVersion, Option<&Page>)> = visits
+        .iter()
+        .flat_map(|v| {
+            v.versions
+                .iter()
+                .map(|(version, page)| (v.id.clone(), version.clone(), page.as_ref()))
+        })
+        .collect();
+    p.store.commit_revisits(&states, &versions, schedule)?;
+    for v in visits {
+        tally(report, v, now);
+    }
+    Ok(())
 }
 
 /// Counts one visit into the report from the row it left.
@@ -177,7 +229,7 @@ fn tally(report: &mut RevisitReport, v: &Visit, now: DateTime<Utc>) {
     match v.ending {
         Ending::NotModified => report.not_modified += 1,
         Ending::Failed => report.failed += 1,
-        Ending::Page | Ending::Gone => {}
+        Ending::Page | Ending::Gone | Ending::Missing => {}
     }
     let s = &v.state;
     let changed =
@@ -197,13 +249,14 @@ fn tally(report: &mut RevisitReport, v: &Visit, now: DateTime<Utc>) {
     }
 }
 
-/// Fetches one due article again and decides what it found.
+/// Fetches one due article again and decides what it found. The archived article is read from the index
+/// only when the answer needs it: a page, a removal, or a 304 that changes its revision (back after a
+/// removal); a plain 304 reads nothing.
 async fn revisit_one(
     p: &Pipeline,
     feed: &FeedSpec,
     id: String,
     mut state: RevisitState,
-    article: Article,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Visit> {
     let ages = &p.config.revisit.ages;
@@ -241,12 +294,22 @@ async fn revisit_one(
             visit.ending = Ending::NotModified;
             restore(&mut state, now);
             state.advance(ages, now);
-            visit.article = reindexed(&article, &state, before);
+            if state.revision() != before {
+                let Some(article) = p.archive.article_by_url(&state.url)? else {
+                    visit.ending = Ending::Missing;
+                    return Ok(visit);
+                };
+                visit.article = reindexed(&article, &state, before);
+            }
             visit.state = state;
             return Ok(visit);
         }
         Ok(Fetched::Page(page)) => page,
         Err(FetchError::Status { status, .. }) if revisit::is_gone(status) => {
+            let Some(article) = p.archive.article_by_url(&state.url)? else {
+                visit.ending = Ending::Missing;
+                return Ok(visit);
+            };
             visit.ending = Ending::Gone;
             mark_removed(&mut state, &format!("HTTP {status}"), now);
             state.advance(ages, now);
@@ -265,6 +328,10 @@ async fn revisit_one(
             visit.state = state;
             return Ok(visit);
         }
+    };
+    let Some(article) = p.archive.article_by_url(&state.url)? else {
+        visit.ending = Ending::Missing;
+        return Ok(visit);
     };
     let current = current_fields(p, feed, &visit.id, &state, &article).await?;
     let feed_owned = feed.clone();

@@ -20,7 +20,7 @@ use mediawatch::config::Config;
 use mediawatch::digest::{self, DigestData, DigestFormat};
 use mediawatch::index::Archive;
 use mediawatch::model::{Article, CampaignHit, LangInfo, TermHit};
-use mediawatch::revisit::{Compared, RevisitState, StoredVersion};
+use mediawatch::revisit::{Compared, RevisitState, Schedule, StoredVersion};
 use mediawatch::search::{self, SearchRequest};
 use mediawatch::store::{FeedState, Store};
 
@@ -891,10 +891,14 @@ fn fixture_changes(store: &Store) {
     }
     // An unchanged article's row: never listed.
     rows.push(row("gt", "d/ua-1"));
-    store.add_revisit_states(&rows).unwrap();
+    store
+        .add_revisit_states(&rows, &Schedule::default())
+        .unwrap();
     let versions: Vec<(String, StoredVersion, Option<&mediawatch::model::Page>)> =
         versions.into_iter().map(|(id, v)| (id, v, None)).collect();
-    store.commit_revisits(&[], &versions).unwrap();
+    store
+        .commit_revisits(&[], &versions, &Schedule::default())
+        .unwrap();
 }
 
 /// The part of `text` from `start` up to (not including) `end`.

@@ -645,7 +645,11 @@ async fn a_revisit_lost_before_its_store_write_is_redone_and_reindex_keeps_the_f
     // As if the process died after the index commit and before the store's transaction: the row is as
     // it was before the pass (the index already shows version 2).
     p.store
-        .commit_revisits(&[(id.clone(), row_before)], &[])
+        .commit_revisits(
+            &[(id.clone(), row_before)],
+            &[],
+            &pipeline::revisit_schedule(&p.config),
+        )
         .unwrap();
     let r = pipeline::revisit_pass(&p, t).await.unwrap();
     assert_eq!((r.revisited, r.new_versions), (1, 1), "found again: {r}");
@@ -764,4 +768,41 @@ async fn a_not_found_page_at_the_same_address_is_a_removal_and_a_heavy_edit_a_ve
         (back.removed_at, back.restored_at, back.versions),
         (None, Some(t2), 1)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_ages_reschedule_and_feeds_status_shows_the_backlog() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    let paths = ["/d/1", "/d/2", "/d/3"];
+    for path in paths {
+        site.set(path, Answer::Page(doc("Backlog", &[P1, P3]), None));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("feeds.toml");
+    let p = open(dir.path(), &base, 2);
+    archive_all(&p, &site, &paths).await;
+    assert_eq!(crate::support::status_row(&config, "st")["revisits_due"], 0);
+    let r = pipeline::revisit_pass(&p, Utc::now() + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(r.due, 0, "the first age is 1h: {r}");
+    drop(p);
+    // Shorter ages: the store's due table is computed again, and all three are due a second later.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace(
+        r#"ages = ["1h", "6h", "24h", "7d"]"#,
+        r#"ages = ["1s", "6h"]"#,
+    );
+    std::fs::write(&config, text).unwrap();
+    let p = pipeline::open_from(&config).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = pipeline::revisit_pass(&p, Utc::now()).await.unwrap();
+    assert_eq!((r.due, r.revisited, r.over_budget), (3, 2, 1), "{r}");
+    // `feeds status` shows the one the budget left.
+    assert_eq!(crate::support::status_row(&config, "st")["revisits_due"], 1);
+    let r = pipeline::revisit_pass(&p, Utc::now()).await.unwrap();
+    assert_eq!((r.due, r.revisited), (1, 1), "{r}");
+    assert_eq!(crate::support::status_row(&config, "st")["revisits_due"], 0);
 }

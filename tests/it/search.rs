@@ -1235,6 +1235,7 @@ fn search_export_rows_say_which_version_they_are() {
         edited_at: Some(published(5)),
         removed_at: Some(published(6)),
         restored_at: None,
+        campaigns_seen: Vec::new(),
     });
     let mut writer = archive.writer().unwrap();
     writer.upsert(&plain).unwrap();

@@ -206,6 +206,7 @@ fn fixture() -> Fixture {
                         None,
                     ),
                 ],
+                &mediawatch::revisit::Schedule::default(),
             )
             .unwrap();
     }
