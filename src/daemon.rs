@@ -106,7 +106,7 @@ fn update_gauges(p: &Pipeline, m: &Metrics) {
     }
 }
 
-/// Feeds by health, pending pages and the index's state, for the metrics.
+/// Feeds by health, pending pages, the revisit backlog and the index's state, for the metrics.
 fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
     let states: std::collections::HashMap<String, _> = p.store.feed_states()?.into_iter().collect();
     let mut feeds: Vec<(crate::status::Health, u64)> = Vec::new();
@@ -120,9 +120,11 @@ fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
         }
     }
     let pending_entries = p.store.pending_counts()?.values().sum();
+    let revisits_due = p.store.revisits_due_count(Utc::now())?;
     Ok(ArchiveGauges {
         feeds,
         pending_entries,
+        revisits_due,
         index: Some(p.archive.stats()?),
     })
 }

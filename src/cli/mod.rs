@@ -5,6 +5,7 @@
 //! `tools.rs` the commands that run one stage on saved files, `output.rs` the tables and JSON lines they print.
 
 mod feeds;
+mod history;
 mod output;
 mod tools;
 
@@ -82,6 +83,15 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: StatusFormat,
+    },
+    /// An archived article's versions as revisits found them: word diffs of title and text, the tags of
+    /// each version, returns to earlier versions and its removal.
+    History {
+        /// Article id or URL.
+        id_or_url: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: HistoryFormat,
     },
     /// Write the digest of one UTC day (default: yesterday) or of a period (--from/--to).
     Digest(DigestArgs),
@@ -416,6 +426,15 @@ pub enum CampaignsCommand {
     Test,
 }
 
+/// `history` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// Lines, with `[-removed-]` and `{+added+}` words.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
 /// `feeds status` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
@@ -553,6 +572,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Retag => retag_cmd(&cli.config),
         Command::Reindex => reindex_cmd(&cli.config),
         Command::Similar { id_or_url, format } => similar_cmd(&cli.config, &id_or_url, format),
+        Command::History { id_or_url, format } => {
+            history::history_cmd(&cli.config, &id_or_url, format)
+        }
         Command::Extract(args) => extract_cmd(args),
         Command::Lang(args) => lang_cmd(args),
         Command::HanConvert { direction } => han_convert_cmd(&direction),
@@ -755,6 +777,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         until: args.until,
         limit: args.limit,
         sort: args.sort.into(),
+        changed: false,
     };
     let terminal = std::io::stdout().is_terminal();
     let format = args.format.map_or(
@@ -1078,5 +1101,19 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
             langs.join(",")
         )?;
     }
+    let r = &config.revisit;
+    let covered = config.feeds.iter().filter(|f| r.covers(f)).count();
+    let ages: Vec<String> = r.ages.iter().map(|d| config::format_age(*d)).collect();
+    let affiliations: Vec<&str> = r.affiliations.iter().map(|a| a.as_str()).collect();
+    writeln!(
+        out,
+        "  revisit:   {covered} feeds (affiliations {}{}), at ages {}, at most {} per pass",
+        affiliations.join(","),
+        r.feeds
+            .as_ref()
+            .map_or(String::new(), |ids| format!("; feeds {}", ids.join(","))),
+        ages.join(", "),
+        r.budget_per_pass
+    )?;
     Ok(ExitCode::SUCCESS)
 }
