@@ -1039,7 +1039,8 @@ async fn a_sigkill_during_a_revisit_pass_loses_nothing_committed() {
     child.wait().unwrap();
     *site.slow.lock().unwrap() = None;
 
-    // Right after the kill: everything committed is there, unchanged.
+    // Right after the kill: the index and store check clean, everything committed is there, unchanged.
+    mw_ok(&config, &["check"]);
     assert_eq!(kept_versions(&index, &ids), committed, "after the kill");
 
     // 4. The next `ingest` finishes the revisits.
