@@ -236,7 +236,15 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        StatusFormat::Table => write_feed_status_table(&mut out, &rows)?,
+        StatusFormat::Table => {
+            let revisited = config
+                .feeds
+                .iter()
+                .filter(|f| config.revisit.covers(f))
+                .map(|f| f.id.as_str())
+                .collect();
+            write_feed_status_table(&mut out, &rows, &revisited)?
+        }
     }
     out.flush()?;
     Ok(())

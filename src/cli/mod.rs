@@ -225,6 +225,8 @@ pub enum SortArg {
     Newest,
     /// Earliest publication first (hits carry score 0).
     Oldest,
+    /// Latest change a revisit found first (never changed last; hits carry score 0).
+    Changed,
 }
 
 impl From<SortArg> for search::Sort {
@@ -233,6 +235,7 @@ impl From<SortArg> for search::Sort {
             SortArg::Relevance => search::Sort::Relevance,
             SortArg::Newest => search::Sort::Newest,
             SortArg::Oldest => search::Sort::Oldest,
+            SortArg::Changed => search::Sort::Changed,
         }
     }
 }

@@ -67,6 +67,8 @@ struct Site {
     hits: Mutex<HashMap<String, usize>>,
     /// The server's base URL (for the feed's links).
     base: Mutex<String>,
+    /// When set, every answer for an article path is sent this late (the request is counted at once).
+    slow: Mutex<Option<std::time::Duration>>,
 }
 
 impl Site {
@@ -115,7 +117,8 @@ impl Respond for Responder {
                 .insert_header("content-type", "text/html; charset=utf-8")
                 .set_body_string(body)
         };
-        match self.0.answers.lock().unwrap().get(&path).cloned() {
+        let answer = self.0.answers.lock().unwrap().get(&path).cloned();
+        let template = match answer {
             Some(Answer::Page(d, etag)) => match etag {
                 Some(tag) => {
                     let matches = request
@@ -136,7 +139,11 @@ impl Respond for Responder {
             }
             Some(Answer::Flip(docs)) => html(docs[n % docs.len()].html()),
             // robots.txt and anything else: 404 (robots.txt then allows everything).
-            None => ResponseTemplate::new(404),
+            None => return ResponseTemplate::new(404),
+        };
+        match *self.0.slow.lock().unwrap() {
+            Some(delay) => template.set_delay(delay),
+            None => template,
         }
     }
 }
@@ -800,9 +807,297 @@ async fn changed_ages_reschedule_and_feeds_status_shows_the_backlog() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = pipeline::revisit_pass(&p, Utc::now()).await.unwrap();
     assert_eq!((r.due, r.revisited, r.over_budget), (3, 2, 1), "{r}");
-    // `feeds status` shows the one the budget left.
+    // `feeds status` shows the one the budget left, in JSON and in the table's `revisits due` column.
     assert_eq!(crate::support::status_row(&config, "st")["revisits_due"], 1);
+    let (header, row) = status_table(&config, "st");
+    let end = header.find("revisits due").expect(&header) + "revisits due".len();
+    assert_eq!(
+        row[..end].split_whitespace().last(),
+        Some("1"),
+        "{header}\n{row}"
+    );
+    assert_eq!(row.split_whitespace().nth(7), Some("1"), "{header}\n{row}");
+    // Revisits off (a budget of 0): the table has no such column.
+    let off = dir.path().join("off.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &off,
+        text.replace("budget_per_pass = 2", "budget_per_pass = 0"),
+    )
+    .unwrap();
+    let (header, row) = status_table(&off, "st");
+    assert!(!header.contains("revisits"), "{header}");
+    assert_eq!(
+        row.split_whitespace().count(),
+        header.split_whitespace().count() - 1 - 2
+    );
     let r = pipeline::revisit_pass(&p, Utc::now()).await.unwrap();
     assert_eq!((r.due, r.revisited), (1, 1), "{r}");
+    assert_eq!(crate::support::status_row(&config, "st")["revisits_due"], 0);
+}
+
+/// The header and the row of feed `id` of the `feeds status` table.
+fn status_table(config: &std::path::Path, id: &str) -> (String, String) {
+    let out = crate::support::mw_with(config)
+        .args(["feeds", "status"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let row = lines
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .unwrap_or_else(|| panic!("no row {id}: {text}"))
+        .to_string();
+    (header, row)
+}
+
+/// The config of the SIGKILL test: one state feed on `base`, revisits at `ages`, a budget above the
+/// articles.
+fn write_kill_config(dir: &std::path::Path, base: &str, ages: &str) -> std::path::PathBuf {
+    let path = dir.join("feeds.toml");
+    let config = format!(
+        r#"[index]
+path = "index"
+
+[fetch]
+concurrency = 4
+per_host = 4
+timeout_secs = 300
+host_delay_ms = 0
+allow_private_networks = true
+
+[revisit]
+ages = [{ages}]
+budget_per_pass = 1000
+
+[[feeds]]
+id = "st"
+url = "{base}/feed.xml"
+affiliation = "state"
+language = "en"
+
+[[campaigns]]
+id = "taiwan"
+name = "Taiwan"
+[campaigns.terms]
+en = ["reunification"]
+"#
+    );
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// Runs a `mediawatch` command to its end (blocking this worker; the server runs on the other) and
+/// asserts it succeeded; returns its stdout.
+fn mw_ok(config: &std::path::Path, args: &[&str]) -> String {
+    let out = tokio::task::block_in_place(|| {
+        crate::support::mw_with(config).args(args).output().unwrap()
+    });
+    assert!(
+        out.status.success(),
+        "mediawatch {args:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Waits until every archived article's revisit at `age` after its first archiving is due (the rows'
+/// `first_archived` + `age` has passed), so the next pass finds them all due however slow the machine.
+async fn wait_due(index: &std::path::Path, age: std::time::Duration) {
+    let store = mediawatch::store::Store::open_read_only(index)
+        .unwrap()
+        .expect("a store");
+    let rows = store.revisit_states().unwrap();
+    drop(store);
+    assert!(!rows.is_empty(), "no revisit rows");
+    let latest = rows.iter().map(|(_, r)| r.first_archived).max().unwrap();
+    let due = latest + chrono::Duration::from_std(age).unwrap();
+    while Utc::now() <= due {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Every article's kept versions as (number, title, fields sha256, snapshot sha256), read from the store
+/// (no writer may be running... or one may: the read is read-only).
+type Kept = Vec<(u32, String, String, Option<String>)>;
+
+fn kept_versions(index: &std::path::Path, ids: &[(String, String)]) -> HashMap<String, Kept> {
+    let store = mediawatch::store::Store::open_read_only(index)
+        .unwrap()
+        .expect("a store");
+    ids.iter()
+        .map(|(path, id)| {
+            let v = store
+                .versions(id)
+                .unwrap()
+                .into_iter()
+                .map(|v| (v.number, v.fields.title, v.fields_sha256, v.snapshot_sha256))
+                .collect();
+            (path.clone(), v)
+        })
+        .collect()
+}
+
+/// The issue's "a SIGKILL during a revisit pass loses nothing committed", with the real binary: articles
+/// are archived (`ingest`), edited and revisited (`ingest`: version 2 committed), edited again and
+/// revisited by an `ingest` whose revisits the server answers only after minutes; that process is
+/// SIGKILLed while they are in flight. Then the store and index check clean, every version committed
+/// before the kill is there unchanged, no version is stored twice, and the next `ingest` finishes the
+/// revisits. The ages are changed in the config between passes (the due table follows), so which stage
+/// is due never depends on how fast the machine is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_during_a_revisit_pass_loses_nothing_committed() {
+    let site = Arc::new(Site::default());
+    let server = start(&site).await;
+    let base = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    // /k/1-4 are edited twice, /k/5 once (only before the killed pass), /k/6 never.
+    let paths = ["/k/1", "/k/2", "/k/3", "/k/4", "/k/5", "/k/6"];
+    let page = |path: &str, v: u32| {
+        let n = path.trim_start_matches("/k/");
+        let mut paragraphs = vec![P1, P2, P3];
+        paragraphs.truncate(if v == 3 { 2 } else { 3 });
+        doc(&format!("Story {n} version {v}"), &paragraphs)
+    };
+    for path in paths {
+        site.set(path, Answer::Page(page(path, 1), None));
+    }
+    *site.listed.lock().unwrap() = paths.iter().map(|p| p.to_string()).collect();
+
+    // 1. Archive; nothing is due for an hour.
+    let config = write_kill_config(dir.path(), &base, r#""1h""#);
+    mw_ok(&config, &["ingest"]);
+    let archive = mediawatch::index::Archive::open(&index).unwrap();
+    let ids: Vec<(String, String)> = paths
+        .iter()
+        .map(|path| {
+            let a = archive
+                .article_by_url(&format!("{base}{path}"))
+                .unwrap()
+                .unwrap_or_else(|| panic!("{path} not archived"));
+            (path.to_string(), a.id)
+        })
+        .collect();
+    drop(archive);
+
+    // 2. /k/1-4 edited; the first age is now 1s: a pass revisits all six and commits version 2 of four.
+    for path in &paths[..4] {
+        site.set(path, Answer::Page(page(path, 2), None));
+    }
+    let config = write_kill_config(dir.path(), &base, r#""1s", "1h""#);
+    wait_due(&index, std::time::Duration::from_secs(1)).await;
+    mw_ok(&config, &["ingest"]);
+    let committed = kept_versions(&index, &ids);
+    for path in &paths[..4] {
+        let titles: Vec<&str> = committed[*path].iter().map(|v| v.1.as_str()).collect();
+        assert_eq!(titles.len(), 2, "{path}: {:?}", committed[*path]);
+        assert!(titles[1].ends_with("version 2"), "{path}: {titles:?}");
+    }
+
+    // 3. /k/1-5 edited again, and the server now answers article pages after five minutes. The second
+    //    age becomes 2s: all six are due; an `ingest` is killed while its revisits are in flight.
+    for path in &paths[..4] {
+        site.set(path, Answer::Page(page(path, 3), None));
+    }
+    site.set(paths[4], Answer::Page(page(paths[4], 2), None));
+    let config = write_kill_config(dir.path(), &base, r#""1s", "2s""#);
+    wait_due(&index, std::time::Duration::from_secs(2)).await;
+    *site.slow.lock().unwrap() = Some(std::time::Duration::from_secs(300));
+    let article_hits = |site: &Site| paths.iter().map(|p| site.hits(p)).sum::<usize>();
+    let hits_before = article_hits(&site);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(&config)
+        .arg("ingest")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // In flight: as many revisit requests as the fetcher runs at once (4) have arrived.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while article_hits(&site) < hits_before + 4 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ingest ended before its revisits were in flight"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revisits never reached the server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    *site.slow.lock().unwrap() = None;
+
+    // Right after the kill: the index and store check clean, everything committed is there, unchanged.
+    mw_ok(&config, &["check"]);
+    assert_eq!(kept_versions(&index, &ids), committed, "after the kill");
+
+    // 4. The next `ingest` finishes the revisits.
+    let hits_before = article_hits(&site);
+    mw_ok(&config, &["ingest"]);
+    assert_eq!(
+        article_hits(&site) - hits_before,
+        6,
+        "every due revisit was done again"
+    );
+    mw_ok(&config, &["check"]); // exit 0: no finding
+    let after = kept_versions(&index, &ids);
+    for (path, _) in &ids {
+        let kept = &after[path];
+        // Nothing committed before the kill changed; numbers are 1, 2, ... with no repeat.
+        assert_eq!(kept[..committed[path].len()], committed[path][..], "{path}");
+        let numbers: Vec<u32> = kept.iter().map(|v| v.0).collect();
+        assert_eq!(
+            numbers,
+            (1..=kept.len() as u32).collect::<Vec<_>>(),
+            "{path}"
+        );
+        let mut hashes: Vec<&str> = kept.iter().map(|v| v.2.as_str()).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), kept.len(), "{path}: a version stored twice");
+        // Exactly the versions the page had.
+        let edits = match path.as_str() {
+            "/k/1" | "/k/2" | "/k/3" | "/k/4" => 3,
+            "/k/5" => 2,
+            _ => 0,
+        };
+        let titles: Vec<String> = kept.iter().map(|v| v.1.clone()).collect();
+        let expected: Vec<String> = (1..=edits).map(|v| page(path, v).title).collect();
+        assert_eq!(titles, expected, "{path}");
+    }
+    let archive = mediawatch::index::Archive::open(&index).unwrap();
+    for (path, _) in &ids {
+        let a = archive
+            .article_by_url(&format!("{base}{path}"))
+            .unwrap()
+            .unwrap();
+        let (versions, current) = match path.as_str() {
+            "/k/1" | "/k/2" | "/k/3" | "/k/4" => (3, 3),
+            "/k/5" => (2, 2),
+            _ => (1, 1),
+        };
+        if current > 1 {
+            assert_eq!(
+                a.title,
+                page(path, current).title,
+                "the index holds the current version"
+            );
+        }
+        let rev = a.revision.clone().unwrap_or_default();
+        assert_eq!(rev.versions.max(1), versions, "{path}: {rev:?}");
+    }
+    // Nothing is left due.
     assert_eq!(crate::support::status_row(&config, "st")["revisits_due"], 0);
 }

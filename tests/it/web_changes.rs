@@ -94,6 +94,7 @@ fn version(number: u32, title: &str, text: &str, campaigns: Vec<CampaignHit>) ->
 
 struct Fixture {
     _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
     router: axum::Router,
     edited: String,
     removed: String,
@@ -214,6 +215,7 @@ fn fixture() -> Fixture {
     let state = std::sync::Arc::new(AppState::new(config, archive, None));
     Fixture {
         router: web::router(state),
+        config: cfg_path,
         _dir: dir,
         edited: edited.id,
         removed: removed.id,
@@ -405,4 +407,40 @@ async fn changes_lists_the_newest_change_first_with_filters_and_paging() {
         f.plain.as_str(),
         "never changed: last"
     );
+}
+
+/// `mediawatch search --sort changed`: the latest change a revisit found first, never changed last, as
+/// the web's `sort=changed`.
+#[test]
+fn cli_search_sorts_by_the_latest_change() {
+    let f = fixture();
+    let ids = |sort: &str| -> Vec<String> {
+        let out = crate::support::mw_with(&f.config)
+            .args(["search", "", "--sort", sort, "--format", "jsonl"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let hit: serde_json::Value = serde_json::from_str(l).unwrap();
+                hit["id"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let changed = ids("changed");
+    assert_eq!(changed.len(), 5, "{changed:?}");
+    assert_eq!(
+        changed[..3],
+        [f.removed.clone(), f.restored.clone(), f.edited.clone()]
+    );
+    assert_eq!(changed[4], f.plain, "never changed: last");
+    // The other values still parse.
+    assert_eq!(ids("newest").len(), 5);
+    assert_eq!(ids("relevance").len(), 5);
 }
