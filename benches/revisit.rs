@@ -28,6 +28,8 @@
 
 #[path = "common/http_site.rs"]
 mod http_site;
+#[path = "common/synth.rs"]
+mod synth;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -38,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use mediawatch::pipeline::{self, PassOptions};
+use synth::{fmt_mb, proc_status_mb, Lcg, WORDS};
 
 /// Default number of archived articles (overridden by `MW_BENCH_REVISITS`).
 const DEFAULT_ARTICLES: usize = 10_000;
@@ -161,65 +164,12 @@ fn rss(port: u32, f: usize, articles: usize) -> String {
     )
 }
 
-const WORDS: &[&str] = &[
-    "government",
-    "officials",
-    "said",
-    "on",
-    "Tuesday",
-    "that",
-    "the",
-    "new",
-    "policy",
-    "would",
-    "take",
-    "effect",
-    "next",
-    "month",
-    "after",
-    "a",
-    "long",
-    "debate",
-    "in",
-    "parliament",
-    "over",
-    "its",
-    "cost",
-    "critics",
-    "argue",
-    "measure",
-    "does",
-    "not",
-    "go",
-    "far",
-    "enough",
-    "while",
-    "supporters",
-    "strikes",
-    "balance",
-    "between",
-    "security",
-    "and",
-    "growth",
-    "ministry",
-    "statement",
-    "regional",
-    "trade",
-    "talks",
-];
-
 /// A ~2.5 KB news page whose text depends on the article and its text generation.
 fn article_html(i: usize, generation: u32) -> String {
-    let mut seed = (i as u64).wrapping_mul(6_364_136_223_846_793_005) ^ 0x9E37_79B9;
-    let mut next = |n: usize| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((seed >> 33) % n as u64) as usize
-    };
+    let mut rng = Lcg::new(i, 0);
     let mut body = String::new();
     for _ in 0..5 {
-        let words: Vec<&str> = (0..40).map(|_| WORDS[next(WORDS.len())]).collect();
+        let words: Vec<&str> = (0..40).map(|_| WORDS[rng.next(WORDS.len())]).collect();
         body.push_str(&format!("      <p>{}.</p>\n", words.join(" ")));
     }
     if generation > 0 {
@@ -263,18 +213,6 @@ fn write_config(
     )?;
     f.flush()?;
     Ok(path)
-}
-
-/// A /proc/self/status value in MB (VmHWM: peak RSS since the last reset).
-fn proc_status_mb(key: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-fn fmt_mb(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
 }
 
 fn main() -> anyhow::Result<()> {
