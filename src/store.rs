@@ -1255,29 +1255,7 @@ fn bad_keys(
     problems: &mut Vec<String>,
     decodes: impl Fn(&[u8]) -> bool,
 ) -> Vec<String> {
-    let name = table.name().to_string();
-    let mut bad = Vec::new();
-    let table = match txn.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return bad,
-        Err(e) => {
-            problems.push(format!("table `{name}` unreadable: {e}"));
-            return bad;
-        }
-    };
-    match table.iter() {
-        Ok(rows) => {
-            for row in rows {
-                match row {
-                    Ok((k, v)) if !decodes(v.value()) => bad.push(k.value().to_string()),
-                    Ok(_) => {}
-                    Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
-                }
-            }
-        }
-        Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
-    }
-    bad
+    bad_rows(txn, table, problems, decodes, |k| k.to_string())
 }
 
 /// [`bad_keys`] for the tables keyed by (article id, version number): the bad keys as `id#number`.
@@ -1286,6 +1264,17 @@ fn bad_numbered_keys(
     table: TableDefinition<(&str, u32), &[u8]>,
     problems: &mut Vec<String>,
     decodes: impl Fn(&[u8]) -> bool,
+) -> Vec<String> {
+    bad_rows(txn, table, problems, decodes, |(id, n)| format!("{id}#{n}"))
+}
+
+/// The rows of `table` whose value `decodes` rejects, each named by `name_of` its key.
+fn bad_rows<K: redb::Key + 'static>(
+    txn: &ReadTransaction,
+    table: TableDefinition<K, &[u8]>,
+    problems: &mut Vec<String>,
+    decodes: impl Fn(&[u8]) -> bool,
+    name_of: impl for<'a> Fn(K::SelfType<'a>) -> String,
 ) -> Vec<String> {
     let name = table.name().to_string();
     let mut bad = Vec::new();
@@ -1301,10 +1290,7 @@ fn bad_numbered_keys(
         Ok(rows) => {
             for row in rows {
                 match row {
-                    Ok((k, v)) if !decodes(v.value()) => {
-                        let (id, n) = k.value();
-                        bad.push(format!("{id}#{n}"));
-                    }
+                    Ok((k, v)) if !decodes(v.value()) => bad.push(name_of(k.value())),
                     Ok(_) => {}
                     Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
                 }
