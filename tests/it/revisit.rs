@@ -492,19 +492,9 @@ async fn edits_removals_and_what_is_not_a_change() {
     );
 
     // `history`: the tag each version had, and the word diff (read-only, beside the writer).
+    let config = dir.path().join("feeds.toml");
     let history = |id_or_url: &str, format: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
-            .arg("--config")
-            .arg(dir.path().join("feeds.toml"))
-            .args(["history", id_or_url, "--format", format])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::support::mw_ok(&config, &["history", id_or_url, "--format", format])
     };
     let json: serde_json::Value = serde_json::from_str(&history(&a2.id, "json")).unwrap();
     assert_eq!(json["versions"], 2);
@@ -838,16 +828,7 @@ async fn changed_ages_reschedule_and_feeds_status_shows_the_backlog() {
 
 /// The header and the row of feed `id` of the `feeds status` table.
 fn status_table(config: &std::path::Path, id: &str) -> (String, String) {
-    let out = crate::support::mw_with(config)
-        .args(["feeds", "status"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = crate::support::mw_ok(config, &["feeds", "status"]);
     let mut lines = text.lines();
     let header = lines.next().unwrap().to_string();
     let row = lines
@@ -893,20 +874,9 @@ en = ["reunification"]
     path
 }
 
-/// Runs a `mediawatch` command to its end (blocking this worker; the server runs on the other) and
-/// asserts it succeeded; returns its stdout.
+/// [`crate::support::mw_ok`] from an async test (blocking this worker; the server runs on the other).
 fn mw_ok(config: &std::path::Path, args: &[&str]) -> String {
-    let out = tokio::task::block_in_place(|| {
-        crate::support::mw_with(config).args(args).output().unwrap()
-    });
-    assert!(
-        out.status.success(),
-        "mediawatch {args:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    tokio::task::block_in_place(|| crate::support::mw_ok(config, args))
 }
 
 /// Waits until every archived article's revisit at `age` after its first archiving is due (the rows'

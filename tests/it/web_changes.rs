@@ -415,23 +415,16 @@ async fn changes_lists_the_newest_change_first_with_filters_and_paging() {
 fn cli_search_sorts_by_the_latest_change() {
     let f = fixture();
     let ids = |sort: &str| -> Vec<String> {
-        let out = crate::support::mw_with(&f.config)
-            .args(["search", "", "--sort", sort, "--format", "jsonl"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let hit: serde_json::Value = serde_json::from_str(l).unwrap();
-                hit["id"].as_str().unwrap().to_string()
-            })
-            .collect()
+        crate::support::mw_ok(
+            &f.config,
+            &["search", "", "--sort", sort, "--format", "jsonl"],
+        )
+        .lines()
+        .map(|l| {
+            let hit: serde_json::Value = serde_json::from_str(l).unwrap();
+            hit["id"].as_str().unwrap().to_string()
+        })
+        .collect()
     };
     let changed = ids("changed");
     assert_eq!(changed.len(), 5, "{changed:?}");
