@@ -129,6 +129,7 @@ fn synthetic(i: u64) -> Article {
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 

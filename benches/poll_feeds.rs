@@ -24,6 +24,8 @@
 
 #[path = "common/http_site.rs"]
 mod http_site;
+#[path = "common/synth.rs"]
+mod synth;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -34,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use mediawatch::pipeline::{self, PassOptions, PassReport};
+use synth::{fmt_mb, proc_status_mb, Lcg, WORDS};
 
 /// Default number of feeds (overridden by `MW_BENCH_FEEDS`).
 const DEFAULT_FEEDS: usize = 5_000;
@@ -193,108 +196,6 @@ impl Site {
     }
 }
 
-/// A small deterministic generator so every page reads differently.
-struct Lcg(u64);
-
-impl Lcg {
-    fn new(a: usize, b: u32) -> Lcg {
-        Lcg((a as u64).wrapping_mul(6_364_136_223_846_793_005) ^ (u64::from(b) << 32) ^ 0x9E37_79B9)
-    }
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
-const WORDS: &[&str] = &[
-    "government",
-    "officials",
-    "said",
-    "on",
-    "Tuesday",
-    "that",
-    "the",
-    "new",
-    "policy",
-    "would",
-    "take",
-    "effect",
-    "next",
-    "month",
-    "after",
-    "a",
-    "long",
-    "debate",
-    "in",
-    "parliament",
-    "over",
-    "its",
-    "cost",
-    "critics",
-    "argue",
-    "measure",
-    "does",
-    "not",
-    "go",
-    "far",
-    "enough",
-    "while",
-    "supporters",
-    "say",
-    "it",
-    "strikes",
-    "balance",
-    "between",
-    "security",
-    "and",
-    "growth",
-    "ministry",
-    "statement",
-    "added",
-    "regional",
-    "trade",
-    "talks",
-    "resume",
-    "week",
-    "analysts",
-    "expect",
-    "little",
-    "change",
-    "markets",
-    "reacted",
-    "calmly",
-    "news",
-    "agency",
-    "reported",
-    "delegation",
-    "visited",
-    "capital",
-    "for",
-    "meetings",
-    "with",
-    "local",
-    "leaders",
-    "about",
-    "energy",
-    "prices",
-    "infrastructure",
-    "projects",
-    "shipping",
-    "routes",
-    "across",
-    "strait",
-    "military",
-    "exercises",
-    "drew",
-    "sharp",
-    "response",
-    "from",
-    "neighbours",
-];
-
 fn sentence(rng: &mut Lcg, words: usize) -> String {
     let mut s = String::new();
     for k in 0..words {
@@ -317,7 +218,7 @@ fn sentence(rng: &mut Lcg, words: usize) -> String {
 }
 
 fn title(i: usize, n: u32) -> String {
-    let mut rng = Lcg::new(i, n);
+    let mut rng = Lcg::new(i, u64::from(n));
     let mut t = sentence(&mut rng, 7);
     t.pop();
     format!("{t} ({i}/{n})")
@@ -389,7 +290,7 @@ fn section(port: u32, i: usize, generation: u32) -> String {
 fn telegram(i: usize, generation: u32) -> String {
     let mut posts = String::new();
     for (n, date) in items(i, generation).into_iter().rev() {
-        let mut rng = Lcg::new(i, n + 2000);
+        let mut rng = Lcg::new(i, u64::from(n) + 2000);
         let text = format!("{}<br/>{}", title(i, n), sentence(&mut rng, 30));
         posts.push_str(&format!(
             "<div class=\"tgme_widget_message_wrap js-widget_message_wrap\"><div class=\"tgme_widget_message \
@@ -419,7 +320,7 @@ fn rss(port: u32, i: usize, generation: u32) -> String {
     let base = format!("http://127.0.0.1:{port}");
     let mut items = String::new();
     for n in (generation.saturating_sub(2)..=generation).rev() {
-        let mut rng = Lcg::new(i, n + 1000);
+        let mut rng = Lcg::new(i, u64::from(n) + 1000);
         let summary = sentence(&mut rng, 24);
         let minutes = 60 * 24 - (n as i64 * 30) - (i % 600) as i64;
         let date = (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc2822();
@@ -439,7 +340,7 @@ fn rss(port: u32, i: usize, generation: u32) -> String {
 
 /// A ~3 KB news page: head metadata, navigation, the article, related links, footer.
 fn article_html(port: u32, i: usize, n: u32) -> String {
-    let mut rng = Lcg::new(i, n);
+    let mut rng = Lcg::new(i, u64::from(n));
     let t = title(i, n);
     let mut body = String::new();
     for p in 0..5 {
@@ -551,18 +452,6 @@ fn write_config(
     )?;
     f.flush()?;
     Ok(path)
-}
-
-/// A /proc/self/status value in MB (VmHWM: peak RSS, VmRSS: current).
-fn proc_status_mb(key: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-fn fmt_mb(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
 }
 
 struct Cycle {

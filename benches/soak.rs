@@ -28,6 +28,8 @@
 
 #[path = "common/http_site.rs"]
 mod http_site;
+#[path = "common/synth.rs"]
+mod synth;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -38,6 +40,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use synth::Lcg;
 
 /// Feeds served.
 const FEEDS: usize = 20;
@@ -164,22 +167,6 @@ impl Site {
             vec!["Content-Type: text/plain".into()],
             b"not found\n".to_vec(),
         )
-    }
-}
-
-/// A small deterministic generator so every page reads differently.
-struct Lcg(u64);
-
-impl Lcg {
-    fn new(a: usize, b: u64) -> Lcg {
-        Lcg((a as u64).wrapping_mul(6_364_136_223_846_793_005) ^ (b << 20) ^ 0x9E37_79B9)
-    }
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
     }
 }
 

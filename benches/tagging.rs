@@ -302,6 +302,7 @@ fn main() -> anyhow::Result<()> {
             text_source: "page".into(),
             cluster: None,
             post: None,
+            revision: None,
         })?;
     }
     writer.commit()?;

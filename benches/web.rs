@@ -185,6 +185,7 @@ fn build_archive(dir: &Path, config: &mediawatch::config::Config, n: usize) -> a
             text_source: "page".into(),
             cluster: None,
             post: None,
+            revision: None,
         })?;
     }
     w.commit()?;

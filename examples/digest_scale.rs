@@ -106,6 +106,7 @@ fn article(i: u64, n: u64, last_day: NaiveDate) -> Article {
         text_source: "page".into(),
         cluster: Some(cluster),
         post: None,
+        revision: None,
     }
 }
 

@@ -6,6 +6,8 @@
 #   2. polling feeds through the real pipeline against a local server (benches/poll_feeds.rs; MW_BENCH_FEEDS
 #      sets the number of feeds, default 5000), then the same over mixed source kinds (rss, sitemap, html,
 #      telegram; MW_BENCH_MIXED=1), and parsing a 50,000-URL sitemap, plain and gzipped (benches/sitemap.rs);
+#   2b. one revisit pass over 10,000 archived articles (95% answer 304, 5% a page, half of those edited)
+#      through the real pipeline against a local server (benches/revisit.rs; MW_BENCH_REVISITS);
 #   3. tagging, language detection, near-duplicate clustering at 100,000 articles and retag throughput
 #      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
 #   4. search at archive scale next to SQLite FTS5, and the digest of one day (benches/search_scale.rs;
@@ -35,6 +37,8 @@ echo "== sources: a cycle over mixed source kinds (MW_BENCH_MIXED=1 cargo bench 
 MW_BENCH_MIXED=1 "${CARGO:-cargo}" bench --bench poll_feeds
 echo "== sources: a 50,000-URL sitemap, plain and gzipped (cargo bench --bench sitemap)"
 "${CARGO:-cargo}" bench --bench sitemap
+echo "== revisits: one pass over ${MW_BENCH_REVISITS:-10000} archived articles (cargo bench --bench revisit)"
+"${CARGO:-cargo}" bench --bench revisit
 echo "== understanding: tagging, language, clustering, retag (cargo bench --bench tagging)"
 "${CARGO:-cargo}" bench --bench tagging
 

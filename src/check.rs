@@ -218,7 +218,8 @@ fn check_store(dir: &Path, archive_ids: Option<&HashSet<String>>, out: &mut Vec<
                 file,
                 format!("the state store cannot be opened: {:#}", e),
                 "run `mediawatch check --repair` (it moves the file aside and starts feed state afresh: \
-                 every feed is read in full once more; the archive is not touched)",
+                 every feed is read in full once more; the revisits' versions it can still read are copied \
+                 over; the archive is not touched)",
                 true,
             ));
             return;
@@ -263,6 +264,30 @@ fn check_store(dir: &Path, archive_ids: Option<&HashSet<String>>, out: &mut Vec<
             true,
         ));
     }
+    if !health.bad_revisits.is_empty() {
+        out.push(finding(
+            file.clone(),
+            format!(
+                "the revisit rows of {} articles do not decode ({})",
+                health.bad_revisits.len(),
+                health.bad_revisits.join(", ")
+            ),
+            "those articles are not revisited; their archived text and any kept versions are intact",
+            false,
+        ));
+    }
+    if !health.bad_versions.is_empty() {
+        out.push(finding(
+            file.clone(),
+            format!(
+                "{} kept versions (or their page snapshots) do not decode (first: {})",
+                health.bad_versions.len(),
+                health.bad_versions[0]
+            ),
+            "the archived articles are intact; only those versions' records are lost (`history` fails on them)",
+            false,
+        ));
+    }
     let alerts = alert_rows(&health);
     if !alerts.is_empty() {
         out.push(finding(
@@ -305,6 +330,26 @@ fn check_store(dir: &Path, archive_ids: Option<&HashSet<String>>, out: &mut Vec<
             ));
         }
     }
+}
+
+/// What `repair` says about the revisits' versions of a store it moved aside to `aside`: how many were
+/// copied into the new store, and where those that could not be read are and how to get them back.
+fn salvaged_message(s: &crate::store::Salvaged, aside: &Path) -> String {
+    let copied = format!(
+        "copied {} revisit rows, {} kept versions and {} version pages from it into the new store",
+        s.revisits, s.versions, s.version_pages
+    );
+    if s.complete() {
+        return format!("{copied} (every one it held: `mediawatch history` shows them as before)");
+    }
+    format!(
+        "{copied}; could not read {}. The versions not copied are only in {}: keep that file. A backup of \
+         state.redb from before the damage, put in place of the new one, has them (then run `mediawatch \
+         check`); the index still holds each article's current version and its counts (versions, edited, \
+         removed)",
+        s.unread.join(", "),
+        aside.display()
+    )
 }
 
 /// The alert rows of the store that do not decode, one phrase per table (none when all decode).
@@ -377,7 +422,9 @@ pub fn repair(dir: &Path) -> anyhow::Result<Vec<String>> {
                 aside.display()
             ));
             fresh = true;
-            Store::open(dir)?
+            let store = Store::open(dir)?;
+            done.push(salvaged_message(&store.salvage_revisits(&aside)?, &aside));
+            store
         }
     };
     let health = store.verify()?;
@@ -467,6 +514,7 @@ mod tests {
             text_source: "page".into(),
             cluster: None,
             post: None,
+            revision: None,
         }
     }
 
@@ -532,6 +580,22 @@ mod tests {
         );
         let done = repair(dir.path()).unwrap();
         assert!(done.iter().any(|d| d.contains("moved")), "{done:?}");
+        // Nothing could be read from the truncated file: the message says where the versions are.
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains("state.redb.damaged-"))
+            .unwrap();
+        let said = done
+            .iter()
+            .find(|d| d.contains("kept versions"))
+            .unwrap_or_else(|| panic!("{done:?}"));
+        assert!(
+            said.contains("could not read the file")
+                && said.contains(&format!("only in {}", aside.display()))
+                && said.contains("backup"),
+            "{said}"
+        );
         assert_eq!(check(dir.path()), vec![]);
         assert_eq!(
             crate::index::Archive::open(dir.path())
@@ -661,6 +725,121 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.signatures().unwrap().len(), 3);
         assert_eq!(store.feed_states().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn undecodable_revisit_rows_and_versions_are_named_and_never_repaired_away() {
+        let dir = healthy();
+        Store::open(dir.path())
+            .unwrap()
+            .put_garbled_revisit_for_test("abc");
+        let found = check(dir.path());
+        let revisits = found
+            .iter()
+            .find(|f| {
+                f.what
+                    .contains("revisit rows of 1 articles do not decode (abc)")
+            })
+            .unwrap_or_else(|| panic!("{found:?}"));
+        assert!(!revisits.repairable);
+        let versions = found
+            .iter()
+            .find(|f| f.what.contains("1 kept versions") && f.what.contains("abc#1"))
+            .unwrap_or_else(|| panic!("{found:?}"));
+        assert!(!versions.repairable);
+        assert_eq!(found.len(), 2, "and not a damaged store: {found:?}");
+        // Repair leaves the store (and every version in it) where it is.
+        repair(dir.path()).unwrap();
+        assert!(dir.path().join("state.redb").exists());
+        assert_eq!(check(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn repair_copies_the_revisits_versions_into_the_new_store() {
+        use crate::revisit::{Compared, RevisitState, StoredVersion};
+        let dir = healthy();
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let version = |number: u32, title: &str| {
+            let fields = Compared::new(title, "Text.", None, &[]);
+            StoredVersion {
+                number,
+                fetched_at: at,
+                recorded_at: at,
+                http_status: 200,
+                final_url: "https://fixture.example/0".into(),
+                fields_sha256: fields.sha256(),
+                fields,
+                snapshot_sha256: None,
+                campaigns: vec![],
+                changed: vec![],
+            }
+        };
+        let page = crate::model::Page {
+            url: url::Url::parse("https://fixture.example/0").unwrap(),
+            final_url: url::Url::parse("https://fixture.example/0").unwrap(),
+            status: 200,
+            content_type: Some("text/html".into()),
+            etag: None,
+            last_modified: None,
+            headers: vec![],
+            body: b"<html><title>Edited</title></html>".to_vec(),
+            fetched_at: at,
+        };
+        let mut state = RevisitState::new("https://fixture.example/0", "f", at, None, None);
+        state.hashes = vec![
+            version(1, "First").fields_sha256,
+            version(2, "Edited").fields_sha256,
+        ];
+        state.current = 2;
+        let id = article(0).id;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .commit_revisits(
+                    &[(id.clone(), state.clone())],
+                    &[
+                        (id.clone(), version(1, "First"), None),
+                        (id.clone(), version(2, "Edited"), Some(&page)),
+                    ],
+                    &crate::revisit::Schedule::default(),
+                )
+                .unwrap();
+        }
+        // Damage that makes the store unopenable for writing though redb still reads its other tables:
+        // the `meta` table replaced by one of another type.
+        {
+            let db = redb::Database::open(dir.path().join("state.redb")).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.delete_table(redb::TableDefinition::<&str, &str>::new("meta"))
+                .unwrap();
+            txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        assert!(Store::open(dir.path()).is_err());
+        assert!(check(dir.path()).iter().any(|f| f.repairable));
+        let done = repair(dir.path()).unwrap();
+        assert!(done.iter().any(|d| d.contains("moved")), "{done:?}");
+        assert!(
+            done.iter().any(|d| d.contains(
+                "copied 1 revisit rows, 2 kept versions and 1 version pages from it into the new store \
+                 (every one it held"
+            )),
+            "{done:?}"
+        );
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.revisit_state(&id).unwrap(), Some(state));
+        let titles: Vec<String> = store
+            .versions(&id)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.fields.title)
+            .collect();
+        assert_eq!(titles, ["First", "Edited"]);
+        let (_, body) = store.version_snapshot(&id, 2).unwrap().unwrap();
+        assert_eq!(body, page.body);
+        drop(store);
+        assert_eq!(check(dir.path()), vec![]);
     }
 
     #[test]

@@ -197,7 +197,8 @@ fn update_gauges(p: &Pipeline, m: &Metrics) {
     }
 }
 
-/// Feeds by health, pending pages, the index's state and the alert messages pending, for the metrics.
+/// Feeds by health, pending pages, the revisit backlog, the index's state and the alert messages pending,
+/// for the metrics.
 fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
     let states: std::collections::HashMap<String, _> = p.store.feed_states()?.into_iter().collect();
     let mut feeds: Vec<(crate::status::Health, u64)> = Vec::new();
@@ -211,9 +212,11 @@ fn archive_gauges(p: &Pipeline) -> anyhow::Result<ArchiveGauges> {
         }
     }
     let pending_entries = p.store.pending_counts()?.values().sum();
+    let revisits_due = p.store.revisits_due_count(Utc::now())?;
     Ok(ArchiveGauges {
         feeds,
         pending_entries,
+        revisits_due,
         index: Some(p.archive.stats()?),
         alert_outbox_pending: p.store.outbox_pending()?,
     })

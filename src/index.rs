@@ -63,6 +63,18 @@ pub struct Fields {
     /// the stored article JSON stays what output reads). Absent when the article forwards nothing, or
     /// when the preview named the origin without linking it.
     pub forwarded_from: Field,
+    /// Versions a revisit found (1 until one found a change; u64, indexed, fast).
+    pub versions: Field,
+    /// Whether a revisit found another version (bool, indexed, fast).
+    pub edited: Field,
+    /// Whether the article is gone from its site (bool, indexed, fast).
+    pub removed: Field,
+    /// The last time a revisit found an edit, a removal or a return ([`crate::model::Revision::last_change`];
+    /// date, indexed, fast; absent when never).
+    pub changed_at: Field,
+    /// Campaign ids an earlier version was tagged with that the current one is not (raw, multi-valued,
+    /// fast): `campaign_dropped:X` finds the articles whose edits dropped narrative X.
+    pub campaign_dropped: Field,
     /// Headline (analysed).
     pub title: Field,
     /// Main text (analysed).
@@ -100,7 +112,11 @@ impl Fields {
 /// and the Katakana middle dot (・) separates words (an index of 5 cut them otherwise).
 /// 7: `forwarded_from`: the original post a Telegram post forwards (forward chains; an index of 6 lacks
 /// it, so its forwards would have no forwarders).
-pub const SCHEMA_VERSION: u32 = 7;
+/// 8: `versions`, `edited`, `removed`: what revisits found (an index of 7 lacks them: `edited:true` would
+/// find nothing).
+/// 9: `changed_at`, `campaign_dropped`: when a revisit last found a change, and the campaigns edits
+/// dropped (an index of 8 lacks them: `/changes` would list nothing).
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Builds the schema and its field handles.
 pub fn schema() -> (Schema, Fields) {
@@ -137,6 +153,11 @@ pub fn schema() -> (Schema, Fields) {
         campaign: b.add_text_field("campaign", STRING | FAST),
         cluster: b.add_text_field("cluster", STRING | FAST),
         forwarded_from: b.add_text_field("forwarded_from", STRING | FAST),
+        versions: b.add_u64_field("versions", INDEXED | FAST),
+        edited: b.add_bool_field("edited", INDEXED | FAST),
+        removed: b.add_bool_field("removed", INDEXED | FAST),
+        changed_at: b.add_date_field("changed_at", date.clone()),
+        campaign_dropped: b.add_text_field("campaign_dropped", STRING | FAST),
         title: b.add_text_field("title", analysed.clone()),
         text: b.add_text_field("text", analysed),
         text_pairs: b.add_text_field("text_pairs", pairs.clone()),
@@ -319,6 +340,23 @@ impl Archive {
         })
     }
 
+    /// The archived article with this entry URL (committed and loaded).
+    pub fn article_by_url(&self, url: &str) -> anyhow::Result<Option<Article>> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.url, url),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.searcher();
+        let found = searcher.search(
+            &q,
+            &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+        )?;
+        match found.first() {
+            Some((_, address)) => Ok(Some(self.article(&searcher, *address)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Whether the committed index holds an article with this URL.
     pub fn contains_url(&self, url: &str) -> anyhow::Result<bool> {
         let q = TermQuery::new(
@@ -390,7 +428,23 @@ impl Archive {
         from: Option<tantivy::DateTime>,
         to: Option<tantivy::DateTime>,
     ) -> Box<dyn Query> {
-        let f = self.fields.published;
+        self.date_range(self.fields.published, from, to)
+    }
+
+    /// A query for the date field `f` (`published`, `changed_at`) in `[from, to)`; a document without
+    /// a value in `f` never matches.
+    pub fn date_range(
+        &self,
+        f: Field,
+        from: Option<tantivy::DateTime>,
+        to: Option<tantivy::DateTime>,
+    ) -> Box<dyn Query> {
+        if from.is_none() && to.is_none() {
+            return Box::new(tantivy::query::ExistsQuery::new(
+                self.index.schema().get_field_name(f).to_string(),
+                false,
+            ));
+        }
         let lower = from.map_or(Bound::Unbounded, |d| {
             Bound::Included(Term::from_field_date(f, d))
         });
@@ -454,6 +508,25 @@ impl ArchiveWriter {
         }
         if let Some(origin) = forwarded_url(article) {
             doc.add_text(f.forwarded_from, origin);
+        }
+        let revision = article.revision.as_ref();
+        doc.add_u64(
+            f.versions,
+            u64::from(revision.map_or(1, |r| r.versions.max(1))),
+        );
+        doc.add_bool(f.edited, revision.is_some_and(|r| r.edited()));
+        doc.add_bool(f.removed, revision.is_some_and(|r| r.removed()));
+        if let Some((_, at)) = revision.and_then(|r| r.last_change()) {
+            doc.add_date(
+                f.changed_at,
+                tantivy::DateTime::from_timestamp_secs(at.timestamp()),
+            );
+        }
+        for id in revision
+            .map(|r| r.campaigns_dropped(&article.campaigns))
+            .unwrap_or_default()
+        {
+            doc.add_text(f.campaign_dropped, &id);
         }
         doc.add_text(f.title, &article.title);
         doc.add_text(f.text, &article.text);

@@ -13,8 +13,10 @@
 //! building are pure functions of their input. Below every stage: [`text`] (the one script table and
 //! Traditional -> Simplified folding), [`escape`] (escaping and the http(s)-only link guard) and
 //! [`status`] (feed health in one vocabulary); [`catch`] turns a panic in code that is not ours, on
-//! hostile input, into a quiet error. After each pass's commits, [`alert`] runs the saved searches over
-//! the new articles and delivers their messages from the store's outbox. ARCHITECTURE.md maps every file.
+//! hostile input, into a quiet error. Each pass ends by fetching again the archived articles that are due
+//! ([`revisit`]: the decisions; `pipeline::revisit_pass`: the fetches), keeping their versions and
+//! removals. After each pass's commits, [`alert`] runs the saved searches over the new articles and
+//! delivers their messages from the store's outbox. ARCHITECTURE.md maps every file.
 
 pub mod alert;
 pub mod analysis;
@@ -38,6 +40,7 @@ pub mod metrics;
 pub mod model;
 pub mod opml;
 pub mod pipeline;
+pub mod revisit;
 pub mod schedule;
 pub mod search;
 pub mod snapshot;

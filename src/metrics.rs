@@ -6,8 +6,9 @@
 //!
 //! Names (prefix `mediawatch_`): `passes_total{outcome}`, `feeds{health}`, `fetches_total{kind,outcome}`,
 //! `fetch_duration_seconds{kind}`, `articles_archived_total`, `articles_tagged_total`, `pending_entries`,
-//! `index_segments`, `index_size_bytes`, `last_commit_timestamp_seconds`, `alert_messages_total`,
-//! `alert_deliveries_total{outcome}`, `alert_outbox_pending`.
+//! `revisits_total{outcome}`, `revisits_due`, `index_segments`, `index_size_bytes`,
+//! `last_commit_timestamp_seconds`, `alert_messages_total`, `alert_deliveries_total{outcome}`,
+//! `alert_outbox_pending`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
@@ -59,6 +60,20 @@ struct KindLabels {
     kind: &'static str,
 }
 
+/// The outcomes of `revisits_total`, each always exported: what [`crate::pipeline::RevisitReport`]
+/// counts of each revisit (`edited`: a new version, `returned`: back to an earlier version, `failed`:
+/// transient or for good, `missing`: its article not in the archive).
+const REVISIT_OUTCOMES: [&str; 8] = [
+    "not_modified",
+    "unchanged",
+    "edited",
+    "returned",
+    "removed",
+    "restored",
+    "failed",
+    "missing",
+];
+
 /// A fetch's request time: 10 ms to about 20 s.
 fn fetch_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.01, 2.0, 12))
@@ -71,6 +86,8 @@ pub struct ArchiveGauges {
     pub feeds: Vec<(Health, u64)>,
     /// Pages waiting for a retry ([`crate::store::PendingEntry`]), every feed.
     pub pending_entries: u64,
+    /// Archived articles whose revisit is due now and not yet done (the revisit backlog).
+    pub revisits_due: u64,
     /// The index on disk.
     pub index: Option<IndexStats>,
     /// Alert messages with a delivery still pending ([`crate::store::Store::outbox_pending`]).
@@ -87,6 +104,8 @@ pub struct Metrics {
     articles_archived: Counter,
     articles_tagged: Counter,
     pending_entries: Gauge,
+    revisits: Family<OutcomeLabels, Counter>,
+    revisits_due: Gauge,
     index_segments: Gauge,
     index_size: Gauge,
     last_commit: Gauge<f64, AtomicU64>,
@@ -114,6 +133,8 @@ impl Metrics {
             articles_archived: Counter::default(),
             articles_tagged: Counter::default(),
             pending_entries: Gauge::default(),
+            revisits: Family::default(),
+            revisits_due: Gauge::default(),
             index_segments: Gauge::default(),
             index_size: Gauge::default(),
             last_commit: Gauge::default(),
@@ -134,7 +155,7 @@ impl Metrics {
         registry.register(
             "fetches",
             "HTTP fetches by kind (feed: a source's first document, further: a sitemap index's sitemaps or a \
-             channel's older pages, page: an article) and outcome (ok, not_modified, error)",
+             channel's older pages, page: an article, revisit: an archived article fetched again) and outcome (ok, not_modified, error)",
             m.fetches.clone(),
         );
         registry.register_with_unit(
@@ -157,6 +178,18 @@ impl Metrics {
             "pending_entries",
             "Article pages that failed transiently and wait for a retry",
             m.pending_entries.clone(),
+        );
+        registry.register(
+            "revisits",
+            "Revisits of archived articles by outcome (not_modified: 304, unchanged: the same page, edited: \
+             a new version, returned: back to an earlier version, removed, restored, failed, missing: not in \
+             the archive)",
+            m.revisits.clone(),
+        );
+        registry.register(
+            "revisits_due",
+            "Archived articles whose revisit is due and not yet done (left by the budget per pass)",
+            m.revisits_due.clone(),
         );
         registry.register(
             "index_segments",
@@ -200,11 +233,14 @@ impl Metrics {
         for outcome in ["ok", "failed"] {
             let _ = m.passes.get_or_create(&OutcomeLabels { outcome });
         }
+        for outcome in REVISIT_OUTCOMES {
+            let _ = m.revisits.get_or_create(&OutcomeLabels { outcome });
+        }
         Metrics { registry, ..m }
     }
 
     /// Counts a pass that returned its report: the pass, its fetches and their request times, the
-    /// articles it archived and tagged.
+    /// articles it archived and tagged, its revisits by outcome.
     pub fn record_pass(&self, report: &PassReport) {
         self.passes
             .get_or_create(&OutcomeLabels { outcome: "ok" })
@@ -226,6 +262,21 @@ impl Metrics {
         self.articles_archived
             .inc_by(report.articles_archived as u64);
         self.articles_tagged.inc_by(report.articles_tagged as u64);
+        let r = &report.revisits;
+        for (outcome, n) in REVISIT_OUTCOMES.into_iter().zip([
+            r.not_modified,
+            r.unchanged,
+            r.new_versions,
+            r.returns,
+            r.removed,
+            r.restored,
+            r.failed,
+            r.missing,
+        ]) {
+            self.revisits
+                .get_or_create(&OutcomeLabels { outcome })
+                .inc_by(n as u64);
+        }
         self.alert_messages.inc_by(report.alert_messages as u64);
     }
 
@@ -268,6 +319,7 @@ impl Metrics {
         }
         self.pending_entries.set(clamp(a.pending_entries));
         self.set_alert_outbox_pending(a.alert_outbox_pending);
+        self.revisits_due.set(clamp(a.revisits_due));
         if let Some(index) = &a.index {
             self.index_segments.set(clamp(index.segments));
             self.index_size.set(clamp(index.size_bytes));
@@ -423,11 +475,31 @@ mod tests {
                     took: None,
                 },
             ],
+            revisits: crate::pipeline::RevisitReport {
+                due: 12,
+                revisited: 11,
+                not_modified: 5,
+                unchanged: 1,
+                new_versions: 2,
+                returns: 1,
+                removed: 1,
+                restored: 1,
+                failed: 1,
+                missing: 1,
+                ..Default::default()
+            },
             ..Default::default()
         };
         m.record_pass(&PassReport {
             alert_messages: 2,
             ..report.clone()
+        });
+        m.record_pass(&PassReport {
+            revisits: crate::pipeline::RevisitReport {
+                not_modified: 3,
+                ..Default::default()
+            },
+            ..Default::default()
         });
         m.record_failed_pass();
         m.record_deliveries(&Delivered {
@@ -443,6 +515,7 @@ mod tests {
         m.set_archive(&ArchiveGauges {
             feeds: vec![(Health::Ok, 2), (Health::Failing, 1)],
             pending_entries: 4,
+            revisits_due: 7,
             index: Some(IndexStats {
                 segments: 2,
                 size_bytes: 1234,
@@ -452,7 +525,7 @@ mod tests {
         });
         let text = m.encode().expect("encodes");
         for line in [
-            "mediawatch_passes_total{outcome=\"ok\"} 1",
+            "mediawatch_passes_total{outcome=\"ok\"} 2",
             "mediawatch_passes_total{outcome=\"failed\"} 1",
             "mediawatch_feeds{health=\"ok\"} 2",
             "mediawatch_feeds{health=\"failing\"} 1",
@@ -464,6 +537,15 @@ mod tests {
             "mediawatch_articles_archived_total 3",
             "mediawatch_articles_tagged_total 2",
             "mediawatch_pending_entries 4",
+            "mediawatch_revisits_total{outcome=\"not_modified\"} 8",
+            "mediawatch_revisits_total{outcome=\"unchanged\"} 1",
+            "mediawatch_revisits_total{outcome=\"edited\"} 2",
+            "mediawatch_revisits_total{outcome=\"returned\"} 1",
+            "mediawatch_revisits_total{outcome=\"removed\"} 1",
+            "mediawatch_revisits_total{outcome=\"restored\"} 1",
+            "mediawatch_revisits_total{outcome=\"failed\"} 1",
+            "mediawatch_revisits_total{outcome=\"missing\"} 1",
+            "mediawatch_revisits_due 7",
             "mediawatch_index_segments 2",
             "mediawatch_index_size_bytes 1234",
             "mediawatch_last_commit_timestamp_seconds 1800000000.5",

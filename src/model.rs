@@ -432,6 +432,93 @@ pub struct Article {
     /// Telegram post details (views, forward) when the article is a channel post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post: Option<Post>,
+    /// What revisits found (versions, removal); None until a revisit found a change or a removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
+}
+
+/// What revisits of an article found: its versions and whether it was removed. The archived text is the
+/// current version's; every version is kept in the state store (`store::StoredVersion`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Distinct versions seen (1: only the one first archived).
+    pub versions: u32,
+    /// The version the page showed at the last revisit that returned it (1-based).
+    pub current: u32,
+    /// When the last change (a new version, or a return to an earlier one) was found.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When the article was first seen gone (404/410, or redirected to a page that is not the article);
+    /// None when it is there.
+    pub removed_at: Option<DateTime<Utc>>,
+    /// When it was seen again after it had been gone.
+    pub restored_at: Option<DateTime<Utc>>,
+    /// The campaign ids any version was tagged with (under the codebooks of when each was found), sorted:
+    /// those the current version lacks are the campaigns it dropped ([`Revision::campaigns_dropped`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns_seen: Vec<String>,
+}
+
+/// What the last change a revisit found was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// A new version, or a return to an earlier one.
+    Edited,
+    /// Gone from its site.
+    Removed,
+    /// Back after being gone.
+    Restored,
+}
+
+impl ChangeKind {
+    /// `edited`, `removed` or `restored`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Edited => "edited",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Restored => "restored",
+        }
+    }
+}
+
+impl Revision {
+    /// The last change a revisit found and when (the index's `changed_at`): the latest of the edit,
+    /// removal and restoration times; a removal wins a tie (it is what the page is now).
+    pub fn last_change(&self) -> Option<(ChangeKind, DateTime<Utc>)> {
+        [
+            (ChangeKind::Removed, self.removed_at),
+            (ChangeKind::Restored, self.restored_at),
+            (ChangeKind::Edited, self.edited_at),
+        ]
+        .into_iter()
+        .filter_map(|(kind, at)| Some((kind, at?)))
+        .fold(
+            None,
+            |best: Option<(ChangeKind, DateTime<Utc>)>, c| match best {
+                Some(b) if b.1 >= c.1 => Some(b),
+                _ => Some(c),
+            },
+        )
+    }
+
+    /// The campaigns an earlier version was tagged with that `current` (the article's tags now) lacks.
+    pub fn campaigns_dropped(&self, current: &[CampaignHit]) -> Vec<String> {
+        self.campaigns_seen
+            .iter()
+            .filter(|id| !current.iter().any(|c| &c.id == *id))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a revisit found another version than the one first archived.
+    pub fn edited(&self) -> bool {
+        self.versions > 1
+    }
+
+    /// Whether the article is gone from its site.
+    pub fn removed(&self) -> bool {
+        self.removed_at.is_some()
+    }
 }
 
 impl Article {
@@ -475,6 +562,32 @@ pub struct Hit {
     /// Byte ranges `[start, end)` of `snippet` that matched the query, in order.
     #[serde(default)]
     pub highlights: Vec<[usize; 2]>,
+    /// The version the page showed at the last revisit that returned it, the one this hit's fields are
+    /// (1: never revisited, or unchanged).
+    #[serde(default = "one_version")]
+    pub version: u32,
+    /// Versions revisits found (1: none but the first).
+    #[serde(default = "one_version")]
+    pub versions: u32,
+    /// Whether a revisit found another version.
+    #[serde(default)]
+    pub edited: bool,
+    /// Whether the article is gone from its site (first seen gone at `removed_at`).
+    #[serde(default)]
+    pub removed: bool,
+    /// The last time a revisit found an edit, a removal or a return, RFC 3339 (absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
+    /// What that change was: `edited`, `removed` or `restored` (absent: never changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeKind>,
+    /// Campaigns an earlier version was tagged with that the current one is not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaign_dropped: Vec<String>,
+}
+
+fn one_version() -> u32 {
+    1
 }
 
 /// The matched terms of one campaign, as shown with a hit.

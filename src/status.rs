@@ -89,6 +89,10 @@ pub struct FeedStatus {
     pub articles_archived: u64,
     /// Entries whose page failed transiently and is to be tried again ([`crate::store::PendingEntry`]).
     pub pending: u64,
+    /// Archived articles whose revisit is due now and not yet done (the revisit backlog), where the
+    /// caller read it (`feeds status`); not serialised when not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revisits_due: Option<u64>,
     /// Polling interval.
     pub interval_secs: Option<u64>,
     /// Next fetch.
@@ -118,6 +122,7 @@ pub fn feed_status(feed: &FeedSpec, state: Option<&FeedState>, pending: u64) -> 
         entries_seen: s.entries_seen,
         articles_archived: s.articles_archived,
         pending,
+        revisits_due: None,
         interval_secs: s.interval_secs,
         next_due: time(s.next_due),
     }

@@ -21,6 +21,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Entry, Page};
+use crate::revisit::{RevisitState, Schedule, StoredVersion};
 
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
@@ -45,6 +46,19 @@ const ALERT_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("alert_ou
 /// is due in the second its time falls in), for the messages
 /// with a pending delivery only: a delivery round reads these, not the whole outbox.
 const ALERT_DUE: TableDefinition<u64, i64> = TableDefinition::new("alert_due");
+/// Revisit schedule and memory by article id (JSON [`RevisitState`]).
+const REVISITS: TableDefinition<&str, &[u8]> = TableDefinition::new("revisits");
+/// Kept versions by (article id, version number) (JSON [`StoredVersion`]); only inserted, never replaced.
+const VERSIONS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("versions");
+/// The page snapshot of each kept version, by (article id, version number), in the snapshots' layout.
+const VERSION_SNAPSHOTS: TableDefinition<(&str, u32), &[u8]> =
+    TableDefinition::new("version_snapshots");
+/// Revisit rows by when they are next due: (due time in Unix microseconds, article id). Derived from
+/// `revisits` under the [`Schedule`] whose fingerprint `meta` holds as `revisit_schedule`, and written in
+/// the same transactions as those rows, so a pass reads the rows that are due and no other.
+const REVISIT_DUE: TableDefinition<(i64, &str), ()> = TableDefinition::new("revisit_due");
+/// The [`Schedule::fingerprint`] the due table was computed under.
+const REVISIT_SCHEDULE: &str = "revisit_schedule";
 const LAST_DIGEST: &str = "last_digest";
 /// The last alert journal batch removed (the journal's numbers go on after it).
 const ALERT_BATCH_FLOOR: &str = "alert_batch_floor";
@@ -288,6 +302,64 @@ enum Db {
     RepairedInMemory(Database),
 }
 
+/// The rows of `table` that can be read, in key order, as owned keys and values; the first error (the
+/// table cannot be opened, or a row cannot be read: the rest of the table is then left) goes to
+/// `unread`. A table that does not exist has no rows.
+fn copy_rows<K, O>(
+    txn: &ReadTransaction,
+    table: TableDefinition<K, &[u8]>,
+    unread: &mut Vec<String>,
+) -> Vec<(O, Vec<u8>)>
+where
+    K: redb::Key + 'static,
+    for<'a> K::SelfType<'a>: OwnedKey<O>,
+{
+    let mut rows = Vec::new();
+    let name = table.name().to_string();
+    let t = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return rows,
+        Err(e) => {
+            unread.push(format!("table `{name}` ({e})"));
+            return rows;
+        }
+    };
+    let iter = match t.iter() {
+        Ok(i) => i,
+        Err(e) => {
+            unread.push(format!("table `{name}` ({e})"));
+            return rows;
+        }
+    };
+    for row in iter {
+        match row {
+            Ok((k, v)) => rows.push((k.value().owned(), v.value().to_vec())),
+            Err(e) => {
+                unread.push(format!("table `{name}` after {} rows ({e})", rows.len()));
+                break;
+            }
+        }
+    }
+    rows
+}
+
+/// A borrowed redb key as an owned value ([`copy_rows`]).
+trait OwnedKey<O> {
+    fn owned(&self) -> O;
+}
+
+impl OwnedKey<String> for &str {
+    fn owned(&self) -> String {
+        (*self).to_string()
+    }
+}
+
+impl OwnedKey<(String, u32)> for (&str, u32) {
+    fn owned(&self) -> (String, u32) {
+        (self.0.to_string(), self.1)
+    }
+}
+
 /// The store's page cache. redb's default (1 GiB) fills as the file grows and is never given back: a
 /// daemon's memory grew with every article archived (about 2.4 kB each, the store's growth, in the
 /// 30-minute soak). The store is read by key (a feed's state, an article's snapshot) and written in
@@ -327,6 +399,10 @@ impl Store {
             txn.open_table(META)?;
             txn.open_table(BACKFILL)?;
             txn.open_table(PENDING)?;
+            txn.open_table(REVISITS)?;
+            txn.open_table(VERSIONS)?;
+            txn.open_table(VERSION_SNAPSHOTS)?;
+            txn.open_table(REVISIT_DUE)?;
             txn.open_table(ALERT_BATCHES)?;
             txn.open_table(ALERT_MARKS)?;
             txn.open_table(ALERT_OUTBOX)?;
@@ -381,6 +457,18 @@ impl Store {
         let bad_backfill = bad_keys(&txn, BACKFILL, &mut problems, |v| {
             serde_json::from_slice::<BackfillState>(v).is_ok()
         });
+        let bad_revisits = bad_keys(&txn, REVISITS, &mut problems, |v| {
+            serde_json::from_slice::<RevisitState>(v).is_ok()
+        });
+        let mut bad_versions = bad_numbered_keys(&txn, VERSIONS, &mut problems, |v| {
+            serde_json::from_slice::<StoredVersion>(v).is_ok()
+        });
+        bad_versions.extend(bad_numbered_keys(
+            &txn,
+            VERSION_SNAPSHOTS,
+            &mut problems,
+            |v| decode_snapshot(v).is_ok(),
+        ));
         let bad_alert_batches = bad_seqs(&txn, ALERT_BATCHES, &mut problems, |v| {
             serde_json::from_slice::<Vec<String>>(v).is_ok()
         });
@@ -408,6 +496,8 @@ impl Store {
             bad_snapshots,
             bad_signatures,
             bad_backfill,
+            bad_revisits,
+            bad_versions,
             bad_alert_batches,
             bad_alert_marks,
             bad_alert_outbox,
@@ -496,6 +586,21 @@ impl Store {
         txn.open_table(FEEDS)
             .unwrap()
             .insert(feed_id, b"{not json".as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+
+    /// Writes a revisit row and a version 1 record that do not decode (for tests of `check`).
+    #[cfg(test)]
+    pub(crate) fn put_garbled_revisit_for_test(&self, article_id: &str) {
+        let txn = self.writable().unwrap().begin_write().unwrap();
+        txn.open_table(REVISITS)
+            .unwrap()
+            .insert(article_id, b"{not json".as_slice())
+            .unwrap();
+        txn.open_table(VERSIONS)
+            .unwrap()
+            .insert((article_id, 1), b"{not json".as_slice())
             .unwrap();
         txn.commit().unwrap();
     }
@@ -862,6 +967,376 @@ impl Store {
         Ok(())
     }
 
+    /// Adds the revisit rows of newly archived articles, keeping any row already there (its versions),
+    /// with their due times under `schedule`. Written with the batch's snapshots, before its index commit:
+    /// a row whose article was never committed is skipped by the revisit pass.
+    pub fn add_revisit_states(
+        &self,
+        rows: &[(String, RevisitState)],
+        schedule: &Schedule,
+    ) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            due_table_under(&txn, schedule)?;
+            {
+                let mut table = txn.open_table(REVISITS)?;
+                let mut due = txn.open_table(REVISIT_DUE)?;
+                for (id, state) in rows {
+                    if table.get(id.as_str())?.is_none() {
+                        table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                        if let Some(at) = schedule.due_at(state) {
+                            due.insert((at.timestamp_micros(), id.as_str()), ())?;
+                        }
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// Makes the due table agree with `schedule` (see [`due_table_under`]); returns whether it had to be
+    /// computed again. The revisit pass calls it first, so a change of `[revisit] ages` or of the covered
+    /// feeds takes effect at once.
+    pub fn sync_revisit_due(&self, schedule: &Schedule) -> anyhow::Result<bool> {
+        self.named((|| -> anyhow::Result<bool> {
+            if let Ok(txn) = self.begin_read() {
+                if let Ok(meta) = txn.open_table(META) {
+                    let recorded = meta.get(REVISIT_SCHEDULE)?.map(|v| v.value().to_string());
+                    if recorded.as_deref() == Some(schedule.fingerprint().as_str()) {
+                        return Ok(false);
+                    }
+                }
+            }
+            let txn = self.writable()?.begin_write()?;
+            let rebuilt = due_table_under(&txn, schedule)?;
+            txn.commit()?;
+            Ok(rebuilt)
+        })())
+    }
+
+    /// The revisit rows due at `now` under `schedule`, oldest due first (then by id), at most `limit`,
+    /// read from the due table: rows due later are not read. `due` counts every entry due at `now`
+    /// (keys only). An entry whose row is gone, does not decode or is due at another time is returned
+    /// in `stale` (for [`Store::drop_stale_due`]), not as a row.
+    pub fn revisit_due(
+        &self,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> anyhow::Result<DueRevisits> {
+        self.named((|| -> anyhow::Result<DueRevisits> {
+            let txn = self.begin_read()?;
+            let mut out = DueRevisits::default();
+            let (due, rows) = match (txn.open_table(REVISIT_DUE), txn.open_table(REVISITS)) {
+                (Ok(due), Ok(rows)) => (due, rows),
+                (Err(redb::TableError::TableDoesNotExist(_)), _)
+                | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(out),
+                (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+            };
+            let end = now.timestamp_micros();
+            for entry in due.range(..(end.saturating_add(1), ""))? {
+                let (key, _) = entry?;
+                let (at, id) = key.value();
+                if at > end {
+                    break;
+                }
+                if out.rows.len() >= limit {
+                    out.due += 1;
+                    continue;
+                }
+                let state = match rows.get(id)? {
+                    Some(v) => serde_json::from_slice::<RevisitState>(v.value()).ok(),
+                    None => None,
+                };
+                match state {
+                    Some(state)
+                        if schedule.due_at(&state).map(|t| t.timestamp_micros()) == Some(at) =>
+                    {
+                        out.due += 1;
+                        out.rows.push((id.to_string(), state));
+                    }
+                    _ => out.stale.push((at, id.to_string())),
+                }
+            }
+            Ok(out)
+        })())
+    }
+
+    /// How many revisits are due at `now` (entries of the due table, keys only: the revisit backlog).
+    pub fn revisits_due_count(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        self.named((|| -> anyhow::Result<u64> {
+            let txn = self.begin_read()?;
+            let due = match txn.open_table(REVISIT_DUE) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+            let mut n = 0;
+            for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
+                entry?;
+                n += 1;
+            }
+            Ok(n)
+        })())
+    }
+
+    /// How many revisits are due at `now` per feed (feeds with none are absent): the due entries and
+    /// their rows (entries whose row does not decode are left out).
+    pub fn revisits_due_by_feed(
+        &self,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        self.named(
+            (|| -> anyhow::Result<std::collections::HashMap<String, u64>> {
+                let txn = self.begin_read()?;
+                let mut counts = std::collections::HashMap::new();
+                let (due, rows) = match (txn.open_table(REVISIT_DUE), txn.open_table(REVISITS)) {
+                    (Ok(due), Ok(rows)) => (due, rows),
+                    (Err(redb::TableError::TableDoesNotExist(_)), _)
+                    | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(counts),
+                    (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+                };
+                for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
+                    let (key, _) = entry?;
+                    let Some(row) = rows.get(key.value().1)? else {
+                        continue;
+                    };
+                    if let Ok(state) = serde_json::from_slice::<RevisitState>(row.value()) {
+                        *counts.entry(state.feed).or_default() += 1;
+                    }
+                }
+                Ok(counts)
+            })(),
+        )
+    }
+
+    /// Removes due entries [`Store::revisit_due`] found stale.
+    pub fn drop_stale_due(&self, stale: &[(i64, String)]) -> anyhow::Result<()> {
+        if stale.is_empty() {
+            return Ok(());
+        }
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut due = txn.open_table(REVISIT_DUE)?;
+                for (at, id) in stale {
+                    due.remove((*at, id.as_str()))?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// Every revisit row by article id. A row that does not decode is skipped with a warning.
+    pub fn revisit_states(&self) -> anyhow::Result<Vec<(String, RevisitState)>> {
+        self.named((|| -> anyhow::Result<Vec<(String, RevisitState)>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(REVISITS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                match serde_json::from_slice(v.value()) {
+                    Ok(state) => out.push((k.value().to_string(), state)),
+                    Err(e) => tracing::warn!(article = k.value(), error = %e,
+                        "unreadable revisit row in the state store, skipped (run `mediawatch check`)"),
+                }
+            }
+            Ok(out)
+        })())
+    }
+
+    /// The revisit row of one article.
+    pub fn revisit_state(&self, article_id: &str) -> anyhow::Result<Option<RevisitState>> {
+        self.named((|| -> anyhow::Result<Option<RevisitState>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(REVISITS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            match table.get(article_id)? {
+                Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
+                    || format!("corrupt revisit row for article {article_id}"),
+                )?)),
+                None => Ok(None),
+            }
+        })())
+    }
+
+    /// In one durable transaction, after the index commit of a revisit pass: the new versions (each with
+    /// its page; version 1 without one takes a copy of the article's first snapshot) and the revisit rows,
+    /// each moved in the due table to its next due time under `schedule`.
+    /// A version already stored under its number is kept as it is (versions are never overwritten).
+    pub fn commit_revisits(
+        &self,
+        states: &[(String, RevisitState)],
+        versions: &[(String, StoredVersion, Option<&Page>)],
+        schedule: &Schedule,
+    ) -> anyhow::Result<()> {
+        if states.is_empty() && versions.is_empty() {
+            return Ok(());
+        }
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            due_table_under(&txn, schedule)?;
+            {
+                let mut rows = txn.open_table(VERSIONS)?;
+                let mut pages = txn.open_table(VERSION_SNAPSHOTS)?;
+                let first = txn.open_table(SNAPSHOTS)?;
+                for (id, version, page) in versions {
+                    let key = (id.as_str(), version.number);
+                    if rows.get(key)?.is_some() {
+                        tracing::warn!(article = %id, version = version.number,
+                            "a version with this number is already stored: kept, the new one dropped");
+                        continue;
+                    }
+                    rows.insert(key, serde_json::to_vec(version)?.as_slice())?;
+                    let snapshot = match page {
+                        Some(page) => Some(encode_snapshot(page)?),
+                        None => first.get(id.as_str())?.map(|v| v.value().to_vec()),
+                    };
+                    if let Some(bytes) = snapshot {
+                        pages.insert(key, bytes.as_slice())?;
+                    }
+                }
+                let mut table = txn.open_table(REVISITS)?;
+                let mut due = txn.open_table(REVISIT_DUE)?;
+                for (id, state) in states {
+                    let before = table
+                        .get(id.as_str())?
+                        .and_then(|v| serde_json::from_slice::<RevisitState>(v.value()).ok())
+                        .and_then(|old| schedule.due_at(&old));
+                    if let Some(at) = before {
+                        due.remove((at.timestamp_micros(), id.as_str()))?;
+                    }
+                    table.insert(id.as_str(), serde_json::to_vec(state)?.as_slice())?;
+                    if let Some(at) = schedule.due_at(state) {
+                        due.insert((at.timestamp_micros(), id.as_str()), ())?;
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())
+    }
+
+    /// The kept versions of an article, oldest first (none until a revisit found a change).
+    pub fn versions(&self, article_id: &str) -> anyhow::Result<Vec<StoredVersion>> {
+        self.named((|| -> anyhow::Result<Vec<StoredVersion>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(VERSIONS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut out = Vec::new();
+            for row in table.range((article_id, 0)..=(article_id, u32::MAX))? {
+                let (k, v) = row?;
+                let version = serde_json::from_slice(v.value()).with_context(|| {
+                    format!("corrupt version {} of article {article_id}", k.value().1)
+                })?;
+                out.push(version);
+            }
+            Ok(out)
+        })())
+    }
+
+    /// The page of a kept version: metadata and the raw body bytes.
+    pub fn version_snapshot(
+        &self,
+        article_id: &str,
+        number: u32,
+    ) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+        self.named((|| -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+            let txn = self.begin_read()?;
+            let table = match txn.open_table(VERSION_SNAPSHOTS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            match table.get((article_id, number))? {
+                Some(v) => Ok(Some(decode_snapshot(v.value())?)),
+                None => Ok(None),
+            }
+        })())
+    }
+
+    /// Copies what redb can still read of the revisit rows, kept versions and their pages
+    /// (`revisits`, `versions`, `version_snapshots`) from the store file `from` (one `check --repair` moved
+    /// aside) into this store, keeping any row this store already has. The file is only read. A file or
+    /// table that cannot be read, or a table that stops being readable at a row, is named in
+    /// [`Salvaged::unread`] (what was read before it is copied).
+    pub fn salvage_revisits(&self, from: &Path) -> anyhow::Result<Salvaged> {
+        let mut out = Salvaged::default();
+        let old = match redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(from)
+        {
+            Ok(db) => Db::Read(db),
+            Err(redb::DatabaseError::RepairAborted) => match open_unclean_in_memory(from) {
+                Ok(db) => Db::RepairedInMemory(db),
+                Err(e) => {
+                    out.unread.push(format!("the file ({e:#})"));
+                    return Ok(out);
+                }
+            },
+            Err(e) => {
+                out.unread.push(format!("the file ({e})"));
+                return Ok(out);
+            }
+        };
+        let old = Store {
+            db: old,
+            path: from.to_path_buf(),
+        };
+        let read = match old.begin_read() {
+            Ok(t) => t,
+            Err(e) => {
+                out.unread.push(format!("the file ({e:#})"));
+                return Ok(out);
+            }
+        };
+        let revisits = copy_rows(&read, REVISITS, &mut out.unread);
+        let versions = copy_rows(&read, VERSIONS, &mut out.unread);
+        let pages = copy_rows(&read, VERSION_SNAPSHOTS, &mut out.unread);
+        self.named((|| -> anyhow::Result<()> {
+            let txn = self.writable()?.begin_write()?;
+            {
+                let mut table = txn.open_table(REVISITS)?;
+                for (k, v) in &revisits {
+                    if table.get(k.as_str())?.is_none() {
+                        table.insert(k.as_str(), v.as_slice())?;
+                        out.revisits += 1;
+                    }
+                }
+                for (def, rows, n) in [
+                    (VERSIONS, &versions, &mut out.versions),
+                    (VERSION_SNAPSHOTS, &pages, &mut out.version_pages),
+                ] {
+                    let mut table = txn.open_table(def)?;
+                    for ((id, number), v) in rows {
+                        if table.get((id.as_str(), *number))?.is_none() {
+                            table.insert((id.as_str(), *number), v.as_slice())?;
+                            *n += 1;
+                        }
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })())?;
+        Ok(out)
+    }
+
     /// Journals the ids of a batch of articles about to be committed, for the alerts; returns the batch's
     /// sequence number. Call before the index commit (an id never committed matches nothing later).
     pub fn journal_alert_batch(&self, ids: &[String]) -> anyhow::Result<u64> {
@@ -1189,6 +1664,73 @@ impl Store {
     }
 }
 
+/// What [`Store::salvage_revisits`] copied from a store file moved aside.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Salvaged {
+    /// Revisit rows copied.
+    pub revisits: u64,
+    /// Kept versions copied.
+    pub versions: u64,
+    /// Pages of kept versions copied.
+    pub version_pages: u64,
+    /// What could not be read (the whole file, a table, or the rest of a table from a row on).
+    pub unread: Vec<String>,
+}
+
+impl Salvaged {
+    /// Whether every revisit row, version and page of the old file was copied.
+    pub fn complete(&self) -> bool {
+        self.unread.is_empty()
+    }
+}
+
+/// The revisit rows due at a time ([`Store::revisit_due`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DueRevisits {
+    /// Rows due, oldest due first, at most the limit asked for.
+    pub rows: Vec<(String, RevisitState)>,
+    /// Entries due in all (beyond the limit too).
+    pub due: usize,
+    /// Due entries that no longer describe their row: (due time in microseconds, article id).
+    pub stale: Vec<(i64, String)>,
+}
+
+/// Makes the due table of `txn` agree with `schedule`: when `meta` records another schedule's
+/// fingerprint, or none (a store from before the table), the table is emptied and filled again from
+/// every revisit row (rows that do not decode are left out, as the pass skips them), and the
+/// fingerprint recorded. Returns whether it was computed again.
+fn due_table_under(txn: &redb::WriteTransaction, schedule: &Schedule) -> anyhow::Result<bool> {
+    let fingerprint = schedule.fingerprint();
+    let mut meta = txn.open_table(META)?;
+    if meta
+        .get(REVISIT_SCHEDULE)?
+        .map(|v| v.value() == fingerprint)
+        == Some(true)
+    {
+        return Ok(false);
+    }
+    let mut due = txn.open_table(REVISIT_DUE)?;
+    due.retain(|_, _| false)?;
+    let rows = txn.open_table(REVISITS)?;
+    let mut n = 0u64;
+    for row in rows.iter()? {
+        let (k, v) = row?;
+        let Ok(state) = serde_json::from_slice::<RevisitState>(v.value()) else {
+            continue;
+        };
+        if let Some(at) = schedule.due_at(&state) {
+            due.insert((at.timestamp_micros(), k.value()), ())?;
+            n += 1;
+        }
+    }
+    meta.insert(REVISIT_SCHEDULE, fingerprint.as_str())?;
+    tracing::info!(
+        rows = n,
+        "revisit due table computed (new store, or [revisit] ages or feeds changed)"
+    );
+    Ok(true)
+}
+
 /// What [`Store::verify`] found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoreHealth {
@@ -1202,6 +1744,10 @@ pub struct StoreHealth {
     pub bad_signatures: Vec<String>,
     /// Feeds whose backfill position does not decode.
     pub bad_backfill: Vec<String>,
+    /// Articles whose revisit row does not decode (they are not revisited).
+    pub bad_revisits: Vec<String>,
+    /// Kept versions (`id#number`) whose record or snapshot does not decode.
+    pub bad_versions: Vec<String>,
     /// Alert journal batches whose article ids do not decode.
     pub bad_alert_batches: Vec<u64>,
     /// Alerts whose mark does not decode.
@@ -1218,6 +1764,27 @@ fn bad_keys(
     problems: &mut Vec<String>,
     decodes: impl Fn(&[u8]) -> bool,
 ) -> Vec<String> {
+    bad_rows(txn, table, problems, decodes, |k| k.to_string())
+}
+
+/// [`bad_keys`] for the tables keyed by (article id, version number): the bad keys as `id#number`.
+fn bad_numbered_keys(
+    txn: &ReadTransaction,
+    table: TableDefinition<(&str, u32), &[u8]>,
+    problems: &mut Vec<String>,
+    decodes: impl Fn(&[u8]) -> bool,
+) -> Vec<String> {
+    bad_rows(txn, table, problems, decodes, |(id, n)| format!("{id}#{n}"))
+}
+
+/// The rows of `table` whose value `decodes` rejects, each named by `name_of` its key.
+fn bad_rows<K: redb::Key + 'static, N>(
+    txn: &ReadTransaction,
+    table: TableDefinition<K, &[u8]>,
+    problems: &mut Vec<String>,
+    decodes: impl Fn(&[u8]) -> bool,
+    name_of: impl for<'a> Fn(K::SelfType<'a>) -> N,
+) -> Vec<N> {
     let name = table.name().to_string();
     let mut bad = Vec::new();
     let table = match txn.open_table(table) {
@@ -1232,7 +1799,7 @@ fn bad_keys(
         Ok(rows) => {
             for row in rows {
                 match row {
-                    Ok((k, v)) if !decodes(v.value()) => bad.push(k.value().to_string()),
+                    Ok((k, v)) if !decodes(v.value()) => bad.push(name_of(k.value())),
                     Ok(_) => {}
                     Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
                 }
@@ -1250,29 +1817,7 @@ fn bad_seqs(
     problems: &mut Vec<String>,
     decodes: impl Fn(&[u8]) -> bool,
 ) -> Vec<u64> {
-    let name = table.name().to_string();
-    let mut bad = Vec::new();
-    let table = match txn.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return bad,
-        Err(e) => {
-            problems.push(format!("table `{name}` unreadable: {e}"));
-            return bad;
-        }
-    };
-    match table.iter() {
-        Ok(rows) => {
-            for row in rows {
-                match row {
-                    Ok((k, v)) if !decodes(v.value()) => bad.push(k.value()),
-                    Ok(_) => {}
-                    Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
-                }
-            }
-        }
-        Err(e) => problems.push(format!("table `{name}` unreadable: {e}")),
-    }
-    bad
+    bad_rows(txn, table, problems, decodes, |seq| seq)
 }
 
 /// The error for a store file redb cannot open: names the file and says what to do.
@@ -1554,6 +2099,184 @@ mod tests {
         drop(store);
         let read_only = Store::open_read_only(dir.path()).unwrap().unwrap();
         assert_eq!(read_only.pending_counts().unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn revisit_rows_are_added_once_and_versions_never_overwritten() {
+        use crate::revisit::Compared;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = Utc::now();
+        let row = RevisitState::new("http://a.example/1", "f", t, Some("\"e1\"".into()), None);
+        let schedule = Schedule {
+            ages: vec![std::time::Duration::from_secs(3600)],
+            feeds: ["f".to_string()].into(),
+        };
+        store
+            .add_revisit_states(&[("id1".into(), row.clone())], &schedule)
+            .unwrap();
+        let mut later = row.clone();
+        later.first_archived = t + chrono::Duration::hours(1);
+        store
+            .add_revisit_states(&[("id1".into(), later)], &schedule)
+            .unwrap();
+        assert_eq!(
+            store.revisit_state("id1").unwrap(),
+            Some(row.clone()),
+            "an archived article's row is kept when it is added again"
+        );
+        let page = |body: &str| Page {
+            url: url::Url::parse("http://a.example/1").unwrap(),
+            final_url: url::Url::parse("http://a.example/1").unwrap(),
+            status: 200,
+            content_type: Some("text/html".into()),
+            etag: None,
+            last_modified: None,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+            fetched_at: t,
+        };
+        let first = page("<p>first</p>");
+        store.put_snapshots(&[("id1".into(), &first)]).unwrap();
+        let version = |n: u32, text: &str| StoredVersion {
+            number: n,
+            fetched_at: t,
+            recorded_at: t,
+            http_status: 200,
+            final_url: "http://a.example/1".into(),
+            fields: Compared::new("T", text, None, &[]),
+            fields_sha256: Compared::new("T", text, None, &[]).sha256(),
+            snapshot_sha256: None,
+            campaigns: Vec::new(),
+            changed: Vec::new(),
+        };
+        let second = page("<p>second</p>");
+        let mut updated = row.clone();
+        updated.current = 2;
+        store
+            .commit_revisits(
+                &[("id1".into(), updated.clone())],
+                &[
+                    ("id1".into(), version(1, "first"), None),
+                    ("id1".into(), version(2, "second"), Some(&second)),
+                ],
+                &schedule,
+            )
+            .unwrap();
+        // Number 2 again: refused, the first one stays.
+        store
+            .commit_revisits(
+                &[],
+                &[("id1".into(), version(2, "other"), Some(&first))],
+                &schedule,
+            )
+            .unwrap();
+        let versions = store.versions("id1").unwrap();
+        assert_eq!(versions, [version(1, "first"), version(2, "second")]);
+        assert_eq!(
+            store.version_snapshot("id1", 1).unwrap().unwrap().1,
+            first.body
+        );
+        assert_eq!(
+            store.version_snapshot("id1", 2).unwrap().unwrap().1,
+            second.body
+        );
+        assert_eq!(store.revisit_state("id1").unwrap(), Some(updated));
+        assert_eq!(store.revisit_states().unwrap().len(), 1);
+        assert!(store.versions("id2").unwrap().is_empty());
+        assert!(store.verify().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn the_due_table_reads_only_rows_due_and_follows_the_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let h = |n: i64| t + chrono::Duration::hours(n);
+        let hours = |hs: &[u64]| -> Vec<std::time::Duration> {
+            hs.iter()
+                .map(|n| std::time::Duration::from_secs(n * 3600))
+                .collect()
+        };
+        let schedule = Schedule {
+            ages: hours(&[1, 6]),
+            feeds: ["f".to_string()].into(),
+        };
+        let row = |url: &str, feed: &str, at| RevisitState::new(url, feed, at, None, None);
+        store
+            .add_revisit_states(
+                &[
+                    ("a".into(), row("http://x.example/a", "f", t)),
+                    ("b".into(), row("http://x.example/b", "f", h(10))),
+                    ("c".into(), row("http://x.example/c", "other", t)),
+                ],
+                &schedule,
+            )
+            .unwrap();
+        let ids = |d: &DueRevisits| d.rows.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        // b's row is garbled: a pass at 2h must not read it (it is due at 11h), so it is not even stale.
+        store.put_garbled_revisit_for_test("b");
+        let due = store.revisit_due(&schedule, h(2), 10).unwrap();
+        assert_eq!(
+            (ids(&due), due.due, due.stale.len()),
+            (vec!["a".to_string()], 1, 0)
+        );
+        assert!(store.revisit_due(&schedule, t, 10).unwrap().rows.is_empty());
+        // At 12h b's entry is read, and found stale (its row no longer decodes).
+        let due = store.revisit_due(&schedule, h(12), 10).unwrap();
+        assert_eq!(
+            (ids(&due), due.stale.clone()),
+            (
+                vec!["a".to_string()],
+                vec![(h(11).timestamp_micros(), "b".to_string())]
+            )
+        );
+        store.drop_stale_due(&due.stale).unwrap();
+        assert!(store
+            .revisit_due(&schedule, h(12), 10)
+            .unwrap()
+            .stale
+            .is_empty());
+        // The limit bounds the rows read, not the count.
+        assert_eq!(store.revisit_due(&schedule, h(12), 0).unwrap().due, 1);
+        assert_eq!(store.revisits_due_count(h(12)).unwrap(), 1);
+        assert_eq!(store.revisits_due_count(t).unwrap(), 0);
+
+        // A revisit moves the row to its next age.
+        let mut a = store.revisit_state("a").unwrap().unwrap();
+        a.advance(&schedule.ages, h(2));
+        store
+            .commit_revisits(&[("a".into(), a)], &[], &schedule)
+            .unwrap();
+        assert!(store
+            .revisit_due(&schedule, h(5), 10)
+            .unwrap()
+            .rows
+            .is_empty());
+        assert_eq!(ids(&store.revisit_due(&schedule, h(6), 10).unwrap()), ["a"]);
+
+        // Other ages (and feeds): the table is computed again, once, and rows are due by them.
+        let sooner = Schedule {
+            ages: hours(&[1, 3]),
+            feeds: ["f".to_string(), "other".to_string()].into(),
+        };
+        assert!(store.sync_revisit_due(&sooner).unwrap());
+        assert!(!store.sync_revisit_due(&sooner).unwrap());
+        // Oldest due first: c at its first age (1h), a at its second (3h).
+        assert_eq!(
+            ids(&store.revisit_due(&sooner, h(3), 10).unwrap()),
+            ["c", "a"]
+        );
+        // And back: the old schedule's due times again (a at 6h; c's feed not covered).
+        assert!(store.sync_revisit_due(&schedule).unwrap());
+        assert!(store
+            .revisit_due(&schedule, h(5), 10)
+            .unwrap()
+            .rows
+            .is_empty());
+        assert_eq!(ids(&store.revisit_due(&schedule, h(6), 10).unwrap()), ["a"]);
     }
 
     #[test]

@@ -63,6 +63,7 @@ fn article(corpus: &Corpus, doc: Doc) -> Article {
         text_source: "page".to_string(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 

@@ -50,6 +50,7 @@ pub fn request(alert: &AlertSpec) -> SearchRequest {
         until: None,
         limit: MAX_ARTICLES,
         sort: Sort::Newest,
+        changed: false,
     }
 }
 
@@ -244,6 +245,13 @@ mod tests {
             score: 0.0,
             snippet: "s".into(),
             highlights: Vec::new(),
+            version: 1,
+            versions: 1,
+            edited: false,
+            removed: false,
+            changed_at: None,
+            change: None,
+            campaign_dropped: Vec::new(),
         }
     }
 

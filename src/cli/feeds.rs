@@ -223,14 +223,28 @@ fn feeds_status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> 
         }
         None => Default::default(),
     };
-    let rows = crate::status::feed_statuses(&config.feeds, &states, &pending);
+    let mut rows = crate::status::feed_statuses(&config.feeds, &states, &pending);
+    if let Some(s) = &store {
+        let due = s.revisits_due_by_feed(chrono::Utc::now())?;
+        for r in &mut rows {
+            r.revisits_due = Some(due.get(&r.id).copied().unwrap_or(0));
+        }
+    }
     let mut out = std::io::stdout().lock();
     match format {
         StatusFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        StatusFormat::Table => write_feed_status_table(&mut out, &rows)?,
+        StatusFormat::Table => {
+            let revisited = config
+                .feeds
+                .iter()
+                .filter(|f| config.revisit.covers(f))
+                .map(|f| f.id.as_str())
+                .collect();
+            write_feed_status_table(&mut out, &rows, &revisited)?
+        }
     }
     out.flush()?;
     Ok(())

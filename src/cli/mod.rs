@@ -6,6 +6,7 @@
 
 mod alerts;
 mod feeds;
+mod history;
 mod output;
 mod tools;
 
@@ -84,6 +85,15 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: StatusFormat,
+    },
+    /// An archived article's versions as revisits found them: word diffs of title and text, the tags of
+    /// each version, returns to earlier versions and its removal.
+    History {
+        /// Article id or URL.
+        id_or_url: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: HistoryFormat,
     },
     /// Write the digest of one UTC day (default: yesterday) or of a period (--from/--to).
     Digest(DigestArgs),
@@ -244,6 +254,8 @@ pub enum SortArg {
     Newest,
     /// Earliest publication first (hits carry score 0).
     Oldest,
+    /// Latest change a revisit found first (never changed last; hits carry score 0).
+    Changed,
 }
 
 impl From<SortArg> for search::Sort {
@@ -252,6 +264,7 @@ impl From<SortArg> for search::Sort {
             SortArg::Relevance => search::Sort::Relevance,
             SortArg::Newest => search::Sort::Newest,
             SortArg::Oldest => search::Sort::Oldest,
+            SortArg::Changed => search::Sort::Changed,
         }
     }
 }
@@ -445,6 +458,15 @@ pub enum CampaignsCommand {
     Test,
 }
 
+/// `history` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// Lines, with `[-removed-]` and `{+added+}` words.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
 /// `feeds status` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
@@ -582,6 +604,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Retag => retag_cmd(&cli.config),
         Command::Reindex => reindex_cmd(&cli.config),
         Command::Similar { id_or_url, format } => similar_cmd(&cli.config, &id_or_url, format),
+        Command::History { id_or_url, format } => {
+            history::history_cmd(&cli.config, &id_or_url, format)
+        }
         Command::Extract(args) => extract_cmd(args),
         Command::Lang(args) => lang_cmd(args),
         Command::HanConvert { direction } => han_convert_cmd(&direction),
@@ -787,6 +812,7 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         until: args.until,
         limit: args.limit,
         sort: args.sort.into(),
+        changed: false,
     };
     let terminal = std::io::stdout().is_terminal();
     let format = args.format.map_or(
@@ -1110,6 +1136,20 @@ fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
             langs.join(",")
         )?;
     }
+    let r = &config.revisit;
+    let covered = config.feeds.iter().filter(|f| r.covers(f)).count();
+    let ages: Vec<String> = r.ages.iter().map(|d| config::format_age(*d)).collect();
+    let affiliations: Vec<&str> = r.affiliations.iter().map(|a| a.as_str()).collect();
+    writeln!(
+        out,
+        "  revisit:   {covered} feeds (affiliations {}{}), at ages {}, at most {} per pass",
+        affiliations.join(","),
+        r.feeds
+            .as_ref()
+            .map_or(String::new(), |ids| format!("; feeds {}", ids.join(","))),
+        ages.join(", "),
+        r.budget_per_pass
+    )?;
     alerts::write_check(&mut out, &config)?;
     Ok(ExitCode::SUCCESS)
 }

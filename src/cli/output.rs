@@ -32,21 +32,44 @@ pub(super) fn exit_status(failed: bool) -> ExitCode {
     }
 }
 
-/// The `feeds status` table of the rows `feeds status --format json` prints.
+/// The `feeds status` table of the rows `feeds status --format json` prints. `revisited` names the feeds
+/// whose articles are revisited: when there are any, a `revisits due` column shows their backlog (`-` for
+/// the other feeds); when there are none (revisits off), the column is left out.
 pub(super) fn write_feed_status_table(
     out: &mut impl Write,
     rows: &[crate::status::FeedStatus],
+    revisited: &std::collections::HashSet<&str>,
 ) -> anyhow::Result<()> {
+    let revisits = !revisited.is_empty();
+    let due_col = |v: &str| {
+        if revisits {
+            format!(" {v:>12}")
+        } else {
+            String::new()
+        }
+    };
     writeln!(
         out,
-        "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:>7} {:<20} last error",
-        "feed", "health", "last success", "fails", "entries", "articles", "pending", "next due"
+        "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:>7}{} {:<20} last error",
+        "feed",
+        "health",
+        "last success",
+        "fails",
+        "entries",
+        "articles",
+        "pending",
+        due_col("revisits due"),
+        "next due"
     )?;
     let s = |v: &Option<String>| v.as_deref().unwrap_or("-").to_string();
     for r in rows {
+        let due = match r.revisits_due {
+            Some(n) if revisited.contains(r.id.as_str()) => n.to_string(),
+            _ => "-".to_string(),
+        };
         writeln!(
             out,
-            "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:>7} {:<20} {}",
+            "{:<26} {:<9} {:<20} {:>5} {:>8} {:>8} {:>7}{} {:<20} {}",
             r.id,
             r.health.as_str(),
             s(&r.last_success),
@@ -54,6 +77,7 @@ pub(super) fn write_feed_status_table(
             r.entries_seen,
             r.articles_archived,
             r.pending,
+            due_col(&due),
             s(&r.next_due),
             crate::search::truncate_chars(&s(&r.last_error), 60)
         )?;

@@ -1,6 +1,7 @@
 //! From the raw form ([`super::raw`]) to a checked [`Config`]: one function per part of the file, each
 //! error naming the file, the line of the bad value and what is wrong. The checks run in file-part order
-//! (`[index]`, `[digest]`, `[fetch]`, `[web]`, then each feed, then each campaign), and the first failing
+//! (`[index]`, `[digest]`, `[fetch]`, `[web]`, then each feed, `[revisit]` (it names feeds), then each
+//! campaign), and the first failing
 //! one is reported.
 
 use std::collections::HashMap;
@@ -9,10 +10,12 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::raw::{RawAlert, RawCampaign, RawConfig, RawFeed, RawFetch, RawNear, RawSmtp, RawWeb};
+use super::raw::{
+    RawAlert, RawCampaign, RawConfig, RawFeed, RawFetch, RawNear, RawRevisit, RawSmtp, RawWeb,
+};
 use super::{
-    check_http_url, check_id, check_lang, is_env_name, Config, ConfigError, FetchSettings,
-    LineIndex, SmtpSettings, WebSettings, MIN_TOKEN_CHARS,
+    check_http_url, check_id, check_lang, is_env_name, parse_age, Config, ConfigError,
+    FetchSettings, LineIndex, RevisitSettings, SmtpSettings, WebSettings, MIN_TOKEN_CHARS,
 };
 use crate::model::{
     Affiliation, AlertBatch, AlertOn, AlertSpec, CampaignSpec, FeedSpec, SourceKind,
@@ -50,6 +53,10 @@ pub(super) fn check(raw: RawConfig, text: &str, path: &Path) -> Result<Config, C
     for spanned in raw.feeds {
         feeds.push(c.feed(spanned, &mut feed_lines)?);
     }
+    let revisit = match raw.revisit {
+        Some(r) => c.revisit(r, &feed_lines)?,
+        None => RevisitSettings::default(),
+    };
     let mut campaigns = Vec::with_capacity(raw.campaigns.len());
     let mut campaign_lines: HashMap<String, usize> = HashMap::new();
     for spanned in raw.campaigns {
@@ -79,6 +86,7 @@ pub(super) fn check(raw: RawConfig, text: &str, path: &Path) -> Result<Config, C
         web,
         alerts,
         smtp,
+        revisit,
     })
 }
 
@@ -228,6 +236,88 @@ impl Checker<'_> {
             web.max_body_bytes = v;
         }
         Ok(web)
+    }
+
+    /// `[revisit]`; `feed_lines` holds the configured feed ids.
+    fn revisit(
+        &self,
+        r: RawRevisit,
+        feed_lines: &HashMap<String, usize>,
+    ) -> Result<RevisitSettings, ConfigError> {
+        let mut revisit = RevisitSettings::default();
+        if let Some(ages) = r.ages {
+            let span = ages.span();
+            let ages = ages.into_inner();
+            if ages.is_empty() {
+                return Err(self.at(
+                    span,
+                    "revisit.ages is empty (remove the key for the default [\"1h\", \"6h\", \"24h\", \"7d\"], \
+                     or set revisit.budget_per_pass = 0 to turn revisits off)"
+                        .into(),
+                ));
+            }
+            let mut parsed: Vec<std::time::Duration> = Vec::with_capacity(ages.len());
+            for age in ages {
+                let d = parse_age(age.get_ref())
+                    .map_err(|m| self.at(age.span(), format!("revisit.ages: {m}")))?;
+                if let Some(last) = parsed.last().filter(|last| **last >= d) {
+                    return Err(self.at(
+                        age.span(),
+                        format!(
+                            "revisit.ages must increase: {:?} is not after {}",
+                            age.get_ref(),
+                            super::format_age(*last)
+                        ),
+                    ));
+                }
+                parsed.push(d);
+            }
+            revisit.ages = parsed;
+        }
+        if let Some(list) = r.affiliations {
+            let span = list.span();
+            let list = list.into_inner();
+            if list.is_empty() {
+                return Err(self.at(
+                    span,
+                    "revisit.affiliations is empty (remove the key for state-affiliated sources only)".into(),
+                ));
+            }
+            revisit.affiliations = list
+                .iter()
+                .map(|a| {
+                    Affiliation::parse(a).ok_or_else(|| {
+                        self.at(
+                            span.clone(),
+                            format!(
+                                "revisit.affiliations: {a:?} is not an affiliation (state, independent or unknown)"
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(list) = r.feeds {
+            let span = list.span();
+            let list = list.into_inner();
+            if list.is_empty() {
+                return Err(self.at(
+                    span,
+                    "revisit.feeds is empty (remove the key to revisit every feed of the affiliations)".into(),
+                ));
+            }
+            if let Some(unknown) = list.iter().find(|id| !feed_lines.contains_key(id.as_str())) {
+                return Err(self.at(
+                    span,
+                    format!("revisit.feeds: no feed has the id {unknown:?}"),
+                ));
+            }
+            revisit.feeds = Some(list);
+        }
+        if let Some(v) = self.int_in(r.budget_per_pass, "revisit.budget_per_pass", 0, 1_000_000)? {
+            revisit.budget_per_pass = v as usize;
+        }
+        Ok(revisit)
     }
 
     /// One `[[feeds]]` entry; `feed_lines` holds the ids seen so far and their lines (duplicates are errors).

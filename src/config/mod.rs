@@ -160,6 +160,8 @@ pub struct Config {
     pub alerts: Vec<AlertSpec>,
     /// The mail relay of the alerts' `email` (`[smtp]`).
     pub smtp: Option<SmtpSettings>,
+    /// Revisits of archived articles (`[revisit]`).
+    pub revisit: RevisitSettings,
 }
 
 /// The mail relay (`[smtp]`). Credentials are never in the file: only the names of the environment
@@ -178,6 +180,84 @@ pub struct SmtpSettings {
     pub user_env: Option<String>,
     /// The environment variable holding the password.
     pub password_env: Option<String>,
+}
+
+/// Revisits of archived articles (`[revisit]`): at which ages after it was first archived an article is
+/// fetched again, for which sources, and how many revisits a pass makes at most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisitSettings {
+    /// Ages since the article was first archived, increasing (`ages = ["1h", "6h", "24h", "7d"]`).
+    pub ages: Vec<std::time::Duration>,
+    /// Only feeds with these affiliations (default: state-affiliated only).
+    pub affiliations: Vec<crate::model::Affiliation>,
+    /// Only these feed ids, when given (both restrictions apply).
+    pub feeds: Option<Vec<String>>,
+    /// Revisits at most per pass, so they never starve new articles (0: none).
+    pub budget_per_pass: usize,
+}
+
+impl Default for RevisitSettings {
+    fn default() -> Self {
+        let hour = 3600;
+        RevisitSettings {
+            ages: [hour, 6 * hour, 24 * hour, 7 * 24 * hour]
+                .into_iter()
+                .map(std::time::Duration::from_secs)
+                .collect(),
+            affiliations: vec![crate::model::Affiliation::State],
+            feeds: None,
+            budget_per_pass: 500,
+        }
+    }
+}
+
+impl RevisitSettings {
+    /// Whether articles of this feed are revisited.
+    pub fn covers(&self, feed: &FeedSpec) -> bool {
+        self.budget_per_pass > 0
+            && !self.ages.is_empty()
+            && self.affiliations.contains(&feed.affiliation)
+            && self.feeds.as_ref().is_none_or(|ids| ids.contains(&feed.id))
+    }
+}
+
+/// Parses an age such as `90s`, `15m`, `6h` or `7d` (a positive whole number and one unit).
+pub fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.len().saturating_sub(1);
+    let (number, unit) = (s.get(..split).unwrap_or(""), s.get(split..).unwrap_or(""));
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{s:?} is not an age: write a whole number and a unit s, m, h or d, such as \"6h\""
+            ))
+        }
+    };
+    let n: u64 = number.parse().map_err(|_| {
+        format!("{s:?} is not an age: write a whole number and a unit s, m, h or d, such as \"6h\"")
+    })?;
+    if n == 0 {
+        return Err(format!("{s:?}: an age must be more than zero"));
+    }
+    if n.saturating_mul(secs) > 366 * 86_400 {
+        return Err(format!("{s:?}: an age must be at most a year (366d)"));
+    }
+    Ok(std::time::Duration::from_secs(n * secs))
+}
+
+/// An age as the config writes it (the largest unit that divides it).
+pub fn format_age(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs >= size && secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
 }
 
 /// Shortest accepted web token, in characters (not bytes), spaces around it not counted.
@@ -607,6 +687,79 @@ zh = ["统一"]
         let err = parse_str(&format!("{head}[campaigns.terms]\nen = [\"Tai*wan\"]\n")).unwrap_err();
         assert_eq!(err.line(), Some(6), "{err}");
         assert!(err.message().contains("start or end"), "{err}");
+    }
+
+    #[test]
+    fn revisit_section_defaults_and_values() {
+        let p = Path::new("feeds.toml");
+        let c = parse("", p).unwrap();
+        assert_eq!(c.revisit, RevisitSettings::default());
+        assert_eq!(
+            c.revisit
+                .ages
+                .iter()
+                .map(|d| format_age(*d))
+                .collect::<Vec<_>>(),
+            ["1h", "6h", "1d", "7d"]
+        );
+        assert_eq!(c.revisit.budget_per_pass, 500);
+        let feeds = "[[feeds]]\nid = \"s\"\nurl = \"http://x/\"\naffiliation = \"state\"\n\
+                     [[feeds]]\nid = \"i\"\nurl = \"http://y/\"\naffiliation = \"independent\"\n";
+        let c = parse(feeds, p).unwrap();
+        assert!(c.revisit.covers(&c.feeds[0]), "state feeds by default");
+        assert!(!c.revisit.covers(&c.feeds[1]), "not independent ones");
+        let text = format!(
+            "[revisit]\nages = [\"90s\", \"15m\", \"2d\"]\naffiliations = [\"independent\"]\n\
+             feeds = [\"i\"]\nbudget_per_pass = 7\n{feeds}"
+        );
+        let c = parse(&text, p).unwrap();
+        assert_eq!(
+            c.revisit.ages,
+            [90, 900, 172_800].map(std::time::Duration::from_secs)
+        );
+        assert_eq!(c.revisit.budget_per_pass, 7);
+        assert!(!c.revisit.covers(&c.feeds[0]) && c.revisit.covers(&c.feeds[1]));
+        let off = parse(&format!("[revisit]\nbudget_per_pass = 0\n{feeds}"), p).unwrap();
+        assert!(
+            !off.revisit.covers(&off.feeds[0]),
+            "a budget of 0 turns revisits off"
+        );
+    }
+
+    #[test]
+    fn revisit_errors_name_line_and_problem() {
+        let feed = "[[feeds]]\nid = \"f\"\nurl = \"http://x/\"\n";
+        let cases: &[(&str, usize, &str)] = &[
+            ("ages = []\n", 2, "revisit.ages is empty"),
+            ("ages = [\"1h\",\n  \"6x\"]\n", 3, "unit s, m, h or d"),
+            ("ages = [\"h\"]\n", 2, "not an age"),
+            ("ages = [\"0s\"]\n", 2, "more than zero"),
+            ("ages = [\"400d\"]\n", 2, "at most a year"),
+            (
+                "ages = [\"6h\", \"1h\"]\n",
+                2,
+                "must increase: \"1h\" is not after 6h",
+            ),
+            (
+                "affiliations = [\"gov\"]\n",
+                2,
+                "\"gov\" is not an affiliation",
+            ),
+            ("affiliations = []\n", 2, "revisit.affiliations is empty"),
+            ("\nfeeds = [\"nope\"]\n", 3, "no feed has the id \"nope\""),
+            (
+                "budget_per_pass = -1\n",
+                2,
+                "revisit.budget_per_pass must be between 0",
+            ),
+            ("age = [\"1h\"]\n", 2, "unknown field"),
+        ];
+        for (body, line, needle) in cases {
+            let text = format!("[revisit]\n{body}{feed}");
+            let err = parse(&text, Path::new("feeds.toml")).unwrap_err();
+            assert_eq!(err.line(), Some(*line), "{text:?} -> {err}");
+            assert!(err.to_string().contains(needle), "{text:?} -> {err}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub(super) struct RawConfig {
     pub(super) fetch: Option<RawFetch>,
     pub(super) digest: Option<RawDigest>,
     pub(super) web: Option<RawWeb>,
+    pub(super) revisit: Option<RawRevisit>,
     #[serde(default)]
     pub(super) feeds: Vec<Spanned<RawFeed>>,
     #[serde(default)]
@@ -44,6 +45,16 @@ pub(super) struct RawWeb {
     pub(super) max_offset: Option<Spanned<i64>>,
     pub(super) max_exports: Option<Spanned<i64>>,
     pub(super) max_body_bytes: Option<Spanned<i64>>,
+}
+
+/// `[revisit]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRevisit {
+    pub(super) ages: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) affiliations: Option<Spanned<Vec<String>>>,
+    pub(super) feeds: Option<Spanned<Vec<String>>>,
+    pub(super) budget_per_pass: Option<Spanned<i64>>,
 }
 
 /// `[fetch]`.

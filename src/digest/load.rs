@@ -140,7 +140,55 @@ pub fn load(
             d.forward_origins.insert(url, origin);
         }
     }
+    if let Some(store) = store {
+        d.changes = changes(archive, &searcher, store, start, hi)?;
+    }
     Ok(d)
+}
+
+/// The revisited articles with a change, removal or restore that may fall in `[start, hi)` (seconds):
+/// their revisit rows, kept versions and current index documents. A kept version that cannot be read is
+/// left out with a warning (`mediawatch check` names it), so the digest is still written.
+fn changes(
+    archive: &Archive,
+    searcher: &Searcher,
+    store: &Store,
+    start: i64,
+    hi: i64,
+) -> anyhow::Result<Vec<super::ArticleChanges>> {
+    let within = |t: &DateTime<Utc>| (start..hi).contains(&t.timestamp());
+    let mut out = Vec::new();
+    let states = store
+        .revisit_states()
+        .context("cannot read the revisit rows for the digest's changed and removed articles")?;
+    for (id, state) in states {
+        // A version fetched in the period was recorded at or after its fetch, so `edited_at` (the last
+        // change found) is then at or after the period's start.
+        let maybe = state.removed_at.as_ref().is_some_and(within)
+            || state.restored_at.as_ref().is_some_and(within)
+            || state.returns.iter().any(|(t, _)| within(t))
+            || state.edited_at.is_some_and(|t| t.timestamp() >= start);
+        if !maybe {
+            continue;
+        }
+        let versions = if state.hashes.len() > 1 {
+            store.versions(&id).unwrap_or_else(|e| {
+                tracing::warn!(article = %id, error = %e,
+                    "unreadable versions left out of the digest (run `mediawatch check`)");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        let article = article_by(archive, searcher, archive.fields.id, &id)?;
+        out.push(super::ArticleChanges {
+            id,
+            state,
+            versions,
+            article,
+        });
+    }
+    Ok(out)
 }
 
 /// The article whose raw `field` (id or url) is `value`.

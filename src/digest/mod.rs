@@ -54,6 +54,8 @@ pub const BASELINE_FLOOR: f64 = 0.5;
 pub const MAX_PERIOD_DAYS: i64 = 366;
 /// Amplification clusters listed at most, and forwarded origins listed at most.
 pub const TOP_CLUSTERS: usize = 20;
+/// Changed or removed articles listed at most (the rest are counted: "and K more").
+pub const TOP_CHANGES: usize = TOP_CLUSTERS;
 
 /// The footnote every rendering carries: the spike rule in words.
 pub fn spike_rule() -> String {
@@ -99,6 +101,23 @@ pub struct DigestData {
     pub forward_origins: BTreeMap<String, Article>,
     /// Feed states from the store, by feed id (empty when there is no store).
     pub feed_states: BTreeMap<String, FeedState>,
+    /// Revisited articles with a change, removal or restore that may fall in the period (from the store;
+    /// [`build_digest`] keeps those whose times do).
+    pub changes: Vec<ArticleChanges>,
+}
+
+/// One revisited article as the store keeps it: its revisit row, its kept versions and (when still in
+/// the index) the article as it reads now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleChanges {
+    /// Article id.
+    pub id: String,
+    /// Its revisit row (removal, restore and return times).
+    pub state: crate::revisit::RevisitState,
+    /// Its kept versions, oldest first (empty when none was kept).
+    pub versions: Vec<crate::revisit::StoredVersion>,
+    /// The article in the index (its current version), None when it is not there.
+    pub article: Option<Article>,
 }
 
 /// A campaign's split of the period's articles.
@@ -252,6 +271,8 @@ pub struct Digest {
     pub amplification: Vec<ClusterDigest>,
     /// The period's Telegram forwards by origin post, most forwarding channels first.
     pub forwards: Vec<ForwardDigest>,
+    /// Articles found edited, removed or restored in the period (by revisits).
+    pub changes: ChangesDigest,
     /// Feeds failing, unhealthy, silent in the period, or never fetched (`new`).
     pub coverage: Vec<CoverageIssue>,
     /// Per configured feed, in config order (silent feeds count 0), then any other feed in the archive.
@@ -388,6 +409,43 @@ pub struct ForwardCopy {
     pub views: Option<u64>,
     /// Minutes after the origin, when the origin is archived.
     pub delay_minutes: Option<i64>,
+}
+
+/// The "Changed and removed" section: what revisits found in the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangesDigest {
+    /// Whether any configured feed is revisited (`[revisit]`); when not, nothing can be listed.
+    pub tracked: bool,
+    /// Articles with a change, removal or restore found in the period.
+    pub count: usize,
+    /// The first [`TOP_CHANGES`] of them: state outlets first, then independent, then unknown; then by
+    /// the time of their last change in the period.
+    pub articles: Vec<ChangeDigest>,
+}
+
+/// An article edited, removed or restored in the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeDigest {
+    /// The article (its current title; `published` is its publication time).
+    #[serde(flatten)]
+    pub article: DigestArticle,
+    /// When its last change in the period was found (RFC 3339, UTC).
+    pub changed_at: String,
+    /// What changed, in one line ("title, text changed; lost campaign x", "removed (HTTP 404)").
+    pub summary: String,
+    /// The fields that differ between the version before the period's first edit and the version after
+    /// its last (`title`, `text`, `published`, `byline`).
+    pub fields: Vec<String>,
+    /// Campaigns the article's text gained over the period's edits.
+    pub campaigns_gained: Vec<String>,
+    /// Campaigns it lost.
+    pub campaigns_lost: Vec<String>,
+    /// Versions the page showed in the period, in order (new ones and returns to earlier ones).
+    pub versions_shown: Vec<u32>,
+    /// Why it was judged gone, when its removal was found in the period.
+    pub removed: Option<String>,
+    /// Whether it came back after a removal in the period.
+    pub restored: bool,
 }
 
 /// A feed the numbers may miss.
@@ -595,6 +653,7 @@ pub fn build_digest(data: &DigestData, config: &Config) -> Digest {
     });
     amplification.truncate(TOP_CLUSTERS);
     let forwards = forward_digests(data);
+    let changes = change_digests(data, config);
 
     let mut feeds: Vec<FeedCount> = config
         .feeds
@@ -676,6 +735,7 @@ pub fn build_digest(data: &DigestData, config: &Config) -> Digest {
         campaigns,
         amplification,
         forwards,
+        changes,
         coverage,
         feeds,
     }
@@ -746,6 +806,161 @@ fn forward_digests(data: &DigestData) -> Vec<ForwardDigest> {
     });
     out.truncate(TOP_CLUSTERS);
     out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// What one article's revisits found in `[start, hi)`, None when nothing.
+fn article_change(
+    c: &ArticleChanges,
+    config: &Config,
+    start: DateTime<Utc>,
+    hi: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, ChangeDigest)> {
+    enum Event {
+        Shows(u32),
+        Removed,
+        Restored,
+    }
+    let within = |t: DateTime<Utc>| start <= t && t < hi;
+    let mut timeline: Vec<(DateTime<Utc>, Event)> = c
+        .versions
+        .iter()
+        .filter(|v| v.number > 1)
+        .map(|v| (v.fetched_at, Event::Shows(v.number)))
+        .chain(c.state.returns.iter().map(|(t, k)| (*t, Event::Shows(*k))))
+        .chain(c.state.removed_at.map(|t| (t, Event::Removed)))
+        .chain(c.state.restored_at.map(|t| (t, Event::Restored)))
+        .collect();
+    timeline.sort_by_key(|(t, _)| *t);
+    let (mut shown, mut before, mut last) = (1u32, None, None);
+    let mut versions_shown = Vec::new();
+    let (mut removed, mut restored) = (None, false);
+    let mut tail: Vec<String> = Vec::new();
+    for (t, event) in &timeline {
+        let in_period = within(*t);
+        match event {
+            Event::Shows(k) => {
+                if in_period {
+                    before.get_or_insert(shown);
+                    versions_shown.push(*k);
+                }
+                shown = *k;
+            }
+            Event::Removed if in_period => {
+                let why = c.state.removed_why.clone().unwrap_or_else(|| "gone".into());
+                tail.push(format!("removed ({why})"));
+                removed = Some(why);
+            }
+            Event::Restored if in_period => {
+                tail.push("restored".into());
+                restored = true;
+            }
+            _ => {}
+        }
+        if in_period {
+            last = Some(*t);
+        }
+    }
+    let last = last?;
+    let version = |n: u32| c.versions.iter().find(|v| v.number == n);
+    let mut parts = Vec::new();
+    let (mut fields, mut gained, mut lost) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(from) = before {
+        let to = *versions_shown.last().unwrap_or(&from);
+        match (version(from), version(to)) {
+            _ if from == to => parts.push(format!("edited and back to version {to}")),
+            (Some(a), Some(b)) => {
+                fields = b
+                    .fields
+                    .changed_fields(&a.fields)
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                let ids = |v: &crate::revisit::StoredVersion| -> BTreeSet<String> {
+                    v.campaigns.iter().map(|h| h.id.clone()).collect()
+                };
+                let (old, new) = (ids(a), ids(b));
+                gained = new.difference(&old).cloned().collect();
+                lost = old.difference(&new).cloned().collect();
+                parts.push(if fields.is_empty() {
+                    "edited".to_string()
+                } else {
+                    format!("{} changed", fields.join(", "))
+                });
+                parts.extend(lost.iter().map(|c| format!("lost campaign {c}")));
+                parts.extend(gained.iter().map(|c| format!("gained campaign {c}")));
+            }
+            _ => parts.push(format!("edited (now version {to})")),
+        }
+    }
+    parts.extend(tail);
+    let article = match &c.article {
+        Some(a) => listed(a, None),
+        None => {
+            let spec = config.feed(&c.state.feed);
+            let title = c
+                .versions
+                .iter()
+                .find(|v| v.number == shown)
+                .map(|v| v.fields.title.clone())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| c.state.url.clone());
+            DigestArticle {
+                id: c.id.clone(),
+                url: c.state.url.clone(),
+                title,
+                feed: c.state.feed.clone(),
+                source_name: spec.map_or_else(|| c.state.feed.clone(), |f| f.name.clone()),
+                affiliation: spec.map_or(Affiliation::Unknown, |f| f.affiliation),
+                country: spec.and_then(|f| f.country.clone()),
+                lang: "und".into(),
+                published: rfc3339(c.state.first_archived),
+                terms: Vec::new(),
+            }
+        }
+    };
+    Some((
+        last,
+        ChangeDigest {
+            article,
+            changed_at: rfc3339(last),
+            summary: parts.join("; "),
+            fields,
+            campaigns_gained: gained,
+            campaigns_lost: lost,
+            versions_shown,
+            removed,
+            restored,
+        },
+    ))
+}
+
+/// The period's edits, removals and restores: state outlets first, then independent, then unknown, each
+/// by the time of the last change in the period; at most [`TOP_CHANGES`] listed, all counted.
+fn change_digests(data: &DigestData, config: &Config) -> ChangesDigest {
+    let (_, start, hi) = window(data.from, data.to);
+    let rank = |a: Affiliation| match a {
+        Affiliation::State => 0,
+        Affiliation::Independent => 1,
+        Affiliation::Unknown => 2,
+    };
+    let mut found: Vec<(DateTime<Utc>, ChangeDigest)> = data
+        .changes
+        .iter()
+        .filter_map(|c| article_change(c, config, start, hi))
+        .collect();
+    found.sort_by(|(ta, a), (tb, b)| {
+        rank(a.article.affiliation)
+            .cmp(&rank(b.article.affiliation))
+            .then(ta.cmp(tb))
+            .then(a.article.url.cmp(&b.article.url))
+    });
+    let count = found.len();
+    found.truncate(TOP_CHANGES);
+    ChangesDigest {
+        tracked: !data.changes.is_empty() || config.feeds.iter().any(|f| config.revisit.covers(f)),
+        count,
+        articles: found.into_iter().map(|(_, c)| c).collect(),
+    }
 }
 
 /// The digest of one day from that day's articles alone (no history, no store): the original entry point,
@@ -933,6 +1148,7 @@ mod tests {
                     url: Some(u.into()),
                 }),
             }),
+            revision: None,
         }
     }
 
@@ -1052,5 +1268,58 @@ mod tests {
         assert_eq!(days.len(), 7);
         assert_eq!(days[0], day("2026-11-21"));
         assert_eq!(days[6], day("2026-11-27"));
+    }
+
+    #[test]
+    fn changes_are_bounded_with_the_rest_counted() {
+        let config = crate::config::parse(
+            "[[feeds]]\nid = \"s\"\nurl = \"http://s.example/rss\"\nname = \"S\"\naffiliation = \"state\"\n",
+            std::path::Path::new("feeds.toml"),
+        )
+        .unwrap();
+        let t0 = DateTime::parse_from_rfc3339("2026-11-27T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut data = DigestData {
+            from: day("2026-11-27"),
+            to: day("2026-11-27"),
+            ..Default::default()
+        };
+        for i in 0..(TOP_CHANGES as i64 + 5) {
+            let url = format!("http://s.example/{i}");
+            let mut state = crate::revisit::RevisitState::new(&url, "s", t0, None, None);
+            state.removed_at = Some(t0 + Duration::minutes(i));
+            state.removed_why = Some("HTTP 410".into());
+            data.changes.push(ArticleChanges {
+                id: format!("id{i}"),
+                state,
+                versions: vec![],
+                article: None,
+            });
+        }
+        let d = build_digest(&data, &config);
+        assert_eq!(d.changes.count, TOP_CHANGES + 5);
+        assert_eq!(d.changes.articles.len(), TOP_CHANGES);
+        assert_eq!(d.changes.articles[0].article.url, "http://s.example/0");
+        assert_eq!(d.changes.articles[0].summary, "removed (HTTP 410)");
+        assert_eq!(
+            d.changes.articles[0].article.affiliation,
+            Affiliation::State
+        );
+        let md = render(&d, DigestFormat::Md);
+        assert!(md.contains("- … and 5 more\n\n## Coverage"), "{md}");
+        assert!(render(&d, DigestFormat::Html).contains("… and 5 more</p>\n<h2 id=\"coverage\">"));
+        // No revisits configured and none stored: the section says edits are not tracked.
+        let mut off = config.clone();
+        off.revisit.budget_per_pass = 0;
+        let empty = build_digest(
+            &DigestData {
+                changes: vec![],
+                ..data
+            },
+            &off,
+        );
+        assert!(!empty.changes.tracked);
+        assert!(render(&empty, DigestFormat::Md).contains("Revisits are off"));
     }
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::chart;
-use super::{CampaignDigest, Digest, DigestArticle, DigestFormat, ForwardCopy, ForwardOrigin};
+use super::{
+    CampaignDigest, ChangesDigest, Digest, DigestArticle, DigestFormat, ForwardCopy, ForwardOrigin,
+};
 use crate::escape;
 
 /// Renders the digest.
@@ -131,6 +133,17 @@ fn spike_word(c: &CampaignDigest) -> &'static str {
         "SPIKE"
     } else {
         "-"
+    }
+}
+
+/// The sentence that stands for an empty "Changed and removed" section, None when it lists articles.
+fn changes_empty(c: &ChangesDigest) -> Option<&'static str> {
+    if !c.articles.is_empty() {
+        None
+    } else if !c.tracked {
+        Some("Revisits are off (no feed is covered by [revisit] in the config): edits and removals are not tracked.")
+    } else {
+        Some("No archived article was found edited or removed in the period.")
     }
 }
 
@@ -287,6 +300,32 @@ fn render_md(d: &Digest) -> String {
     }
     if !d.forwards.is_empty() {
         let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Changed and removed\n");
+    match changes_empty(&d.changes) {
+        Some(why) => {
+            let _ = writeln!(s, "{why}\n");
+        }
+        None => {
+            for c in &d.changes.articles {
+                let _ = writeln!(
+                    s,
+                    "- {} — {}; found {}: {}",
+                    md_article(&c.article),
+                    md_meta(&c.article),
+                    c.changed_at,
+                    escape::markdown(&c.summary)
+                );
+            }
+            if d.changes.count > d.changes.articles.len() {
+                let _ = writeln!(
+                    s,
+                    "- … and {} more",
+                    d.changes.count - d.changes.articles.len()
+                );
+            }
+            let _ = writeln!(s);
+        }
     }
     let _ = writeln!(s, "## Coverage\n");
     if d.coverage.is_empty() {
@@ -548,6 +587,32 @@ fn render_html(d: &Digest) -> String {
             );
         }
         let _ = writeln!(s, "</ul></section>");
+    }
+    let _ = writeln!(s, "<h2 id=\"changes\">Changed and removed</h2>");
+    match changes_empty(&d.changes) {
+        Some(why) => {
+            let _ = writeln!(s, "<p>{why}</p>");
+        }
+        None => {
+            let _ = writeln!(s, "<ul>");
+            for c in &d.changes.articles {
+                let _ = writeln!(
+                    s,
+                    "<li>{} <span class=\"meta\">found {}:</span> {}</li>",
+                    html_article(&c.article),
+                    escape::html(&c.changed_at),
+                    escape::html(&c.summary)
+                );
+            }
+            let _ = writeln!(s, "</ul>");
+            if d.changes.count > d.changes.articles.len() {
+                let _ = writeln!(
+                    s,
+                    "<p class=\"note\">… and {} more</p>",
+                    d.changes.count - d.changes.articles.len()
+                );
+            }
+        }
     }
     let _ = writeln!(s, "<h2 id=\"coverage\">Coverage</h2>");
     if d.coverage.is_empty() {

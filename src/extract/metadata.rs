@@ -6,7 +6,7 @@
 //! chosen here (only the JSON-LD `articleBody` and a template body are kept
 //! for `mod.rs` to weigh).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use scraper::{Html, Node};
@@ -26,8 +26,10 @@ use crate::model::Extracted;
 /// What one pass over the document collected, for [`build_metadata`].
 #[derive(Debug, Default)]
 pub(super) struct MetaData {
-    /// (lower-case key from name/property/itemprop/http-equiv, content)
-    metas: Vec<(String, String)>,
+    /// Lower-case key from name/property/itemprop/http-equiv -> the contents
+    /// of the `<meta>`s with that key, in document order (a page with 30 000
+    /// `<meta>`s is then not scanned once per key looked up).
+    metas: HashMap<String, Vec<String>>,
     title_tag: Option<String>,
     h1s: Vec<String>,
     html_lang: Option<String>,
@@ -47,17 +49,16 @@ pub(super) struct MetaData {
 
 impl MetaData {
     fn get(&self, key: &str) -> Option<&str> {
-        self.metas
-            .iter()
-            .find(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
+        self.get_all(key).next()
     }
 
-    fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    fn get_all<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a str> + 'a {
         self.metas
+            .get(key)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(move |(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     fn first(&self, keys: &[&str]) -> Option<&str> {
@@ -167,7 +168,7 @@ pub(super) fn collect_meta(doc: &Html) -> MetaData {
                                 Some((ns @ ("dc" | "dcterms"), rest)) => format!("{ns}.{rest}"),
                                 _ => k,
                             };
-                            m.metas.push((k, content.clone()));
+                            m.metas.entry(k).or_default().push(content.clone());
                         }
                     }
                 }
@@ -405,54 +406,7 @@ pub(super) fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted 
         .map(|d| collapse_ws(&decode_entities(&d)))
         .filter(|d| !d.is_empty());
 
-    // Authors.
-    let mut authors: Vec<String> = Vec::new();
-    if let Some(a) = ld_first(&art_only, "author").or_else(|| ld_first(&art_only, "creator")) {
-        ld_names(a, &mut authors);
-    }
-    if authors.is_empty() {
-        for key in [
-            "author",
-            "article:author",
-            "dc.creator",
-            "dcterms.creator",
-            "parsely-author",
-            "sailthru.author",
-            "byl",
-            "citation_author",
-            "twitter:creator",
-        ] {
-            for v in m.get_all(key) {
-                if v.starts_with("http") || (key == "twitter:creator" && v.starts_with('@')) {
-                    continue;
-                }
-                authors.extend(split_authors(v));
-            }
-            if !authors.is_empty() {
-                break;
-            }
-        }
-    }
-    if authors.is_empty() {
-        authors.extend(m.itemprop_authors.iter().flat_map(|a| split_authors(a)));
-    }
-    if authors.is_empty() {
-        authors.extend(m.rel_authors.iter().flat_map(|a| split_authors(a)));
-    }
-    if authors.is_empty() {
-        if let Some(b) = m.byline_texts.iter().find_map(|b| byline_name(b)) {
-            authors.extend(split_authors(&b));
-        }
-    }
-    let mut seen = HashSet::new();
-    out.authors = authors
-        .into_iter()
-        .map(|a| clean_author(&a))
-        .filter(|a| !a.is_empty() && a.chars().count() <= 100 && !a.starts_with("http"))
-        .filter(|a| a.chars().any(char::is_alphabetic))
-        .filter(|a| seen.insert(a.to_lowercase()))
-        .take(10)
-        .collect();
+    out.authors = authors(m, &art_only).kept;
 
     // Dates.
     let now = Utc::now();
@@ -554,10 +508,20 @@ pub(super) fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted 
         .map(|s| collapse_ws(&decode_entities(&s)))
         .filter(|s| !s.is_empty());
 
-    // Tags.
+    // Tags: the values read until 50 are kept (see below), each distinct value once (it adds no tag
+    // twice), so a page of 30 000 `article:tag`s costs what its first distinct ones do.
     let mut tags: Vec<String> = Vec::new();
+    let (mut read, mut distinct) = (HashSet::new(), HashSet::new());
     for v in m.get_all("article:tag") {
-        tags.extend(split_tags(v));
+        if distinct.len() >= MAX_TAGS {
+            break;
+        }
+        if read.insert(v) {
+            for t in split_tags(v) {
+                distinct.insert(t.to_lowercase());
+                tags.push(t);
+            }
+        }
     }
     if tags.is_empty() {
         if let Some(v) = m.first(&["news_keywords", "keywords", "parsely-tags", "sailthru.tags"]) {
@@ -581,7 +545,7 @@ pub(super) fn build_metadata(m: &MetaData, page_url: Option<&Url>) -> Extracted 
     out.tags = tags
         .into_iter()
         .filter(|t| seen.insert(t.to_lowercase()))
-        .take(50)
+        .take(MAX_TAGS)
         .collect();
 
     // Image.
@@ -624,6 +588,103 @@ fn resolve_url(u: &str, base: Option<&Url>) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Authors a record keeps at most.
+const MAX_AUTHORS: usize = 10;
+/// Tags a record keeps at most.
+const MAX_TAGS: usize = 50;
+
+/// The record's authors, built as they are found: cleaned, the first
+/// [`MAX_AUTHORS`] distinct ones kept.
+#[derive(Default)]
+struct Authors {
+    /// Whether a source gave any name (before cleaning): the later sources are then not read.
+    found: bool,
+    kept: Vec<String>,
+    /// Lower-cased names kept.
+    seen: HashSet<String>,
+    /// Author `<meta>` values split into names (the work a page of many `<meta>`s costs).
+    values_read: usize,
+}
+
+impl Authors {
+    fn add(&mut self, names: impl IntoIterator<Item = String>) {
+        for a in names {
+            self.found = true;
+            if self.full() {
+                continue;
+            }
+            let a = clean_author(&a);
+            if !a.is_empty()
+                && a.chars().count() <= 100
+                && !a.starts_with("http")
+                && a.chars().any(char::is_alphabetic)
+                && self.seen.insert(a.to_lowercase())
+            {
+                self.kept.push(a);
+            }
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.kept.len() >= MAX_AUTHORS
+    }
+}
+
+/// Authors from JSON-LD, else the author `<meta>`s (by key, in order of trust), else itemprop and
+/// rel=author markup, else a visible byline. The `<meta>` values are read until the record is
+/// full, each distinct value once (a value read before adds no name): a page of 30 000 author
+/// `<meta>`s costs what its first distinct values do, not a split and a clean of each.
+fn authors(m: &MetaData, art_only: &[&Value]) -> Authors {
+    let mut authors = Authors::default();
+    if let Some(a) = ld_first(art_only, "author").or_else(|| ld_first(art_only, "creator")) {
+        let mut names = Vec::new();
+        ld_names(a, &mut names);
+        authors.add(names);
+    }
+    if !authors.found {
+        let mut read = HashSet::new();
+        for key in [
+            "author",
+            "article:author",
+            "dc.creator",
+            "dcterms.creator",
+            "parsely-author",
+            "sailthru.author",
+            "byl",
+            "citation_author",
+            "twitter:creator",
+        ] {
+            for v in m.get_all(key) {
+                if authors.full() {
+                    break;
+                }
+                if v.starts_with("http") || (key == "twitter:creator" && v.starts_with('@')) {
+                    continue;
+                }
+                if read.insert(v) {
+                    authors.values_read += 1;
+                    authors.add(split_authors(v));
+                }
+            }
+            if authors.found {
+                break;
+            }
+        }
+    }
+    if !authors.found {
+        authors.add(m.itemprop_authors.iter().flat_map(|a| split_authors(a)));
+    }
+    if !authors.found {
+        authors.add(m.rel_authors.iter().flat_map(|a| split_authors(a)));
+    }
+    if !authors.found {
+        if let Some(b) = m.byline_texts.iter().find_map(|b| byline_name(b)) {
+            authors.add(split_authors(&b));
+        }
+    }
+    authors
 }
 
 fn split_authors(s: &str) -> Vec<String> {
@@ -838,6 +899,67 @@ mod tests {
     use scraper::Selector;
 
     use super::*;
+
+    fn meta_page(metas: impl Iterator<Item = String>) -> MetaData {
+        let html = format!(
+            "<head>{}</head><body><p>x</p></body>",
+            metas.collect::<String>()
+        );
+        collect_meta(&Html::parse_document(&html))
+    }
+
+    #[test]
+    fn many_author_metas_are_read_until_the_record_is_full() {
+        // 30 000 copies of one author <meta> (the many-meta shape): one value split and cleaned,
+        // not 30 000 (main split every one: 30 000 values read).
+        let m = meta_page(std::iter::repeat_n(
+            r#"<meta name="author" content="Anna Berg">"#.to_string(),
+            30_000,
+        ));
+        let a = authors(&m, &[]);
+        assert_eq!(a.kept, vec!["Anna Berg"]);
+        assert_eq!(a.values_read, 1);
+        // 30 000 distinct ones: read until ten names are kept.
+        let m = meta_page(
+            (0..30_000).map(|i| format!(r#"<meta name="author" content="Anna Berg{i}">"#)),
+        );
+        let a = authors(&m, &[]);
+        assert_eq!(a.kept.len(), MAX_AUTHORS);
+        assert_eq!(a.kept.first().map(String::as_str), Some("Anna Berg0"));
+        assert_eq!(a.kept.last().map(String::as_str), Some("Anna Berg9"));
+        assert_eq!(a.values_read, MAX_AUTHORS);
+    }
+
+    #[test]
+    fn authors_and_tags_as_before_with_repeats_and_junk() {
+        // Repeated values, links, blanks, a name spelled twice in other case: the record is what
+        // splitting and cleaning every value gave.
+        let m = meta_page(
+            [
+                r#"<meta name="author" content="https://example.org/tom">"#,
+                r#"<meta name="author" content="By Tom Hale and Anna Berg">"#,
+                r#"<meta name="author" content="  ">"#,
+                r#"<meta name="author" content="By Tom Hale and Anna Berg">"#,
+                r#"<meta name="author" content="ANNA BERG; Li Wei">"#,
+                r#"<meta name="article:author" content="Not Read">"#,
+                r#"<meta property="article:tag" content="Politics, economy">"#,
+                r#"<meta property="article:tag" content="politics; Budget">"#,
+                r#"<meta property="article:tag" content="Politics, economy">"#,
+            ]
+            .into_iter()
+            .map(str::to_string),
+        );
+        let got = build_metadata(&m, None);
+        assert_eq!(got.authors, vec!["Tom Hale", "Anna Berg", "Li Wei"]);
+        assert_eq!(got.tags, vec!["Politics", "economy", "Budget"]);
+        // Many repeated tags: the first 50 distinct kept, in order.
+        let m = meta_page(
+            (0..30_000).map(|i| format!(r#"<meta property="article:tag" content="t{}">"#, i % 60)),
+        );
+        let tags = build_metadata(&m, None).tags;
+        assert_eq!(tags.len(), MAX_TAGS);
+        assert_eq!(tags.last().map(String::as_str), Some("t49"));
+    }
 
     #[test]
     fn title_suffix_stripped() {

@@ -79,7 +79,10 @@ fn acts_when_unopened(name: &[u8]) -> bool {
 /// 27 s. Such end tags are cut.
 #[derive(Default)]
 struct OpenNames {
-    counts: HashMap<Box<[u8]>, u32>,
+    /// Hashed with foldhash (seeded per process, so page-chosen names cannot
+    /// aim at collisions): SipHash was a fifth of the pre-scan on pages of
+    /// short tags.
+    counts: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
     /// Open elements counted by [`is_reopened_formatting`].
     formatting: usize,
 }

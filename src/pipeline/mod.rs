@@ -1,6 +1,7 @@
 //! One pass of the pipeline: fetch every feed, fetch the pages of entries not yet archived, extract,
-//! detect language, tag, index, commit, then record feed state. [`ingest_pass`] is the only function that
-//! runs a pass; the `ingest` command and the daemon (`run`, for the feeds that are due) call it.
+//! detect language, tag, index, commit, then record feed state, then revisit the archived articles that
+//! are due ([`revisit_pass`], `revisit.rs`). [`ingest_pass`] is the only function that runs a pass; the
+//! `ingest` command and the daemon (`run`, for the feeds that are due) call it.
 //!
 //! Crash safety: nothing is recorded as done before the index commit that holds it. New pages are archived
 //! in batches of [`COMMIT_BATCH`], each ending in a commit; then the pending entries (pages that failed
@@ -38,8 +39,10 @@ use crate::tag::Tagger;
 
 mod backfill;
 mod read;
+mod revisit;
 
 pub use backfill::{backfill, BackfillReport, BackfillRequest};
+pub use revisit::{revisit_pass, revisit_schedule, RevisitReport};
 
 /// Everything a pass needs, built once per process.
 pub struct Pipeline {
@@ -223,6 +226,8 @@ pub enum FetchKind {
     Further,
     /// An article's page.
     Page,
+    /// An archived article's page fetched again ([`revisit_pass`]).
+    Revisit,
 }
 
 impl FetchKind {
@@ -232,6 +237,7 @@ impl FetchKind {
             FetchKind::Feed => "feed",
             FetchKind::Further => "further",
             FetchKind::Page => "page",
+            FetchKind::Revisit => "revisit",
         }
     }
 }
@@ -319,6 +325,8 @@ pub struct PassReport {
     pub fetches: Vec<FetchRecord>,
     /// Alert messages enqueued after its commits ([`crate::alert::eval`]).
     pub alert_messages: usize,
+    /// What the pass's revisits of archived articles found.
+    pub revisits: RevisitReport,
 }
 
 impl std::fmt::Display for PassReport {
@@ -342,7 +350,11 @@ impl std::fmt::Display for PassReport {
             self.pages_failed,
             self.pages_retried,
             self.pages_over_budget
-        )
+        )?;
+        if self.revisits.revisited > 0 || self.revisits.over_budget > 0 {
+            write!(f, "; {}", self.revisits)?;
+        }
+        Ok(())
     }
 }
 
@@ -605,6 +617,9 @@ pub async fn ingest_pass(p: &Pipeline, options: &PassOptions) -> anyhow::Result<
         updates.push((f.id.clone(), state));
     }
     p.store.put_feed_states(&updates)?;
+
+    // 7. Revisits of archived articles that are due, after the new articles, within their budget.
+    report.revisits = revisit_pass(p, Utc::now()).await?;
     report.fetches = p.take_fetches();
     Ok(report)
 }
@@ -645,6 +660,7 @@ pub(crate) async fn archive_entries(
         // No await from here to the commit: a cancelled pass never leaves half a batch.
         let signatures = assign_clusters(p, &mut page_outcomes);
         let mut snapshots = Vec::new();
+        let mut revisit_rows = Vec::new();
         let mut archived_urls = Vec::new();
         let mut archived_ids = Vec::new();
         for (feed_id, outcome) in &page_outcomes {
@@ -671,6 +687,22 @@ pub(crate) async fn archive_entries(
                     archived_ids.push(article.id.clone());
                     if let Some(page) = page {
                         snapshots.push((article.id.clone(), &**page));
+                        let revisited = article.text_source != "post"
+                            && p.config
+                                .feed(feed_id)
+                                .is_some_and(|f| p.config.revisit.covers(f));
+                        if revisited {
+                            revisit_rows.push((
+                                article.id.clone(),
+                                crate::revisit::RevisitState::new(
+                                    &article.url,
+                                    feed_id,
+                                    page.fetched_at,
+                                    page.etag.clone(),
+                                    page.last_modified.clone(),
+                                ),
+                            ));
+                        }
                     }
                 }
                 PageOutcome::Retry { entry, error, .. } => {
@@ -686,6 +718,8 @@ pub(crate) async fn archive_entries(
         // Snapshots and signatures first: an orphan is harmless, a committed article without one is not.
         p.store.put_snapshots(&snapshots)?;
         p.store.put_signatures(&signatures)?;
+        p.store
+            .add_revisit_states(&revisit_rows, &revisit_schedule(&p.config))?;
         // The alerts' journal too: an id whose article this commit does not hold matches nothing.
         if journal && !archived_ids.is_empty() {
             p.store.journal_alert_batch(&archived_ids)?;
@@ -829,23 +863,17 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
     // Extraction and tagging are CPU work: keep them off the I/O threads.
     let job = tokio::task::spawn_blocking(move || {
         let mut gave_up = None;
-        let extracted = page.as_ref().filter(|pg| is_html(pg)).and_then(|pg| {
-            let text = charset::decode(&pg.body, pg.content_type.as_deref()).text;
-            let options = ExtractOptions {
-                content_selector: feed.content_selector.clone(),
-                remove_selectors: feed.remove_selectors.clone(),
-            };
-            let budget = extract::WORK_BUDGET;
-            match extract::extract_checked(&text, Some(&pg.final_url), &options, budget) {
-                Ok((extracted, _work)) => Some(extracted),
+        let extracted = page
+            .as_deref()
+            .and_then(|pg| match extract_page(&feed, pg) {
+                Ok(extracted) => extracted,
                 Err(e) => {
                     // As for a permanent page failure: the feed's text is archived (assemble, "feed").
                     warn!(feed = %feed.id, url = %pg.final_url, error = %e, "page over the extraction budget, archiving the feed's text");
                     gave_up = Some(e.to_string());
                     None
                 }
-            }
-        });
+            });
         let article = assemble(
             &feed,
             &entry,
@@ -865,6 +893,26 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
             status,
         },
     }
+}
+
+/// Extracts a fetched page with its feed's selectors under the per-page work budget (None when it is not
+/// HTML or text; an error when its markup costs more than [`extract::WORK_BUDGET`]). CPU work: call it off
+/// the I/O threads.
+pub(crate) fn extract_page(
+    feed: &FeedSpec,
+    page: &Page,
+) -> Result<Option<Extracted>, extract::ExtractError> {
+    if !is_html(page) {
+        return Ok(None);
+    }
+    let text = charset::decode(&page.body, page.content_type.as_deref()).text;
+    let options = ExtractOptions {
+        content_selector: feed.content_selector.clone(),
+        remove_selectors: feed.remove_selectors.clone(),
+    };
+    let (extracted, _work) =
+        extract::extract_checked(&text, Some(&page.final_url), &options, extract::WORK_BUDGET)?;
+    Ok(Some(extracted))
 }
 
 fn is_html(page: &Page) -> bool {
@@ -985,6 +1033,7 @@ pub fn assemble(
         text_source: text_source.to_string(),
         cluster: None,
         post: entry.post.clone(),
+        revision: None,
     }
 }
 

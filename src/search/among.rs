@@ -275,6 +275,7 @@ mod tests {
             text_source: "page".into(),
             cluster: None,
             post: None,
+            revision: None,
         }
     }
 

@@ -58,7 +58,13 @@ pub struct Provenance {
     pub sha256: String,
     /// Row order.
     pub order: String,
+    /// Which version of each article a row is ([`ROWS`]).
+    pub rows: String,
 }
+
+/// What every export's rows are, for the provenance record: revisits (#26) can find an article edited
+/// after it was archived, and the index holds what its page said last.
+pub const ROWS: &str = "each row is the article's current version as of this export: what its page said at the last revisit that returned it (column/field `version` is that version's number, 1 when never revisited or unchanged; `versions` counts the versions found; `edited`, `removed` as of the last revisit). Earlier versions, with their fields, campaign tags and word diffs: `mediawatch history ID_OR_URL`.";
 
 struct HashingWriter<'a> {
     inner: &'a mut dyn Write,
@@ -176,5 +182,6 @@ pub fn export(
         matches,
         sha256: hex::encode(hashing.hasher.finalize()),
         order: "index order (segment, document) of the commit".into(),
+        rows: ROWS.into(),
     })
 }

@@ -9,7 +9,8 @@
 //! only (a phrase of common words through the pairs fields, see [`crate::index`]). Filter fields: `feed`
 //! (alias `source`), `lang`, `script`, `affiliation`, `country`, `campaign`, `cluster`, and
 //! `published:[2026-01-01 TO 2026-02-01]` (days, inclusive; also `published:2026-01-05`,
-//! `published:>=2026-01-01`).
+//! `published:>=2026-01-01`). What revisits found: `versions`, `edited`, `removed`, `changed_at` (days
+//! as in `published`) and `campaign_dropped` (campaigns an edit dropped).
 //!
 //! This file holds the request and result types and the execution ([`search`], [`overview`]); beside
 //! it: `query` (parsing and rewriting, [`QueryError`]), `snippet` (snippets and highlight ranges),
@@ -84,6 +85,9 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Order of the hits.
     pub sort: Sort,
+    /// Only articles a revisit found changed (edited, removed or restored: those with a `changed_at`);
+    /// `since` and `until` then bound the change time instead of the publication time (`/changes`).
+    pub changed: bool,
 }
 
 /// Order of search hits.
@@ -96,6 +100,8 @@ pub enum Sort {
     Newest,
     /// Earliest publication first (hits carry score 0).
     Oldest,
+    /// Latest change a revisit found first (`changed_at`; never changed last; hits carry score 0).
+    Changed,
 }
 
 /// Search results.
@@ -258,14 +264,14 @@ fn run<C: Collector>(
                 .context("search failed")?;
             (total, top, fruit)
         }
-        Sort::Newest | Sort::Oldest => {
-            let order = if req.sort == Sort::Newest {
-                tantivy::Order::Desc
-            } else {
-                tantivy::Order::Asc
+        Sort::Newest | Sort::Oldest | Sort::Changed => {
+            let (field, order) = match req.sort {
+                Sort::Oldest => ("published", tantivy::Order::Asc),
+                Sort::Changed => ("changed_at", tantivy::Order::Desc),
+                _ => ("published", tantivy::Order::Desc),
             };
-            let by_date = TopDocs::with_limit(limit)
-                .order_by_fast_field::<tantivy::DateTime>("published", order);
+            let by_date =
+                TopDocs::with_limit(limit).order_by_fast_field::<tantivy::DateTime>(field, order);
             let (total, top, fruit) = searcher
                 .search(&*query, &(Count, by_date, extra))
                 .context("search failed")?;
@@ -338,6 +344,7 @@ fn to_hit(
         Some((fragment, ranges)) => one_line_with(&fragment, &ranges),
         None => (one_line(&truncate_chars(&article.text, 240)), Vec::new()),
     };
+    let last_change = article.revision.as_ref().and_then(|r| r.last_change());
     Hit {
         id: article.id,
         url: article.url,
@@ -363,6 +370,18 @@ fn to_hit(
         score,
         snippet,
         highlights,
+        version: article.revision.as_ref().map_or(1, |r| r.current.max(1)),
+        versions: article.revision.as_ref().map_or(1, |r| r.versions.max(1)),
+        edited: article.revision.as_ref().is_some_and(|r| r.edited()),
+        removed: article.revision.as_ref().is_some_and(|r| r.removed()),
+        changed_at: last_change
+            .map(|(_, at)| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        change: last_change.map(|(kind, _)| kind),
+        campaign_dropped: article
+            .revision
+            .as_ref()
+            .map(|r| r.campaigns_dropped(&article.campaigns))
+            .unwrap_or_default(),
     }
 }
 

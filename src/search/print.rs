@@ -19,8 +19,10 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// The columns of csv output and exports.
-pub const CSV_HEADER: [&str; 13] = [
+/// The columns of csv output and exports. New columns are appended, so the positions scripts rely on do
+/// not move: `version` (the current version's number, the one the row's fields are; 1 when never
+/// revisited or unchanged), `versions` (distinct versions found), `edited` and `removed` (`true`/`false`).
+pub const CSV_HEADER: [&str; 17] = [
     "id",
     "url",
     "title",
@@ -34,6 +36,10 @@ pub const CSV_HEADER: [&str; 13] = [
     "campaigns",
     "score",
     "snippet",
+    "version",
+    "versions",
+    "edited",
+    "removed",
 ];
 
 /// A cell a spreadsheet will not run as a formula: archived titles are hostile, and `=HYPERLINK(...)`
@@ -47,7 +53,7 @@ fn csv_safe(cell: &str) -> String {
 }
 
 /// One CSV row of a hit, every cell spreadsheet-safe.
-pub(super) fn csv_row(h: &Hit) -> [String; 13] {
+pub(super) fn csv_row(h: &Hit) -> [String; 17] {
     [
         h.id.clone(),
         h.url.clone(),
@@ -62,6 +68,10 @@ pub(super) fn csv_row(h: &Hit) -> [String; 13] {
         h.campaigns.join(";"),
         format!("{:.3}", h.score),
         h.snippet.clone(),
+        h.version.to_string(),
+        h.versions.to_string(),
+        h.edited.to_string(),
+        h.removed.to_string(),
     ]
     .map(|cell| csv_safe(&cell))
 }

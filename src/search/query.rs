@@ -71,6 +71,11 @@ pub const QUERY_FIELDS: &[&str] = &[
     "campaign",
     "cluster",
     "published",
+    "versions",
+    "edited",
+    "removed",
+    "changed_at",
+    "campaign_dropped",
 ];
 
 /// Parses the request into one tantivy query (user query AND filters).
@@ -100,9 +105,12 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
             clauses.push((Occur::Must, term(field, &v)));
         }
     }
-    if req.since.is_some() || req.until.is_some() {
-        let from = req.since.map(day_start);
-        let to = req.until.and_then(|d| d.succ_opt()).map(day_start);
+    let from = req.since.map(day_start);
+    let to = req.until.and_then(|d| d.succ_opt()).map(day_start);
+    if req.changed {
+        // Changed articles only (those with a `changed_at`), the days bounding the change time.
+        clauses.push((Occur::Must, archive.date_range(f.changed_at, from, to)));
+    } else if from.is_some() || to.is_some() {
         clauses.push((Occur::Must, archive.published_range(from, to)));
     }
     if clauses.is_empty() {
@@ -439,15 +447,16 @@ fn opens_term(c: char) -> bool {
     c.is_whitespace() || "(+-:".contains(c)
 }
 
+/// A day or range of days in a date field (`published:`, `changed_at:`).
 static PUBLISHED: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
-        r"published:(?:([\[{])\s*(\S+)\s+TO\s+([^\]}\s]+)\s*([\]}])|(>=|<=|>|<)?(\d{4}-\d{2}-\d{2})\b)",
+        r"(published|changed_at):(?:([\[{])\s*(\S+)\s+TO\s+([^\]}\s]+)\s*([\]}])|(>=|<=|>|<)?(\d{4}-\d{2}-\d{2})\b)",
     )
     .expect("valid regex")
 });
 
 /// Field names researchers use that the index spells otherwise (`source:` is `feed:`), and days in
-/// `published:` ranges turned into the instants tantivy wants (a day's end bound is the next midnight).
+/// `published:` and `changed_at:` ranges turned into the instants tantivy wants (a day's end bound is the next midnight).
 fn rewrite_query(query: &str) -> Result<String, QueryError> {
     let aliased = lower_lang(&and_not(&with_aliases(query)));
     let mut out = String::with_capacity(aliased.len());
@@ -456,6 +465,7 @@ fn rewrite_query(query: &str) -> Result<String, QueryError> {
         let Some(whole) = caps.get(0) else { continue };
         out.push_str(&aliased[last..whole.start()]);
         last = whole.end();
+        let field = caps.get(1).map_or("published", |m| m.as_str());
         // Positions in `aliased` equal those in `query` up to a `source:` before them; find the
         // value in the original for the error.
         let day = |text: &str| -> Result<Option<NaiveDate>, QueryError> {
@@ -468,14 +478,14 @@ fn rewrite_query(query: &str) -> Result<String, QueryError> {
                     QueryError::at(
                         query,
                         query.find(text),
-                        format!("{text:?} is not a day like 2026-01-31 in `published:`"),
+                        format!("{text:?} is not a day like 2026-01-31 in `{field}:`"),
                     )
                 })
         };
         let next = |d: NaiveDate| d.succ_opt().unwrap_or(d);
         let instant = |d: NaiveDate| format!("{}T00:00:00Z", d.format("%Y-%m-%d"));
         if let (Some(open), Some(lo), Some(hi), Some(close)) =
-            (caps.get(1), caps.get(2), caps.get(3), caps.get(4))
+            (caps.get(2), caps.get(3), caps.get(4), caps.get(5))
         {
             let lower = match (day(lo.as_str())?, open.as_str()) {
                 (Some(d), "[") => format!("[{}", instant(d)),
@@ -487,15 +497,15 @@ fn rewrite_query(query: &str) -> Result<String, QueryError> {
                 (Some(d), _) => format!("{}}}", instant(d)),
                 (None, c) => format!("{}{c}", hi.as_str()),
             };
-            out.push_str(&format!("published:{lower} TO {upper}"));
-        } else if let Some(d) = caps.get(6) {
+            out.push_str(&format!("{field}:{lower} TO {upper}"));
+        } else if let Some(d) = caps.get(7) {
             let Some(d) = day(d.as_str())? else { continue };
-            let text = match caps.get(5).map(|m| m.as_str()) {
-                Some(">=") => format!("published:>={}", instant(d)),
-                Some(">") => format!("published:>={}", instant(next(d))),
-                Some("<") => format!("published:<{}", instant(d)),
-                Some("<=") => format!("published:<{}", instant(next(d))),
-                _ => format!("published:[{} TO {}}}", instant(d), instant(next(d))),
+            let text = match caps.get(6).map(|m| m.as_str()) {
+                Some(">=") => format!("{field}:>={}", instant(d)),
+                Some(">") => format!("{field}:>={}", instant(next(d))),
+                Some("<") => format!("{field}:<{}", instant(d)),
+                Some("<=") => format!("{field}:<{}", instant(next(d))),
+                _ => format!("{field}:[{} TO {}}}", instant(d), instant(next(d))),
             };
             out.push_str(&text);
         }

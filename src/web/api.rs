@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::pages::article::load_article;
 use super::pages::campaigns::campaign_views;
+use super::pages::changes::{changes_params, run_changes};
 use super::pages::digests::{digest_days, read_digest};
 use super::pages::search::run_search;
 use super::params::SearchParams;
@@ -63,19 +64,56 @@ pub async fn search(
     .map_err(WebError::json)
 }
 
-/// `GET /api/articles/{id}`: the stored article, its snapshot's HTTP metadata, its copy cluster.
+/// `GET /api/changes`: one page of the articles revisits found edited, removed or restored, newest
+/// change first (the rows of `/changes`), with the search's filters.
+pub async fn changes(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, WebError> {
+    let p = changes_params(raw.as_deref(), state.limits()).map_err(WebError::json)?;
+    blocking(&state, move |state| {
+        let data = run_changes(state, &p)?;
+        let pages = data.total.div_ceil(p.size).max(1);
+        Ok(Json(json!({
+            "query": p.q,
+            "total": data.total,
+            "page": p.page,
+            "size": p.size,
+            "pages": pages,
+            "changes": data.rows,
+            "links": {
+                "self": p.href("/api/changes"),
+                "next": (p.page < pages).then(|| p.with_page(p.page + 1).href("/api/changes")),
+                "prev": (p.page > 1).then(|| p.with_page(p.page - 1).href("/api/changes")),
+                "html": p.href("/changes"),
+            },
+        })))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /api/articles/{id}`: the stored article, its snapshot's HTTP metadata, its copy cluster, and
+/// the versions revisits kept (oldest first; empty while none changed).
 pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, WebError> {
     blocking(&state, move |state| {
         let a = load_article(state, &id)?;
-        let snapshot = match state.store()? {
+        let store = state.store()?;
+        let snapshot = match &store {
             Some(store) => store
                 .snapshot(&a.id)
                 .map_err(WebError::internal)?
                 .map(|(meta, _)| meta),
             None => None,
+        };
+        let versions = match &store {
+            Some(store) if a.revision.is_some() => {
+                store.versions(&a.id).map_err(WebError::internal)?
+            }
+            _ => Vec::new(),
         };
         let cluster: Vec<Value> = search::cluster_members(&state.archive, &a)
             .map_err(WebError::internal)?
@@ -89,6 +127,7 @@ pub async fn article(
             "snapshot": snapshot,
             "snapshot_href": snapshot.as_ref().map(|_| format!("/articles/{}/snapshot", a.id)),
             "cluster": cluster,
+            "versions": versions,
         })))
     })
     .await

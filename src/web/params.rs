@@ -129,7 +129,8 @@ impl SearchParams {
                         "relevance" => Sort::Relevance,
                         "newest" => Sort::Newest,
                         "oldest" => Sort::Oldest,
-                        _ => return Err(bad("relevance, newest or oldest")),
+                        "changed" => Sort::Changed,
+                        _ => return Err(bad("relevance, newest, oldest or changed")),
                     }
                 }
                 "page" => {
@@ -191,6 +192,7 @@ impl SearchParams {
             until: self.until,
             limit: self.offset() + self.size,
             sort: self.sort,
+            changed: false,
         }
     }
 
@@ -269,6 +271,9 @@ impl SearchParams {
             }
             Sort::Oldest => {
                 s.append_pair("sort", "oldest");
+            }
+            Sort::Changed => {
+                s.append_pair("sort", "changed");
             }
         }
         if self.page != 1 {

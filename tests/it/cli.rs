@@ -46,7 +46,15 @@ fn repository_feeds_toml_is_valid() {
         .arg("check-config")
         .assert()
         .success()
-        .stdout(predicate::str::contains(": ok"));
+        .stdout(predicate::str::contains(": ok"))
+        .stdout(predicate::str::contains(format!(
+            "revisit:   {} feeds (affiliations state), at ages 1h, 6h, 1d, 7d, at most 500 per pass",
+            config
+                .feeds
+                .iter()
+                .filter(|f| f.affiliation == mediawatch::model::Affiliation::State)
+                .count()
+        )));
 }
 
 #[test]

@@ -20,6 +20,7 @@ use mediawatch::config::Config;
 use mediawatch::digest::{self, DigestData, DigestFormat};
 use mediawatch::index::Archive;
 use mediawatch::model::{Article, CampaignHit, LangInfo, TermHit};
+use mediawatch::revisit::{Compared, RevisitState, Schedule, StoredVersion};
 use mediawatch::search::{self, SearchRequest};
 use mediawatch::store::{FeedState, Store};
 
@@ -141,6 +142,7 @@ fn article(
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 
@@ -774,4 +776,256 @@ fn coverage_lists_failing_and_silent_feeds_with_since() {
     let digest = digest::build_digest(&data, &config);
     let dead = digest.coverage.iter().find(|c| c.feed == "dead").unwrap();
     assert_eq!((dead.status.as_str(), dead.since.as_deref()), ("new", None));
+}
+
+/// A kept version of a fixture article.
+fn version(
+    number: u32,
+    fetched_at: DateTime<Utc>,
+    title: &str,
+    text: &str,
+    campaigns: &[&str],
+) -> StoredVersion {
+    let fields = Compared::new(title, text, None, &[]);
+    StoredVersion {
+        number,
+        fetched_at,
+        recorded_at: fetched_at,
+        http_status: 200,
+        final_url: String::new(),
+        fields_sha256: fields.sha256(),
+        fields,
+        snapshot_sha256: None,
+        campaigns: campaigns
+            .iter()
+            .map(|id| CampaignHit {
+                id: id.to_string(),
+                score: 1.0,
+                terms: vec![],
+            })
+            .collect(),
+        changed: vec![],
+    }
+}
+
+/// Revisit rows and versions in the fixture store (day D = 2026-11-27):
+/// - state `xinhua d/tw-2`: version 2 on D-1 (outside), back to version 1 on D 09:00 → listed;
+/// - state `gt d/ua-0`: removed (404) on D 12:00 → listed;
+/// - state `xinhua d/tw-0`: version 2 on D 22:00, the campaign term gone → listed;
+/// - independent `indie d/plain-1`: headline edited on D 21:00 → listed after the state ones;
+/// - a `mirror` article no longer in the index, removed on D 23:00 → listed last (unknown affiliation);
+/// - state `xinhua d/tw-1` edited on D-1 and `gt d/tw-1` removed on D+1: outside the period, not listed.
+fn fixture_changes(store: &Store) {
+    let d = day_d();
+    let url = |feed: &str, slug: &str| format!("http://{feed}.example/{slug}");
+    let row = |feed: &str, slug: &str| {
+        let u = url(feed, slug);
+        (
+            mediawatch::pipeline::article_id(&u),
+            RevisitState::new(&u, feed, at(d, 0, 0), None, None),
+        )
+    };
+    let mut rows = Vec::new();
+    let mut versions = Vec::new();
+    let mut edited = |feed: &str,
+                      slug: &str,
+                      v1: (&str, &str, &[&str]),
+                      v2: (&str, &str, &[&str]),
+                      t: DateTime<Utc>| {
+        let (id, mut s) = row(feed, slug);
+        let a = version(1, at(d, 0, 5), v1.0, v1.1, v1.2);
+        let b = version(2, t, v2.0, v2.1, v2.2);
+        s.hashes = vec![a.fields_sha256.clone(), b.fields_sha256.clone()];
+        s.current = 2;
+        s.edited_at = Some(t);
+        versions.push((id.clone(), a));
+        versions.push((id.clone(), b));
+        (id, s)
+    };
+    let tw: &[&str] = &["taiwan"];
+    rows.push(edited(
+        "xinhua",
+        "d/tw-0",
+        (
+            "Separatist rhetoric condemned #0",
+            "Separatist rhetoric.",
+            tw,
+        ),
+        ("Separatist rhetoric condemned #0", "Rhetoric.", &[]),
+        at(d, 22, 0),
+    ));
+    rows.push(edited(
+        "indie",
+        "d/plain-1",
+        ("Weather in Taipei", "Sunny.", &[]),
+        ("Storm warning in Taipei", "Sunny.", &[]),
+        at(d, 21, 0),
+    ));
+    let (id, mut s) = edited(
+        "xinhua",
+        "d/tw-2",
+        ("Separatist rhetoric condemned #2", "Text.", tw),
+        ("Rhetoric condemned #2", "Text.", tw),
+        at(d - Duration::days(1), 10, 0),
+    );
+    s.returns = vec![(at(d, 9, 0), 1)];
+    s.current = 1;
+    s.edited_at = Some(at(d, 9, 0));
+    rows.push((id, s));
+    rows.push(edited(
+        "xinhua",
+        "d/tw-1",
+        ("Separatist rhetoric condemned #1", "Text.", tw),
+        ("Separatist rhetoric condemned #1 (updated)", "Text.", tw),
+        at(d - Duration::days(1), 23, 59),
+    ));
+    for (feed, slug, t) in [
+        ("gt", "d/ua-0", at(d, 12, 0)),
+        ("mirror", "gone-from-index", at(d, 23, 0)),
+        ("gt", "d/tw-1", at(d + Duration::days(1), 0, 0)),
+    ] {
+        let (id, mut s) = row(feed, slug);
+        s.removed_at = Some(t);
+        s.removed_why = Some("HTTP 404".into());
+        rows.push((id, s));
+    }
+    // An unchanged article's row: never listed.
+    rows.push(row("gt", "d/ua-1"));
+    store
+        .add_revisit_states(&rows, &Schedule::default())
+        .unwrap();
+    let versions: Vec<(String, StoredVersion, Option<&mediawatch::model::Page>)> =
+        versions.into_iter().map(|(id, v)| (id, v, None)).collect();
+    store
+        .commit_revisits(&[], &versions, &Schedule::default())
+        .unwrap();
+}
+
+/// The part of `text` from `start` up to (not including) `end`.
+fn section<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).expect(start);
+    let to = from + text[from..].find(end).expect(end);
+    &text[from..to]
+}
+
+#[test]
+fn changed_and_removed_lists_the_periods_edits_and_removals_state_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, archive, store) = fixture_index(dir.path());
+    fixture_changes(&store);
+    let d = day_d();
+    let digest = digest::build_digest(
+        &digest::load(&archive, Some(&store), d, d).unwrap(),
+        &config,
+    );
+    let c = &digest.changes;
+    assert!(c.tracked);
+    let listed: Vec<(&str, &str, &str)> = c
+        .articles
+        .iter()
+        .map(|a| {
+            (
+                a.article.feed.as_str(),
+                a.article.url.rsplit(".example/").next().unwrap(),
+                a.summary.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("xinhua", "d/tw-2", "title changed"),
+            ("gt", "d/ua-0", "removed (HTTP 404)"),
+            ("xinhua", "d/tw-0", "text changed; lost campaign taiwan"),
+            ("indie", "d/plain-1", "title changed"),
+            ("mirror", "gone-from-index", "removed (HTTP 404)"),
+        ],
+        "state outlets first, then by time; nothing from outside the period"
+    );
+    assert_eq!(c.count, 5);
+    assert_eq!(c.articles[0].versions_shown, [1]);
+    assert_eq!(c.articles[2].campaigns_lost, ["taiwan"]);
+    assert_eq!(
+        c.articles[2].article.title,
+        "Separatist rhetoric condemned #0"
+    );
+    assert_eq!(c.articles[2].changed_at, "2026-11-27T22:00:00Z");
+    // Not in the index: named by its URL, its outlet from the config.
+    assert_eq!(
+        c.articles[4].article.title,
+        "http://mirror.example/gone-from-index"
+    );
+    assert_eq!(c.articles[4].article.source_name, "Mirror Site (fixture)");
+
+    // The day before holds only the edits found then; the day after only the removal found then.
+    let before = digest::build_digest(
+        &digest::load(
+            &archive,
+            Some(&store),
+            d - Duration::days(1),
+            d - Duration::days(1),
+        )
+        .unwrap(),
+        &config,
+    );
+    let urls = |dg: &digest::Digest| -> Vec<String> {
+        dg.changes
+            .articles
+            .iter()
+            .map(|a| a.article.url.clone())
+            .collect()
+    };
+    assert_eq!(
+        urls(&before),
+        [
+            "http://xinhua.example/d/tw-2",
+            "http://xinhua.example/d/tw-1"
+        ]
+    );
+    let after = digest::build_digest(
+        &digest::load(
+            &archive,
+            Some(&store),
+            d + Duration::days(1),
+            d + Duration::days(1),
+        )
+        .unwrap(),
+        &config,
+    );
+    assert_eq!(urls(&after), ["http://gt.example/d/tw-1"]);
+
+    let md = digest::render(&digest, DigestFormat::Md);
+    let html = digest::render(&digest, DigestFormat::Html);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("digest_changes_md", section(&md, "## Changed and removed", "## Coverage"));
+        insta::assert_snapshot!(
+            "digest_changes_html",
+            section(&html, "<h2 id=\"changes\">", "<h2 id=\"coverage\">")
+        );
+        insta::assert_json_snapshot!("digest_changes_json", digest.changes);
+    });
+    // The JSON keeps every key it had and adds `changes`.
+    let json: serde_json::Value =
+        serde_json::from_str(&digest::render(&digest, DigestFormat::Json)).unwrap();
+    for key in [
+        "date",
+        "from",
+        "to",
+        "days",
+        "total",
+        "from_state",
+        "state_share",
+        "feeds_configured",
+        "feeds_delivered",
+        "spiking",
+        "spike_rule",
+        "campaigns",
+        "amplification",
+        "forwards",
+        "coverage",
+        "feeds",
+        "changes",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
 }

@@ -126,6 +126,7 @@ fn post(
         text_source: "feed".into(),
         cluster: None,
         post,
+        revision: None,
     }
 }
 
@@ -625,7 +626,9 @@ fn digest_without_forwards_says_so() {
     assert!(digest.forwards.is_empty());
     let md = digest::render(&digest, DigestFormat::Md);
     assert!(
-        md.contains("### Forwards\n\nNo post was forwarded in the period.\n\n## Coverage"),
+        md.contains(
+            "### Forwards\n\nNo post was forwarded in the period.\n\n## Changed and removed"
+        ),
         "{md}"
     );
 }
@@ -658,7 +661,11 @@ fn reindex_fills_forwarded_from_of_an_older_index() {
     std::fs::write(dir.path().join("index-schema-version"), "6\n").unwrap();
 
     let e = Archive::open(dir.path()).err().unwrap().to_string();
-    assert!(e.contains("index schema 6, this one reads 7"), "{e}");
+    let reads = format!(
+        "index schema 6, this one reads {}",
+        mediawatch::index::SCHEMA_VERSION
+    );
+    assert!(e.contains(&reads), "{e}");
     assert!(e.contains("mediawatch reindex"), "{e}");
     assert_eq!(
         mediawatch::index::reindex(dir.path(), &|_, _| {}).unwrap(),

@@ -187,6 +187,7 @@ fn article(i: usize, d: &Doc) -> Article {
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 
@@ -1217,5 +1218,98 @@ fn search_input_that_aborted_the_process_is_a_bad_query() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn search_export_rows_say_which_version_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Archive::open_or_create(dir.path()).unwrap();
+    let docs = fixtures();
+    let plain = article(0, &docs[0]);
+    let mut edited = article(1, &docs[0]);
+    // Three versions found, the page back on version 2, then gone.
+    edited.revision = Some(mediawatch::model::Revision {
+        versions: 3,
+        current: 2,
+        edited_at: Some(published(5)),
+        removed_at: Some(published(6)),
+        restored_at: None,
+        campaigns_seen: Vec::new(),
+    });
+    let mut writer = archive.writer().unwrap();
+    writer.upsert(&plain).unwrap();
+    writer.upsert(&edited).unwrap();
+    writer.commit().unwrap();
+    drop(writer);
+    archive.reload().unwrap();
+    let everything = SearchRequest::default();
+
+    let mut csv_bytes = Vec::new();
+    let p = search::export(&archive, &everything, ExportFormat::Csv, &mut csv_bytes).unwrap();
+    let mut rdr = csv::Reader::from_reader(&csv_bytes[..]);
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    // The columns users' scripts read keep their positions; the new ones come last.
+    assert_eq!(
+        header,
+        [
+            "id",
+            "url",
+            "title",
+            "feed",
+            "source_name",
+            "affiliation",
+            "country",
+            "lang",
+            "script",
+            "published",
+            "campaigns",
+            "score",
+            "snippet",
+            "version",
+            "versions",
+            "edited",
+            "removed"
+        ]
+    );
+    let mut rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    rows.sort();
+    let tail = |r: &Vec<String>| r[13..].to_vec();
+    assert_eq!(rows[0][0], plain.id);
+    assert_eq!(tail(&rows[0]), ["1", "1", "false", "false"]);
+    assert_eq!(rows[1][0], edited.id);
+    assert_eq!(tail(&rows[1]), ["2", "3", "true", "true"]);
+    assert!(p.rows.contains("current version"), "{}", p.rows);
+    assert!(p.rows.contains("mediawatch history"), "{}", p.rows);
+    // The provenance record as the CLI and the web write it carries the note.
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["rows"].as_str(), Some(p.rows.as_str()));
+
+    let mut lines = Vec::new();
+    search::export(&archive, &everything, ExportFormat::Jsonl, &mut lines).unwrap();
+    let mut got: Vec<(String, u64, u64, bool, bool)> = String::from_utf8(lines)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["version"].as_u64().unwrap(),
+                v["versions"].as_u64().unwrap(),
+                v["edited"].as_bool().unwrap(),
+                v["removed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (plain.id.clone(), 1, 1, false, false),
+            (edited.id.clone(), 2, 3, true, true)
+        ]
     );
 }

@@ -202,18 +202,24 @@ pub fn start_run(
     (child, rx)
 }
 
-/// One source's row of `feeds status --format json` (the command must succeed).
-pub fn status_row(config: &Path, id: &str) -> serde_json::Value {
-    let out = mw_with(config)
-        .args(["feeds", "status", "--format", "json"])
-        .output()
-        .unwrap();
+/// Runs `mediawatch --config CONFIG ARGS...` to its end and asserts it succeeded; returns its stdout.
+/// (From an async test, call it inside `tokio::task::block_in_place`.)
+pub fn mw_ok(config: &Path, args: &[&str]) -> String {
+    let out = mw_with(config).args(args).output().unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "mediawatch {args:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One source's row of `feeds status --format json` (the command must succeed).
+pub fn status_row(config: &Path, id: &str) -> serde_json::Value {
+    let out = mw_ok(config, &["feeds", "status", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     rows.as_array()
         .unwrap()
         .iter()

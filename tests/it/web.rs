@@ -145,6 +145,7 @@ pub fn article(
         text_source: "page".into(),
         cluster: None,
         post: None,
+        revision: None,
     }
 }
 
@@ -331,7 +332,7 @@ impl Answer {
             .unwrap_or("")
     }
 
-    fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
@@ -1090,6 +1091,7 @@ async fn openapi_lists_every_api_route() {
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/search",
+        "/api/changes",
         "/api/articles/{id}",
         "/api/campaigns",
         "/api/digests",
@@ -1105,14 +1107,14 @@ async fn openapi_lists_every_api_route() {
     ] {
         assert!(paths.contains_key(p), "{p} not documented");
     }
-    // Every documented search parameter is one the server accepts.
-    let params = doc["paths"]["/api/search"]["get"]["parameters"]
-        .as_array()
-        .unwrap();
-    for p in params {
-        let name = p["name"].as_str().unwrap();
-        let a = get(&r, &format!("/api/search?{name}=")).await;
-        assert_eq!(a.status, StatusCode::OK, "{name}: {}", a.body);
+    // Every documented search (and changes) parameter is one the server accepts.
+    for route in ["/api/search", "/api/changes"] {
+        let params = doc["paths"][route]["get"]["parameters"].as_array().unwrap();
+        for p in params {
+            let name = p["name"].as_str().unwrap();
+            let a = get(&r, &format!("{route}?{name}=")).await;
+            assert_eq!(a.status, StatusCode::OK, "{route} {name}: {}", a.body);
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! The article page (text with campaign terms highlighted, campaign evidence, the stored page's
-//! provenance, a Telegram post's views and origin, the copy cluster) and the raw snapshot download.
+//! provenance, a Telegram post's views and origin, the copy cluster, and what revisits found: a removed
+//! or restored badge, the versions with the word diff of title and text between consecutive ones) and
+//! the raw snapshot download.
 
 use std::sync::Arc;
 
@@ -11,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::render;
 use crate::escape::http_url;
 use crate::model::Article;
+use crate::revisit::StoredVersion;
 use crate::search;
 use crate::web::view::{self, Segment};
 use crate::web::{blocking, is_article_id, AppState, WebError, CSP_SANDBOX};
@@ -49,6 +52,87 @@ pub struct SnapshotView {
     pub download_href: String,
 }
 
+/// One run of a word diff as shown: `same`, `ins` or `del`.
+pub struct DiffView {
+    /// `same`, `ins` (only in the newer version) or `del` (only in the older).
+    pub kind: &'static str,
+    /// The words.
+    pub text: String,
+}
+
+/// One kept version of the article.
+pub struct VersionView {
+    /// 1-based number.
+    pub number: u32,
+    /// When its page was fetched.
+    pub fetched_at: String,
+    /// The fields that changed from the version before (empty for version 1).
+    pub changed: Vec<String>,
+    /// Campaign ids it gained against the version before.
+    pub gained: Vec<String>,
+    /// Campaign ids it lost against the version before.
+    pub lost: Vec<String>,
+    /// Whether the page shows it now.
+    pub current: bool,
+    /// Word diff of the title from the version before (empty for version 1 or an unchanged title).
+    pub title_diff: Vec<DiffView>,
+    /// Word diff of the text from the version before (empty for version 1 or an unchanged text).
+    pub text_diff: Vec<DiffView>,
+}
+
+/// Whether the article is gone from its site, or back.
+pub struct RemovalView {
+    /// `removed` or `restored`.
+    pub kind: &'static str,
+    /// When it was first seen gone, or seen back.
+    pub at: String,
+    /// Why it was judged gone (removed only, when the store says).
+    pub why: Option<String>,
+}
+
+/// The word diff from `old` to `new` as shown.
+fn diff_view(old: &str, new: &str) -> Vec<DiffView> {
+    if old == new {
+        return Vec::new();
+    }
+    crate::revisit::word_diff(old, new)
+        .into_iter()
+        .map(|s| DiffView {
+            kind: match s.op {
+                crate::revisit::DiffOp::Same => "same",
+                crate::revisit::DiffOp::Added => "ins",
+                crate::revisit::DiffOp::Removed => "del",
+            },
+            text: s.text,
+        })
+        .collect()
+}
+
+/// The versions as listed, oldest first, each diffed against the one numbered before it.
+pub fn version_views(versions: &[StoredVersion], current: u32) -> Vec<VersionView> {
+    versions
+        .iter()
+        .map(|v| {
+            let before = versions.iter().find(|b| b.number + 1 == v.number);
+            let (gained, lost) = before.map_or_else(Default::default, |b| {
+                crate::revisit::campaigns_gained_lost(&b.campaigns, &v.campaigns)
+            });
+            VersionView {
+                number: v.number,
+                fetched_at: time(Some(v.fetched_at)),
+                changed: v.changed.clone(),
+                gained,
+                lost,
+                current: v.number == current,
+                title_diff: before
+                    .map_or_else(Vec::new, |b| diff_view(&b.fields.title, &v.fields.title)),
+                text_diff: before
+                    .map_or_else(Vec::new, |b| diff_view(&b.fields.text, &v.fields.text)),
+            }
+        })
+        .collect()
+}
+
 /// A member of the copy cluster.
 pub struct ClusterMember {
     /// Article page.
@@ -84,6 +168,10 @@ struct ArticlePage {
     snapshot: Option<SnapshotView>,
     cluster: Vec<ClusterMember>,
     json_href: String,
+    /// Kept versions (listed when there are two or more).
+    versions: Vec<VersionView>,
+    /// The removed or restored badge.
+    removal: Option<RemovalView>,
 }
 
 fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -150,7 +238,30 @@ pub async fn article(
                 published: time(m.published),
             })
             .collect();
-        let snapshot = match state.store()? {
+        let store = state.store()?;
+        let revision = a.revision.clone().unwrap_or_default();
+        let (row, versions) = match &store {
+            Some(s) if a.revision.is_some() => (
+                s.revisit_state(&a.id).map_err(WebError::internal)?,
+                s.versions(&a.id).map_err(WebError::internal)?,
+            ),
+            _ => (None, Vec::new()),
+        };
+        let removal = match (revision.removed_at, revision.restored_at) {
+            (Some(at), _) => Some(RemovalView {
+                kind: "removed",
+                at: time(Some(at)),
+                why: row.as_ref().and_then(|r| r.removed_why.clone()),
+            }),
+            (None, Some(at)) => Some(RemovalView {
+                kind: "restored",
+                at: time(Some(at)),
+                why: None,
+            }),
+            (None, None) => None,
+        };
+        let versions = version_views(&versions, revision.current);
+        let snapshot = match &store {
             Some(store) => store
                 .snapshot(&a.id)
                 .map_err(WebError::internal)?
@@ -209,6 +320,8 @@ pub async fn article(
             snapshot,
             cluster,
             json_href: format!("/api/articles/{}", a.id),
+            versions,
+            removal,
             a,
         })
     })

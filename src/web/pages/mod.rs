@@ -1,14 +1,15 @@
 //! Server-rendered pages (askama templates in `src/web/templates`, auto-escaped) and the Atom feed.
 //! Handlers gather plain view structs; templates only loop and print.
 //!
-//! One file per page: [`search`], [`atom`], [`article`] (and its snapshot), [`campaigns`], [`digests`], [`feeds`],
-//! [`alerts`] (and each alert's Atom feed);
+//! One file per page: [`search`], [`atom`], [`article`] (and its snapshot), [`changes`], [`campaigns`], [`digests`],
+//! [`feeds`], [`alerts`] (and each alert's Atom feed);
 //! here what they share: `render`, [`error_page`], the stylesheet, [`Link`]. Shared view models: [`super::view`].
 
 pub mod alerts;
 pub mod article;
 pub mod atom;
 pub mod campaigns;
+pub mod changes;
 pub mod digests;
 pub mod feeds;
 pub mod search;

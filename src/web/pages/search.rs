@@ -226,43 +226,15 @@ fn search_page(state: &AppState, p: &SearchParams, data: SearchData) -> SearchPa
     let timeline = view::timeline(&data.buckets, data.interval, |b| {
         p.with_range(b.start, b.end).href("/search")
     });
-    let config = &state.config;
-    let selects = vec![
-        (
-            "campaign",
-            "Campaign",
-            choices(
-                p.campaign.as_deref(),
-                config
-                    .campaigns
-                    .iter()
-                    .map(|c| (c.id.clone(), c.name.clone())),
-            ),
-        ),
-        (
-            "feed",
-            "Feed",
-            choices(
-                p.feed.as_deref(),
-                config.feeds.iter().map(|f| (f.id.clone(), f.name.clone())),
-            ),
-        ),
-        (
-            "affiliation",
-            "Affiliation",
-            choices(
-                p.affiliation.as_deref(),
-                ["state", "independent", "unknown"].map(|a| (a.to_string(), a.to_string())),
-            ),
-        ),
-    ];
+    let selects = filter_selects(state, p);
     let sorts = choices(
         Some(match p.sort {
             Sort::Relevance => "relevance",
             Sort::Newest => "newest",
             Sort::Oldest => "oldest",
+            Sort::Changed => "changed",
         }),
-        ["relevance", "newest", "oldest"].map(|s| (s.to_string(), s.to_string())),
+        ["relevance", "newest", "oldest", "changed"].map(|s| (s.to_string(), s.to_string())),
     );
     let unpaged = p.unpaged();
     let active_filters = FILTERS
@@ -314,4 +286,42 @@ fn search_page(state: &AppState, p: &SearchParams, data: SearchData) -> SearchPa
         api_href: p.href("/api/search"),
         active_filters,
     }
+}
+
+/// The select boxes of the filters with a closed set of values (campaign, feed, affiliation), shared
+/// by the search and changes pages.
+pub fn filter_selects(
+    state: &AppState,
+    p: &SearchParams,
+) -> Vec<(&'static str, &'static str, Vec<Choice>)> {
+    let config = &state.config;
+    vec![
+        (
+            "campaign",
+            "Campaign",
+            choices(
+                p.campaign.as_deref(),
+                config
+                    .campaigns
+                    .iter()
+                    .map(|c| (c.id.clone(), c.name.clone())),
+            ),
+        ),
+        (
+            "feed",
+            "Feed",
+            choices(
+                p.feed.as_deref(),
+                config.feeds.iter().map(|f| (f.id.clone(), f.name.clone())),
+            ),
+        ),
+        (
+            "affiliation",
+            "Affiliation",
+            choices(
+                p.affiliation.as_deref(),
+                ["state", "independent", "unknown"].map(|a| (a.to_string(), a.to_string())),
+            ),
+        ),
+    ]
 }
