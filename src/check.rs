@@ -477,45 +477,14 @@ pub fn repair(dir: &Path) -> anyhow::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Affiliation, LangInfo};
+    use crate::model::Article;
 
     fn article(i: u32) -> Article {
-        let url = format!("https://fixture.example/{i}");
-        let when =
-            chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(i) * 3600, 0).unwrap();
-        Article {
-            id: format!("{i:016x}"),
-            url: url.clone(),
-            final_url: url,
-            feed: "f".into(),
-            source_name: "F".into(),
-            affiliation: Affiliation::State,
-            country: None,
-            lang: LangInfo {
-                lang: "en".into(),
-                script: Some("Latn".into()),
-                confidence: 1.0,
-                reliable: true,
-            },
-            title: format!("Title number {i}"),
-            text: format!("Some text about drills and exercises number {i} in the region."),
-            description: None,
-            authors: vec![],
-            published: Some(when),
-            modified: None,
-            fetched_at: when,
-            canonical_url: None,
-            site_name: None,
-            image: None,
-            section: None,
-            tags: vec![],
-            campaigns: vec![],
-            http_status: 200,
-            text_source: "page".into(),
-            cluster: None,
-            post: None,
-            revision: None,
-        }
+        crate::model::sample_article(
+            i,
+            format!("Title number {i}"),
+            format!("Some text about drills and exercises number {i} in the region."),
+        )
     }
 
     /// An index folder with three archived articles, their signatures and one feed state.

@@ -705,6 +705,48 @@ pub struct AlertMessage {
     pub more: usize,
 }
 
+/// A state-affiliated English article numbered `i` of feed `f` (its id, URL and times follow from `i`),
+/// for the unit tests of the modules that archive, search or check articles.
+#[cfg(test)]
+pub(crate) fn sample_article(i: u32, title: String, text: String) -> Article {
+    let url = format!("https://fixture.example/{i}");
+    let when = chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(i) * 3600, 0)
+        .unwrap_or_default();
+    Article {
+        id: format!("{i:016x}"),
+        url: url.clone(),
+        final_url: url,
+        feed: "f".into(),
+        source_name: "F".into(),
+        affiliation: Affiliation::State,
+        country: None,
+        lang: LangInfo {
+            lang: "en".into(),
+            script: Some("Latn".into()),
+            confidence: 1.0,
+            reliable: true,
+        },
+        title,
+        text,
+        description: None,
+        authors: vec![],
+        published: Some(when),
+        modified: None,
+        fetched_at: when,
+        canonical_url: None,
+        site_name: None,
+        image: None,
+        section: None,
+        tags: vec![],
+        campaigns: vec![],
+        http_status: 200,
+        text_source: "page".into(),
+        cluster: None,
+        post: None,
+        revision: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

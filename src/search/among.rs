@@ -234,49 +234,16 @@ impl DocSet for Docs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Affiliation, Article, LangInfo};
+    use crate::model::Article;
     use crate::search::{search_among, SearchRequest, Sort};
 
     fn article(i: u32) -> Article {
-        let url = format!("https://fixture.example/{i}");
-        let when =
-            chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(i) * 3600, 0).unwrap();
-        Article {
-            id: format!("{i:016x}"),
-            url: url.clone(),
-            final_url: url,
-            feed: "f".into(),
-            source_name: "F".into(),
-            affiliation: Affiliation::State,
-            country: None,
-            lang: LangInfo {
-                lang: "en".into(),
-                script: Some("Latn".into()),
-                confidence: 1.0,
-                reliable: true,
-            },
-            title: format!("Harbor report {i}"),
-            text: format!(
-                "Talks at the harbor, {}.",
-                if i % 2 == 0 { "even" } else { "odd" }
-            ),
-            description: None,
-            authors: vec![],
-            published: Some(when),
-            modified: None,
-            fetched_at: when,
-            canonical_url: None,
-            site_name: None,
-            image: None,
-            section: None,
-            tags: vec![],
-            campaigns: vec![],
-            http_status: 200,
-            text_source: "page".into(),
-            cluster: None,
-            post: None,
-            revision: None,
-        }
+        let even = if i % 2 == 0 { "even" } else { "odd" };
+        crate::model::sample_article(
+            i,
+            format!("Harbor report {i}"),
+            format!("Talks at the harbor, {even}."),
+        )
     }
 
     #[test]
