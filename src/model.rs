@@ -657,6 +657,23 @@ pub struct AlertSpec {
     pub atom: bool,
 }
 
+impl AlertSpec {
+    /// The filters set besides the query, as (search flag, value), in the search flags' order.
+    pub fn filters(&self) -> Vec<(&'static str, &String)> {
+        [
+            ("lang", &self.lang),
+            ("campaign", &self.campaign),
+            ("feed", &self.feed),
+            ("affiliation", &self.affiliation),
+            ("country", &self.country),
+            ("script", &self.script),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect()
+    }
+}
+
 /// One article of an alert message (the webhook body's `articles`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertArticle {

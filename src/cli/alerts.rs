@@ -119,17 +119,11 @@ pub(super) fn alerts_cmd(config_path: &Path, command: AlertsCommand) -> anyhow::
 
 /// One line of `alerts list` and `check-config`.
 fn summary(a: &AlertSpec) -> String {
-    let filters: Vec<String> = [
-        ("lang", &a.lang),
-        ("campaign", &a.campaign),
-        ("feed", &a.feed),
-        ("affiliation", &a.affiliation),
-        ("country", &a.country),
-        ("script", &a.script),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-    .collect();
+    let filters: Vec<String> = a
+        .filters()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     let mut to: Vec<String> = Vec::new();
     if let Some(w) = &a.webhook {
         to.push(format!(

@@ -130,25 +130,11 @@ pub fn shown_target(target: &str) -> String {
     }
 }
 
-fn filter_pairs(a: &AlertSpec) -> Vec<(&'static str, &String)> {
-    [
-        ("lang", &a.lang),
-        ("campaign", &a.campaign),
-        ("feed", &a.feed),
-        ("affiliation", &a.affiliation),
-        ("country", &a.country),
-        ("script", &a.script),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-    .collect()
-}
-
 /// `/search` with the alert's query and filters.
 fn search_href(a: &AlertSpec) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("q", &a.query);
-    for (k, v) in filter_pairs(a) {
+    for (k, v) in a.filters() {
         q.append_pair(k, v);
     }
     format!("/search?{}", q.finish())
@@ -236,7 +222,8 @@ pub fn alert_views(config: &Config, store: Option<&Store>) -> anyhow::Result<Vec
                 id: a.id.clone(),
                 name: a.name.clone(),
                 query: a.query.clone(),
-                filters: filter_pairs(a)
+                filters: a
+                    .filters()
                     .into_iter()
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect(),
