@@ -813,10 +813,8 @@ impl Store {
     pub fn signatures(&self) -> anyhow::Result<Vec<(String, i64, Vec<u8>)>> {
         self.named((|| -> anyhow::Result<Vec<(String, i64, Vec<u8>)>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(SIGNATURES) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, SIGNATURES)? else {
+                return Ok(Vec::new());
             };
             let mut out = Vec::new();
             for row in table.iter()? {
@@ -837,10 +835,8 @@ impl Store {
     pub fn last_digest(&self) -> anyhow::Result<Option<chrono::NaiveDate>> {
         self.named((|| -> anyhow::Result<Option<chrono::NaiveDate>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(META) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, META)? else {
+                return Ok(None);
             };
             let Some(v) = table.get(LAST_DIGEST)? else {
                 return Ok(None);
@@ -870,10 +866,8 @@ impl Store {
     pub fn backfill_state(&self, feed_id: &str) -> anyhow::Result<Option<BackfillState>> {
         self.named((|| -> anyhow::Result<Option<BackfillState>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(BACKFILL) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, BACKFILL)? else {
+                return Ok(None);
             };
             match table.get(feed_id)? {
                 Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
@@ -901,10 +895,8 @@ impl Store {
     /// order. A row that does not parse (written by another version) is skipped with a warning.
     pub fn pending(&self, feed_id: &str) -> anyhow::Result<Vec<PendingEntry>> {
         let txn = self.begin_read()?;
-        let table = match txn.open_table(PENDING) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
+        let Some(table) = read_table(&txn, PENDING)? else {
+            return Ok(Vec::new());
         };
         let mut out = Vec::new();
         for row in table.range((feed_id, "")..)? {
@@ -925,10 +917,8 @@ impl Store {
     /// How many pending entries each feed has (feeds with none are absent).
     pub fn pending_counts(&self) -> anyhow::Result<std::collections::HashMap<String, u64>> {
         let txn = self.begin_read()?;
-        let table = match txn.open_table(PENDING) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
-            Err(e) => return Err(e.into()),
+        let Some(table) = read_table(&txn, PENDING)? else {
+            return Ok(Default::default());
         };
         let mut counts = std::collections::HashMap::new();
         for row in table.iter()? {
@@ -1070,10 +1060,8 @@ impl Store {
     pub fn revisits_due_count(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
         self.named((|| -> anyhow::Result<u64> {
             let txn = self.begin_read()?;
-            let due = match txn.open_table(REVISIT_DUE) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
-                Err(e) => return Err(e.into()),
+            let Some(due) = read_table(&txn, REVISIT_DUE)? else {
+                return Ok(0);
             };
             let mut n = 0;
             for entry in due.range(..(now.timestamp_micros().saturating_add(1), ""))? {
@@ -1136,10 +1124,8 @@ impl Store {
     pub fn revisit_states(&self) -> anyhow::Result<Vec<(String, RevisitState)>> {
         self.named((|| -> anyhow::Result<Vec<(String, RevisitState)>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(REVISITS) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, REVISITS)? else {
+                return Ok(Vec::new());
             };
             let mut out = Vec::new();
             for row in table.iter()? {
@@ -1158,10 +1144,8 @@ impl Store {
     pub fn revisit_state(&self, article_id: &str) -> anyhow::Result<Option<RevisitState>> {
         self.named((|| -> anyhow::Result<Option<RevisitState>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(REVISITS) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, REVISITS)? else {
+                return Ok(None);
             };
             match table.get(article_id)? {
                 Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
@@ -1233,10 +1217,8 @@ impl Store {
     pub fn versions(&self, article_id: &str) -> anyhow::Result<Vec<StoredVersion>> {
         self.named((|| -> anyhow::Result<Vec<StoredVersion>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(VERSIONS) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, VERSIONS)? else {
+                return Ok(Vec::new());
             };
             let mut out = Vec::new();
             for row in table.range((article_id, 0)..=(article_id, u32::MAX))? {
@@ -1258,10 +1240,8 @@ impl Store {
     ) -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
         self.named((|| -> anyhow::Result<Option<(SnapshotMeta, Vec<u8>)>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(VERSION_SNAPSHOTS) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, VERSION_SNAPSHOTS)? else {
+                return Ok(None);
             };
             match table.get((article_id, number))? {
                 Some(v) => Ok(Some(decode_snapshot(v.value())?)),
@@ -1371,10 +1351,8 @@ impl Store {
                 Err(redb::TableError::TableDoesNotExist(_)) => 0,
                 Err(e) => return Err(e.into()),
             };
-            let table = match txn.open_table(ALERT_BATCHES) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok((Vec::new(), floor)),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, ALERT_BATCHES)? else {
+                return Ok((Vec::new(), floor));
             };
             let mut out = Vec::new();
             for row in table.iter()? {
@@ -1393,10 +1371,8 @@ impl Store {
         self.named(
             (|| -> anyhow::Result<std::collections::HashMap<String, AlertMark>> {
                 let txn = self.begin_read()?;
-                let table = match txn.open_table(ALERT_MARKS) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
-                    Err(e) => return Err(e.into()),
+                let Some(table) = read_table(&txn, ALERT_MARKS)? else {
+                    return Ok(Default::default());
                 };
                 let mut out = std::collections::HashMap::new();
                 for row in table.iter()? {
@@ -1482,10 +1458,8 @@ impl Store {
     pub fn outbox(&self) -> anyhow::Result<Vec<OutboxEntry>> {
         self.named((|| -> anyhow::Result<Vec<OutboxEntry>> {
             let txn = self.begin_read()?;
-            let table = match txn.open_table(ALERT_OUTBOX) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, ALERT_OUTBOX)? else {
+                return Ok(Vec::new());
             };
             let mut out = Vec::new();
             for row in table.iter()? {
@@ -1519,10 +1493,8 @@ impl Store {
         self.named((|| -> anyhow::Result<RecentOutbox> {
             let mut out = RecentOutbox::default();
             let txn = self.begin_read()?;
-            let table = match txn.open_table(ALERT_OUTBOX) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
-                Err(e) => return Err(e.into()),
+            let Some(table) = read_table(&txn, ALERT_OUTBOX)? else {
+                return Ok(out);
             };
             for row in table.iter()?.rev() {
                 let (k, v) = row?;
@@ -1605,10 +1577,8 @@ impl Store {
     pub fn next_outbox_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         self.named((|| -> anyhow::Result<Option<DateTime<Utc>>> {
             let txn = self.begin_read()?;
-            let due = match txn.open_table(ALERT_DUE) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(due) = read_table(&txn, ALERT_DUE)? else {
+                return Ok(None);
             };
             let mut min: Option<i64> = None;
             for row in due.iter()? {
@@ -1818,6 +1788,19 @@ fn bad_seqs(
     decodes: impl Fn(&[u8]) -> bool,
 ) -> Vec<u64> {
     bad_rows(txn, table, problems, decodes, |seq| seq)
+}
+
+/// `table` of `txn` for reading; None when it does not exist yet (nothing was ever stored in it, or the
+/// store was written by a version without it).
+fn read_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &ReadTransaction,
+    table: TableDefinition<K, V>,
+) -> anyhow::Result<Option<redb::ReadOnlyTable<K, V>>> {
+    match txn.open_table(table) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The error for a store file redb cannot open: names the file and says what to do.
