@@ -12,6 +12,9 @@
 #      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
 #   4. search at archive scale next to SQLite FTS5, and the digest of one day (benches/search_scale.rs;
 #      MW_BENCH_SEARCH_ARTICLES, default 1,000,000; MW_BENCH_SEARCH_QUERIES per type, default 100).
+#   4b. attention share and compare (issue #28): `compare` of 3 queries x 52 weeks on a 1,000,000-article
+#      synthetic archive (target p50 < 200 ms), and the normalised histogram's cost against the plain one
+#      (benches/compare.rs; MW_BENCH_COMPARE_ARTICLES, MW_BENCH_COMPARE_DIR);
 #   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
 #      MW_BENCH_DIGEST_ARTICLES);
 #   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh);
@@ -49,6 +52,11 @@ echo "== understanding: tagging, language, clustering, retag (cargo bench --benc
 # side, and prints the side-by-side table. Reads the corpus in place for vocabularies (MW_CORPUS).
 echo "== search at scale vs SQLite FTS5, digest of one day (cargo bench --bench search_scale)"
 MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench search_scale
+
+# --- attention share and compare (issue #28): builds its own archive of short articles (in a temporary
+# directory unless MW_BENCH_COMPARE_DIR), then times compare and the plain and normalised histograms.
+echo "== compare and attention share (cargo bench --bench compare)"
+"${CARGO:-cargo}" bench --bench compare
 
 # --- digest at scale (issue #7): a synthetic archive of short articles (built in about a minute), then
 # load + build + render of a day, a week and a month; target: a day under 2 s at 1,000,000 articles.

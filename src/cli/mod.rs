@@ -1,10 +1,12 @@
 //! The command line: argument definitions (clap) and one function per command, each a thin shell around
 //! the library. Data goes to stdout, logs and progress to stderr.
 //!
-//! Here: the clap definitions, [`run`] and the archive commands; `feeds.rs` the `feeds` subcommands,
+//! Here: the clap definitions (with [`FilterArgs`], the search filters `search` and `compare` share), [`run`]
+//! and the archive commands; `compare.rs` the `compare` command, `feeds.rs` the `feeds` subcommands,
 //! `tools.rs` the commands that run one stage on saved files, `output.rs` the tables and JSON lines they print.
 
 mod alerts;
+mod compare;
 mod feeds;
 mod history;
 mod output;
@@ -65,6 +67,10 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Search the archive (tantivy query syntax: terms, "phrases", AND/OR/NOT, field:value).
     Search(SearchArgs),
+    /// Several queries over the same periods: one row per period and series (a query, or a query split
+    /// by --by), with count, and with --normalize the total archived under the same source filters and
+    /// the share.
+    Compare(compare::CompareArgs),
     /// Run the language and tagging stages alone on saved pages or text files (first line = title).
     Tag {
         /// Output format (one JSON object per file).
@@ -178,6 +184,40 @@ pub enum AlertsCommand {
 pub struct SearchArgs {
     /// The query; empty matches every article.
     pub query: String,
+    /// The filters.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Hits shown at most (1 to 1,000,000; --all streams every match).
+    #[arg(long, default_value_t = 20, value_parser = search::parse_limit)]
+    pub limit: usize,
+    /// Order of the hits.
+    #[arg(long, value_enum, default_value = "relevance")]
+    pub sort: SortArg,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormatArg>,
+    /// Also print counts by campaign, feed, lang, affiliation and country over every match (table, json).
+    #[arg(long)]
+    pub facets: bool,
+    /// Also print the match count over time (table: a chart; json: buckets).
+    #[arg(long, value_enum, value_name = "day|week|month")]
+    pub histogram: Option<IntervalArg>,
+    /// With --histogram: also count, per bucket, the archived articles under the same source filters
+    /// (feed, affiliation, country, lang, script, dates; not the query, not --campaign) as `total`, and
+    /// the attention share `count / total`.
+    #[arg(long, requires = "histogram")]
+    pub normalize: bool,
+    /// Stream every match, without a limit (with --format csv or jsonl), and write a provenance record.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: write the provenance record (JSON) to this file instead of stderr.
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub stamp: Option<PathBuf>,
+}
+
+/// The search filters, as `search` and `compare` take them.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
     /// Only articles in this language (ISO 639-1).
     #[arg(long)]
     pub lang: Option<String>,
@@ -202,27 +242,35 @@ pub struct SearchArgs {
     /// Published on or before this UTC day (YYYY-MM-DD).
     #[arg(long, value_parser = search::parse_day)]
     pub until: Option<chrono::NaiveDate>,
-    /// Hits shown at most (1 to 1,000,000; --all streams every match).
-    #[arg(long, default_value_t = 20, value_parser = search::parse_limit)]
-    pub limit: usize,
-    /// Order of the hits.
-    #[arg(long, value_enum, default_value = "relevance")]
-    pub sort: SortArg,
-    /// Output format (default: table on a terminal, jsonl otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<OutputFormatArg>,
-    /// Also print counts by campaign, feed, lang, affiliation and country over every match (table, json).
-    #[arg(long)]
-    pub facets: bool,
-    /// Also print the match count over time (table: a chart; json: buckets).
-    #[arg(long, value_enum, value_name = "day|week|month")]
-    pub histogram: Option<IntervalArg>,
-    /// Stream every match, without a limit (with --format csv or jsonl), and write a provenance record.
-    #[arg(long)]
-    pub all: bool,
-    /// With --all: write the provenance record (JSON) to this file instead of stderr.
-    #[arg(long, value_name = "FILE", requires = "all")]
-    pub stamp: Option<PathBuf>,
+}
+
+impl FilterArgs {
+    /// The search request of `query` under these filters (first 20 hits by relevance), with a warning
+    /// on stderr when the campaign is not in the config.
+    pub fn request(self, config: &config::Config, query: String) -> SearchRequest {
+        if let Some(c) = &self.campaign {
+            if config.campaign(c).is_none() {
+                eprintln!(
+                    "mediawatch: warning: campaign {c:?} is not in {}",
+                    config.path.display()
+                );
+            }
+        }
+        SearchRequest {
+            query,
+            lang: self.lang,
+            campaign: self.campaign,
+            feed: self.feed,
+            affiliation: self.affiliation,
+            country: self.country,
+            script: self.script,
+            since: self.since,
+            until: self.until,
+            limit: 20,
+            sort: search::Sort::Relevance,
+            changed: false,
+        }
+    }
 }
 
 /// `digest` arguments.
@@ -566,7 +614,7 @@ pub enum FeedsCommand {
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     if err
         .chain()
-        .any(|e| e.is::<ConfigError>() || e.is::<QueryError>())
+        .any(|e| e.is::<ConfigError>() || e.is::<QueryError>() || e.is::<search::CompareError>())
     {
         2
     } else {
@@ -599,6 +647,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Backfill(args) => backfill_cmd(&cli.config, args),
         Command::Run { metrics_addr } => run_daemon(&cli.config, metrics_addr),
         Command::Search(args) => search_cmd(&cli.config, args),
+        Command::Compare(args) => compare::compare_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Tag { format: _, files } => tag_cmd(&cli.config, &files),
         Command::Retag => retag_cmd(&cli.config),
@@ -792,27 +841,10 @@ fn open_archive(config_path: &Path) -> anyhow::Result<(config::Config, Archive)>
 
 fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let (config, archive) = open_archive(config_path)?;
-    if let Some(c) = &args.campaign {
-        if config.campaign(c).is_none() {
-            eprintln!(
-                "mediawatch: warning: campaign {c:?} is not in {}",
-                config.path.display()
-            );
-        }
-    }
     let req = SearchRequest {
-        query: args.query,
-        lang: args.lang,
-        campaign: args.campaign,
-        feed: args.feed,
-        affiliation: args.affiliation,
-        country: args.country,
-        script: args.script,
-        since: args.since,
-        until: args.until,
         limit: args.limit,
         sort: args.sort.into(),
-        changed: false,
+        ..args.filters.request(&config, args.query)
     };
     let terminal = std::io::stdout().is_terminal();
     let format = args.format.map_or(
@@ -865,7 +897,14 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
         None
     };
     let histogram = match interval {
-        Some(interval) => Some((interval, search::histogram(&archive, &req, interval)?)),
+        Some(interval) if args.normalize => Some((
+            interval,
+            Histogram::Shares(search::histogram_normalized(&archive, &req, interval)?),
+        )),
+        Some(interval) => Some((
+            interval,
+            Histogram::Counts(search::histogram(&archive, &req, interval)?),
+        )),
         None => None,
     };
     if format == OutputFormat::Json && (facets.is_some() || histogram.is_some()) {
@@ -874,11 +913,24 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
             if let Some(f) = &facets {
                 obj.insert("facets".into(), serde_json::to_value(f)?);
             }
-            if let Some((interval, buckets)) = &histogram {
-                obj.insert(
-                    "histogram".into(),
-                    serde_json::json!({ "interval": interval, "buckets": buckets }),
-                );
+            match &histogram {
+                Some((interval, Histogram::Counts(buckets))) => {
+                    obj.insert(
+                        "histogram".into(),
+                        serde_json::json!({ "interval": interval, "buckets": buckets }),
+                    );
+                }
+                Some((interval, Histogram::Shares(buckets))) => {
+                    obj.insert(
+                        "histogram".into(),
+                        serde_json::json!({
+                            "interval": interval,
+                            "normalized": true,
+                            "buckets": buckets,
+                        }),
+                    );
+                }
+                None => {}
             }
         }
         serde_json::to_writer_pretty(&mut out, &value)?;
@@ -889,13 +941,26 @@ fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> 
             writeln!(out)?;
             search::write_facets_table(&mut out, f)?;
         }
-        if let Some((interval, buckets)) = &histogram {
-            writeln!(out)?;
-            search::write_histogram_table(&mut out, buckets, *interval)?;
+        match &histogram {
+            Some((interval, Histogram::Counts(buckets))) => {
+                writeln!(out)?;
+                search::write_histogram_table(&mut out, buckets, *interval)?;
+            }
+            Some((interval, Histogram::Shares(buckets))) => {
+                writeln!(out)?;
+                search::write_share_table(&mut out, buckets, *interval)?;
+            }
+            None => {}
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `search --histogram`'s buckets: counts, or with `--normalize` counts, totals and shares.
+enum Histogram {
+    Counts(Vec<search::Bucket>),
+    Shares(Vec<search::ShareBucket>),
 }
 
 fn campaigns_test(config_path: &Path) -> anyhow::Result<ExitCode> {

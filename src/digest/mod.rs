@@ -19,7 +19,7 @@
 //!
 //! All archived text is escaped on output: titles come from hostile sources.
 
-mod chart;
+pub mod chart;
 mod load;
 mod render;
 

@@ -49,7 +49,27 @@ impl Interval {
         }
     }
 
-    fn next(self, start: NaiveDate) -> Option<NaiveDate> {
+    /// `day`, `week` or `month` (the `--histogram` and `interval=` values).
+    pub fn parse(s: &str) -> Option<Interval> {
+        match s {
+            "day" => Some(Interval::Day),
+            "week" => Some(Interval::Week),
+            "month" => Some(Interval::Month),
+            _ => None,
+        }
+    }
+
+    /// `day`, `week` or `month`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+        }
+    }
+
+    /// The first day of the bucket after the one starting on `start`.
+    pub(super) fn next(self, start: NaiveDate) -> Option<NaiveDate> {
         match self {
             Interval::Day => start.succ_opt(),
             Interval::Week => start.checked_add_days(chrono::Days::new(7)),
@@ -67,6 +87,44 @@ pub struct Bucket {
     pub count: u64,
 }
 
+/// One bucket of an attention-share histogram (`search --histogram --normalize`): the matches, the
+/// archived articles under the same source filters ([`SearchRequest::source_filters`]), and their ratio.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShareBucket {
+    /// First day of the bucket (UTC).
+    pub start: NaiveDate,
+    /// Matching articles dated in it.
+    pub count: u64,
+    /// Archived articles under the request's source filters dated in it (the query and campaign left
+    /// out).
+    pub total: u64,
+    /// `count / total`; `None` (JSON `null`) when `total` is 0.
+    pub share: Option<f64>,
+}
+
+/// `count / total`, or `None` when `total` is 0 (never NaN).
+pub fn share(count: u64, total: u64) -> Option<f64> {
+    (total > 0).then(|| count as f64 / total as f64)
+}
+
+/// The buckets of `counts` with each one's total from `totals` (matched by start; a bucket missing from
+/// `totals` has total 0) and the share.
+pub fn with_totals(counts: &[Bucket], totals: &[Bucket]) -> Vec<ShareBucket> {
+    let totals: HashMap<NaiveDate, u64> = totals.iter().map(|b| (b.start, b.count)).collect();
+    counts
+        .iter()
+        .map(|b| {
+            let total = totals.get(&b.start).copied().unwrap_or(0);
+            ShareBucket {
+                start: b.start,
+                count: b.count,
+                total,
+                share: share(b.count, total),
+            }
+        })
+        .collect()
+}
+
 /// Counts matches per UTC day of the `published` fast field.
 pub(super) struct HistogramCollector;
 
@@ -78,7 +136,7 @@ pub(super) struct HistogramSegment {
 /// Counts by day number (days since 1970-01-01): a dense vector over the days seen, or a map when
 /// hostile dates would spread it over centuries.
 #[derive(Default)]
-struct DayCounts {
+pub(super) struct DayCounts {
     first: i64,
     dense: Vec<u64>,
     sparse: HashMap<i64, u64>,
@@ -89,7 +147,7 @@ const MAX_DENSE_DAYS: i64 = 100_000;
 
 impl DayCounts {
     #[inline]
-    fn add(&mut self, day: i64) {
+    pub(super) fn add(&mut self, day: i64) {
         if let Some(c) = usize::try_from(day - self.first)
             .ok()
             .and_then(|k| self.dense.get_mut(k))
@@ -131,7 +189,7 @@ impl DayCounts {
         *self.sparse.entry(day).or_insert(0) += 1;
     }
 
-    fn into_dates(self) -> BTreeMap<NaiveDate, u64> {
+    pub(super) fn into_dates(self) -> BTreeMap<NaiveDate, u64> {
         let dense = self
             .dense
             .into_iter()
@@ -200,6 +258,141 @@ impl SegmentCollector for HistogramSegment {
     }
 }
 
+/// Counts matches per UTC day and per value of one single-valued string fast field (`compare --by`):
+/// [`HistogramCollector`]'s counting, one [`DayCounts`] per term ordinal of the segment's column (and one
+/// for articles without a value). Without a field, every match counts under `None`.
+pub(super) struct KeyedHistogramCollector {
+    /// The field's column in each segment (by segment ordinal); empty without a field.
+    columns: Vec<Option<tantivy::columnar::StrColumn>>,
+}
+
+impl KeyedHistogramCollector {
+    /// Keyed by `field` (a string fast field), or by nothing.
+    pub(super) fn new(
+        archive: &Archive,
+        searcher: &tantivy::Searcher,
+        field: Option<&'static str>,
+    ) -> tantivy::Result<KeyedHistogramCollector> {
+        let columns = match field {
+            Some(name) => archive
+                .str_columns(searcher, &[name])?
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(KeyedHistogramCollector { columns })
+    }
+}
+
+/// Day counts by value (`None`: no value, or no field).
+pub type KeyedDays = HashMap<Option<String>, BTreeMap<NaiveDate, u64>>;
+
+pub(super) struct KeyedHistogramSegment {
+    dates: tantivy::columnar::Column<tantivy::DateTime>,
+    column: Option<tantivy::columnar::StrColumn>,
+    by_ord: Vec<DayCounts>,
+    none: DayCounts,
+}
+
+impl Collector for KeyedHistogramCollector {
+    type Fruit = KeyedDays;
+    type Child = KeyedHistogramSegment;
+
+    fn for_segment(
+        &self,
+        ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<KeyedHistogramSegment> {
+        let column = self.columns.get(ord as usize).cloned().flatten();
+        let terms = column.as_ref().map_or(0, |c| c.num_terms());
+        Ok(KeyedHistogramSegment {
+            dates: reader.fast_fields().date("published")?,
+            column,
+            by_ord: (0..terms).map(|_| DayCounts::default()).collect(),
+            none: DayCounts::default(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<KeyedDays>) -> tantivy::Result<KeyedDays> {
+        let mut merged = KeyedDays::new();
+        for fruit in fruits {
+            for (key, days) in fruit {
+                let into = merged.entry(key).or_default();
+                for (d, c) in days {
+                    *into.entry(d).or_insert(0) += c;
+                }
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl KeyedHistogramSegment {
+    #[inline]
+    fn add(&mut self, when: tantivy::DateTime, ord: Option<u64>) {
+        let day = when.into_timestamp_secs().div_euclid(86_400);
+        match ord.and_then(|o| self.by_ord.get_mut(o as usize)) {
+            Some(days) => days.add(day),
+            None => self.none.add(day),
+        }
+    }
+}
+
+impl SegmentCollector for KeyedHistogramSegment {
+    type Fruit = KeyedDays;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        if let Some(when) = self.dates.first(doc) {
+            let ord = self.column.as_ref().and_then(|c| c.ords().first(doc));
+            self.add(when, ord);
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let mut dates = [None; 128];
+        let mut ords = [None; 128];
+        for block in docs.chunks(dates.len()) {
+            let when = &mut dates[..block.len()];
+            when.fill(None);
+            self.dates.first_vals(block, when);
+            let ord = &mut ords[..block.len()];
+            ord.fill(None);
+            if let Some(c) = &self.column {
+                c.ords().first_vals(block, ord);
+            }
+            for (w, o) in when.iter().zip(ord.iter()) {
+                if let Some(w) = w {
+                    self.add(*w, *o);
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> KeyedDays {
+        let mut out = KeyedDays::new();
+        let none = self.none.into_dates();
+        if !none.is_empty() {
+            out.insert(None, none);
+        }
+        if let Some(column) = &self.column {
+            let mut value = String::new();
+            for (ord, days) in self.by_ord.into_iter().enumerate() {
+                let days = days.into_dates();
+                value.clear();
+                if !days.is_empty() && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
+                    out.insert(Some(value.clone()), days);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Most buckets a histogram fills with zeros between its first and last (beyond that, empty buckets
 /// are left out).
 const MAX_FILLED_BUCKETS: usize = 5000;
@@ -217,6 +410,18 @@ pub fn histogram(
         .search(&*query, &HistogramCollector)
         .context("histogram counting failed")?;
     Ok(fill_buckets(rebucket(&days, interval), interval))
+}
+
+/// [`histogram`] with each bucket's total and share: the totals are a second [`histogram`] of the
+/// request's source filters alone ([`SearchRequest::source_filters`]), counted by the same collector.
+pub fn histogram_normalized(
+    archive: &Archive,
+    req: &SearchRequest,
+    interval: Interval,
+) -> anyhow::Result<Vec<ShareBucket>> {
+    let counts = histogram(archive, req, interval)?;
+    let totals = histogram(archive, &req.source_filters(), interval)?;
+    Ok(with_totals(&counts, &totals))
 }
 
 /// Day counts summed into buckets of `interval`.

@@ -14,11 +14,13 @@
 //!
 //! This file holds the request and result types and the execution ([`search`], [`overview`]); beside
 //! it: `query` (parsing and rewriting, [`QueryError`]), `snippet` (snippets and highlight ranges),
-//! `facets` and `histogram` (one collector each), `export` (the one exporter and its [`Provenance`]),
+//! `facets` and `histogram` (one collector each; `histogram` also the attention share and the
+//! by-field counts of `compare`), `compare` (several queries over the same periods), `export` (the one exporter and its [`Provenance`]),
 //! `forwards` (Telegram forward chains, [`forward_chain`]) and `print` (the `search` command's table,
 //! json, jsonl and csv output).
 
 mod among;
+mod compare;
 mod export;
 mod facets;
 mod forwards;
@@ -40,15 +42,22 @@ use crate::index::Archive;
 use crate::model::{Article, CampaignTerms, Hit};
 
 pub use among::Among;
+pub use compare::{
+    assemble, compare, write_compare, By, CompareError, CompareFormat, CompareRequest, Comparison,
+    Row, Series, COMPARE_CSV_HEADER, MAX_COMPARE_ROWS, MAX_QUERIES,
+};
 pub use export::{export, ExportFormat, IndexCommit, Provenance};
 pub use facets::{facets, FacetCount, Facets};
 pub use forwards::{
     forward_chain, ForwardChain, ForwardLink, ForwardNode, MAX_DOWNSTREAM_ARTICLES,
     MAX_DOWNSTREAM_LEVELS, MAX_UPSTREAM_STEPS,
 };
-pub use histogram::{histogram, Bucket, Interval};
+pub use histogram::{
+    histogram, histogram_normalized, share, with_totals, Bucket, Interval, ShareBucket,
+};
 pub use print::{
-    write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
+    write_facets_table, write_histogram_table, write_results, write_share_table, OutputFormat,
+    CSV_HEADER,
 };
 pub use query::{
     build_query, check_query, parse_day, DayError, QueryError, MAX_NESTING, MAX_QUERY_BYTES,
@@ -57,6 +66,7 @@ pub use query::{
 pub use snippet::truncate_chars;
 
 use facets::{facet_lists, FacetCollector};
+pub use histogram::KeyedDays;
 use histogram::{fill_buckets, rebucket, HistogramCollector};
 use snippet::{one_line, one_line_with, Snippets};
 
@@ -88,6 +98,20 @@ pub struct SearchRequest {
     /// Only articles a revisit found changed (edited, removed or restored: those with a `changed_at`);
     /// `since` and `until` then bound the change time instead of the publication time (`/changes`).
     pub changed: bool,
+}
+
+impl SearchRequest {
+    /// The request's source filters alone: feed, affiliation, country, lang, script and the days
+    /// (`since`, `until`), without the query and the campaign. What an attention share divides by: the
+    /// archived articles of the same outlets, languages and period ([`histogram_normalized`],
+    /// [`compare()`]).
+    pub fn source_filters(&self) -> SearchRequest {
+        SearchRequest {
+            query: String::new(),
+            campaign: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// Order of search hits.

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{truncate_chars, Bucket, Facets, Interval, SearchResults};
+use super::{truncate_chars, Bucket, Facets, Interval, SearchResults, ShareBucket};
 use crate::model::Hit;
 
 /// Output formats of `search`.
@@ -44,7 +44,7 @@ pub const CSV_HEADER: [&str; 17] = [
 
 /// A cell a spreadsheet will not run as a formula: archived titles are hostile, and `=HYPERLINK(...)`
 /// in a CSV cell is code in Excel and LibreOffice. Such cells get a leading apostrophe.
-fn csv_safe(cell: &str) -> String {
+pub(super) fn csv_safe(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
@@ -202,22 +202,66 @@ pub fn write_histogram_table(
     buckets: &[Bucket],
     interval: Interval,
 ) -> anyhow::Result<()> {
-    let name = match interval {
-        Interval::Day => "day",
-        Interval::Week => "week (from Monday)",
-        Interval::Month => "month",
-    };
-    writeln!(out, "matches by {name}")?;
+    writeln!(out, "matches by {}", interval_name(interval))?;
     let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     for b in buckets {
         let width = (b.count * 50).div_ceil(max) as usize;
-        let label = match interval {
-            Interval::Month => b.start.format("%Y-%m").to_string(),
-            _ => b.start.format("%Y-%m-%d").to_string(),
-        };
+        let label = bucket_label(b.start, interval);
         writeln!(out, "{label:<10} {:>7} {}", b.count, "█".repeat(width))?;
     }
     Ok(())
+}
+
+/// Writes an attention-share histogram as a text chart: count, total and share per bucket, bars scaled
+/// to the largest share (50 characters).
+pub fn write_share_table(
+    out: &mut dyn Write,
+    buckets: &[ShareBucket],
+    interval: Interval,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "share of the archived articles under the same source filters, by {}",
+        interval_name(interval)
+    )?;
+    let max = buckets
+        .iter()
+        .filter_map(|b| b.share)
+        .fold(0.0_f64, f64::max);
+    for b in buckets {
+        let (share, width) = match b.share {
+            Some(s) if max > 0.0 => (
+                format!("{:>7.3}%", s * 100.0),
+                (s / max * 50.0).ceil() as usize,
+            ),
+            Some(s) => (format!("{:>7.3}%", s * 100.0), 0),
+            None => ("       -".to_string(), 0),
+        };
+        writeln!(
+            out,
+            "{:<10} {:>7} of {:>7} {share} {}",
+            bucket_label(b.start, interval),
+            b.count,
+            b.total,
+            "█".repeat(width)
+        )?;
+    }
+    Ok(())
+}
+
+fn interval_name(interval: Interval) -> &'static str {
+    match interval {
+        Interval::Day => "day",
+        Interval::Week => "week (from Monday)",
+        Interval::Month => "month",
+    }
+}
+
+fn bucket_label(start: chrono::NaiveDate, interval: Interval) -> String {
+    match interval {
+        Interval::Month => start.format("%Y-%m").to_string(),
+        _ => start.format("%Y-%m-%d").to_string(),
+    }
 }
 
 #[cfg(test)]

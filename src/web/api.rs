@@ -14,9 +14,10 @@ use serde_json::{json, Value};
 use super::pages::article::load_article;
 use super::pages::campaigns::campaign_views;
 use super::pages::changes::{changes_params, run_changes};
+use super::pages::compare::run_compare;
 use super::pages::digests::{digest_days, read_digest};
 use super::pages::search::run_search;
-use super::params::SearchParams;
+use super::params::{CompareParams, SearchParams};
 use super::{blocking, AppState, WebError};
 use crate::search::{self, ExportFormat, Provenance};
 
@@ -47,7 +48,7 @@ pub async fn search(
             "pages": pages,
             "hits": data.results.hits,
             "facets": data.facets,
-            "timeline": {"interval": data.interval, "buckets": data.buckets},
+            "timeline": {"interval": data.interval, "normalized": p.normalize, "buckets": data.buckets},
             "links": {
                 "self": p.href("/api/search"),
                 "next": (p.page < pages).then(|| p.with_page(p.page + 1).href("/api/search")),
@@ -59,6 +60,32 @@ pub async fn search(
                 "provenance": unpaged.href("/search.provenance.json"),
             },
         })))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
+/// `GET /api/compare`: the comparison of `/compare` (interval, by, normalize, each series with one row
+/// per period: start, count, total, share) and links to its page and CSV.
+pub async fn compare(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, WebError> {
+    let p = CompareParams::parse(raw.as_deref()).map_err(WebError::json)?;
+    blocking(&state, move |state| {
+        let c = run_compare(state, &p)?;
+        let mut v = serde_json::to_value(&c).map_err(WebError::internal)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert(
+                "links".into(),
+                json!({
+                    "self": p.href("/api/compare"),
+                    "html": p.href("/compare"),
+                    "csv": p.href("/compare.csv"),
+                }),
+            );
+        }
+        Ok(Json(v))
     })
     .await
     .map_err(WebError::json)

@@ -35,6 +35,9 @@ pub struct SearchParams {
     pub page: usize,
     /// Hits per page.
     pub size: usize,
+    /// The timeline as attention share: each bucket's total (archived articles under the same source
+    /// filters) and share (`normalize=1`).
+    pub normalize: bool,
 }
 
 /// Hits per page when `size` is not given.
@@ -78,52 +81,12 @@ impl SearchParams {
             let bad = |what: &str| {
                 WebError::bad_request(format!("parameter {key}={value:?}: expected {what}"))
             };
+            if p.set_filter_param(&key, value)? {
+                continue;
+            }
             match key.as_ref() {
                 "q" => p.q = value.to_string(),
-                "lang" => {
-                    if !(2..=3).contains(&value.len())
-                        || !value.bytes().all(|b| b.is_ascii_lowercase())
-                    {
-                        return Err(bad("a language code like en, zh or und"));
-                    }
-                    p.lang = Some(value.to_string());
-                }
-                "script" => {
-                    if value.len() != 4 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-                        return Err(bad("a 4-letter script code like Hans, Latn or Cyrl"));
-                    }
-                    let mut s = value.to_ascii_lowercase();
-                    s[..1].make_ascii_uppercase();
-                    p.script = Some(s);
-                }
-                "campaign" | "feed" => {
-                    crate::config::check_id(value).map_err(|m| bad(&format!("an id ({m})")))?;
-                    if key == "campaign" {
-                        p.campaign = Some(value.to_string());
-                    } else {
-                        p.feed = Some(value.to_string());
-                    }
-                }
-                "affiliation" => {
-                    if crate::model::Affiliation::parse(value).is_none() {
-                        return Err(bad("state, independent or unknown"));
-                    }
-                    p.affiliation = Some(value.to_string());
-                }
-                "country" => {
-                    let code = crate::model::parse_country(value)
-                        .ok_or_else(|| bad("a 2-letter country code like CN or RU"))?;
-                    p.country = Some(code);
-                }
-                "since" | "until" => {
-                    let day = search::parse_day(value)
-                        .map_err(|m| WebError::bad_request(format!("parameter {key}: {m}")))?;
-                    if key == "since" {
-                        p.since = Some(day);
-                    } else {
-                        p.until = Some(day);
-                    }
-                }
+                "normalize" => p.normalize = parse_flag(&key, value)?,
                 "sort" => {
                     p.sort = match value {
                         "relevance" => Sort::Relevance,
@@ -151,19 +114,13 @@ impl SearchParams {
                 }
                 other => {
                     return Err(WebError::bad_request(format!(
-                    "unknown parameter {other:?} (known: q, {}, since, until, sort, page, size)",
+                    "unknown parameter {other:?} (known: q, {}, since, until, sort, page, size, normalize)",
                     FILTERS.join(", ")
                 )))
                 }
             }
         }
-        if let (Some(a), Some(b)) = (p.since, p.until) {
-            if a > b {
-                return Err(WebError::bad_request(format!(
-                    "parameter since={a} is after until={b}"
-                )));
-            }
-        }
+        p.check_dates()?;
         if p.offset().saturating_add(p.size) > limits.max_offset {
             return Err(WebError::bad_request(format!(
                 "page {} of size {} is beyond the deepest result served ({}): narrow the search or export it",
@@ -171,6 +128,74 @@ impl SearchParams {
             )));
         }
         Ok(p)
+    }
+
+    /// Checks and sets a filter parameter (`lang`, `script`, `campaign`, `feed`, `affiliation`,
+    /// `country`, `since`, `until`; a non-empty trimmed value): `Ok(false)` when `key` is none of them.
+    /// The one check of the search filters, shared by every route that takes them (`/compare` too).
+    pub fn set_filter_param(&mut self, key: &str, value: &str) -> Result<bool, WebError> {
+        let bad = |what: &str| {
+            WebError::bad_request(format!("parameter {key}={value:?}: expected {what}"))
+        };
+        match key {
+            "lang" => {
+                if !(2..=3).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_lowercase())
+                {
+                    return Err(bad("a language code like en, zh or und"));
+                }
+                self.lang = Some(value.to_string());
+            }
+            "script" => {
+                if value.len() != 4 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return Err(bad("a 4-letter script code like Hans, Latn or Cyrl"));
+                }
+                let mut s = value.to_ascii_lowercase();
+                s[..1].make_ascii_uppercase();
+                self.script = Some(s);
+            }
+            "campaign" | "feed" => {
+                crate::config::check_id(value).map_err(|m| bad(&format!("an id ({m})")))?;
+                if key == "campaign" {
+                    self.campaign = Some(value.to_string());
+                } else {
+                    self.feed = Some(value.to_string());
+                }
+            }
+            "affiliation" => {
+                if crate::model::Affiliation::parse(value).is_none() {
+                    return Err(bad("state, independent or unknown"));
+                }
+                self.affiliation = Some(value.to_string());
+            }
+            "country" => {
+                let code = crate::model::parse_country(value)
+                    .ok_or_else(|| bad("a 2-letter country code like CN or RU"))?;
+                self.country = Some(code);
+            }
+            "since" | "until" => {
+                let day = search::parse_day(value)
+                    .map_err(|m| WebError::bad_request(format!("parameter {key}: {m}")))?;
+                if key == "since" {
+                    self.since = Some(day);
+                } else {
+                    self.until = Some(day);
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// A 400 when `since` is after `until`.
+    pub fn check_dates(&self) -> Result<(), WebError> {
+        if let (Some(a), Some(b)) = (self.since, self.until) {
+            if a > b {
+                return Err(WebError::bad_request(format!(
+                    "parameter since={a} is after until={b}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Hits skipped before this page.
@@ -247,12 +272,15 @@ impl SearchParams {
         }
     }
 
-    /// The query string (without `?`); defaults are left out.
-    pub fn query_string(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        if !self.q.is_empty() {
-            s.append_pair("q", &self.q);
+    /// These parameters with the timeline as counts or as shares.
+    pub fn with_normalize(&self, normalize: bool) -> SearchParams {
+        SearchParams {
+            normalize,
+            ..self.clone()
         }
+    }
+
+    fn append_filters(&self, s: &mut url::form_urlencoded::Serializer<'_, String>) {
         for name in FILTERS {
             if let Some(v) = self.filter(name) {
                 s.append_pair(name, v);
@@ -264,6 +292,15 @@ impl SearchParams {
         if let Some(d) = self.until {
             s.append_pair("until", &d.to_string());
         }
+    }
+
+    /// The query string (without `?`); defaults are left out.
+    pub fn query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            s.append_pair("q", &self.q);
+        }
+        self.append_filters(&mut s);
         match self.sort {
             Sort::Relevance => {}
             Sort::Newest => {
@@ -281,6 +318,9 @@ impl SearchParams {
         }
         if self.size != DEFAULT_PAGE_SIZE {
             s.append_pair("size", &self.size.to_string());
+        }
+        if self.normalize {
+            s.append_pair("normalize", "1");
         }
         s.finish()
     }
@@ -301,6 +341,154 @@ impl SearchParams {
             page: 1,
             size: DEFAULT_PAGE_SIZE,
             ..self.clone()
+        }
+    }
+}
+
+/// A yes/no parameter: `1`, `true` or `on` (a checkbox), `0` or `false`.
+pub fn parse_flag(key: &str, value: &str) -> Result<bool, WebError> {
+    match value {
+        "1" | "true" | "on" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(WebError::bad_request(format!(
+            "parameter {key}={value:?}: expected 1 or 0"
+        ))),
+    }
+}
+
+/// The parameters of `/compare`, `/compare.csv` and `/api/compare`: `q` once per query (empty ones
+/// skipped, at most [`search::MAX_QUERIES`]), `by`, `interval` (default week), `normalize`, and the
+/// search filters checked by [`SearchParams::set_filter_param`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareParams {
+    /// The queries, in order.
+    pub queries: Vec<String>,
+    /// The filters (its `q` and paging unused).
+    pub filters: SearchParams,
+    /// Split field.
+    pub by: Option<search::By>,
+    /// Period width.
+    pub interval: search::Interval,
+    /// Totals and shares.
+    pub normalize: bool,
+}
+
+impl CompareParams {
+    /// Parses a raw query string; every bad value is a 400 naming the parameter.
+    pub fn parse(raw: Option<&str>) -> Result<CompareParams, WebError> {
+        let mut p = CompareParams {
+            queries: Vec::new(),
+            filters: SearchParams {
+                page: 1,
+                size: DEFAULT_PAGE_SIZE,
+                ..Default::default()
+            },
+            by: None,
+            interval: search::Interval::Week,
+            normalize: false,
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut queries_given = 0usize;
+        for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            if key != "q" {
+                if seen.iter().any(|k| *k == key) {
+                    return Err(WebError::bad_request(format!(
+                        "parameter {key:?} is given twice"
+                    )));
+                }
+                seen.push(key.to_string());
+            }
+            let value = value.trim();
+            if value.len() > 2000 {
+                return Err(WebError::bad_request(format!(
+                    "parameter {key:?} is longer than 2000 bytes"
+                )));
+            }
+            if key == "q" {
+                // Empty boxes of the form are skipped; the cap counts what is compared.
+                if !value.is_empty() {
+                    queries_given += 1;
+                    if queries_given > search::MAX_QUERIES {
+                        return Err(WebError::bad_request(format!(
+                            "parameter q: at most {} queries",
+                            search::MAX_QUERIES
+                        )));
+                    }
+                    p.queries.push(value.to_string());
+                }
+                continue;
+            }
+            if value.is_empty() || p.filters.set_filter_param(&key, value)? {
+                continue;
+            }
+            match key.as_ref() {
+                "by" => {
+                    p.by = Some(search::By::parse(value).ok_or_else(|| {
+                        WebError::bad_request(format!(
+                            "parameter by={value:?}: expected affiliation, feed, country or lang"
+                        ))
+                    })?)
+                }
+                "interval" => {
+                    p.interval = search::Interval::parse(value).ok_or_else(|| {
+                        WebError::bad_request(format!(
+                            "parameter interval={value:?}: expected day, week or month"
+                        ))
+                    })?
+                }
+                "normalize" => p.normalize = parse_flag(&key, value)?,
+                other => {
+                    return Err(WebError::bad_request(format!(
+                        "unknown parameter {other:?} (known: q (repeatable), by, interval, normalize, {}, since, until)",
+                        FILTERS.join(", ")
+                    )))
+                }
+            }
+        }
+        p.filters.check_dates()?;
+        Ok(p)
+    }
+
+    /// The library request.
+    pub fn to_request(&self) -> search::CompareRequest {
+        search::CompareRequest {
+            queries: self.queries.clone(),
+            filters: SearchRequest {
+                query: String::new(),
+                ..self.filters.to_request()
+            },
+            by: self.by,
+            interval: self.interval,
+            normalize: self.normalize,
+        }
+    }
+
+    /// The query string (without `?`); defaults left out.
+    pub fn query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for q in &self.queries {
+            s.append_pair("q", q);
+        }
+        if let Some(by) = self.by {
+            s.append_pair("by", by.field());
+        }
+        if self.interval != search::Interval::Week {
+            s.append_pair("interval", self.interval.as_str());
+        }
+        if self.normalize {
+            s.append_pair("normalize", "1");
+        }
+        self.filters.append_filters(&mut s);
+        s.finish()
+    }
+
+    /// `path?query` for these parameters.
+    pub fn href(&self, path: &str) -> String {
+        let q = self.query_string();
+        if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{q}")
         }
     }
 }
@@ -331,6 +519,38 @@ mod tests {
         assert_eq!(r.limit, 20);
         let f = p.with_filter("lang", None);
         assert_eq!((f.lang.as_deref(), f.page), (None, 1));
+        let n = parse("q=x&normalize=1").unwrap();
+        assert!(n.normalize);
+        assert_eq!(parse(&n.query_string()).unwrap(), n);
+        assert!(!n.with_normalize(false).query_string().contains("normalize"));
+    }
+
+    #[test]
+    fn compare_parameters_take_the_search_filters_and_repeat_q() {
+        let p = CompareParams::parse(Some(
+            "q=taiwan&q=&q=ukraine&by=affiliation&interval=month&normalize=1&country=cn&since=2026-01-01",
+        ))
+        .unwrap();
+        assert_eq!(p.queries, ["taiwan", "ukraine"]);
+        assert_eq!(p.by, Some(search::By::Affiliation));
+        assert_eq!(p.interval, search::Interval::Month);
+        assert!(p.normalize);
+        assert_eq!(p.filters.country.as_deref(), Some("CN"));
+        assert_eq!(CompareParams::parse(Some(&p.query_string())).unwrap(), p);
+        let r = p.to_request();
+        assert_eq!((r.filters.query.as_str(), r.queries.len()), ("", 2));
+        let err = |q: &str| CompareParams::parse(Some(q)).unwrap_err().message;
+        assert!(
+            err("q=a&by=colour").contains("by=\"colour\""),
+            "{}",
+            err("q=a&by=colour")
+        );
+        assert!(err("q=a&interval=year").contains("interval"));
+        assert!(err("q=a&lang=EN").contains("lang=\"EN\""));
+        assert!(err("q=a&since=2026-02-01&until=2026-01-01").contains("after"));
+        assert!(err("q=a&by=lang&by=feed").contains("twice"));
+        let many: String = (0..11).map(|i| format!("q=w{i}&")).collect();
+        assert!(err(&many).contains("at most 10 queries"), "{}", err(&many));
     }
 
     #[test]
@@ -347,6 +567,7 @@ mod tests {
             ("since=2026-11-02&until=2026-11-01", "after"),
             ("page=100000&size=100", "deepest"),
             ("affiliation=friendly", "affiliation"),
+            ("normalize=maybe", "normalize"),
         ] {
             let err = parse(q).unwrap_err();
             assert!(err.contains(needle), "{q}: {err}");

@@ -92,6 +92,19 @@ pub struct Bucket {
     pub end: NaiveDate,
     /// Matching articles dated in it.
     pub count: u64,
+    /// With `normalize=1`: `total` and `share` (absent otherwise).
+    #[serde(flatten)]
+    pub attention: Option<Attention>,
+}
+
+/// A bucket's attention share: the archived articles under the same source filters, and the share of
+/// them that match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attention {
+    /// Archived articles under the search's source filters dated in the bucket.
+    pub total: u64,
+    /// `count / total`; `null` when `total` is 0.
+    pub share: Option<f64>,
 }
 
 /// Matches of `req` per bucket, every bucket from the first match to the last (empty ones included):
@@ -115,8 +128,35 @@ pub fn timeline_view(buckets: Vec<search::Bucket>, interval: Interval) -> Vec<Bu
             start: b.start,
             end: interval.bucket_end(b.start),
             count: b.count,
+            attention: None,
         })
         .collect()
+}
+
+/// The search module's attention-share buckets with each bucket's last day added.
+pub fn share_view(buckets: Vec<search::ShareBucket>, interval: Interval) -> Vec<Bucket> {
+    buckets
+        .into_iter()
+        .map(|b| Bucket {
+            start: b.start,
+            end: interval.bucket_end(b.start),
+            count: b.count,
+            attention: Some(Attention {
+                total: b.total,
+                share: b.share,
+            }),
+        })
+        .collect()
+}
+
+/// A share as a percentage for people (`3.52%`).
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p != 0.0 && p.abs() < 0.01 {
+        format!("{p:.4}%")
+    } else {
+        format!("{p:.2}%")
+    }
 }
 
 /// A bar of an SVG timeline (geometry computed here).
@@ -149,8 +189,10 @@ pub struct Timeline {
     pub first: String,
     /// Last bucket's day.
     pub last: String,
-    /// Largest bucket.
-    pub max: u64,
+    /// Largest bucket (a count, or a percentage when the bars are shares).
+    pub max: String,
+    /// Whether the bars are shares (`normalize=1`), not counts.
+    pub shares: bool,
 }
 
 const TIMELINE_W: u32 = 720;
@@ -163,7 +205,17 @@ pub fn timeline(
     href: impl Fn(&Bucket) -> String,
 ) -> Option<Timeline> {
     let (first, last) = (buckets.first()?, buckets.last()?);
-    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    // Bars are shares when every bucket has its attention share, else counts.
+    let shares = buckets.iter().all(|b| b.attention.is_some());
+    let value = |b: &Bucket| -> f64 {
+        if shares {
+            b.attention.as_ref().and_then(|a| a.share).unwrap_or(0.0)
+        } else {
+            b.count as f64
+        }
+    };
+    let top = buckets.iter().map(value).fold(0.0_f64, f64::max);
+    let scale = if top > 0.0 { top } else { 1.0 };
     let n = buckets.len() as u32;
     let step = (TIMELINE_W / n).max(1);
     let w = step.saturating_sub(1).max(1);
@@ -171,19 +223,29 @@ pub fn timeline(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let h = ((b.count as f64 / max as f64) * f64::from(TIMELINE_H - 2)).round() as u32;
-            let h = if b.count > 0 { h.max(2) } else { 0 };
+            let v = value(b);
+            let h = ((v / scale) * f64::from(TIMELINE_H - 2)).round() as u32;
+            let h = if v > 0.0 { h.max(2) } else { 0 };
             let range = if b.start == b.end {
                 b.start.to_string()
             } else {
                 format!("{} to {}", b.start, b.end)
+            };
+            let label = match &b.attention {
+                Some(a) if shares => format!(
+                    "{range}: {} of {} articles ({})",
+                    b.count,
+                    a.total,
+                    a.share.map_or_else(|| "none archived".to_string(), percent)
+                ),
+                _ => format!("{range}: {} articles", b.count),
             };
             Bar {
                 x: i as u32 * step,
                 y: TIMELINE_H - h,
                 w,
                 h,
-                label: format!("{range}: {} articles", b.count),
+                label,
                 href: href(b),
             }
         })
@@ -199,7 +261,12 @@ pub fn timeline(
         },
         first: first.start.to_string(),
         last: last.end.to_string(),
-        max,
+        max: if shares {
+            percent(top)
+        } else {
+            format!("{}", top as u64)
+        },
+        shares,
     })
 }
 
@@ -331,23 +398,26 @@ mod tests {
                 start: day(1),
                 end: day(1),
                 count: 4,
+                attention: None,
             },
             Bucket {
                 start: day(2),
                 end: day(2),
                 count: 0,
+                attention: None,
             },
             Bucket {
                 start: day(3),
                 end: day(9),
                 count: 1,
+                attention: None,
             },
         ];
         let t = timeline(&buckets, Interval::Day, |b| {
             format!("/search?since={}", b.start)
         })
         .unwrap();
-        assert_eq!((t.width, t.height, t.max), (720, TIMELINE_H, 4));
+        assert_eq!((t.width, t.height, t.max.as_str()), (720, TIMELINE_H, "4"));
         assert_eq!(
             (t.first.as_str(), t.last.as_str(), t.interval),
             ("2026-11-01", "2026-11-09", "day")
@@ -359,5 +429,24 @@ mod tests {
         assert_eq!(t.bars[2].label, "2026-11-03 to 2026-11-09: 1 articles");
         assert_eq!(t.bars[1].href, "/search?since=2026-11-02");
         assert!(timeline(&[], Interval::Day, |_| String::new()).is_none());
+
+        // As shares: the bars follow count / total, not the count.
+        let mut shared = buckets.to_vec();
+        for (b, total) in shared.iter_mut().zip([40, 0, 2]) {
+            b.attention = Some(Attention {
+                total,
+                share: search::share(b.count, total),
+            });
+        }
+        let t = timeline(&shared, Interval::Day, |_| String::new()).unwrap();
+        assert!(t.shares);
+        assert_eq!(t.max, "50.00%");
+        let bars: Vec<u32> = t.bars.iter().map(|b| b.h).collect();
+        assert_eq!(bars, [16, 0, 78]);
+        assert_eq!(t.bars[0].label, "2026-11-01: 4 of 40 articles (10.00%)");
+        assert_eq!(
+            t.bars[1].label,
+            "2026-11-02: 0 of 0 articles (none archived)"
+        );
     }
 }

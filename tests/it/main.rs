@@ -7,6 +7,7 @@ mod alert_email;
 mod alerts;
 mod check;
 mod cli;
+mod compare;
 mod digest;
 mod discover;
 mod extract;

@@ -1,7 +1,8 @@
 //! Server-rendered pages (askama templates in `src/web/templates`, auto-escaped) and the Atom feed.
 //! Handlers gather plain view structs; templates only loop and print.
 //!
-//! One file per page: [`search`], [`atom`], [`article`] (and its snapshot), [`changes`], [`campaigns`], [`digests`],
+//! One file per page: [`search`], [`atom`], [`article`] (and its snapshot), [`changes`], [`compare`] (and
+//! its CSV), [`campaigns`], [`digests`],
 //! [`feeds`], [`alerts`] (and each alert's Atom feed);
 //! here what they share: `render`, [`error_page`], the stylesheet, [`Link`]. Shared view models: [`super::view`].
 
@@ -10,6 +11,7 @@ pub mod article;
 pub mod atom;
 pub mod campaigns;
 pub mod changes;
+pub mod compare;
 pub mod digests;
 pub mod feeds;
 pub mod search;

@@ -11,7 +11,7 @@ use super::{render, Link};
 use crate::escape::http_url;
 use crate::model::Hit;
 use crate::search::{self, Interval, Sort};
-use crate::web::params::{SearchParams, FILTERS};
+use crate::web::params::{CompareParams, SearchParams, FILTERS};
 use crate::web::view::{self, Bucket, Segment, Timeline};
 use crate::web::{blocking, AppState, WebError};
 
@@ -136,6 +136,10 @@ struct SearchPage {
     atom_href: String,
     api_href: String,
     active_filters: Vec<Link>,
+    normalize: bool,
+    counts_href: String,
+    shares_href: String,
+    compare_href: String,
 }
 
 /// Everything one search shows: results of this page, facets and timeline.
@@ -159,7 +163,15 @@ pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebE
         Some((first, last)) => Interval::for_span(first, last),
         None => Interval::Day,
     };
-    let buckets = view::timeline_view(overview.timeline(interval), interval);
+    let counts = overview.timeline(interval);
+    let buckets = if p.normalize {
+        // The totals: the same collector over the source filters alone (no query, no campaign).
+        let totals = search::histogram(&state.archive, &req.source_filters(), interval)
+            .map_err(WebError::internal)?;
+        view::share_view(search::with_totals(&counts, &totals), interval)
+    } else {
+        view::timeline_view(counts, interval)
+    };
     let facets = view::facets_view(overview.facets);
     let mut results = overview.results;
     results.hits = results.hits.split_off(p.offset().min(results.hits.len()));
@@ -285,6 +297,17 @@ fn search_page(state: &AppState, p: &SearchParams, data: SearchData) -> SearchPa
         atom_href: unpaged.href("/search.atom"),
         api_href: p.href("/api/search"),
         active_filters,
+        normalize: p.normalize,
+        counts_href: p.with_normalize(false).href("/search"),
+        shares_href: p.with_normalize(true).href("/search"),
+        compare_href: CompareParams {
+            queries: (!p.q.is_empty()).then(|| p.q.clone()).into_iter().collect(),
+            filters: p.clone(),
+            by: None,
+            interval: Interval::Week,
+            normalize: p.normalize,
+        }
+        .href("/compare"),
     }
 }
 
