@@ -40,7 +40,10 @@ use crate::index::Archive;
 use crate::model::{Article, CampaignTerms, Hit};
 
 pub use among::Among;
-pub use export::{export, ExportFormat, IndexCommit, Provenance};
+pub use export::{
+    export, for_each_match, now_rfc3339, request_filters, tool, ExportFormat, IndexCommit,
+    Provenance, Streamed, ORDER,
+};
 pub use facets::{facets, FacetCount, Facets};
 pub use forwards::{
     forward_chain, ForwardChain, ForwardLink, ForwardNode, MAX_DOWNSTREAM_ARTICLES,

@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod digest;
 mod discover;
+mod export_parquet;
 mod extract;
 mod extract_budget;
 mod fetch;
