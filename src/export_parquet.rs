@@ -919,3 +919,108 @@ pub fn export(
     write_manifest(dir, &manifest)?;
     Ok(record)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{sample_article, Revision};
+
+    #[test]
+    fn part_names_are_told_from_other_files() {
+        for name in [
+            "part-r00001-001.parquet",
+            "part-r00012-104.parquet.tmp",
+            "part-r1-1.parquet",
+        ] {
+            assert!(is_part_name(name), "{name}");
+        }
+        for name in [
+            "part-r00001-001.parquet.bak",
+            "part-00001-001.parquet",
+            "part-r00001.parquet",
+            "part-r-001.parquet",
+            "part-r00001-0x1.parquet",
+            "part-r00001-001-2.parquet",
+            "notes.parquet",
+            "manifest.json",
+        ] {
+            assert!(!is_part_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn strays_are_the_tmp_and_unlisted_part_files_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let month = dir.path().join("month=2026-11");
+        std::fs::create_dir_all(&month).expect("mkdir");
+        for name in [
+            "part-r00001-001.parquet",
+            "part-r00002-001.parquet",
+            "part-r00002-002.parquet.tmp",
+            "mine.parquet",
+            "README",
+        ] {
+            std::fs::write(month.join(name), b"x").expect("write");
+        }
+        std::fs::write(dir.path().join("part-r00009-001.parquet"), b"x").expect("write");
+        let mut manifest = Manifest::new();
+        manifest.runs.push(RunRecord {
+            run: 1,
+            tool: String::new(),
+            query: String::new(),
+            filters: BTreeMap::new(),
+            index_commit: IndexCommit {
+                opstamp: 0,
+                segments: vec![],
+                articles: 0,
+            },
+            exported_at: String::new(),
+            matches: 1,
+            rows: 1,
+            order: String::new(),
+            files: vec![FileRecord {
+                path: "month=2026-11/part-r00001-001.parquet".into(),
+                month: "2026-11".into(),
+                rows: 1,
+                bytes: 1,
+                sha256: String::new(),
+            }],
+        });
+        assert_eq!(clean_strays(dir.path(), &manifest).expect("clean"), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&month)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["README", "mine.parquet", "part-r00001-001.parquet"]);
+        assert!(dir.path().join("part-r00009-001.parquet").exists());
+    }
+
+    #[test]
+    fn an_article_without_a_store_is_one_current_row() {
+        let mut a = sample_article(1, "t".into(), "x".into());
+        assert_eq!(
+            rows_of(a.clone(), None)
+                .expect("rows")
+                .iter()
+                .map(|r| (r.version, r.is_current, r.versions))
+                .collect::<Vec<_>>(),
+            [(1, true, 1)]
+        );
+        a.revision = Some(Revision {
+            versions: 4,
+            current: 3,
+            ..Default::default()
+        });
+        let rows = rows_of(a, None).expect("rows");
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.version, r.is_current, r.versions))
+                .collect::<Vec<_>>(),
+            [(3, true, 4)]
+        );
+        let batch = to_batch(&schema(), &rows, &BTreeMap::new()).expect("batch");
+        assert_eq!(batch.num_rows(), 1);
+        assert_eq!(batch.num_columns(), schema().fields().len());
+    }
+}
