@@ -14,10 +14,12 @@
 //! half-written. The next run removes what a killed run left (tmp files, and part files the manifest does
 //! not list) and never touches a listed file: a second run adds files and a run to the manifest.
 //!
-//! Memory is bounded whatever the archive size: rows are buffered per month partition in batches of at
-//! most [`BATCH_ROWS`] rows or [`BATCH_BYTES`] of text; a row group closes at [`ROW_GROUP_ROWS`] rows or
-//! [`ROW_GROUP_BYTES`] encoded; and when the open partitions' writers together hold more than
-//! [`BUFFER_BYTES`], the largest closes its row group early. A file closes at [`FILE_ROWS`] rows.
+//! Memory is bounded whatever the archive size or span: rows are buffered per month partition in batches
+//! of at most [`BATCH_ROWS`] rows or [`BATCH_BYTES`] of text, [`PENDING_BYTES`] in all partitions
+//! together (past it, the largest batch is encoded early); a row group closes at [`ROW_GROUP_ROWS`] rows
+//! or [`ROW_GROUP_BYTES`] encoded; and when the open partitions' writers together hold more than
+//! [`BUFFER_BYTES`], the largest closes its row group early (so an archive whose index order mixes many
+//! months gets smaller row groups). A file closes at [`FILE_ROWS`] rows.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -56,8 +58,10 @@ pub const FILE_ROWS: u64 = 1_000_000;
 pub const BATCH_ROWS: usize = 4096;
 /// Text bytes (title, text, description) buffered per partition before they are encoded.
 pub const BATCH_BYTES: usize = 8 << 20;
-/// What the open writers may hold together (encoded row groups in progress) before the largest flushes.
-pub const BUFFER_BYTES: usize = 192 << 20;
+/// Text bytes buffered in all partitions together before the largest batch is encoded early.
+pub const PENDING_BYTES: usize = 32 << 20;
+/// What the open writers may hold together (row groups in progress) before the largest closes its group.
+pub const BUFFER_BYTES: usize = 128 << 20;
 /// The manifest's file name in the export folder.
 pub const MANIFEST: &str = "manifest.json";
 /// The export format's name and version in the manifest.
@@ -583,8 +587,27 @@ fn sync_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot sync the folder {}", dir.display()))
 }
 
+/// The writer's bounds (the constants above; smaller in tests).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    batch_rows: usize,
+    batch_bytes: usize,
+    pending_bytes: usize,
+    buffer_bytes: usize,
+    file_rows: u64,
+}
+
+const LIMITS: Limits = Limits {
+    batch_rows: BATCH_ROWS,
+    batch_bytes: BATCH_BYTES,
+    pending_bytes: PENDING_BYTES,
+    buffer_bytes: BUFFER_BYTES,
+    file_rows: FILE_ROWS,
+};
+
 struct Writer<'a> {
     dir: &'a Path,
+    limits: Limits,
     run: u32,
     schema: SchemaRef,
     props: WriterProperties,
@@ -593,6 +616,8 @@ struct Writer<'a> {
     next_seq: BTreeMap<String, u32>,
     done: Vec<FileRecord>,
     rows: u64,
+    /// Text bytes buffered in every partition's pending rows.
+    pending_bytes: usize,
 }
 
 impl Writer<'_> {
@@ -610,17 +635,28 @@ impl Writer<'_> {
         let Some(part) = self.open.get_mut(&month) else {
             anyhow::bail!("the partition {month} is not open");
         };
-        part.pending_bytes += row.text_bytes();
+        let bytes = row.text_bytes();
+        part.pending_bytes += bytes;
         part.pending.push(row);
+        let full = part.pending.len() >= self.limits.batch_rows
+            || part.pending_bytes >= self.limits.batch_bytes;
+        self.pending_bytes += bytes;
         self.rows += 1;
         fail_point(&format!("row:{}", self.rows));
-        if part.pending.len() >= BATCH_ROWS || part.pending_bytes >= BATCH_BYTES {
+        if full {
             self.write_pending(&month)?;
-            let full = self.open.get(&month).is_some_and(|p| p.rows >= FILE_ROWS);
-            if full {
-                self.close(&month)?;
-            }
-            self.limit_memory()?;
+        }
+        // Many partitions each filling a batch: the largest goes first.
+        while self.pending_bytes > self.limits.pending_bytes {
+            let Some(largest) = self
+                .open
+                .iter()
+                .max_by_key(|(_, p)| p.pending_bytes)
+                .map(|(m, _)| m.clone())
+            else {
+                break;
+            };
+            self.write_pending(&largest)?;
         }
         Ok(())
     }
@@ -672,15 +708,19 @@ impl Writer<'_> {
             .with_context(|| format!("cannot write {}", part.tmp.display()))?;
         part.rows += part.pending.len() as u64;
         part.pending.clear();
+        self.pending_bytes -= part.pending_bytes;
         part.pending_bytes = 0;
-        Ok(())
+        if part.rows >= self.limits.file_rows {
+            self.close(month)?;
+        }
+        self.limit_memory()
     }
 
     /// Closes the largest row groups in progress while the open writers hold more than [`BUFFER_BYTES`].
     fn limit_memory(&mut self) -> anyhow::Result<()> {
         loop {
             let total: usize = self.open.values().map(|p| p.writer.memory_size()).sum();
-            if total <= BUFFER_BYTES {
+            if total <= self.limits.buffer_bytes {
                 return Ok(());
             }
             let Some(part) = self
@@ -880,6 +920,7 @@ pub fn export(
         .build();
     let mut writer = Writer {
         dir,
+        limits: LIMITS,
         run,
         schema: schema(),
         props,
@@ -888,6 +929,7 @@ pub fn export(
         next_seq: BTreeMap::new(),
         done: Vec::new(),
         rows: 0,
+        pending_bytes: 0,
     };
     let progress = std::cell::RefCell::new(progress);
     let streamed = search::for_each_match(
@@ -1022,5 +1064,82 @@ mod tests {
         let batch = to_batch(&schema(), &rows, &BTreeMap::new()).expect("batch");
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.num_columns(), schema().fields().len());
+    }
+
+    #[test]
+    fn buffers_stay_bounded_over_many_interleaved_months_and_every_row_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits = Limits {
+            batch_rows: 50,
+            batch_bytes: 20_000,
+            pending_bytes: 60_000,
+            buffer_bytes: 200_000,
+            file_rows: 120,
+        };
+        let typology = BTreeMap::new();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
+            .build();
+        let mut w = Writer {
+            dir: dir.path(),
+            limits,
+            run: 7,
+            schema: schema(),
+            props,
+            typology: &typology,
+            open: BTreeMap::new(),
+            next_seq: BTreeMap::new(),
+            done: Vec::new(),
+            rows: 0,
+            pending_bytes: 0,
+        };
+        let months = 12u32;
+        let n = 1200u32;
+        for i in 0..n {
+            // Index order mixes the months, as a random one would.
+            let mut a = sample_article(i, format!("title {i}"), format!("text {i} ").repeat(40));
+            let m = (i * 7) % months;
+            a.published =
+                chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(m) * 31 * 86_400, 0);
+            w.push(Row {
+                article: a,
+                version: 1,
+                is_current: true,
+                versions: 1,
+                recorded_at: None,
+                changed: vec![],
+            })
+            .expect("push");
+            assert!(
+                w.pending_bytes <= limits.pending_bytes,
+                "pending {}",
+                w.pending_bytes
+            );
+            let held: usize = w.open.values().map(|p| p.writer.memory_size()).sum();
+            assert!(held <= limits.buffer_bytes, "held {held}");
+        }
+        let (files, rows) = w.finish().expect("finish");
+        assert_eq!(rows, u64::from(n));
+        assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), u64::from(n));
+        assert!(files.len() >= months as usize);
+        assert!(files
+            .iter()
+            .all(|f| f.rows <= limits.file_rows + limits.batch_rows as u64));
+        let mut read = 0;
+        for f in &files {
+            assert!(f
+                .path
+                .starts_with(&format!("month={}/part-r00007-", f.month)));
+            let file = File::open(dir.path().join(&f.path)).expect("open");
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .expect("parquet")
+                    .build()
+                    .expect("reader");
+            for batch in reader {
+                read += batch.expect("batch").num_rows();
+            }
+        }
+        assert_eq!(read, n as usize);
     }
 }
