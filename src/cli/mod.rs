@@ -2,7 +2,8 @@
 //! the library. Data goes to stdout, logs and progress to stderr.
 //!
 //! Here: the clap definitions, [`run`] and the archive commands; `feeds.rs` the `feeds` subcommands,
-//! `tools.rs` the commands that run one stage on saved files, `export_parquet.rs` the Parquet export, `output.rs` the tables and JSON lines they print.
+//! `tools.rs` the commands that run one stage on saved files, `export_parquet.rs` the Parquet export,
+//! `output.rs` the tables and JSON lines they print.
 
 mod alerts;
 mod export_parquet;
