@@ -772,6 +772,73 @@ fn a_killed_export_leaves_the_folder_readable_and_the_manifest_true() {
     assert_eq!(check_listed(&out).len(), 44);
 }
 
+/// Any `*.tmp` file under `dir` (a file being written).
+fn writing(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            std::fs::read_dir(e.path()).is_ok_and(|files| {
+                files
+                    .flatten()
+                    .any(|f| f.file_name().to_string_lossy().ends_with(".tmp"))
+            })
+        })
+    })
+}
+
+#[test]
+fn a_sigkill_mid_export_leaves_the_manifest_true() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let config = fixture(dir.path(), 30);
+    let out = dir.path().join("export");
+    export_ok(&config, &[out.to_str().unwrap()]);
+    let good = manifest(&out);
+    // Enough December articles, with long texts, that the second run takes a while.
+    let mut new = december(1000, 2000);
+    for a in &mut new {
+        a.text = format!("{} {}", a.text, a.id).repeat(60);
+    }
+    add(&dir.path().join("index"), &new);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "export-parquet",
+            out.to_str().unwrap(),
+            "--since",
+            "2026-12-01",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !writing(&out) && child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no file was started");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    if status.signal() == Some(9) {
+        assert_eq!(
+            manifest(&out),
+            good,
+            "killed mid-run: the manifest is the last run's"
+        );
+        assert_eq!(check_listed(&out).len(), 32);
+        eprintln!("killed mid-run");
+    } else {
+        eprintln!("the export finished before the kill ({status}); checking its result");
+    }
+    export_ok(&config, &[out.to_str().unwrap(), "--since", "2026-12-01"]);
+    let m = manifest(&out);
+    let runs = m["runs"].as_array().unwrap();
+    assert_eq!(runs.last().unwrap()["matches"], 2000);
+    assert_eq!(runs[0], good["runs"][0]);
+    let mut now: BTreeSet<String> = listed(&m).into_iter().map(|f| f.0).collect();
+    now.insert("manifest.json".into());
+    assert_eq!(files_in(&out), now, "what the killed run left is gone");
+}
+
 #[test]
 fn export_errors_name_the_folder_and_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
