@@ -43,7 +43,7 @@ lint: ## rustfmt check, clippy with warnings as errors, and the layout (no impor
 eval: release ## Score extraction on the shared corpora (reads ../shared in place; MW_EVAL_SPLIT=tune|holdout|all)
 	scripts/eval.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
-bench: release ## Benchmarks: extraction vs trafilatura, feed polling, tagging/clustering/retag, search, digest, web, alerts, 30-min soak (MW_SOAK_MINUTES)
+bench: release ## Benchmarks: extraction vs trafilatura, feed polling, tagging/clustering/retag, search, digest, Parquet export, web, alerts, 30-min soak (MW_SOAK_MINUTES)
 	CARGO="$(CARGO)" scripts/bench.sh $(RELEASE_BIN) $(CORPUS) $(SHARED)/tools/eval_extraction.py
 
 fuzz: ## Fuzz every parser (mutants of ../shared/corpus; MW_FUZZ_SECONDS per target, MW_FUZZ_SEED)

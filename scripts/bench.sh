@@ -17,6 +17,8 @@
 #      (benches/compare.rs; MW_BENCH_COMPARE_ARTICLES, MW_BENCH_COMPARE_DIR);
 #   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
 #      MW_BENCH_DIGEST_ARTICLES);
+#   5b. export-parquet of the synthetic archive at a tenth and at all of it (benches/parquet_export.rs;
+#      MW_BENCH_PARQUET_ARTICLES, default 1,000,000): articles/s, peak memory, bytes, DuckDB's daily counts;
 #   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh);
 #   7. alerts: 1,000 alerts evaluated over a commit of 256 articles (target < 100 ms), and commit to webhook
 #      receipt on a local receiver (target p99 < 1 s) (benches/alerts.rs; MW_BENCH_ALERT_ARCHIVE,
@@ -64,6 +66,13 @@ echo "== digest at scale (cargo run --release --example digest_scale)"
 digest_dir=$(mktemp -d)
 "${CARGO:-cargo}" run --release --example digest_scale -- "${MW_BENCH_DIGEST_ARTICLES:-1000000}" "$digest_dir"
 rm -rf "$digest_dir"
+
+# --- Parquet export (issue #29): the search benchmark's synthetic archive (MW_BENCH_PARQUET_ARTICLES,
+# default 1,000,000; MW_BENCH_PARQUET_DIR to keep it) exported by the release binary, a tenth and all of it:
+# articles/s, peak memory (target: flat, under 500 MB), bytes against the raw text, DuckDB's time for the
+# articles per campaign per day (MW_PYTHON with duckdb; skipped without).
+echo "== export-parquet at scale (cargo bench --bench parquet_export)"
+MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench parquet_export
 
 # --- web workspace load test (scripts/bench_web.sh; owned by the web workspace, self-contained) ---
 "$here/bench_web.sh"

@@ -16,7 +16,8 @@
 //! hostile input, into a quiet error. Each pass ends by fetching again the archived articles that are due
 //! ([`revisit`]: the decisions; `pipeline::revisit_pass`: the fetches), keeping their versions and
 //! removals. After each pass's commits, [`alert`] runs the saved searches over the new articles and
-//! delivers their messages from the store's outbox. ARCHITECTURE.md maps every file.
+//! delivers their messages from the store's outbox. [`export_parquet`] hands the archive over as
+//! partitioned Parquet files. ARCHITECTURE.md maps every file.
 
 pub mod alert;
 pub mod analysis;
@@ -32,6 +33,7 @@ pub mod digest;
 pub mod disk;
 
 pub mod escape;
+pub mod export_parquet;
 pub mod extract;
 pub mod fetch;
 pub mod index;

@@ -1,12 +1,14 @@
 //! The command line: argument definitions (clap) and one function per command, each a thin shell around
 //! the library. Data goes to stdout, logs and progress to stderr.
 //!
-//! Here: the clap definitions (with [`FilterArgs`], the search filters `search` and `compare` share), [`run`]
-//! and the archive commands; `compare.rs` the `compare` command, `feeds.rs` the `feeds` subcommands,
-//! `tools.rs` the commands that run one stage on saved files, `output.rs` the tables and JSON lines they print.
+//! Here: the clap definitions (with [`FilterArgs`], the search filters `search`, `compare` and
+//! `export-parquet` share), [`run`] and the archive commands; `compare.rs` the `compare` command,
+//! `export_parquet.rs` the Parquet export, `feeds.rs` the `feeds` subcommands, `tools.rs` the commands that
+//! run one stage on saved files, `output.rs` the tables and JSON lines they print.
 
 mod alerts;
 mod compare;
+mod export_parquet;
 mod feeds;
 mod history;
 mod output;
@@ -26,6 +28,7 @@ use crate::pipeline;
 use crate::search::{self, OutputFormat, QueryError, SearchRequest};
 
 use alerts::{alerts_cmd, deliver_after_ingest};
+use export_parquet::{export_parquet_cmd, ExportParquetArgs};
 use feeds::feeds_cmd;
 use output::{rfc3339, write_cluster_table};
 use tools::{detect_charset_cmd, extract_cmd, han_convert_cmd, lang_cmd, parse_feed_cmd, tag_cmd};
@@ -71,6 +74,10 @@ pub enum Command {
     /// by --by), with count, and with --normalize the total archived under the same source filters and
     /// the share.
     Compare(compare::CompareArgs),
+    /// The archive, or the slice a query and the search filters select, as Parquet files partitioned by
+    /// month (`DIR/month=YYYY-MM/part-*.parquet`) with `manifest.json` (provenance, sha256 of each file);
+    /// a second run adds files (e.g. with a later --since). For DuckDB, pandas, Spark.
+    ExportParquet(ExportParquetArgs),
     /// Run the language and tagging stages alone on saved pages or text files (first line = title).
     Tag {
         /// Output format (one JSON object per file).
@@ -648,6 +655,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run { metrics_addr } => run_daemon(&cli.config, metrics_addr),
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Compare(args) => compare::compare_cmd(&cli.config, args),
+        Command::ExportParquet(args) => export_parquet_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Tag { format: _, files } => tag_cmd(&cli.config, &files),
         Command::Retag => retag_cmd(&cli.config),

@@ -15,6 +15,7 @@ use tantivy::{DocSet, TERMINATED};
 use super::print::{csv_row, write_jsonl, CSV_HEADER};
 use super::{build_query, to_hit, SearchRequest};
 use crate::index::Archive;
+use crate::model::Article;
 
 /// Formats of [`export`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +28,7 @@ pub enum ExportFormat {
 }
 
 /// The index state an export read.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IndexCommit {
     /// tantivy's opstamp of the commit.
     pub opstamp: u64,
@@ -84,7 +85,7 @@ impl Write for HashingWriter<'_> {
 }
 
 /// The filters of a request, by name, for provenance.
-fn request_filters(req: &SearchRequest) -> BTreeMap<String, String> {
+pub fn request_filters(req: &SearchRequest) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     let mut put = |k: &str, v: Option<String>| {
         if let Some(v) = v {
@@ -102,15 +103,25 @@ fn request_filters(req: &SearchRequest) -> BTreeMap<String, String> {
     m
 }
 
-/// Streams every match (no cap; `limit` and `sort` are ignored) to `out`, one document at a time, in
-/// index order (segment by segment, by document number: stable for a given index commit), and returns
-/// the provenance record. Memory does not grow with the number of matches.
-pub fn export(
+/// What [`for_each_match`] read: the index commit and how many articles matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streamed {
+    /// The index commit read.
+    pub index_commit: IndexCommit,
+    /// Articles passed to the callback (= matching articles).
+    pub matches: u64,
+}
+
+/// The one iteration behind every export: calls `total` once with the number of matches, then `each`
+/// with every matching article (no cap; `limit` and `sort` are ignored), one document at a time, in index
+/// order (segment by segment, by document number: stable for a given index commit). Memory does not grow
+/// with the number of matches. An error from `each` stops the iteration and is returned.
+pub fn for_each_match(
     archive: &Archive,
     req: &SearchRequest,
-    format: ExportFormat,
-    out: &mut dyn Write,
-) -> anyhow::Result<Provenance> {
+    total: impl FnOnce(u64),
+    mut each: impl FnMut(Article) -> anyhow::Result<()>,
+) -> anyhow::Result<Streamed> {
     let query = build_query(archive, req)?;
     let searcher = archive.searcher();
     let opstamp = archive
@@ -126,6 +137,43 @@ pub fn export(
     let weight = query
         .weight(EnableScoring::disabled_from_searcher(&searcher))
         .context("cannot prepare the export query")?;
+    let mut count = 0u64;
+    for segment in searcher.segment_readers() {
+        count += u64::from(weight.count(segment)?);
+    }
+    total(count);
+    let mut matches = 0u64;
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let alive = segment.alive_bitset();
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                let address = tantivy::DocAddress::new(ord as u32, doc);
+                each(archive.article(&searcher, address)?)?;
+                matches += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(Streamed {
+        index_commit: IndexCommit {
+            opstamp,
+            segments,
+            articles: searcher.num_docs(),
+        },
+        matches,
+    })
+}
+
+/// Streams every match (no cap; `limit` and `sort` are ignored) to `out` through [`for_each_match`] and
+/// returns the provenance record. Memory does not grow with the number of matches.
+pub fn export(
+    archive: &Archive,
+    req: &SearchRequest,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<Provenance> {
     let hashing = HashingWriter {
         inner: out,
         hasher: Sha256::new(),
@@ -142,25 +190,19 @@ pub fn export(
         }
         ExportFormat::Jsonl => Sink::Jsonl(hashing),
     };
-    let mut matches = 0u64;
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let alive = segment.alive_bitset();
-        let mut scorer = weight.scorer(segment, 1.0)?;
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                let address = tantivy::DocAddress::new(ord as u32, doc);
-                let article = archive.article(&searcher, address)?;
-                let hit = to_hit(article, 0.0, None);
-                match &mut sink {
-                    Sink::Csv(w) => w.write_record(csv_row(&hit))?,
-                    Sink::Jsonl(w) => write_jsonl(w, &hit)?,
-                }
-                matches += 1;
+    let streamed = for_each_match(
+        archive,
+        req,
+        |_| {},
+        |article| {
+            let hit = to_hit(article, 0.0, None);
+            match &mut sink {
+                Sink::Csv(w) => w.write_record(csv_row(&hit))?,
+                Sink::Jsonl(w) => write_jsonl(w, &hit)?,
             }
-            doc = scorer.advance();
-        }
-    }
+            Ok(())
+        },
+    )?;
     let mut hashing = match sink {
         Sink::Csv(w) => w
             .into_inner()
@@ -169,19 +211,28 @@ pub fn export(
     };
     hashing.flush()?;
     Ok(Provenance {
-        tool: format!("mediawatch {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         query: req.query.clone(),
         filters: request_filters(req),
         format,
-        index_commit: IndexCommit {
-            opstamp,
-            segments,
-            articles: searcher.num_docs(),
-        },
-        exported_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        matches,
+        index_commit: streamed.index_commit,
+        exported_at: now_rfc3339(),
+        matches: streamed.matches,
         sha256: hex::encode(hashing.hasher.finalize()),
-        order: "index order (segment, document) of the commit".into(),
+        order: ORDER.into(),
         rows: ROWS.into(),
     })
 }
+
+/// The tool and its version, as provenance records name it.
+pub fn tool() -> String {
+    format!("mediawatch {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Now, RFC 3339 to the second (UTC), as provenance records date an export.
+pub fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The row order of [`for_each_match`], for provenance records.
+pub const ORDER: &str = "index order (segment, document) of the commit";

@@ -47,6 +47,10 @@ pub use compare::{
     Row, Series, COMPARE_CSV_HEADER, MAX_COMPARE_ROWS, MAX_QUERIES,
 };
 pub use export::{export, ExportFormat, IndexCommit, Provenance};
+pub use export::{
+    export, for_each_match, now_rfc3339, request_filters, tool, ExportFormat, IndexCommit,
+    Provenance, Streamed, ORDER,
+};
 pub use facets::{facets, FacetCount, Facets};
 pub use forwards::{
     forward_chain, ForwardChain, ForwardLink, ForwardNode, MAX_DOWNSTREAM_ARTICLES,

@@ -10,6 +10,7 @@ mod cli;
 mod compare;
 mod digest;
 mod discover;
+mod export_parquet;
 mod extract;
 mod extract_budget;
 mod fetch;
