@@ -46,7 +46,6 @@ pub use compare::{
     assemble, compare, write_compare, By, CompareError, CompareFormat, CompareRequest, Comparison,
     Row, Series, COMPARE_CSV_HEADER, MAX_COMPARE_ROWS, MAX_QUERIES,
 };
-pub use export::{export, ExportFormat, IndexCommit, Provenance};
 pub use export::{
     export, for_each_match, now_rfc3339, request_filters, tool, ExportFormat, IndexCommit,
     Provenance, Streamed, ORDER,
