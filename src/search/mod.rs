@@ -15,7 +15,8 @@
 //! This file holds the request and result types and the execution ([`search`], [`overview`]); beside
 //! it: `query` (parsing and rewriting, [`QueryError`]), `snippet` (snippets and highlight ranges),
 //! `facets` and `histogram` (one collector each), `export` (the one exporter and its [`Provenance`]),
-//! `forwards` (Telegram forward chains, [`forward_chain`]) and `print` (the `search` command's table,
+//! `forwards` (Telegram forward chains, [`forward_chain`]), `terms` (distinctive terms of a query's
+//! matches against a background, [`terms::terms`]) and `print` (the `search` command's table,
 //! json, jsonl and csv output).
 
 mod among;
@@ -26,6 +27,7 @@ mod histogram;
 mod print;
 mod query;
 mod snippet;
+pub mod terms;
 
 use std::collections::BTreeMap;
 
@@ -47,6 +49,7 @@ pub use forwards::{
     MAX_DOWNSTREAM_LEVELS, MAX_UPSTREAM_STEPS,
 };
 pub use histogram::{histogram, Bucket, Interval};
+pub(crate) use print::csv_safe;
 pub use print::{
     write_facets_table, write_histogram_table, write_results, OutputFormat, CSV_HEADER,
 };
