@@ -12,6 +12,8 @@
 #      (benches/tagging.rs; MW_BENCH_ARTICLES, MW_BENCH_RETAG);
 #   4. search at archive scale next to SQLite FTS5, and the digest of one day (benches/search_scale.rs;
 #      MW_BENCH_SEARCH_ARTICLES, default 1,000,000; MW_BENCH_SEARCH_QUERIES per type, default 100).
+#   4b. distinctive terms over a query matching ~5% of the archive, against the archive and a second query
+#      (benches/terms.rs; MW_BENCH_TERMS_ARTICLES, default 1,000,000; target p50 < 1 s);
 #   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
 #      MW_BENCH_DIGEST_ARTICLES);
 #   6. web workspace load test: wrk on the search page and API on loopback (scripts/bench_web.sh);
@@ -49,6 +51,11 @@ echo "== understanding: tagging, language, clustering, retag (cargo bench --benc
 # side, and prints the side-by-side table. Reads the corpus in place for vocabularies (MW_CORPUS).
 echo "== search at scale vs SQLite FTS5, digest of one day (cargo bench --bench search_scale)"
 MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench search_scale
+
+# --- distinctive terms (issue #28): builds the synthetic archive (MW_BENCH_TERMS_DIR to keep and reuse it),
+# then times `terms` over a query matching ~5% of it; PASS/MISS against p50 < 1 s at 1,000,000.
+echo "== distinctive terms at scale (cargo bench --bench terms)"
+MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench terms
 
 # --- digest at scale (issue #7): a synthetic archive of short articles (built in about a minute), then
 # load + build + render of a day, a week and a month; target: a day under 2 s at 1,000,000 articles.

@@ -11,10 +11,10 @@
 //!   lists of the `stop-words` crate, plus [`crate::analysis::is_common`]), numbers and one-letter words
 //!   are never terms.
 //! - **Background**: by default the whole archive, from the index's term dictionaries (`doc_freq` of the
-//!   field the term lives in, a phrase query's count for a phrase): the search filters are not applied
-//!   to it (that would be one query per term); a stem's background is its language's articles (the
-//!   stemmed field holds nothing else). The foreground's estimated share is taken out of the background
-//!   (the foreground is part of the archive). With `--vs QUERY`: a sample of that query's matches under
+//!   field the term lives in; for a phrase that may still rank, a phrase query's count): the search
+//!   filters are not applied to it (that would be one query per term); a stem's background is its
+//!   language's articles (the stemmed field holds nothing else). The foreground's estimated share is
+//!   taken out of the background (the foreground is part of the archive). With `--vs QUERY`: a sample of that query's matches under
 //!   the same filters, analysed the same way.
 //! - **Score**: Dunning's log-likelihood ratio G² ([`g2`]) on the 2×2 table of documents with and without
 //!   the term, foreground sample against background, over-represented terms only. G² behaves on small
@@ -45,9 +45,9 @@ pub const MAX_SAMPLE: usize = 20_000;
 pub const DEFAULT_MIN_DOCS: usize = 3;
 /// The most terms one request returns.
 pub const MAX_TERMS: usize = 1000;
-/// Phrases whose exact background count is looked up (a phrase query each), per request, beyond the
-/// `limit` best: the others are ranked with an upper bound (the rarer word's count).
-const PHRASE_LOOKUPS: usize = 40;
+/// Phrases whose background count is looked up (a phrase query each) at most, per request: those that
+/// may still rank, most frequent in the foreground first (see [`terms`]).
+const PHRASE_LOOKUPS: usize = 30;
 /// The lowest G² listed: 10.83, the chi-square critical value of one degree of freedom at p < 0.001
 /// (Rayson and Garside's cut-off for keywords); below it a contrast is within chance on these counts.
 pub const MIN_G2: f64 = 10.83;
@@ -192,106 +192,149 @@ pub fn is_stop(token: &str, lang: &str) -> bool {
 }
 
 impl Sample {
-    /// Adds one document (its title, text and detected language).
+    /// Adds one document (its title, text and detected language). A term counts once per document;
+    /// its surface forms count once per document each.
     pub fn add(&mut self, title: &str, text: &str, lang: &str) {
         let doc = self.docs;
         self.docs += 1;
-        *self.docs_by_lang.entry(lang.to_string()).or_default() += 1;
-        let mut seen: std::collections::HashSet<TermKey> = std::collections::HashSet::new();
+        match self.docs_by_lang.get_mut(lang) {
+            Some(n) => *n += 1,
+            None => {
+                self.docs_by_lang.insert(lang.to_string(), 1);
+            }
+        }
         let stem_lang = STEM_LANGS.iter().find(|(l, _)| *l == lang).map(|(l, _)| *l);
+        // This document's terms: where each first occurs, and (stems) its surface forms.
+        let mut local: HashMap<TermKey, (bool, std::ops::Range<usize>, Vec<String>)> =
+            HashMap::new();
         for (in_title, field) in [(true, title), (false, text)] {
-            let tokens = tokenize(field);
+            // The words of the field as `mw` cuts them (folded), in order: (position, word, range).
+            let mut words: Vec<(usize, String, std::ops::Range<usize>)> = Vec::new();
             if let Some(l) = stem_lang {
-                // The stemmed analyzer keeps the tokens of `mw`, one for one (folding and stemming
-                // change a token's text, never drop it).
+                // One pass of the stemmed analyzer: `mw`, then folding and stemming, which change a
+                // token's text but keep its offsets and position.
                 let mut analyzer = ANALYZERS.get(&stem_tokenizer(l)).expect("registered");
                 let mut stream = analyzer.token_stream(field);
-                let mut i = 0;
-                while let Some(stemmed) = stream.next() {
-                    let Some(surface) = tokens.get(i) else { break };
-                    i += 1;
-                    if is_stop(&surface.text, lang) {
+                while stream.advance() {
+                    let token = stream.token_mut();
+                    let range = token.offset_from..token.offset_to;
+                    let Some(original) = field.get(range.clone()) else {
+                        continue;
+                    };
+                    let surface = fold(original);
+                    if is_stop(&surface, lang) {
                         continue;
                     }
-                    let key = TermKey::Stem(l, stemmed.text.clone());
-                    self.note(&mut seen, key, &surface.text, lang, doc, in_title, {
-                        surface.offset_from..surface.offset_to
-                    });
+                    let key = TermKey::Stem(l, std::mem::take(&mut token.text));
+                    let entry = local
+                        .entry(key)
+                        .or_insert_with(|| (in_title, range.clone(), Vec::new()));
+                    if !entry.2.contains(&surface) {
+                        entry.2.push(surface.clone());
+                    }
+                    if !in_title {
+                        words.push((token.position, surface, range));
+                    }
                 }
             } else if !in_title {
-                for t in &tokens {
+                for t in tokenize(field) {
                     if is_stop(&t.text, lang) {
                         continue;
                     }
-                    let key = TermKey::Word(t.text.clone());
-                    self.note(
-                        &mut seen,
-                        key,
-                        &t.text,
-                        lang,
-                        doc,
-                        false,
-                        t.offset_from..t.offset_to,
-                    );
+                    let range = t.offset_from..t.offset_to;
+                    local
+                        .entry(TermKey::Word(t.text.clone()))
+                        .or_insert_with(|| (false, range.clone(), Vec::new()));
+                    words.push((t.position, t.text, range));
                 }
             }
             if in_title {
                 continue;
             }
-            // Two-word phrases of the text: b right after a (`token_width` positions), neither a stop
-            // word.
-            let mut by_position: HashMap<usize, Vec<usize>> = HashMap::new();
-            for (k, t) in tokens.iter().enumerate() {
-                by_position.entry(t.position).or_default().push(k);
+            // Two-word phrases of the text: b right after a (`token_width` positions).
+            let mut order: Vec<usize> = (0..words.len()).collect();
+            order.sort_by_key(|&k| words[k].0);
+            let mut pairs: Vec<(usize, usize)> = Vec::new();
+            for &ka in &order {
+                let (pos, a, _) = &words[ka];
+                let next = pos + token_width(a);
+                let from = order.partition_point(|&k| words[k].0 < next);
+                for &kb in order[from..].iter().take_while(|&&k| words[k].0 == next) {
+                    pairs.push((ka, kb));
+                }
             }
-            for a in &tokens {
-                if is_stop(&a.text, lang) {
+            let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
+            for (ka, kb) in pairs {
+                let (a, b) = (&words[ka], &words[kb]);
+                if !seen.insert((a.1.as_str(), b.1.as_str())) {
                     continue;
                 }
-                let width = token_width(&a.text);
-                let Some(next) = by_position.get(&(a.position + width)) else {
-                    continue;
-                };
-                for &k in next {
-                    let b = &tokens[k];
-                    if is_stop(&b.text, lang) {
-                        continue;
+                let key = TermKey::Phrase(a.1.clone(), b.1.clone(), token_width(&a.1));
+                local
+                    .entry(key)
+                    .or_insert_with(|| (false, a.2.start..b.2.end, Vec::new()));
+            }
+        }
+        for (key, (in_title, range, surfaces)) in local {
+            let shown = match &key {
+                TermKey::Phrase(a, b, _) => Some(phrase_surface(a, b)),
+                TermKey::Word(w) => Some(w.clone()),
+                TermKey::Stem(..) => None,
+            };
+            let stat = self.terms.entry(key).or_insert_with(|| TermStat {
+                first: (doc, in_title, range),
+                ..TermStat::default()
+            });
+            stat.docs += 1;
+            match stat.langs.get_mut(lang) {
+                Some(n) => *n += 1,
+                None => {
+                    stat.langs.insert(lang.to_string(), 1);
+                }
+            }
+            match shown {
+                Some(shown) => {
+                    if stat.surfaces.is_empty() {
+                        stat.surfaces.insert(shown, 0);
                     }
-                    let shown = phrase_surface(&a.text, &b.text);
-                    let key = TermKey::Phrase(a.text.clone(), b.text.clone(), width);
-                    self.note(
-                        &mut seen,
-                        key,
-                        &shown,
-                        lang,
-                        doc,
-                        false,
-                        a.offset_from..b.offset_to,
-                    );
+                    for n in stat.surfaces.values_mut() {
+                        *n += 1;
+                    }
+                }
+                None => {
+                    for surface in surfaces {
+                        *stat.surfaces.entry(surface).or_default() += 1;
+                    }
                 }
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn note(
-        &mut self,
-        seen: &mut std::collections::HashSet<TermKey>,
-        key: TermKey,
-        surface: &str,
-        lang: &str,
-        doc: usize,
-        in_title: bool,
-        range: std::ops::Range<usize>,
-    ) {
-        let stat = self.terms.entry(key.clone()).or_insert_with(|| TermStat {
-            first: (doc, in_title, range),
-            ..TermStat::default()
-        });
-        *stat.surfaces.entry(surface.to_string()).or_default() += 1;
-        if seen.insert(key) {
-            stat.docs += 1;
-            *stat.langs.entry(lang.to_string()).or_default() += 1;
+    /// Adds the counts of `other`, a sample of the documents that come after this one's.
+    pub fn merge(&mut self, other: Sample) {
+        let offset = self.docs;
+        self.docs += other.docs;
+        for (lang, n) in other.docs_by_lang {
+            *self.docs_by_lang.entry(lang).or_default() += n;
+        }
+        for (key, stat) in other.terms {
+            match self.terms.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let mut stat = stat;
+                    stat.first.0 += offset;
+                    v.insert(stat);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.docs += stat.docs;
+                    for (s, n) in stat.surfaces {
+                        *mine.surfaces.entry(s).or_default() += n;
+                    }
+                    for (l, n) in stat.langs {
+                        *mine.langs.entry(l).or_default() += n;
+                    }
+                }
+            }
         }
     }
 
@@ -302,6 +345,17 @@ impl Sample {
             None => self.docs,
         }
     }
+}
+
+/// A word as the `mw` tokenizer folds it (lowercase, ё as е): its surface form.
+fn fold(word: &str) -> String {
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
+    word.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ё' { 'е' } else { c })
+        .collect()
 }
 
 /// A phrase as shown: two Han words side by side, others with a space.
@@ -495,12 +549,39 @@ pub fn sample_matches(
             &(Count, TopDocs::with_limit(sample.max(1)).order_by_score()),
         )
         .context("search failed")?;
+    // Reading and analysing is the cost: split over the cores (at most 4), in order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    let chunk = top.len().div_ceil(threads).max(1);
+    let parts: Vec<anyhow::Result<(Sample, Vec<Article>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = top
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || -> anyhow::Result<(Sample, Vec<Article>)> {
+                    let mut analysed = Sample::default();
+                    let mut articles = Vec::with_capacity(part.len());
+                    for (_, address) in part {
+                        let article = archive.article(searcher, *address)?;
+                        analysed.add(&article.title, &article.text, &article.lang.lang);
+                        articles.push(article);
+                    }
+                    Ok((analysed, articles))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("analysing the sample failed")))
+            })
+            .collect()
+    });
     let mut analysed = Sample::default();
     let mut articles = Vec::with_capacity(top.len());
-    for (_, address) in top {
-        let article = archive.article(searcher, address)?;
-        analysed.add(&article.title, &article.text, &article.lang.lang);
-        articles.push(article);
+    for part in parts {
+        let (sample, mut read) = part?;
+        analysed.merge(sample);
+        articles.append(&mut read);
     }
     Ok((total, analysed, articles))
 }
@@ -565,21 +646,42 @@ pub fn terms(archive: &Archive, req: &TermsRequest) -> anyhow::Result<TermsRepor
             let mut phrases = Vec::new();
             for (key, stat) in &candidates {
                 match key {
-                    TermKey::Phrase(a, b, _) => {
-                        // Upper bound first: the rarer word's count.
-                        let bound = stats.word(a).min(stats.word(b));
-                        phrases.push(((*key).clone(), counts(key, stat, bound)));
-                    }
+                    TermKey::Phrase(..) => phrases.push((*key, *stat)),
                     _ => rows.push(((*key).clone(), counts(key, stat, stats.of(key)))),
                 }
             }
-            // The phrases that may rank get their exact count.
-            let best = rank(phrases, req.min_docs, req.limit + PHRASE_LOOKUPS);
-            for (key, _, _) in best {
-                if let Some(stat) = fg.terms.get(&key) {
-                    let exact = stats.of(&key);
-                    rows.push((key.clone(), counts(&key, stat, exact)));
+            // A phrase's background count is a phrase query: look up only those that may still rank.
+            // The best a phrase can score is with no background document at all, and that grows with
+            // its foreground count: take them by that count and stop at the first whose best cannot
+            // pass the `limit`-th score so far.
+            let mut best: Vec<f64> = rank(rows.clone(), req.min_docs, req.limit)
+                .into_iter()
+                .map(|(_, _, s)| s)
+                .collect();
+            phrases.sort_by(|a, b| b.1.docs.cmp(&a.1.docs).then(a.0.cmp(b.0)));
+            for (lookups, (key, stat)) in phrases.into_iter().enumerate() {
+                let bar = if best.len() >= req.limit {
+                    best.last().copied().unwrap_or(MIN_G2)
+                } else {
+                    MIN_G2
+                };
+                let ceiling = counts(key, stat, 0);
+                if lookups >= PHRASE_LOOKUPS
+                    || g2(
+                        ceiling.fg as f64,
+                        ceiling.fg_size as f64,
+                        0.0,
+                        ceiling.bg_size,
+                    ) < bar
+                {
+                    break;
                 }
+                let c = counts(key, stat, stats.of(key));
+                let score = g2(c.fg as f64, c.fg_size as f64, c.bg, c.bg_size);
+                rows.push((key.clone(), c));
+                best.push(score);
+                best.sort_by(|a, b| b.total_cmp(a));
+                best.truncate(req.limit);
             }
             ranked = rank(rows, req.min_docs, req.limit);
             background = "archive";
@@ -704,12 +806,6 @@ impl<'a> ArchiveCounts<'a> {
         })
     }
 
-    fn word(&self, word: &str) -> u64 {
-        self.searcher
-            .doc_freq(&Term::from_field_text(self.archive.fields.text, word))
-            .unwrap_or(0)
-    }
-
     fn of(&self, key: &TermKey) -> u64 {
         let f = self.archive.fields;
         match key {
@@ -718,7 +814,10 @@ impl<'a> ArchiveCounts<'a> {
                     .doc_freq(&Term::from_field_text(field, stem))
                     .unwrap_or(0)
             }),
-            TermKey::Word(w) => self.word(w),
+            TermKey::Word(w) => self
+                .searcher
+                .doc_freq(&Term::from_field_text(f.text, w))
+                .unwrap_or(0),
             TermKey::Phrase(a, b, width) => {
                 let query = PhraseQuery::new_with_offset(vec![
                     (0, Term::from_field_text(f.text, a)),

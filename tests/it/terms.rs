@@ -476,3 +476,59 @@ fn suggestions_count_what_they_would_tag_and_flag_negative_examples() {
     );
     assert!(!snippet.contains("\"junta\""), "{snippet}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_page_computes_its_terms_panel_only_when_asked() {
+    use crate::web::{app, fixture, get};
+    use axum::http::StatusCode;
+    let f = fixture();
+    let (r, _) = app(&f, None);
+    // An ordinary search: a link to the panel, no panel.
+    let page = get(&r, "/search?q=reunification").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Distinctive terms of these matches"));
+    assert!(page.body.contains("terms=1"), "{}", page.body);
+    assert!(!page.body.contains("<section class=\"terms\""));
+    // Asked for: the panel, over the same matches.
+    let page = get(&r, "/search?q=reunification&terms=1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<section class=\"terms\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("The best 3 of 3 matches"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("<script>alert"),
+        "archived text is escaped"
+    );
+    // The API: the same report as JSON, with the search's filters.
+    let api = get(&r, "/api/terms?q=reunification&lang=en").await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let v = api.json();
+    assert_eq!(v["matches"], 3);
+    assert_eq!(v["sample"], 3);
+    assert_eq!(v["background"], "archive");
+    assert_eq!(v["background_matches"], 5);
+    assert!(v["terms"].is_array());
+    assert!(v["links"]["html"].as_str().unwrap().contains("terms=1"));
+    let vs = get(&r, "/api/terms?q=reunification&vs=officials")
+        .await
+        .json();
+    assert_eq!(vs["background"], "query");
+    assert_eq!(vs["vs"], "officials");
+    for bad in [
+        "terms_limit=0",
+        "terms_limit=x",
+        "vs=%22open",
+        "terms=maybe",
+        "terms=1&terms=1",
+    ] {
+        let a = get(&r, &format!("/api/terms?q=x&{bad}")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}: {}", a.body);
+    }
+}
