@@ -379,11 +379,9 @@ fn a_background_query_changes_what_is_distinctive() {
     assert_eq!(filtered.background_matches, 0);
 }
 
-#[test]
-fn suggestions_count_what_they_would_tag_and_flag_negative_examples() {
-    // Campaign c: min_terms 2 of "kiev regime", "neo-nazi". 20 tagged articles carry both and "junta"
-    // and "puppets"; of the untagged articles of the same feed, 6 carry "junta" and "kiev regime" (one
-    // term short: "junta" would tag them), 6 "junta" alone (still one short: min_terms holds).
+/// Feed `ria-en` over 152 hours: 20 articles tagged `c` carry "kiev regime", "neo-nazi", "junta" and
+/// "puppets"; of the untagged ones, 6 carry "junta" and "kiev regime", 6 "junta" alone.
+fn suggest_articles() -> Vec<Article> {
     // Interleaved in time, so the tagged articles' period holds untagged ones of every kind.
     let mut rng = Lcg(11);
     let mut articles = Vec::new();
@@ -407,6 +405,15 @@ fn suggestions_count_what_they_would_tag_and_flag_negative_examples() {
         }
     }
     assert_eq!((tagged, junta), (20, 12));
+    articles
+}
+
+#[test]
+fn suggestions_count_what_they_would_tag_and_flag_negative_examples() {
+    // Campaign c: min_terms 2 of "kiev regime", "neo-nazi". 20 tagged articles carry both and "junta"
+    // and "puppets"; of the untagged articles of the same feed, 6 carry "junta" and "kiev regime" (one
+    // term short: "junta" would tag them), 6 "junta" alone (still one short: min_terms holds).
+    let articles = suggest_articles();
     let (_dir, archive) = build(&articles);
     let spec = CampaignSpec {
         id: "c".into(),
@@ -531,4 +538,98 @@ async fn the_search_page_computes_its_terms_panel_only_when_asked() {
         let a = get(&r, &format!("/api/terms?q=x&{bad}")).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}: {}", a.body);
     }
+}
+
+#[test]
+fn the_commands_print_terms_and_suggestions() {
+    let (dir, _archive) = build(&planted());
+    let config = dir.path().join("feeds.toml");
+    std::fs::write(
+        &config,
+        format!("[index]\npath = {:?}\n", dir.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let out = crate::support::mw_ok(
+        &config,
+        &["terms", "summit", "--format", "csv", "--limit", "5"],
+    );
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(mediawatch_terms_header().as_str()));
+    assert!(
+        out.lines().any(|l| l.starts_with("junta,stem,en,30,40,0,")),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&crate::support::mw_ok(
+        &config,
+        &["terms", "", "--feed", "ria-ru", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(json["matches"], RU_PLANTED);
+    let table = crate::support::mw_ok(&config, &["terms", "summit", "--vs", "forecast"]);
+    assert!(
+        table.contains("against 40 of 40 matches of \"forecast\""),
+        "{table}"
+    );
+    assert!(table.contains("junta"), "{table}");
+    // Bad input: a usage error (2), naming what is wrong.
+    for args in [
+        vec!["terms", "summit", "--limit", "0"],
+        vec!["terms", "summit", "--vs", "\"open"],
+        vec!["terms", "summit", "--vs", "x", "--vs-all"],
+    ] {
+        let out = crate::support::mw_with(&config)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // campaigns suggest: the table flags the term that tags a negative example, the TOML leaves it out.
+    let (dir, _archive) = build(&suggest_articles());
+    let config = dir.path().join("feeds.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[index]\npath = {:?}\n\n[[campaigns]]\nid = \"c\"\nname = \"C\"\ndescription = \"test\"\nmin_terms = 2\n\n[campaigns.terms]\nen = [\"kiev regime\", \"neo-nazi\"]\n",
+            dir.path().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let negative = dir.path().join("campaigns/c/negative");
+    std::fs::create_dir_all(&negative).unwrap();
+    std::fs::write(
+        negative.join("n1.txt"),
+        "Example\nReporting on the Kiev regime phrase and the junta in Myanmar.\n",
+    )
+    .unwrap();
+    let out = crate::support::mw_ok(&config, &["campaigns", "suggest", "c", "--limit", "10"]);
+    let junta = out
+        .lines()
+        .find(|l| l.split_whitespace().take(2).eq(["junta", "en"]))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        junta.contains("BREAKS") && junta.contains("n1.txt"),
+        "{junta}"
+    );
+    let toml_part = &out[out.find("[campaigns.terms]").expect("TOML")..];
+    assert!(
+        toml_part.contains("en = [\"kiev regime\", \"neo-nazi\""),
+        "{toml_part}"
+    );
+    assert!(!toml_part.contains("\"junta\""), "{toml_part}");
+    let out = crate::support::mw_with(&config)
+        .args(["campaigns", "suggest", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn mediawatch_terms_header() -> String {
+    "term,kind,lang,fg_count,fg_size,bg_count,bg_size,score,example_id,example_url,example_snippet"
+        .to_string()
 }
