@@ -513,6 +513,16 @@ async fn the_search_page_computes_its_terms_panel_only_when_asked() {
         !page.body.contains("<script>alert"),
         "archived text is escaped"
     );
+    // A form sets the background query, keeping the search's parameters.
+    assert!(page.body.contains("name=\"vs\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<input type=\"hidden\" name=\"q\" value=\"reunification\">"),
+        "{}",
+        page.body
+    );
+    let page = get(&r, "/search?q=reunification&terms=1&vs=officials").await;
+    assert!(page.body.contains("of the 2 matches of"), "{}", page.body);
     // The API: the same report as JSON, with the search's filters.
     let api = get(&r, "/api/terms?q=reunification&lang=en").await;
     assert_eq!(api.status, StatusCode::OK, "{}", api.body);

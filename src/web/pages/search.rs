@@ -152,6 +152,10 @@ pub struct TermsPanel {
     pub rows: Vec<TermRow>,
     /// The same as JSON.
     pub api_href: String,
+    /// The search's parameters, for the background form's hidden fields.
+    pub hidden: Vec<(String, String)>,
+    /// The background query now (empty: the archive).
+    pub vs: String,
 }
 
 /// One term of the panel.
@@ -189,7 +193,7 @@ pub fn run_terms(
     search::terms::terms(&state.archive, &req).map_err(WebError::internal)
 }
 
-fn terms_panel(report: &TermsReport, api_href: String) -> TermsPanel {
+fn terms_panel(report: &TermsReport, p: &SearchParams, api_href: String) -> TermsPanel {
     let background = match &report.vs {
         Some(q) => format!(
             "{} of the {} matches of \u{201c}{q}\u{201d}",
@@ -217,6 +221,10 @@ fn terms_panel(report: &TermsReport, api_href: String) -> TermsPanel {
             })
             .collect(),
         api_href,
+        hidden: url::form_urlencoded::parse(p.unpaged().query_string().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        vs: report.vs.clone().unwrap_or_default(),
     }
 }
 
@@ -270,7 +278,7 @@ pub async fn search(
         };
         let mut page = search_page(state, &p, data);
         page.terms_href = t.href(&p.unpaged().href("/search"));
-        page.terms = report.map(|r| terms_panel(&r, t.href(&p.unpaged().href("/api/terms"))));
+        page.terms = report.map(|r| terms_panel(&r, &p, t.href(&p.unpaged().href("/api/terms"))));
         Ok(page)
     })
     .await?;
