@@ -1,8 +1,8 @@
 //! Codebook suggestions (`mediawatch campaigns suggest`): terms distinctive of a campaign's tagged
 //! articles, each checked with the real tagger before a human adds it.
 //!
-//! 1. Foreground: the articles tagged with the campaign (`campaign:ID`), sampled as
-//!    [`crate::search::terms`] samples; background: the untagged articles of the same outlets (the feeds
+//! 1. Foreground: the articles tagged with the campaign (`campaign:ID`), a seeded uniform sample
+//!    ([`crate::search::terms::sample_matches`]); background: the untagged articles of the same outlets (the feeds
 //!    of the sample) and period (its first to last day), sampled the same way (`--vs`). Same analysis,
 //!    same score (G²).
 //! 2. Each candidate becomes a codebook term: a stem whose surface forms all start with it (and that has
@@ -158,7 +158,8 @@ pub fn suggest(
         ..SearchRequest::default()
     };
     // The outlets and period of the tagged articles (from the sample).
-    let (tagged, _, sample) = terms::sample_matches(archive, &searcher, &tagged_req, req.sample)?;
+    let (tagged, _, sample) =
+        terms::sample_matches(archive, &searcher, &tagged_req, req.sample, true)?;
     let feeds: BTreeSet<&str> = sample.iter().map(|a| a.feed.as_str()).collect();
     let since = sample.iter().map(|a| a.dated_at().date_naive()).min();
     let until = sample.iter().map(|a| a.dated_at().date_naive()).max();
@@ -181,6 +182,8 @@ pub fn suggest(
             limit: (req.limit * 3).clamp(1, terms::MAX_TERMS),
             sample: req.sample,
             min_docs: terms::DEFAULT_MIN_DOCS,
+            // A campaign or feed filter ranks every match alike: sample them uniformly.
+            uniform: true,
         },
     )?;
     let tagger = Tagger::new(std::slice::from_ref(spec))?;

@@ -90,6 +90,7 @@ pub(super) fn terms_cmd(config_path: &Path, args: TermsArgs) -> anyhow::Result<E
         limit: args.limit,
         sample: args.sample,
         min_docs: args.min_docs,
+        uniform: false,
     };
     if let Err(e) = terms::check_request(&req) {
         eprintln!("mediawatch: {e}");
@@ -161,8 +162,14 @@ fn write_table(out: &mut impl Write, report: &TermsReport) -> anyhow::Result<()>
     };
     writeln!(
         out,
-        "{} of {} matches analysed (best by relevance), against {background}",
-        report.sample, report.matches
+        "{} of {} matches analysed ({}), against {background}",
+        report.sample,
+        report.matches,
+        if report.sampling == "uniform" {
+            "a uniform sample"
+        } else {
+            "the best by relevance"
+        }
     )?;
     if report.terms.is_empty() {
         writeln!(out, "no distinctive terms")?;

@@ -2,7 +2,8 @@
 //! search page's panel, `/api/terms`, `campaigns suggest`).
 //!
 //! - **Foreground**: the query's best [`TermsRequest::sample`] matches by relevance (as Elasticsearch's
-//!   `sampler` under `significant_text` does), re-analysed from their stored text with the index's own
+//!   `sampler` under `significant_text` does; a seeded uniform sample when the query has no words or
+//!   [`TermsRequest::uniform`] asks), re-analysed from their stored text with the index's own
 //!   analyzers ([`Sample`]): in a language with a stemmer, the stems of `mw_<lang>` over title and text
 //!   (the `stem_<lang>` field; a stem is shown by its most frequent surface form in the sample); in any
 //!   other language, the words of `mw` over the text (the `text` field; Chinese words from jieba, with
@@ -67,6 +68,9 @@ pub struct TermsRequest {
     pub sample: usize,
     /// Foreground documents a term must occur in.
     pub min_docs: usize,
+    /// Sample uniformly (seeded) instead of taking the best matches by relevance; a query without
+    /// words (filters only) is always sampled so, since its matches all score alike.
+    pub uniform: bool,
 }
 
 impl Default for TermsRequest {
@@ -77,6 +81,7 @@ impl Default for TermsRequest {
             limit: 25,
             sample: DEFAULT_SAMPLE,
             min_docs: DEFAULT_MIN_DOCS,
+            uniform: false,
         }
     }
 }
@@ -504,8 +509,10 @@ pub struct TermsReport {
     pub background: &'static str,
     /// Articles matching the foreground query.
     pub matches: usize,
-    /// Foreground articles analysed (the best `sample` by relevance).
+    /// Foreground articles analysed.
     pub sample: usize,
+    /// How they were chosen: `relevance` (the best matches) or `uniform` (a seeded uniform sample).
+    pub sampling: &'static str,
     /// Articles in the background: the archive, or the `vs` query's matches.
     pub background_matches: usize,
     /// Background articles analysed (`vs` only; 0 for the archive, which is read from the index).
@@ -534,21 +541,44 @@ pub fn check_request(req: &TermsRequest) -> Result<(), String> {
     Ok(())
 }
 
-/// The best `sample` matches of `req` by relevance, read and analysed; with the match count and the
-/// articles.
+/// Whether a request's samples are uniform (see [`TermsRequest::uniform`]).
+fn uniform(req: &TermsRequest, search: &SearchRequest) -> bool {
+    req.uniform || search.query.trim().is_empty()
+}
+
+/// `sample` matches of `req`, read and analysed, with the match count and the articles: the best by
+/// relevance, or with `uniform` a uniform sample seeded by each match's segment and document (the same
+/// sample for the same index commit): the matches whose hash of (segment id, document) is smallest.
 pub fn sample_matches(
     archive: &Archive,
     searcher: &tantivy::Searcher,
     req: &SearchRequest,
     sample: usize,
+    uniform: bool,
 ) -> anyhow::Result<(usize, Sample, Vec<Article>)> {
     let query = build_query(archive, req)?;
-    let (total, top) = searcher
-        .search(
-            &*query,
-            &(Count, TopDocs::with_limit(sample.max(1)).order_by_score()),
-        )
-        .context("search failed")?;
+    let limit = sample.max(1);
+    let (total, top): (usize, Vec<tantivy::DocAddress>) = if uniform {
+        let by_hash = TopDocs::with_limit(limit).tweak_score(|reader: &tantivy::SegmentReader| {
+            let seed = seed_of(&reader.segment_id().uuid_string());
+            move |doc: tantivy::DocId, _score: tantivy::Score| {
+                // Largest first: the complement of the hash, so the smallest hashes are taken.
+                u64::MAX - mix(seed ^ u64::from(doc))
+            }
+        });
+        let (total, top) = searcher
+            .search(&*query, &(Count, by_hash))
+            .context("search failed")?;
+        (total, top.into_iter().map(|(_, a)| a).collect())
+    } else {
+        let (total, top) = searcher
+            .search(
+                &*query,
+                &(Count, TopDocs::with_limit(limit).order_by_score()),
+            )
+            .context("search failed")?;
+        (total, top.into_iter().map(|(_, a)| a).collect())
+    };
     // Reading and analysing is the cost: split over the cores (at most 4), in order.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
     let chunk = top.len().div_ceil(threads).max(1);
@@ -559,7 +589,7 @@ pub fn sample_matches(
                 scope.spawn(move || -> anyhow::Result<(Sample, Vec<Article>)> {
                     let mut analysed = Sample::default();
                     let mut articles = Vec::with_capacity(part.len());
-                    for (_, address) in part {
+                    for address in part {
                         let article = archive.article(searcher, *address)?;
                         analysed.add(&article.title, &article.text, &article.lang.lang);
                         articles.push(article);
@@ -586,11 +616,32 @@ pub fn sample_matches(
     Ok((total, analysed, articles))
 }
 
+/// A segment's seed: FNV-1a of its id.
+fn seed_of(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// splitmix64's finalizer: a well-spread hash of a 64-bit value.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The distinctive terms of a query's matches (see the module doc).
 pub fn terms(archive: &Archive, req: &TermsRequest) -> anyhow::Result<TermsReport> {
     check_request(req).map_err(|e| anyhow::anyhow!(e))?;
     let searcher = archive.searcher();
-    let (matches, fg, articles) = sample_matches(archive, &searcher, &req.search, req.sample)?;
+    let (matches, fg, articles) = sample_matches(
+        archive,
+        &searcher,
+        &req.search,
+        req.sample,
+        uniform(req, &req.search),
+    )?;
     let candidates: Vec<(&TermKey, &TermStat)> = fg
         .terms
         .iter()
@@ -604,7 +655,13 @@ pub fn terms(archive: &Archive, req: &TermsRequest) -> anyhow::Result<TermsRepor
                 query: vs.clone(),
                 ..req.search.clone()
             };
-            let (bg_total, bg, _) = sample_matches(archive, &searcher, &bg_req, req.sample)?;
+            let (bg_total, bg, _) = sample_matches(
+                archive,
+                &searcher,
+                &bg_req,
+                req.sample,
+                uniform(req, &bg_req),
+            )?;
             let rows = candidates
                 .iter()
                 .map(|(key, stat)| {
@@ -702,6 +759,11 @@ pub fn terms(archive: &Archive, req: &TermsRequest) -> anyhow::Result<TermsRepor
         background,
         matches,
         sample: fg.docs,
+        sampling: if uniform(req, &req.search) {
+            "uniform"
+        } else {
+            "relevance"
+        },
         background_matches,
         background_sample,
         terms,

@@ -505,7 +505,7 @@ async fn the_search_page_computes_its_terms_panel_only_when_asked() {
         page.body
     );
     assert!(
-        page.body.contains("The best 3 of 3 matches"),
+        page.body.contains("3 of 3 matches (the best by relevance)"),
         "{}",
         page.body
     );
@@ -642,4 +642,29 @@ fn the_commands_print_terms_and_suggestions() {
 fn mediawatch_terms_header() -> String {
     "term,kind,lang,fg_count,fg_size,bg_count,bg_size,score,example_id,example_url,example_snippet"
         .to_string()
+}
+
+#[test]
+fn a_query_without_words_is_sampled_uniformly_and_reproducibly() {
+    let articles = planted();
+    let (_dir, archive) = build(&articles);
+    let searcher = archive.searcher();
+    let every = SearchRequest::default();
+    let (total, sample, read) =
+        terms::sample_matches(&archive, &searcher, &every, 100, true).unwrap();
+    assert_eq!(total, articles.len());
+    assert_eq!(sample.docs, 100);
+    // Not the first 100 in index order (all English bulk): every part of the archive is drawn.
+    let feeds: std::collections::BTreeSet<&str> = read.iter().map(|a| a.feed.as_str()).collect();
+    for feed in ["bulk-en", "bulk-ru", "bulk-zh"] {
+        assert!(feeds.contains(feed), "{feeds:?}");
+    }
+    // The same commit gives the same sample.
+    let (_, _, again) = terms::sample_matches(&archive, &searcher, &every, 100, true).unwrap();
+    let ids = |v: &[Article]| v.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&read), ids(&again));
+    // An empty query is reported as sampled so.
+    let report = run(&archive, "", Some("ria-ru"), None);
+    assert_eq!(report.sampling, "uniform");
+    assert_eq!(run(&archive, "summit", None, None).sampling, "relevance");
 }

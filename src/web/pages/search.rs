@@ -203,8 +203,14 @@ fn terms_panel(report: &TermsReport, p: &SearchParams, api_href: String) -> Term
     };
     TermsPanel {
         caption: format!(
-            "The best {} of {} matches by relevance against {background}; log-likelihood G\u{b2}, over-represented terms only.",
-            report.sample, report.matches
+            "{} of {} matches ({}) against {background}; log-likelihood G\u{b2}, over-represented terms only.",
+            report.sample,
+            report.matches,
+            if report.sampling == "uniform" {
+                "a uniform sample"
+            } else {
+                "the best by relevance"
+            }
         ),
         rows: report
             .terms
