@@ -15,6 +15,8 @@
 #   4b. attention share and compare (issue #28): `compare` of 3 queries x 52 weeks on a 1,000,000-article
 #      synthetic archive (target p50 < 200 ms), and the normalised histogram's cost against the plain one
 #      (benches/compare.rs; MW_BENCH_COMPARE_ARTICLES, MW_BENCH_COMPARE_DIR);
+#   4c. distinctive terms over a query matching ~5% of the archive, against the archive and a second query
+#      (benches/terms.rs; MW_BENCH_TERMS_ARTICLES, default 1,000,000; target p50 < 1 s);
 #   5. the digest of a day, a week and a month at 1,000,000 archived articles (examples/digest_scale.rs;
 #      MW_BENCH_DIGEST_ARTICLES);
 #   5b. export-parquet of the synthetic archive at a tenth and at all of it (benches/parquet_export.rs;
@@ -59,6 +61,10 @@ MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench search_scale
 # directory unless MW_BENCH_COMPARE_DIR), then times compare and the plain and normalised histograms.
 echo "== compare and attention share (cargo bench --bench compare)"
 "${CARGO:-cargo}" bench --bench compare
+# --- distinctive terms (issue #28): builds the synthetic archive (MW_BENCH_TERMS_DIR to keep and reuse it),
+# then times `terms` over a query matching ~5% of it; PASS/MISS against p50 < 1 s at 1,000,000.
+echo "== distinctive terms at scale (cargo bench --bench terms)"
+MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench terms
 
 # --- digest at scale (issue #7): a synthetic archive of short articles (built in about a minute), then
 # load + build + render of a day, a week and a month; target: a day under 2 s at 1,000,000 articles.

@@ -50,6 +50,7 @@ pub mod source;
 pub mod state_media;
 pub mod status;
 pub mod store;
+pub mod suggest;
 pub mod tag;
 pub mod text;
 pub mod web;

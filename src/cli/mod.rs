@@ -12,6 +12,7 @@ mod export_parquet;
 mod feeds;
 mod history;
 mod output;
+mod terms;
 mod tools;
 
 use std::io::{IsTerminal, Write};
@@ -78,6 +79,9 @@ pub enum Command {
     /// month (`DIR/month=YYYY-MM/part-*.parquet`) with `manifest.json` (provenance, sha256 of each file);
     /// a second run adds files (e.g. with a later --since). For DuckDB, pandas, Spark.
     ExportParquet(ExportParquetArgs),
+    /// The terms that set a query's matches apart from the archive (or from another query's matches):
+    /// stems, Chinese words and two-word phrases, scored by log-likelihood (G2), with an example each.
+    Terms(terms::TermsArgs),
     /// Run the language and tagging stages alone on saved pages or text files (first line = title).
     Tag {
         /// Output format (one JSON object per file).
@@ -511,6 +515,25 @@ pub enum CampaignsCommand {
     /// Run every campaign's examples (`campaigns/<id>/positive|negative/*.txt` beside the config): precision
     /// and recall per campaign, the failing examples; exit 1 on any failure.
     Test,
+    /// Candidate terms distinctive of a campaign's tagged articles against the untagged articles of the
+    /// same outlets and period: how many more archived articles each would tag (the real tagger, with
+    /// `min_terms`), whether it would tag a negative example; then TOML to paste into the config.
+    Suggest {
+        /// The campaign's id.
+        id: String,
+        /// Only articles in this language (ISO 639-1).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Suggestions at most (1 to 200).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Articles analysed on each side (1 to 20000).
+        #[arg(long, default_value_t = crate::search::terms::DEFAULT_SAMPLE)]
+        sample: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: StatusFormat,
+    },
 }
 
 /// `history` formats.
@@ -656,6 +679,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Search(args) => search_cmd(&cli.config, args),
         Command::Compare(args) => compare::compare_cmd(&cli.config, args),
         Command::ExportParquet(args) => export_parquet_cmd(&cli.config, args),
+        Command::Terms(args) => terms::terms_cmd(&cli.config, args),
         Command::Digest(args) => digest_cmd(&cli.config, args),
         Command::Tag { format: _, files } => tag_cmd(&cli.config, &files),
         Command::Retag => retag_cmd(&cli.config),
@@ -677,6 +701,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Campaigns {
             command: CampaignsCommand::Test,
         } => campaigns_test(&cli.config),
+        Command::Campaigns {
+            command:
+                CampaignsCommand::Suggest {
+                    id,
+                    lang,
+                    limit,
+                    sample,
+                    format,
+                },
+        } => terms::suggest_cmd(&cli.config, &id, lang, limit, sample, format),
     }
 }
 

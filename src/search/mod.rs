@@ -16,7 +16,8 @@
 //! it: `query` (parsing and rewriting, [`QueryError`]), `snippet` (snippets and highlight ranges),
 //! `facets` and `histogram` (one collector each; `histogram` also the attention share and the
 //! by-field counts of `compare`), `compare` (several queries over the same periods), `export` (the one exporter and its [`Provenance`]),
-//! `forwards` (Telegram forward chains, [`forward_chain`]) and `print` (the `search` command's table,
+//! `forwards` (Telegram forward chains, [`forward_chain`]), `terms` (distinctive terms of a query's
+//! matches against a background, [`terms::terms`]) and `print` (the `search` command's table,
 //! json, jsonl and csv output).
 
 mod among;
@@ -28,6 +29,7 @@ mod histogram;
 mod print;
 mod query;
 mod snippet;
+pub mod terms;
 
 use std::collections::BTreeMap;
 
@@ -58,6 +60,7 @@ pub use forwards::{
 pub use histogram::{
     histogram, histogram_normalized, share, with_totals, Bucket, Interval, ShareBucket,
 };
+pub(crate) use print::csv_safe;
 pub use print::{
     write_facets_table, write_histogram_table, write_results, write_share_table, OutputFormat,
     CSV_HEADER,

@@ -44,7 +44,7 @@ pub const CSV_HEADER: [&str; 17] = [
 
 /// A cell a spreadsheet will not run as a formula: archived titles are hostile, and `=HYPERLINK(...)`
 /// in a CSV cell is code in Excel and LibreOffice. Such cells get a leading apostrophe.
-pub(super) fn csv_safe(cell: &str) -> String {
+pub(crate) fn csv_safe(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

@@ -91,6 +91,34 @@ pub async fn compare(
     .map_err(WebError::json)
 }
 
+/// `GET /api/terms`: the distinctive terms of a search's matches (the search's parameters, plus `vs`
+/// and `terms_limit`), as `mediawatch terms --format json` prints them.
+pub async fn terms(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, WebError> {
+    let (rest, t) =
+        crate::web::params::take_terms_params(raw.as_deref()).map_err(WebError::json)?;
+    let p = SearchParams::parse(Some(&rest), state.limits()).map_err(WebError::json)?;
+    blocking(&state, move |state| {
+        let report = crate::web::pages::search::run_terms(state, &p, &t)?;
+        let mut value = serde_json::to_value(&report).map_err(WebError::internal)?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert(
+                "links".into(),
+                json!({
+                    "self": t.href(&p.unpaged().href("/api/terms")),
+                    "html": t.href(&p.unpaged().href("/search")),
+                    "search": p.href("/api/search"),
+                }),
+            );
+        }
+        Ok(Json(value))
+    })
+    .await
+    .map_err(WebError::json)
+}
+
 /// `GET /api/changes`: one page of the articles revisits found edited, removed or restored, newest
 /// change first (the rows of `/changes`), with the search's filters.
 pub async fn changes(

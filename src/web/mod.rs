@@ -238,6 +238,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/alerts/{file}", get(pages::alerts::alert_atom))
         .route("/static/style.css", get(pages::stylesheet))
         .route("/api/search", get(api::search))
+        .route("/api/terms", get(api::terms))
         .route("/api/articles/{id}", get(api::article))
         .route("/api/changes", get(api::changes))
         .route("/api/compare", get(api::compare))

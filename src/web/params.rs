@@ -493,6 +493,95 @@ impl CompareParams {
     }
 }
 
+/// The distinctive-terms parameters beside a search's (`/search?terms=1`, `/api/terms`): `terms`
+/// (1: show the panel), `vs` (a background query), `terms_limit` (terms listed, 1 to 200).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermsParams {
+    /// Whether the panel is asked for.
+    pub show: bool,
+    /// The background query (absent: the whole archive).
+    pub vs: Option<String>,
+    /// Terms listed.
+    pub limit: usize,
+}
+
+/// Terms listed when `terms_limit` is not given.
+pub const DEFAULT_TERMS_LIMIT: usize = 25;
+/// The most terms one page or API call lists.
+pub const MAX_TERMS_LIMIT: usize = 200;
+
+/// Takes the [`TermsParams`] out of a raw query string: them, and the rest for [`SearchParams::parse`].
+pub fn take_terms_params(raw: Option<&str>) -> Result<(String, TermsParams), WebError> {
+    let mut rest = url::form_urlencoded::Serializer::new(String::new());
+    let mut t = TermsParams {
+        show: false,
+        vs: None,
+        limit: DEFAULT_TERMS_LIMIT,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let name = match key.as_ref() {
+            "terms" => "terms",
+            "vs" => "vs",
+            "terms_limit" => "terms_limit",
+            _ => {
+                rest.append_pair(&key, &value);
+                continue;
+            }
+        };
+        if seen.contains(&name) {
+            return Err(WebError::bad_request(format!(
+                "parameter {name:?} is given twice"
+            )));
+        }
+        seen.push(name);
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let bad = |what: &str| {
+            WebError::bad_request(format!("parameter {name}={value:?}: expected {what}"))
+        };
+        match name {
+            "terms" => t.show = parse_flag(name, value)?,
+            "vs" => {
+                if value.len() > 2000 {
+                    return Err(bad("a query of at most 2000 bytes"));
+                }
+                search::check_query(value)
+                    .map_err(|e| WebError::bad_request(format!("parameter vs: {e}")))?;
+                t.vs = Some(value.to_string());
+            }
+            _ => {
+                t.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_TERMS_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        bad(&format!("a number of terms from 1 to {MAX_TERMS_LIMIT}"))
+                    })?;
+            }
+        }
+    }
+    Ok((rest.finish(), t))
+}
+
+impl TermsParams {
+    /// These parameters after a search's query string `base` (`path?...`), with `terms=1`.
+    pub fn href(&self, base: &str) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        s.append_pair("terms", "1");
+        if let Some(vs) = &self.vs {
+            s.append_pair("vs", vs);
+        }
+        if self.limit != DEFAULT_TERMS_LIMIT {
+            s.append_pair("terms_limit", &self.limit.to_string());
+        }
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}{}", s.finish())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

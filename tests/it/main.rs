@@ -25,6 +25,7 @@ mod search;
 mod sources;
 mod store_recovery;
 mod support;
+mod terms;
 mod web;
 mod web_alerts;
 mod web_browser;

@@ -1091,6 +1091,7 @@ async fn openapi_lists_every_api_route() {
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/search",
+        "/api/terms",
         "/api/changes",
         "/api/articles/{id}",
         "/api/campaigns",
@@ -1108,7 +1109,7 @@ async fn openapi_lists_every_api_route() {
         assert!(paths.contains_key(p), "{p} not documented");
     }
     // Every documented search (and changes) parameter is one the server accepts.
-    for route in ["/api/search", "/api/changes"] {
+    for route in ["/api/search", "/api/changes", "/api/terms"] {
         let params = doc["paths"][route]["get"]["parameters"].as_array().unwrap();
         for p in params {
             let name = p["name"].as_str().unwrap();

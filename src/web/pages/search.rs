@@ -1,5 +1,6 @@
 //! The search page: the form, one page of hits with highlighted snippets, the facet panel (each value a
-//! filter link), the timeline, paging and the export links. [`run_search`] also feeds `/api/search`.
+//! filter link), the timeline, paging and the export links, and on request (`terms=1`) the distinctive
+//! terms panel. [`run_search`] also feeds `/api/search`, [`run_terms`] `/api/terms`.
 
 use std::sync::Arc;
 
@@ -10,8 +11,9 @@ use axum::response::Response;
 use super::{render, Link};
 use crate::escape::http_url;
 use crate::model::Hit;
+use crate::search::terms::{TermsReport, TermsRequest};
 use crate::search::{self, Interval, Sort};
-use crate::web::params::{CompareParams, SearchParams, FILTERS};
+use crate::web::params::{take_terms_params, CompareParams, SearchParams, TermsParams, FILTERS};
 use crate::web::view::{self, Bucket, Segment, Timeline};
 use crate::web::{blocking, AppState, WebError};
 
@@ -140,6 +142,100 @@ struct SearchPage {
     counts_href: String,
     shares_href: String,
     compare_href: String,
+    /// This search with the distinctive-terms panel.
+    terms_href: String,
+    /// The panel, when asked for (`terms=1`).
+    terms: Option<TermsPanel>,
+}
+
+/// The distinctive-terms panel.
+pub struct TermsPanel {
+    /// What was compared with what.
+    pub caption: String,
+    /// The terms, best first.
+    pub rows: Vec<TermRow>,
+    /// The same as JSON.
+    pub api_href: String,
+    /// The search's parameters, for the background form's hidden fields.
+    pub hidden: Vec<(String, String)>,
+    /// The background query now (empty: the archive).
+    pub vs: String,
+}
+
+/// One term of the panel.
+pub struct TermRow {
+    /// The term as shown.
+    pub term: String,
+    /// stem, word or phrase.
+    pub kind: &'static str,
+    /// Language.
+    pub lang: String,
+    /// `k/n` of the foreground sample.
+    pub fg: String,
+    /// `k/n` of the background.
+    pub bg: String,
+    /// G², one decimal.
+    pub score: String,
+    /// Its example, on one line.
+    pub snippet: String,
+    /// The example's article page.
+    pub href: Option<String>,
+}
+
+/// The distinctive terms of the search `p` (blocking): its best matches against the archive or `vs`.
+pub fn run_terms(
+    state: &AppState,
+    p: &SearchParams,
+    t: &TermsParams,
+) -> Result<TermsReport, WebError> {
+    let req = TermsRequest {
+        search: p.to_request(),
+        vs: t.vs.clone(),
+        limit: t.limit,
+        ..TermsRequest::default()
+    };
+    search::terms::terms(&state.archive, &req).map_err(WebError::internal)
+}
+
+fn terms_panel(report: &TermsReport, p: &SearchParams, api_href: String) -> TermsPanel {
+    let background = match &report.vs {
+        Some(q) => format!(
+            "{} of the {} matches of \u{201c}{q}\u{201d}",
+            report.background_sample, report.background_matches
+        ),
+        None => format!("the whole archive ({} articles)", report.background_matches),
+    };
+    TermsPanel {
+        caption: format!(
+            "{} of {} matches ({}) against {background}; log-likelihood G\u{b2}, over-represented terms only.",
+            report.sample,
+            report.matches,
+            if report.sampling == "uniform" {
+                "a uniform sample"
+            } else {
+                "the best by relevance"
+            }
+        ),
+        rows: report
+            .terms
+            .iter()
+            .map(|t| TermRow {
+                term: t.term.clone(),
+                kind: t.kind,
+                lang: t.lang.clone(),
+                fg: format!("{}/{}", t.fg_count, t.fg_size),
+                bg: format!("{}/{}", t.bg_count, t.bg_size),
+                score: format!("{:.1}", t.score),
+                snippet: t.example.as_ref().map(|e| e.snippet.clone()).unwrap_or_default(),
+                href: t.example.as_ref().map(|e| format!("/articles/{}", e.id)),
+            })
+            .collect(),
+        api_href,
+        hidden: url::form_urlencoded::parse(p.unpaged().query_string().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        vs: report.vs.clone().unwrap_or_default(),
+    }
 }
 
 /// Everything one search shows: results of this page, facets and timeline.
@@ -188,10 +284,20 @@ pub async fn search(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let p = SearchParams::parse(raw.as_deref(), state.limits())?;
+    let (rest, t) = take_terms_params(raw.as_deref())?;
+    let p = SearchParams::parse(Some(&rest), state.limits())?;
     let page = blocking(&state, move |state| {
         let data = run_search(state, &p)?;
-        Ok(search_page(state, &p, data))
+        // Computed only when asked for: an ordinary search does not pay for it.
+        let report = if t.show {
+            Some(run_terms(state, &p, &t)?)
+        } else {
+            None
+        };
+        let mut page = search_page(state, &p, data);
+        page.terms_href = t.href(&p.unpaged().href("/search"));
+        page.terms = report.map(|r| terms_panel(&r, &p, t.href(&p.unpaged().href("/api/terms"))));
+        Ok(page)
     })
     .await?;
     Ok(render(&page))
@@ -308,6 +414,8 @@ fn search_page(state: &AppState, p: &SearchParams, data: SearchData) -> SearchPa
             normalize: p.normalize,
         }
         .href("/compare"),
+        terms_href: String::new(),
+        terms: None,
     }
 }
 
