@@ -153,8 +153,10 @@ pub struct SearchData {
 /// Runs the search, facets and timeline of `p` (blocking).
 pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebError> {
     let req = p.to_request();
-    // One pass over the matches: hits, facets and the daily timeline.
-    let overview = search::overview(&state.archive, &req).map_err(WebError::internal)?;
+    // One pass over the matches: hits, facets and the daily timeline (or the answer or the segments'
+    // counts this commit gave before).
+    let overview = search::overview_cached(&state.archive, &state.search_cache, &req)
+        .map_err(WebError::internal)?;
     let interval = match overview.span() {
         Some((first, last)) => Interval::for_span(first, last),
         None => Interval::Day,
