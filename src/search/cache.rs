@@ -24,7 +24,7 @@ use tantivy::{Opstamp, Searcher, SegmentReader};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score};
 
-use super::facets::{FacetCollector, FacetSegment};
+use super::facets::{FacetCollector, FacetSegment, FacetTable, TableSegment};
 use super::histogram::{HistogramCollector, HistogramSegment};
 use super::{Overview, SearchRequest, Sort};
 use crate::index::Archive;
@@ -36,6 +36,8 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 pub struct SearchCache {
     inner: Mutex<Inner>,
     budget: usize,
+    /// Held while a facet table is read: one reader at a time, the others then find it.
+    reading: Mutex<()>,
 }
 
 /// What a cache holds and has done: for tests and the bench.
@@ -53,8 +55,10 @@ pub struct CacheStats {
     pub answers: usize,
     /// Segment counts held now.
     pub counts: usize,
-    /// Estimated bytes held now (both parts).
+    /// Estimated bytes held now (answers and counts).
     pub bytes: usize,
+    /// Bytes of the facet tables held now (14 a document of the loaded commit).
+    pub table_bytes: usize,
 }
 
 /// A loaded commit: its segments with their delete opstamps.
@@ -69,6 +73,8 @@ struct Inner {
     answer_bytes: usize,
     counts: LruCache<(SegmentKey, SearchRequest), (Arc<SegmentCounts>, usize)>,
     count_bytes: usize,
+    /// The facet tables of the loaded commit's segments (outside the budget: 14 bytes a document).
+    tables: HashMap<SegmentId, Arc<FacetTable>>,
     stats: CacheStats,
 }
 
@@ -102,7 +108,8 @@ impl Default for SearchCache {
 }
 
 impl SearchCache {
-    /// Caches of at most about `budget` bytes each (answers, counts); 0 caches nothing.
+    /// Caches of at most about `budget` bytes each (answers, counts); 0 keeps no answer and no count
+    /// (the facet tables are kept either way).
     pub fn new(budget: usize) -> SearchCache {
         SearchCache {
             inner: Mutex::new(Inner {
@@ -111,9 +118,11 @@ impl SearchCache {
                 answer_bytes: 0,
                 counts: LruCache::unbounded(),
                 count_bytes: 0,
+                tables: HashMap::new(),
                 stats: CacheStats::default(),
             }),
             budget,
+            reading: Mutex::new(()),
         }
     }
 
@@ -124,11 +133,12 @@ impl SearchCache {
             answers: inner.answers.len(),
             counts: inner.counts.len(),
             bytes: inner.answer_bytes + inner.count_bytes,
+            table_bytes: inner.tables.values().map(|t| t.bytes()).sum(),
             ..inner.stats
         }
     }
 
-    /// Drops everything (counters stay).
+    /// Drops the answers and the counts (the facet tables and the counters stay).
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.answers.clear();
@@ -176,6 +186,32 @@ impl SearchCache {
             };
             inner.answer_bytes -= b;
         }
+    }
+
+    /// The facet table of segment `ord` of `searcher`, read now if not held.
+    fn table(
+        &self,
+        searcher: &Searcher,
+        facets: &FacetCollector,
+        ord: u32,
+    ) -> tantivy::Result<Option<Arc<FacetTable>>> {
+        let reader = searcher.segment_reader(ord);
+        if let Some(t) = self.lock().tables.get(&reader.segment_id()) {
+            return Ok(Some(t.clone()));
+        }
+        // Read outside the cache's lock (a segment of a million documents takes tens of ms), one at
+        // a time: requests that need the same table wait for it instead of reading it too.
+        let _reading = self.reading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = self.lock().tables.get(&reader.segment_id()) {
+            return Ok(Some(t.clone()));
+        }
+        let table = Arc::new(FacetTable::build(facets, ord, reader)?);
+        let mut inner = self.lock();
+        inner.follow(searcher.generation().segments());
+        if inner.commit.contains_key(&reader.segment_id()) {
+            inner.tables.insert(reader.segment_id(), table.clone());
+        }
+        Ok(Some(table))
     }
 
     /// The counts of `req` in the segment `reader`, if counted before (with the same deletes).
@@ -227,6 +263,7 @@ impl Inner {
     /// Makes `commit` the one the answers are for, dropping them all when it is another.
     fn follow(&mut self, commit: &Commit) {
         if &self.commit != commit {
+            self.tables.retain(|id, _| commit.contains_key(id));
             self.commit = commit.clone();
             self.answers.clear();
             self.answer_bytes = 0;
@@ -292,6 +329,8 @@ pub(super) struct Counter<'a> {
     facets: FacetCollector,
     /// Per segment ordinal: its key and its cached counts.
     segments: Vec<(SegmentKey, Option<Arc<SegmentCounts>>)>,
+    /// Per segment ordinal: its facet table (segments to count, with a cache).
+    tables: Vec<Option<Arc<FacetTable>>>,
 }
 
 /// [`Counter`]'s fruit: matches, matches per facet value (per facet field), matches per day.
@@ -308,12 +347,21 @@ impl<'a> Counter<'a> {
             .segment_readers()
             .iter()
             .map(|r| (segment_key(r), cache.and_then(|c| c.counts(r, req))))
-            .collect();
+            .collect::<Vec<_>>();
+        let facets = FacetCollector::new(archive, searcher)?;
+        let mut tables = Vec::with_capacity(segments.len());
+        for (ord, (_, counted)) in segments.iter().enumerate() {
+            tables.push(match (cache, counted) {
+                (Some(cache), None) => cache.table(searcher, &facets, ord as u32)?,
+                _ => None,
+            });
+        }
         Ok(Counter {
             cache,
             req,
-            facets: FacetCollector::new(archive, searcher)?,
+            facets,
             segments,
+            tables,
         })
     }
 
@@ -350,6 +398,7 @@ fn merge<'c>(all: impl Iterator<Item = &'c SegmentCounts>) -> Counts {
 /// One segment's part of a [`Counter`]: its cached counts, or the collectors counting it.
 pub(super) enum CounterSegment {
     Cached(u32, Arc<SegmentCounts>),
+    Table(u32, Box<TableSegment>),
     Live(u32, Box<(FacetSegment, HistogramSegment)>),
 }
 
@@ -360,6 +409,10 @@ impl Collector for Counter<'_> {
     fn for_segment(&self, ord: u32, reader: &SegmentReader) -> tantivy::Result<CounterSegment> {
         if let Some((_, Some(cached))) = self.segments.get(ord as usize) {
             return Ok(CounterSegment::Cached(ord, cached.clone()));
+        }
+        if let Some(Some(table)) = self.tables.get(ord as usize) {
+            let segment = TableSegment::new(&self.facets, table.clone(), ord, reader)?;
+            return Ok(CounterSegment::Table(ord, Box::new(segment)));
         }
         Ok(CounterSegment::Live(
             ord,
@@ -394,22 +447,42 @@ impl SegmentCollector for CounterSegment {
     type Fruit = (u32, bool, Arc<SegmentCounts>);
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let CounterSegment::Live(_, c) = self {
-            c.0.collect(doc, score);
-            c.1.collect(doc, score);
+        match self {
+            CounterSegment::Cached(..) => {}
+            CounterSegment::Table(_, t) => t.collect(doc, score),
+            CounterSegment::Live(_, c) => {
+                c.0.collect(doc, score);
+                c.1.collect(doc, score);
+            }
         }
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        if let CounterSegment::Live(_, c) = self {
-            c.0.collect_block(docs);
-            c.1.collect_block(docs);
+        match self {
+            CounterSegment::Cached(..) => {}
+            CounterSegment::Table(_, t) => t.collect_block(docs),
+            CounterSegment::Live(_, c) => {
+                c.0.collect_block(docs);
+                c.1.collect_block(docs);
+            }
         }
     }
 
     fn harvest(self) -> Self::Fruit {
         match self {
             CounterSegment::Cached(ord, counts) => (ord, false, counts),
+            CounterSegment::Table(ord, t) => {
+                let (total, facets, days) = t.harvest();
+                (
+                    ord,
+                    true,
+                    Arc::new(SegmentCounts {
+                        total,
+                        facets,
+                        days,
+                    }),
+                )
+            }
             CounterSegment::Live(ord, c) => {
                 let (facets, days) = *c;
                 let (total, facets) = facets.harvest();
@@ -443,8 +516,8 @@ mod tests {
         "island",
     ];
 
-    /// Article `i`: two of [`WORDS`] (by `i`), one of three feeds and two languages, a campaign on
-    /// every fifth, a day by `i`.
+    /// Article `i`: two of [`WORDS`] (by `i`), one of three feeds and two languages, a country on
+    /// every third, a campaign on every fifth, a day by `i` (article 119 in 1800).
     fn article(i: u32) -> Article {
         let text = format!(
             "The {} and the {} were discussed this week by officials.",
@@ -455,6 +528,13 @@ mod tests {
         a.feed = ["tass-en", "rt-en", "xinhua-en"][i as usize % 3].into();
         if i % 4 == 0 {
             a.lang.lang = "ru".into();
+        }
+        if i % 3 == 0 {
+            a.country = Some("RU".into());
+        }
+        if i == 119 {
+            // Days spread over more than a u16 of days: this segment's days come from the column.
+            a.published = chrono::DateTime::from_timestamp(-5_364_662_400, 0);
         }
         if i % 5 == 0 {
             a.campaigns = vec![CampaignHit {
@@ -546,6 +626,8 @@ mod tests {
         assert_cache_is_fresh(&archive, &cache);
         let first = cache.stats();
         assert!(first.answer_hits >= requests().len() as u64, "{first:?}");
+        // Counted through the segments' facet tables (the uncached overview reads the columns).
+        assert!(first.table_bytes >= 120 * 14, "{first:?}");
         // The two "sanctions" requests differ in the number of hits only: the second counts nothing.
         assert!(first.count_hits > 0, "{first:?}");
 
