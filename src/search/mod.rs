@@ -236,16 +236,6 @@ pub fn overview_cached(
     overview_with(archive, Some(cache), req)
 }
 
-/// [`overview_cached`]'s answer when the cache holds it for the loaded commit, else `None` (a lookup
-/// and a copy: nothing is counted).
-pub fn cached_overview(
-    archive: &Archive,
-    cache: &SearchCache,
-    req: &SearchRequest,
-) -> Option<Overview> {
-    cache.answer(&archive.searcher(), req)
-}
-
 fn overview_with(
     archive: &Archive,
     cache: Option<&SearchCache>,

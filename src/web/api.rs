@@ -15,7 +15,7 @@ use super::pages::article::load_article;
 use super::pages::campaigns::campaign_views;
 use super::pages::changes::{changes_params, run_changes};
 use super::pages::digests::{digest_days, read_digest};
-use super::pages::search::{cached_search, run_search, SearchData};
+use super::pages::search::run_search;
 use super::params::SearchParams;
 use super::{blocking, AppState, WebError};
 use crate::search::{self, ExportFormat, Provenance};
@@ -34,42 +34,34 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, WebError> {
     let p = SearchParams::parse(raw.as_deref(), state.limits()).map_err(WebError::json)?;
-    if let Some(data) = cached_search(&state, &p) {
-        return Ok(Json(search_json(&p, data)));
-    }
     blocking(&state, move |state| {
         let data = run_search(state, &p)?;
-        Ok(Json(search_json(&p, data)))
+        let total = data.results.total;
+        let pages = total.div_ceil(p.size).max(1);
+        let unpaged = p.unpaged();
+        Ok(Json(json!({
+            "query": p.q,
+            "total": total,
+            "page": p.page,
+            "size": p.size,
+            "pages": pages,
+            "hits": data.results.hits,
+            "facets": data.facets,
+            "timeline": {"interval": data.interval, "buckets": data.buckets},
+            "links": {
+                "self": p.href("/api/search"),
+                "next": (p.page < pages).then(|| p.with_page(p.page + 1).href("/api/search")),
+                "prev": (p.page > 1).then(|| p.with_page(p.page - 1).href("/api/search")),
+                "html": p.href("/search"),
+                "atom": unpaged.href("/search.atom"),
+                "csv": unpaged.href("/search.csv"),
+                "jsonl": unpaged.href("/search.jsonl"),
+                "provenance": unpaged.href("/search.provenance.json"),
+            },
+        })))
     })
     .await
     .map_err(WebError::json)
-}
-
-/// The body of `/api/search`.
-fn search_json(p: &SearchParams, data: SearchData) -> Value {
-    let total = data.results.total;
-    let pages = total.div_ceil(p.size).max(1);
-    let unpaged = p.unpaged();
-    json!({
-        "query": p.q,
-        "total": total,
-        "page": p.page,
-        "size": p.size,
-        "pages": pages,
-        "hits": data.results.hits,
-        "facets": data.facets,
-        "timeline": {"interval": data.interval, "buckets": data.buckets},
-        "links": {
-            "self": p.href("/api/search"),
-            "next": (p.page < pages).then(|| p.with_page(p.page + 1).href("/api/search")),
-            "prev": (p.page > 1).then(|| p.with_page(p.page - 1).href("/api/search")),
-            "html": p.href("/search"),
-            "atom": unpaged.href("/search.atom"),
-            "csv": unpaged.href("/search.csv"),
-            "jsonl": unpaged.href("/search.jsonl"),
-            "provenance": unpaged.href("/search.provenance.json"),
-        },
-    })
 }
 
 /// `GET /api/changes`: one page of the articles revisits found edited, removed or restored, newest

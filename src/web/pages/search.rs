@@ -157,20 +157,6 @@ pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebE
     // counts this commit gave before).
     let overview = search::overview_cached(&state.archive, &state.search_cache, &req)
         .map_err(WebError::internal)?;
-    Ok(search_data(overview, p))
-}
-
-/// [`run_search`]'s answer when the search cache holds it for the loaded commit (after loading the
-/// latest commit when due): served without waiting for a worker, so that answers given before do not
-/// queue behind searches being counted.
-pub fn cached_search(state: &AppState, p: &SearchParams) -> Option<SearchData> {
-    state.refresh();
-    let overview = search::cached_overview(&state.archive, &state.search_cache, &p.to_request())?;
-    Some(search_data(overview, p))
-}
-
-/// The parts of a search page from its overview.
-fn search_data(overview: search::Overview, p: &SearchParams) -> SearchData {
     let interval = match overview.span() {
         Some((first, last)) => Interval::for_span(first, last),
         None => Interval::Day,
@@ -179,12 +165,12 @@ fn search_data(overview: search::Overview, p: &SearchParams) -> SearchData {
     let facets = view::facets_view(overview.facets);
     let mut results = overview.results;
     results.hits = results.hits.split_off(p.offset().min(results.hits.len()));
-    SearchData {
+    Ok(SearchData {
         results,
         facets,
         buckets,
         interval,
-    }
+    })
 }
 
 /// `GET /search`.
@@ -193,9 +179,6 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let p = SearchParams::parse(raw.as_deref(), state.limits())?;
-    if let Some(data) = cached_search(&state, &p) {
-        return Ok(render(&search_page(&state, &p, data)));
-    }
     let page = blocking(&state, move |state| {
         let data = run_search(state, &p)?;
         Ok(search_page(state, &p, data))
