@@ -171,6 +171,210 @@ impl SegmentCollector for FacetSegment {
     }
 }
 
+/// No value in a [`FacetTable`] row.
+const NONE: u16 = u16::MAX;
+
+/// A segment's facet ordinals and publication day, one row of `u16`s per document, read once from its
+/// columns (12 bytes a document): counting a match is then one row read instead of a column read per
+/// field (each through the column's codec and, for optional columns, its rank index). A field whose
+/// column is multi-valued (campaigns) or has too many values, or days spread over more than 179 years,
+/// stay with the column reads. Built for long-running readers ([`super::SearchCache`] keeps one per
+/// segment); a segment is immutable, so its table never goes stale (deleted documents never match).
+pub(super) struct FacetTable {
+    /// Per facet field ([`FACET_FIELDS`] order) whether the table holds it, then the day.
+    held: [bool; 7],
+    rows: Vec<[u16; 7]>,
+    first_day: i64,
+    /// Days from the first to the last (when held).
+    day_span: usize,
+}
+
+impl FacetTable {
+    /// Reads the table of segment `ord` (`columns` as [`FacetCollector`] holds them).
+    pub(super) fn build(
+        collector: &FacetCollector,
+        ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetTable> {
+        let max_doc = reader.max_doc();
+        let mut rows = vec![[NONE; 7]; max_doc as usize];
+        let mut held = [false; 7];
+        let docs: Vec<DocId> = (0..max_doc).collect();
+        let mut vals = [None; 128];
+        for (k, by_segment) in collector.columns.iter().enumerate() {
+            let Some(column) = by_segment.get(ord as usize).cloned().flatten() else {
+                continue;
+            };
+            let column = column.ords();
+            if column.get_cardinality() == tantivy::columnar::Cardinality::Multivalued
+                || column.max_value() >= u64::from(NONE)
+            {
+                continue;
+            }
+            held[k] = true;
+            for (block, out_rows) in docs.chunks(128).zip(rows.chunks_mut(128)) {
+                let out = &mut vals[..block.len()];
+                out.fill(None);
+                column.first_vals(block, out);
+                for (row, v) in out_rows.iter_mut().zip(out.iter()) {
+                    // Below NONE: checked against the column's max value above.
+                    row[k] = v.map_or(NONE, |v| v as u16);
+                }
+            }
+        }
+        let dates = reader.fast_fields().date("published")?;
+        let day = |d: tantivy::DateTime| d.into_timestamp_secs().div_euclid(86_400);
+        let (lo, hi) = (dates.min_value(), dates.max_value());
+        let first_day = day(lo);
+        let mut day_span = 0;
+        if max_doc > 0
+            && dates.get_cardinality() != tantivy::columnar::Cardinality::Multivalued
+            && day(hi) - first_day < i64::from(NONE)
+        {
+            held[6] = true;
+            day_span = (day(hi) - first_day) as usize + 1;
+            let mut vals = [None; 128];
+            for (block, out_rows) in docs.chunks(128).zip(rows.chunks_mut(128)) {
+                let out = &mut vals[..block.len()];
+                out.fill(None);
+                dates.first_vals(block, out);
+                for (row, v) in out_rows.iter_mut().zip(out.iter()) {
+                    row[6] = v.map_or(NONE, |d| (day(d) - first_day) as u16);
+                }
+            }
+        }
+        Ok(FacetTable {
+            held,
+            rows,
+            first_day,
+            day_span,
+        })
+    }
+
+    /// Estimated bytes.
+    pub(super) fn bytes(&self) -> usize {
+        self.rows.len() * std::mem::size_of::<[u16; 7]>() + 64
+    }
+}
+
+/// Counts one segment's matches through its [`FacetTable`] (the fields it holds) and the columns (the
+/// others): what [`FacetSegment`] and the histogram's segment collector count, in one pass.
+pub(super) struct TableSegment {
+    table: std::sync::Arc<FacetTable>,
+    /// The fields the table does not hold, counted from their columns.
+    rest: FacetSegment,
+    /// Per facet field the table holds, its column (to name the values) and counts by ordinal.
+    held: Vec<Option<(tantivy::columnar::StrColumn, Vec<u64>)>>,
+    /// Counts by day offset.
+    days: Vec<u64>,
+    /// The histogram's collector when the table does not hold days.
+    dates: Option<super::histogram::HistogramSegment>,
+}
+
+impl TableSegment {
+    pub(super) fn new(
+        collector: &FacetCollector,
+        table: std::sync::Arc<FacetTable>,
+        ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<TableSegment> {
+        let mut rest = collector.for_segment(ord, reader)?;
+        // The fields the table holds leave the column collector (it counts what stays).
+        let held = rest
+            .columns
+            .iter_mut()
+            .enumerate()
+            .map(|(k, column)| if table.held[k] { column.take() } else { None })
+            .collect();
+        let (days, dates) = if table.held[6] {
+            (vec![0; table.day_span], None)
+        } else {
+            let dates = super::histogram::HistogramCollector.for_segment(ord, reader)?;
+            (Vec::new(), Some(dates))
+        };
+        Ok(TableSegment {
+            table,
+            rest,
+            held,
+            days,
+            dates,
+        })
+    }
+
+    #[inline]
+    fn count_row(&mut self, doc: DocId) {
+        let Some(row) = self.table.rows.get(doc as usize) else {
+            return;
+        };
+        for (k, held) in self.held.iter_mut().enumerate() {
+            if let Some(c) = held
+                .as_mut()
+                .and_then(|(_, c)| c.get_mut(usize::from(row[k])))
+            {
+                *c += 1;
+            }
+        }
+        if let Some(c) = self.days.get_mut(usize::from(row[6])) {
+            *c += 1;
+        }
+    }
+
+    /// Matches, per facet field the count by value, and the count per day.
+    pub(super) fn harvest(
+        self,
+    ) -> (
+        u64,
+        Vec<HashMap<String, u64>>,
+        std::collections::BTreeMap<chrono::NaiveDate, u64>,
+    ) {
+        let TableSegment {
+            table,
+            mut rest,
+            held,
+            days,
+            dates,
+        } = self;
+        // The held fields back in the column collector's places, to resolve all values at once.
+        for (into, held) in rest.columns.iter_mut().zip(held) {
+            if held.is_some() {
+                *into = held;
+            }
+        }
+        let (total, maps) = SegmentCollector::harvest(rest);
+        let days = match dates {
+            Some(d) => SegmentCollector::harvest(d),
+            None => days
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, c)| c > 0)
+                .filter_map(|(k, c)| {
+                    let secs = (table.first_day + k as i64) * 86_400;
+                    Some((chrono::DateTime::from_timestamp(secs, 0)?.date_naive(), c))
+                })
+                .collect(),
+        };
+        (total, maps, days)
+    }
+
+    pub(super) fn collect_block(&mut self, docs: &[DocId]) {
+        for &doc in docs {
+            self.count_row(doc);
+        }
+        self.rest.collect_block(docs);
+        if let Some(d) = &mut self.dates {
+            d.collect_block(docs);
+        }
+    }
+
+    pub(super) fn collect(&mut self, doc: DocId, score: Score) {
+        self.count_row(doc);
+        self.rest.collect(doc, score);
+        if let Some(d) = &mut self.dates {
+            d.collect(doc, score);
+        }
+    }
+}
+
 /// Counts every match by campaign, feed, language, affiliation and country, from fast fields (no
 /// document is loaded).
 pub fn facets(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Facets> {

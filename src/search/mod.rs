@@ -21,6 +21,7 @@
 //! json, jsonl and csv output).
 
 mod among;
+mod cache;
 mod compare;
 mod export;
 mod facets;
@@ -44,6 +45,7 @@ use crate::index::Archive;
 use crate::model::{Article, CampaignTerms, Hit};
 
 pub use among::Among;
+pub use cache::{CacheStats, SearchCache, DEFAULT_CACHE_BYTES};
 pub use compare::{
     assemble, compare, write_compare, By, CompareError, CompareFormat, CompareRequest, Comparison,
     Row, Series, COMPARE_CSV_HEADER, MAX_COMPARE_ROWS, MAX_QUERIES,
@@ -71,13 +73,14 @@ pub use query::{
 };
 pub use snippet::truncate_chars;
 
-use facets::{facet_lists, FacetCollector};
+use cache::Counter;
+use facets::facet_lists;
 pub use histogram::KeyedDays;
-use histogram::{fill_buckets, rebucket, HistogramCollector};
+use histogram::{fill_buckets, rebucket};
 use snippet::{one_line, one_line_with, Snippets};
 
 /// What to search for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SearchRequest {
     /// Query text in tantivy syntax; empty matches everything.
     pub query: String,
@@ -121,7 +124,7 @@ impl SearchRequest {
 }
 
 /// Order of search hits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Sort {
     /// Best match first.
     #[default]
@@ -166,7 +169,7 @@ pub fn parse_limit(s: &str) -> Result<usize, LimitError> {
 /// Runs a search on the loaded commit.
 pub fn search(archive: &Archive, req: &SearchRequest) -> anyhow::Result<SearchResults> {
     let query = build_query(archive, req)?;
-    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing)?;
+    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing, None)?;
     Ok(results)
 }
 
@@ -178,7 +181,7 @@ pub fn search_among(
     req: &SearchRequest,
 ) -> anyhow::Result<SearchResults> {
     let query = among.restrict(build_query(archive, req)?);
-    let (results, ()) = run(archive, &among.searcher, req, query, Nothing)?;
+    let (results, ()) = run(archive, &among.searcher, req, query, Nothing, None)?;
     Ok(results)
 }
 
@@ -192,7 +195,7 @@ pub fn search_within(
     to: Option<DateTime<Utc>>,
 ) -> anyhow::Result<SearchResults> {
     let query = within(archive, req, from, to)?;
-    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing)?;
+    let (results, ()) = run(archive, &archive.searcher(), req, query, Nothing, None)?;
     Ok(results)
 }
 
@@ -247,28 +250,67 @@ impl Overview {
 }
 
 /// [`search`], [`facets`] and the daily [`histogram`] of one request from a single pass over its
-/// matches (the web's search page and API).
+/// matches.
 pub fn overview(archive: &Archive, req: &SearchRequest) -> anyhow::Result<Overview> {
+    overview_with(archive, None, req)
+}
+
+/// [`overview`] through `cache` (the web's search page and API): the answer itself when this commit
+/// gave it before, else each segment's counts that the cache holds (see [`SearchCache`]); every count
+/// stays exact.
+pub fn overview_cached(
+    archive: &Archive,
+    cache: &SearchCache,
+    req: &SearchRequest,
+) -> anyhow::Result<Overview> {
+    overview_with(archive, Some(cache), req)
+}
+
+fn overview_with(
+    archive: &Archive,
+    cache: Option<&SearchCache>,
+    req: &SearchRequest,
+) -> anyhow::Result<Overview> {
     let searcher = archive.searcher();
-    let facets = FacetCollector::new(archive, &searcher)?;
+    if let Some(answer) = cache.and_then(|c| c.answer(&searcher, req)) {
+        return Ok(answer);
+    }
     let query = build_query(archive, req)?;
-    let (results, ((total, maps), days)) =
-        run(archive, &searcher, req, query, (facets, HistogramCollector))?;
-    Ok(Overview {
+    let counter = Counter::new(archive, &searcher, cache, req)?;
+    let (results, (total, maps, days)) = match counter.all_cached() {
+        // Every segment counted before: the hits alone.
+        Some(counts) => run(
+            archive,
+            &searcher,
+            req,
+            query,
+            counter,
+            Some((counts.0, counts)),
+        )?,
+        None => run(archive, &searcher, req, query, counter, None)?,
+    };
+    let answer = Overview {
         results,
         facets: facet_lists(total, maps),
         days,
-    })
+    };
+    if let Some(cache) = cache {
+        cache.keep_answer(&searcher, req, &answer);
+    }
+    Ok(answer)
 }
 
 /// Runs `query` (built from `req`) in `req`'s order and limit: the hits and `extra`'s fruit, in one
-/// pass, or two when ranking by relevance can skip documents (see the comment inside).
+/// pass, or two when ranking by relevance can skip documents (see the comment inside). `known`: the
+/// number of matches and `extra`'s fruit when known already (then ranking by relevance reads the best
+/// hits alone).
 fn run<C: Collector>(
     archive: &Archive,
     searcher: &tantivy::Searcher,
     req: &SearchRequest,
     query: Box<dyn Query>,
     extra: C,
+    known: Option<(u64, C::Fruit)>,
 ) -> anyhow::Result<(SearchResults, C::Fruit)> {
     // A backstop for callers that did not check (`--limit` and the web's page bounds do): tantivy
     // allocates room for twice the limit per segment up front.
@@ -279,7 +321,7 @@ fn run<C: Collector>(
         // One pass with both would score every match.
         // A phrase (quoted, or a word the analyzer cuts in several tokens, as Chinese often is) is
         // checked against positions for every candidate either way (no pruning): one pass.
-        Sort::Relevance if needs_positions(&*query) => searcher
+        Sort::Relevance if known.is_none() && needs_positions(&*query) => searcher
             .search(
                 &*query,
                 &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
@@ -289,9 +331,12 @@ fn run<C: Collector>(
             let top = searcher
                 .search(&*query, &TopDocs::with_limit(limit).order_by_score())
                 .context("search failed")?;
-            let (total, fruit) = searcher
-                .search(&*query, &(Count, extra))
-                .context("search failed")?;
+            let (total, fruit) = match known {
+                Some((total, fruit)) => (total as usize, fruit),
+                None => searcher
+                    .search(&*query, &(Count, extra))
+                    .context("search failed")?,
+            };
             (total, top, fruit)
         }
         Sort::Newest | Sort::Oldest | Sort::Changed => {

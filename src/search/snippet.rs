@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use tantivy::query::Query;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{DocSet, Score, Term};
 
 use crate::index::Archive;
@@ -90,6 +91,7 @@ impl<'a> Snippets<'a> {
                     return None;
                 }
                 let tokenizer = searcher.index().tokenizer_for_field(field).ok()?;
+                let tokenizer = TextAnalyzer::from(InTextOrder(tokenizer));
                 Some((terms, SnippetGenerator::new(scored, tokenizer, field, 240)))
             });
             let Some((terms, g)) = generator else {
@@ -111,6 +113,56 @@ impl<'a> Snippets<'a> {
             }
         }
         first
+    }
+}
+
+/// The analyzer a snippet is cut with: the field's tokens in text order. jieba's search mode gives a
+/// long word after the words inside it (an earlier start), and tantivy's choice of fragment assumes that
+/// starts never go back: a fragment starting inside such a word got a highlight before its start (a
+/// subtraction past zero, a panic in debug builds, wrong ranges in release).
+#[derive(Clone)]
+struct InTextOrder(TextAnalyzer);
+
+/// [`InTextOrder`]'s tokens, last first (taken from the end).
+struct Ordered {
+    rest: Vec<Token>,
+    current: Token,
+}
+
+impl Tokenizer for InTextOrder {
+    type TokenStream<'a> = Ordered;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Ordered {
+        let mut rest = Vec::new();
+        let mut stream = self.0.token_stream(text);
+        while stream.advance() {
+            rest.push(stream.token().clone());
+        }
+        rest.sort_by_key(|t| std::cmp::Reverse((t.offset_from, t.offset_to, t.position)));
+        Ordered {
+            rest,
+            current: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for Ordered {
+    fn advance(&mut self) -> bool {
+        match self.rest.pop() {
+            Some(t) => {
+                self.current = t;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.current
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.current
     }
 }
 
@@ -236,6 +288,43 @@ pub fn truncate_chars(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chinese_word_cut_in_parts_is_highlighted_inside_its_fragment() {
+        // jieba's search mode gives 祖国, 国统, 统一, then 祖国统一 (starting before 统一): a fragment
+        // that starts at 统一 (with 6 bytes before the text: the third article) must not get a
+        // highlight starting before it.
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open_or_create(dir.path()).unwrap();
+        let mut w = archive.writer().unwrap();
+        for (i, filler) in ["", "会", "会谈", "表示会"].iter().enumerate() {
+            let text = format!("{filler}{}", "祖国统一。".repeat(60));
+            let mut a = crate::model::sample_article(i as u32, "报告".into(), text);
+            a.lang.lang = "zh".into();
+            a.lang.script = Some("Hans".into());
+            w.upsert(&a).unwrap();
+        }
+        w.commit().unwrap();
+        archive.reload().unwrap();
+        let req = crate::search::SearchRequest {
+            query: "祖国统一".into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let results = crate::search::search(&archive, &req).unwrap();
+        assert_eq!(results.hits.len(), 4);
+        for hit in &results.hits {
+            assert!(!hit.highlights.is_empty(), "{hit:?}");
+            for r in &hit.highlights {
+                let word = hit.snippet.get(r[0]..r[1]);
+                assert!(
+                    word.is_some_and(|w| "祖国统一".contains(w)),
+                    "{r:?} in {:?}",
+                    hit.snippet
+                );
+            }
+        }
+    }
 
     #[test]
     fn chunks_cover_the_text_and_cut_at_breaks() {

@@ -65,6 +65,9 @@ pub struct AppState {
     workers: Arc<Semaphore>,
     started: Instant,
     last_reload_ms: AtomicU64,
+    /// Answers and per-segment counts of the search page and API (see [`crate::search::SearchCache`]:
+    /// dropped when a reload loads another commit).
+    pub search_cache: crate::search::SearchCache,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
             exports,
             started: Instant::now(),
             last_reload_ms: AtomicU64::new(0),
+            search_cache: Default::default(),
         }
     }
 

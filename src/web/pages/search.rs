@@ -253,17 +253,25 @@ pub struct SearchData {
 /// Runs the search, facets and timeline of `p` (blocking).
 pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebError> {
     let req = p.to_request();
-    // One pass over the matches: hits, facets and the daily timeline.
-    let overview = search::overview(&state.archive, &req).map_err(WebError::internal)?;
+    // One pass over the matches: hits, facets and the daily timeline (or the answer or the segments'
+    // counts this commit gave before).
+    let overview = search::overview_cached(&state.archive, &state.search_cache, &req)
+        .map_err(WebError::internal)?;
     let interval = match overview.span() {
         Some((first, last)) => Interval::for_span(first, last),
         None => Interval::Day,
     };
     let counts = overview.timeline(interval);
     let buckets = if p.normalize {
-        // The totals: the same collector over the source filters alone (no query, no campaign).
-        let totals = search::histogram(&state.archive, &req.source_filters(), interval)
-            .map_err(WebError::internal)?;
+        // The totals: the daily counts of the source filters alone (no query, no campaign), through
+        // the same cache, so the archive's totals are counted once per segment, not per request.
+        let totals_req = search::SearchRequest {
+            limit: 1,
+            ..req.source_filters()
+        };
+        let totals = search::overview_cached(&state.archive, &state.search_cache, &totals_req)
+            .map_err(WebError::internal)?
+            .timeline(interval);
         view::share_view(search::with_totals(&counts, &totals), interval)
     } else {
         view::timeline_view(counts, interval)
