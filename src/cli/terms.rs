@@ -144,14 +144,7 @@ fn write_table(out: &mut impl Write, report: &TermsReport) -> anyhow::Result<()>
         writeln!(out, "no distinctive terms")?;
         return Ok(());
     }
-    let width = report
-        .terms
-        .iter()
-        .map(|t| t.term.chars().count())
-        .chain(["term".len()])
-        .max()
-        .unwrap_or(4)
-        .min(40);
+    let width = term_width(report.terms.iter().map(|t| t.term.as_str()));
     writeln!(
         out,
         "{:<width$}  {:<6} {:<4} {:>13} {:>17} {:>9}",
@@ -253,14 +246,7 @@ fn write_suggestions(
         writeln!(out, "no suggestion")?;
         return Ok(());
     }
-    let width = report
-        .suggestions
-        .iter()
-        .map(|s| s.term.chars().count())
-        .chain(["term".len()])
-        .max()
-        .unwrap_or(4)
-        .min(40);
+    let width = term_width(report.suggestions.iter().map(|s| s.term.as_str()));
     writeln!(
         out,
         "{:<width$}  {:<4} {:>11} {:>15} {:>8} {:>10}  examples",
@@ -303,4 +289,14 @@ fn write_suggestions(
         crate::suggest::toml_snippet(spec, &report.suggestions)
     )?;
     Ok(())
+}
+
+/// The width of a table's term column: its longest term (in characters, at most 40) or the header's.
+fn term_width<'a>(terms: impl Iterator<Item = &'a str>) -> usize {
+    terms
+        .map(|t| t.chars().count())
+        .chain(["term".len()])
+        .max()
+        .unwrap_or(4)
+        .min(40)
 }

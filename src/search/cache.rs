@@ -69,10 +69,8 @@ pub(super) type SegmentKey = (SegmentId, Option<Opstamp>);
 
 struct Inner {
     commit: Commit,
-    answers: LruCache<SearchRequest, (Arc<Overview>, usize)>,
-    answer_bytes: usize,
-    counts: LruCache<(SegmentKey, SearchRequest), (Arc<SegmentCounts>, usize)>,
-    count_bytes: usize,
+    answers: Bounded<SearchRequest, Arc<Overview>>,
+    counts: Bounded<(SegmentKey, SearchRequest), Arc<SegmentCounts>>,
     /// The facet tables of the loaded commit's segments (outside the budget: 14 bytes a document).
     tables: HashMap<SegmentId, Arc<FacetTable>>,
     stats: CacheStats,
@@ -114,10 +112,8 @@ impl SearchCache {
         SearchCache {
             inner: Mutex::new(Inner {
                 commit: Commit::new(),
-                answers: LruCache::unbounded(),
-                answer_bytes: 0,
-                counts: LruCache::unbounded(),
-                count_bytes: 0,
+                answers: Bounded::new(budget),
+                counts: Bounded::new(budget),
                 tables: HashMap::new(),
                 stats: CacheStats::default(),
             }),
@@ -130,9 +126,9 @@ impl SearchCache {
     pub fn stats(&self) -> CacheStats {
         let inner = self.lock();
         CacheStats {
-            answers: inner.answers.len(),
-            counts: inner.counts.len(),
-            bytes: inner.answer_bytes + inner.count_bytes,
+            answers: inner.answers.map.len(),
+            counts: inner.counts.map.len(),
+            bytes: inner.answers.bytes + inner.counts.bytes,
             table_bytes: inner.tables.values().map(|t| t.bytes()).sum(),
             ..inner.stats
         }
@@ -142,9 +138,7 @@ impl SearchCache {
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.answers.clear();
-        inner.answer_bytes = 0;
         inner.counts.clear();
-        inner.count_bytes = 0;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -156,7 +150,7 @@ impl SearchCache {
     pub(super) fn answer(&self, searcher: &Searcher, req: &SearchRequest) -> Option<Overview> {
         let mut inner = self.lock();
         inner.follow(searcher.generation().segments());
-        let found = inner.answers.get(req).map(|(o, _)| Overview::clone(o));
+        let found = inner.answers.get(req).map(|o| Overview::clone(o));
         if found.is_some() {
             inner.stats.answer_hits += 1;
         } else {
@@ -173,19 +167,9 @@ impl SearchCache {
         }
         let mut inner = self.lock();
         inner.follow(searcher.generation().segments());
-        if let Some((_, old)) = inner
+        inner
             .answers
-            .put(req.clone(), (Arc::new(answer.clone()), bytes))
-        {
-            inner.answer_bytes -= old;
-        }
-        inner.answer_bytes += bytes;
-        while inner.answer_bytes > self.budget {
-            let Some((_, (_, b))) = inner.answers.pop_lru() else {
-                break;
-            };
-            inner.answer_bytes -= b;
-        }
+            .put(req.clone(), Arc::new(answer.clone()), bytes);
     }
 
     /// The facet table of segment `ord` of `searcher`, read now if not held.
@@ -222,7 +206,7 @@ impl SearchCache {
     ) -> Option<Arc<SegmentCounts>> {
         let key = (segment_key(reader), counts_key(req));
         let mut inner = self.lock();
-        let found = inner.counts.get(&key).map(|(c, _)| c.clone());
+        let found = inner.counts.get(&key).cloned();
         if found.is_some() {
             inner.stats.count_hits += 1;
         } else {
@@ -243,19 +227,7 @@ impl SearchCache {
             return;
         }
         let mut inner = self.lock();
-        if let Some((_, old)) = inner
-            .counts
-            .put((segment, counts_key(req)), (counts, bytes))
-        {
-            inner.count_bytes -= old;
-        }
-        inner.count_bytes += bytes;
-        while inner.count_bytes > self.budget {
-            let Some((_, (_, b))) = inner.counts.pop_lru() else {
-                break;
-            };
-            inner.count_bytes -= b;
-        }
+        inner.counts.put((segment, counts_key(req)), counts, bytes);
     }
 }
 
@@ -266,8 +238,46 @@ impl Inner {
             self.tables.retain(|id, _| commit.contains_key(id));
             self.commit = commit.clone();
             self.answers.clear();
-            self.answer_bytes = 0;
         }
+    }
+}
+
+/// An LRU map bounded by the bytes its values are estimated to hold (least recently used out first).
+struct Bounded<K: std::hash::Hash + Eq, V> {
+    map: LruCache<K, (V, usize)>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl<K: std::hash::Hash + Eq, V> Bounded<K, V> {
+    fn new(budget: usize) -> Bounded<K, V> {
+        Bounded {
+            map: LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<&V> {
+        self.map.get(key).map(|(v, _)| v)
+    }
+
+    fn put(&mut self, key: K, value: V, bytes: usize) {
+        if let Some((_, old)) = self.map.put(key, (value, bytes)) {
+            self.bytes -= old;
+        }
+        self.bytes += bytes;
+        while self.bytes > self.budget {
+            let Some((_, (_, b))) = self.map.pop_lru() else {
+                break;
+            };
+            self.bytes -= b;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.map.clear();
+        self.bytes = 0;
     }
 }
 
