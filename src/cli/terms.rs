@@ -19,11 +19,12 @@ pub struct TermsArgs {
     /// The search filters, as `search` takes them.
     #[command(flatten)]
     pub filters: FilterArgs,
-    /// Background: a sample of this query's matches under the same filters (default: the whole
-    /// archive, from the index's term counts).
+    /// Background: a sample of this query's matches under the same filters (default: the archive
+    /// under the same filters).
     #[arg(long, value_name = "QUERY", conflicts_with = "vs_all")]
     pub vs: Option<String>,
-    /// Background: the whole archive (the default), from the index's term counts.
+    /// Background: the archive under the same filters (the default): without filters the index's term
+    /// counts, with filters a uniform sample of the filtered archive.
     #[arg(long)]
     pub vs_all: bool,
     /// Terms shown at most (1 to 1000).

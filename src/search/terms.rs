@@ -11,12 +11,14 @@
 //!   words of the text, the `text` field). Function words (a stop-word list per language, the `nltk`
 //!   lists of the `stop-words` crate, plus [`crate::analysis::is_common`]), numbers and one-letter words
 //!   are never terms.
-//! - **Background**: by default the whole archive, from the index's term dictionaries (`doc_freq` of the
-//!   field the term lives in; for a phrase that may still rank, a phrase query's count): the search
-//!   filters are not applied to it (that would be one query per term); a stem's background is its
-//!   language's articles (the stemmed field holds nothing else). The foreground's estimated share is
-//!   taken out of the background (the foreground is part of the archive). With `--vs QUERY`: a sample of that query's matches under
-//!   the same filters, analysed the same way.
+//! - **Background**: by default the archive under the request's filters. With no filter, the whole
+//!   archive from the index's term dictionaries (`doc_freq` of the field the term lives in; for a phrase
+//!   that may still rank, a phrase query's count; a stem's background is its language's articles, the
+//!   stemmed field holds nothing else), with the foreground's estimated share taken out (the foreground
+//!   is part of the archive). With filters, whose per-term counts the dictionaries do not hold (one
+//!   query per term), a seeded uniform sample of the filtered archive, analysed the same way
+//!   (`background = "filtered"`; it includes the foreground, which makes the contrast conservative).
+//!   With `--vs QUERY`: a sample of that query's matches under the same filters, analysed the same way.
 //! - **Score**: Dunning's log-likelihood ratio G² ([`g2`]) on the 2×2 table of documents with and without
 //!   the term, foreground sample against background, over-represented terms only. G² behaves on small
 //!   counts, where chi-square and pointwise mutual information overrate rare words. Terms under
@@ -60,7 +62,7 @@ const SNIPPET_SIDE: usize = 60;
 pub struct TermsRequest {
     /// The foreground: a query and its filters (`limit` and `sort` are not used).
     pub search: SearchRequest,
-    /// The background query (same filters), instead of the whole archive.
+    /// The background query (same filters), instead of the archive under the filters.
     pub vs: Option<String>,
     /// Terms returned at most.
     pub limit: usize,
@@ -505,7 +507,8 @@ pub struct TermsReport {
     pub query: String,
     /// The background query (`None`: the whole archive).
     pub vs: Option<String>,
-    /// `archive` or `query`.
+    /// `archive` (the whole archive, from the index), `filtered` (a sample of the archive under the
+    /// filters) or `query` (a sample of the `vs` query's matches).
     pub background: &'static str,
     /// Articles matching the foreground query.
     pub matches: usize,
@@ -513,9 +516,9 @@ pub struct TermsReport {
     pub sample: usize,
     /// How they were chosen: `relevance` (the best matches) or `uniform` (a seeded uniform sample).
     pub sampling: &'static str,
-    /// Articles in the background: the archive, or the `vs` query's matches.
+    /// Articles in the background: the archive, the filtered archive, or the `vs` query's matches.
     pub background_matches: usize,
-    /// Background articles analysed (`vs` only; 0 for the archive, which is read from the index).
+    /// Background articles analysed (0 for the whole archive, which is read from the index).
     pub background_sample: usize,
     /// The terms, best first.
     pub terms: Vec<DistinctiveTerm>,
@@ -543,7 +546,38 @@ pub fn check_request(req: &TermsRequest) -> Result<(), String> {
 
 /// Whether a request's samples are uniform (see [`TermsRequest::uniform`]).
 fn uniform(req: &TermsRequest, search: &SearchRequest) -> bool {
-    req.uniform || search.query.trim().is_empty()
+    req.uniform || !has_words(&search.query)
+}
+
+/// Whether a query holds words (or phrases) to rank by, rather than only filter fields (`feed:x`,
+/// `affiliation:state`, `published:[a TO b]`, ...), whose matches all score alike: those are sampled
+/// uniformly, not by an order that would be the index's.
+pub fn has_words(query: &str) -> bool {
+    let mut in_range = false;
+    for chunk in query.split_whitespace() {
+        if in_range {
+            in_range = !(chunk.contains(']') || chunk.contains('}'));
+            continue;
+        }
+        let token = chunk
+            .trim_start_matches(['(', '-', '+'])
+            .trim_end_matches(')');
+        if token.is_empty() || matches!(token, "AND" | "OR" | "NOT") {
+            continue;
+        }
+        let filter = token.split_once(':').is_some_and(|(field, _)| {
+            let field = field.to_ascii_lowercase();
+            field == "source"
+                || (field != "title" && field != "text" && super::QUERY_FIELDS.contains(&&*field))
+        });
+        if !filter {
+            return true;
+        }
+        let value = token.split_once(':').map_or("", |(_, v)| v);
+        in_range = (value.starts_with('[') || value.starts_with('{'))
+            && !(value.contains(']') || value.contains('}'));
+    }
+    false
 }
 
 /// `sample` matches of `req`, read and analysed, with the match count and the articles: the best by
@@ -649,7 +683,15 @@ pub fn terms(archive: &Archive, req: &TermsRequest) -> anyhow::Result<TermsRepor
         .collect();
     let mut ranked: Vec<(TermKey, Counts, f64)>;
     let (background, background_matches, background_sample);
-    match &req.vs {
+    // The archive under the filters: the index's term counts cover every article, so with filters the
+    // background is a uniform sample of the filtered archive (the query "" under the same filters).
+    let filtered = req.vs.is_none() && !super::request_filters(&req.search).is_empty();
+    let vs = if filtered {
+        Some(String::new())
+    } else {
+        req.vs.clone()
+    };
+    match &vs {
         Some(vs) => {
             let bg_req = SearchRequest {
                 query: vs.clone(),
@@ -675,7 +717,7 @@ pub fn terms(archive: &Archive, req: &TermsRequest) -> anyhow::Result<TermsRepor
                 })
                 .collect();
             ranked = rank(rows, req.min_docs, req.limit);
-            background = "query";
+            background = if filtered { "filtered" } else { "query" };
             background_matches = bg_total;
             background_sample = bg.docs;
         }
@@ -1000,5 +1042,26 @@ mod tests {
         let w = window(&text, 300..306);
         assert!(w.starts_with('…') && w.ends_with('…'), "{w}");
         assert_eq!(window("abc", 10..20), "abc");
+    }
+
+    #[test]
+    fn queries_of_filter_fields_alone_have_no_words() {
+        for q in [
+            "",
+            "feed:xinhua-en",
+            "(affiliation:state AND -lang:en)",
+            "source:ria-ru published:[2026-01-01 TO 2026-02-01] campaign:c",
+        ] {
+            assert!(!has_words(q), "{q}");
+        }
+        for q in [
+            "taiwan",
+            "feed:xinhua-en taiwan",
+            "title:taiwan",
+            "\"one china\"",
+            "published:[2026-01-01 TO 2026-02-01] junta",
+        ] {
+            assert!(has_words(q), "{q}");
+        }
     }
 }

@@ -322,8 +322,26 @@ fn planted_words_are_found_in_english_russian_and_chinese() {
     // Scores are ordered.
     assert!(en.terms.windows(2).all(|w| w[0].score >= w[1].score));
 
-    // Russian: three inflected forms are one stem, shown by a surface form, counted once per article.
-    let ru = run(&archive, "", Some("ria-ru"), None);
+    // With a filter the background is the archive under it (a uniform sample: the index's counts cover
+    // every article): the summit articles against the other English ones still give "junta".
+    let filtered = terms::terms(
+        &archive,
+        &TermsRequest {
+            search: SearchRequest {
+                query: "summit".into(),
+                lang: Some("en".into()),
+                ..SearchRequest::default()
+            },
+            ..TermsRequest::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(filtered.background, "filtered");
+    assert_eq!(filtered.background_matches, EN_BULK + SUMMIT + WEATHER);
+    assert!(find(&filtered, "junta").is_some(), "{:?}", filtered.terms);
+
+    // Russian (a feed as the query, against the whole archive): three inflected forms are one stem, shown by a surface form, counted once per article.
+    let ru = run(&archive, "feed:ria-ru", None, None);
     assert_eq!(ru.matches, RU_PLANTED);
     let ukraine: Vec<&DistinctiveTerm> = ru
         .terms
@@ -347,7 +365,7 @@ fn planted_words_are_found_in_english_russian_and_chinese() {
     no_function_words(&ru);
 
     // Chinese: 台湾 and 臺灣 are one word.
-    let zh = run(&archive, "", Some("xinhua-zh"), None);
+    let zh = run(&archive, "feed:xinhua-zh", None, None);
     let taiwan = find(&zh, "台湾").expect("台湾");
     assert_eq!((taiwan.kind, taiwan.fg_count), ("word", ZH_PLANTED));
     assert!(find(&zh, "臺灣").is_none());
@@ -529,8 +547,11 @@ async fn the_search_page_computes_its_terms_panel_only_when_asked() {
     let v = api.json();
     assert_eq!(v["matches"], 3);
     assert_eq!(v["sample"], 3);
-    assert_eq!(v["background"], "archive");
-    assert_eq!(v["background_matches"], 5);
+    // A filter: the background is the archive under it, sampled (the index's counts cover every
+    // article); here the three English articles of the five.
+    assert_eq!(v["background"], "filtered");
+    assert_eq!(v["background_matches"], 3);
+    assert_eq!(v["background_sample"], 3);
     assert!(v["terms"].is_array());
     assert!(v["links"]["html"].as_str().unwrap().contains("terms=1"));
     let vs = get(&r, "/api/terms?q=reunification&vs=officials")

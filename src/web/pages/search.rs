@@ -203,6 +203,10 @@ fn terms_panel(report: &TermsReport, p: &SearchParams, api_href: String) -> Term
             "{} of the {} matches of \u{201c}{q}\u{201d}",
             report.background_sample, report.background_matches
         ),
+        None if report.background == "filtered" => format!(
+            "{} of the {} articles under the same filters",
+            report.background_sample, report.background_matches
+        ),
         None => format!("the whole archive ({} articles)", report.background_matches),
     };
     TermsPanel {
