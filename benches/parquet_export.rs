@@ -27,69 +27,25 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use mediawatch::index::Archive;
-use mediawatch::model::{Article, CampaignHit, LangInfo, TermHit};
+use mediawatch::model::{Article, TermHit};
 
 use corpus::{Corpus, Doc, DAYS, START_SECS};
 
 const CAMPAIGNS: [&str; 5] = ["taiwan", "hk", "ukraine", "nato", "sanctions"];
 
+/// The search benchmark's article, with each campaign's matched term and a cluster (exported columns).
 fn article(corpus: &Corpus, doc: Doc) -> Article {
-    let feed = &corpus.feeds[doc.feed];
-    let url = doc.url(corpus);
-    let published = Utc.timestamp_opt(doc.published, 0).single();
-    Article {
-        id: format!("{:016x}", doc.i),
-        url: url.clone(),
-        final_url: url,
-        feed: feed.id.clone(),
-        source_name: format!("Outlet {}", feed.id),
-        affiliation: feed.affiliation,
-        country: Some(feed.country.to_string()),
-        lang: LangInfo {
-            lang: doc.lang.code().to_string(),
-            script: Some(
-                match doc.lang.code() {
-                    "zh" => "Hans",
-                    "ru" => "Cyrl",
-                    _ => "Latn",
-                }
-                .to_string(),
-            ),
-            confidence: 0.99,
-            reliable: true,
-        },
-        title: doc.title,
-        text: doc.text,
-        description: None,
-        authors: vec![],
-        published,
-        modified: None,
-        fetched_at: published.unwrap_or_default() + chrono::Duration::minutes(30),
-        canonical_url: None,
-        site_name: None,
-        image: None,
-        section: None,
-        tags: vec![],
-        campaigns: doc
-            .campaign
-            .map(|c| CampaignHit {
-                id: corpus.campaigns[c].clone(),
-                score: 1.0 + (doc.i % 5) as f64,
-                terms: vec![TermHit {
-                    term: corpus.campaigns[c].clone(),
-                    lang: doc.lang.code().to_string(),
-                    count: 1,
-                    positions: vec![],
-                }],
-            })
-            .into_iter()
-            .collect(),
-        http_status: 200,
-        text_source: "page".to_string(),
-        cluster: Some(format!("{:016x}", doc.i)),
-        post: None,
-        revision: None,
+    let mut a = corpus::article(corpus, doc);
+    for c in &mut a.campaigns {
+        c.terms = vec![TermHit {
+            term: c.id.clone(),
+            lang: a.lang.lang.clone(),
+            count: 1,
+            positions: vec![],
+        }];
     }
+    a.cluster = Some(a.id.clone());
+    a
 }
 
 /// Indexes articles `0..n` into `dir/index` (unless it holds them already); returns the raw text bytes.

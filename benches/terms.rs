@@ -18,9 +18,8 @@ mod corpus;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
 use mediawatch::index::Archive;
-use mediawatch::model::{Article, LangInfo};
+use mediawatch::model::Article;
 use mediawatch::search::terms::{self, TermsRequest};
 use mediawatch::search::SearchRequest;
 
@@ -35,44 +34,13 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The search benchmark's article without script, campaigns or a fetch delay (what this bench indexed).
 fn article(corpus: &Corpus, i: usize) -> Article {
-    let doc = corpus.doc(i);
-    let feed = &corpus.feeds[doc.feed];
-    let url = doc.url(corpus);
-    let published = Utc.timestamp_opt(doc.published, 0).single();
-    Article {
-        id: format!("{:016x}", doc.i),
-        url: url.clone(),
-        final_url: url,
-        feed: feed.id.clone(),
-        source_name: format!("Outlet {}", feed.id),
-        affiliation: feed.affiliation,
-        country: Some(feed.country.to_string()),
-        lang: LangInfo {
-            lang: doc.lang.code().to_string(),
-            script: None,
-            confidence: 0.99,
-            reliable: true,
-        },
-        title: doc.title,
-        text: doc.text,
-        description: None,
-        authors: vec![],
-        published,
-        modified: None,
-        fetched_at: published.unwrap_or_default(),
-        canonical_url: None,
-        site_name: None,
-        image: None,
-        section: None,
-        tags: vec![],
-        campaigns: vec![],
-        http_status: 200,
-        text_source: "page".to_string(),
-        cluster: None,
-        post: None,
-        revision: None,
-    }
+    let mut a = corpus::article(corpus, corpus.doc(i));
+    a.lang.script = None;
+    a.campaigns.clear();
+    a.fetched_at = a.published.unwrap_or_default();
+    a
 }
 
 fn build(corpus: &Corpus, n: usize, dir: &Path) -> anyhow::Result<Archive> {

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
+use chrono::{TimeZone, Utc};
+use mediawatch::model::{Article, CampaignHit, LangInfo};
 use mediawatch::text::fold::simplify_char;
 use mediawatch::text::script::is_cjk;
 
@@ -511,4 +513,60 @@ fn chinese_from_doc(corpus: &Corpus, rng: &mut Rng, n: usize) -> Option<Query> {
     let run = &runs[rng.below(runs.len())];
     let k = rng.below(run.len() - 2);
     Some(Query::Chinese(run[k..k + 3].iter().collect()))
+}
+
+/// Document `doc` as an archived article (the search benchmark's; the other benchmarks that index this
+/// corpus adjust what they need).
+pub fn article(corpus: &Corpus, doc: Doc) -> Article {
+    let feed = &corpus.feeds[doc.feed];
+    let url = doc.url(corpus);
+    let published = Utc.timestamp_opt(doc.published, 0).single();
+    Article {
+        id: format!("{:016x}", doc.i),
+        url: url.clone(),
+        final_url: url,
+        feed: feed.id.clone(),
+        source_name: format!("Outlet {}", feed.id),
+        affiliation: feed.affiliation,
+        country: Some(feed.country.to_string()),
+        lang: LangInfo {
+            lang: doc.lang.code().to_string(),
+            script: Some(
+                match doc.lang.code() {
+                    "zh" => "Hans",
+                    "ru" => "Cyrl",
+                    _ => "Latn",
+                }
+                .to_string(),
+            ),
+            confidence: 0.99,
+            reliable: true,
+        },
+        title: doc.title,
+        text: doc.text,
+        description: None,
+        authors: vec![],
+        published,
+        modified: None,
+        fetched_at: published.unwrap_or_default() + chrono::Duration::minutes(30),
+        canonical_url: None,
+        site_name: None,
+        image: None,
+        section: None,
+        tags: vec![],
+        campaigns: doc
+            .campaign
+            .map(|c| CampaignHit {
+                id: corpus.campaigns[c].clone(),
+                score: 1.0 + (doc.i % 5) as f64,
+                terms: vec![],
+            })
+            .into_iter()
+            .collect(),
+        http_status: 200,
+        text_source: "page".to_string(),
+        cluster: None,
+        post: None,
+        revision: None,
+    }
 }

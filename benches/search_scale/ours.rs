@@ -7,65 +7,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use mediawatch::index::Archive;
-use mediawatch::model::{Article, CampaignHit, LangInfo};
+use mediawatch::model::Article;
 use mediawatch::search::{self, SearchRequest, Sort};
 
-use crate::corpus::{Corpus, Doc, Query, DAYS, START_SECS};
+use crate::corpus::{self, Corpus, Query, DAYS, START_SECS};
 use crate::{run_queries, Outcome};
-
-fn article(corpus: &Corpus, doc: Doc) -> Article {
-    let feed = &corpus.feeds[doc.feed];
-    let url = doc.url(corpus);
-    let published = Utc.timestamp_opt(doc.published, 0).single();
-    Article {
-        id: format!("{:016x}", doc.i),
-        url: url.clone(),
-        final_url: url,
-        feed: feed.id.clone(),
-        source_name: format!("Outlet {}", feed.id),
-        affiliation: feed.affiliation,
-        country: Some(feed.country.to_string()),
-        lang: LangInfo {
-            lang: doc.lang.code().to_string(),
-            script: Some(
-                match doc.lang.code() {
-                    "zh" => "Hans",
-                    "ru" => "Cyrl",
-                    _ => "Latn",
-                }
-                .to_string(),
-            ),
-            confidence: 0.99,
-            reliable: true,
-        },
-        title: doc.title,
-        text: doc.text,
-        description: None,
-        authors: vec![],
-        published,
-        modified: None,
-        fetched_at: published.unwrap_or_default() + chrono::Duration::minutes(30),
-        canonical_url: None,
-        site_name: None,
-        image: None,
-        section: None,
-        tags: vec![],
-        campaigns: doc
-            .campaign
-            .map(|c| CampaignHit {
-                id: corpus.campaigns[c].clone(),
-                score: 1.0 + (doc.i % 5) as f64,
-                terms: vec![],
-            })
-            .into_iter()
-            .collect(),
-        http_status: 200,
-        text_source: "page".to_string(),
-        cluster: None,
-        post: None,
-        revision: None,
-    }
-}
 
 /// Indexes documents `0..n` into `dir`; returns (seconds spent writing, seconds spent generating).
 fn build(corpus: &Corpus, n: usize, dir: &Path) -> anyhow::Result<(f64, f64, u64)> {
@@ -76,7 +22,7 @@ fn build(corpus: &Corpus, n: usize, dir: &Path) -> anyhow::Result<(f64, f64, u64
     let mut raw = 0u64;
     for i in 0..n {
         let t = Instant::now();
-        let a = article(corpus, corpus.doc(i));
+        let a = corpus::article(corpus, corpus.doc(i));
         raw += (a.title.len() + a.text.len()) as u64;
         generating += t.elapsed();
         writer.upsert(&a)?;
@@ -251,7 +197,7 @@ pub fn profile(corpus: &Corpus, sample: usize) -> Vec<String> {
     let mut out = Vec::new();
     for lang in ["en", "zh", "ru"] {
         let docs: Vec<Article> = (0..sample * 4)
-            .map(|i| article(corpus, corpus.doc(i)))
+            .map(|i| corpus::article(corpus, corpus.doc(i)))
             .filter(|a| a.lang.lang == lang)
             .take(sample)
             .collect();
