@@ -49,6 +49,7 @@ pub fn request(alert: &AlertSpec) -> SearchRequest {
         since: None,
         until: None,
         limit: MAX_ARTICLES,
+        offset: 0,
         sort: Sort::Newest,
         changed: false,
     }

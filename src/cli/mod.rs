@@ -278,6 +278,7 @@ impl FilterArgs {
             since: self.since,
             until: self.until,
             limit: 20,
+            offset: 0,
             sort: search::Sort::Relevance,
             changed: false,
         }

@@ -286,10 +286,11 @@ pub(super) fn segment_key(reader: &SegmentReader) -> SegmentKey {
     (reader.segment_id(), reader.delete_opstamp())
 }
 
-/// What counts depend on: the query and the filters, not the order or the number of hits.
+/// What counts depend on: the query and the filters, not the order or the hits' page.
 fn counts_key(req: &SearchRequest) -> SearchRequest {
     SearchRequest {
         limit: 0,
+        offset: 0,
         sort: Sort::Relevance,
         ..req.clone()
     }
@@ -582,6 +583,13 @@ mod tests {
                 limit: 10,
                 ..base.clone()
             },
+            // A later page: other hits, the same counts.
+            SearchRequest {
+                query: "sanctions".into(),
+                limit: 10,
+                offset: 10,
+                ..base.clone()
+            },
             SearchRequest {
                 query: "\"border and the\"".into(),
                 feed: Some("rt-en".into()),
@@ -638,7 +646,7 @@ mod tests {
         assert!(first.answer_hits >= requests().len() as u64, "{first:?}");
         // Counted through the segments' facet tables (the uncached overview reads the columns).
         assert!(first.table_bytes >= 120 * 14, "{first:?}");
-        // The two "sanctions" requests differ in the number of hits only: the second counts nothing.
+        // The "sanctions" requests differ in their hits only: after the first, they count nothing.
         assert!(first.count_hits > 0, "{first:?}");
 
         // A commit adds a segment: the old segments' counts serve again, the new one is counted.

@@ -102,6 +102,9 @@ pub struct SearchRequest {
     pub until: Option<NaiveDate>,
     /// Hits returned at most.
     pub limit: usize,
+    /// Best hits skipped before the `limit` returned (where a page starts; 0 for the first): only the
+    /// returned hits are read and snippeted.
+    pub offset: usize,
     /// Order of the hits.
     pub sort: Sort,
     /// Only articles a revisit found changed (edited, removed or restored: those with a `changed_at`);
@@ -315,6 +318,8 @@ fn run<C: Collector>(
     // A backstop for callers that did not check (`--limit` and the web's page bounds do): tantivy
     // allocates room for twice the limit per segment up front.
     let limit = req.limit.clamp(1, MAX_LIMIT);
+    let offset = req.offset.min(MAX_LIMIT);
+    let top_docs = || TopDocs::with_limit(limit).and_offset(offset);
     let (total, top, fruit): (usize, Vec<(f32, tantivy::DocAddress)>, C::Fruit) = match req.sort {
         // Two passes: the best hits alone (block-max WAND skips the matches that cannot make the top),
         // then the count and the extras over every match without scoring (in blocks of documents).
@@ -324,12 +329,12 @@ fn run<C: Collector>(
         Sort::Relevance if known.is_none() && needs_positions(&*query) => searcher
             .search(
                 &*query,
-                &(Count, TopDocs::with_limit(limit).order_by_score(), extra),
+                &(Count, top_docs().order_by_score(), extra),
             )
             .context("search failed")?,
         Sort::Relevance => {
             let top = searcher
-                .search(&*query, &TopDocs::with_limit(limit).order_by_score())
+                .search(&*query, &top_docs().order_by_score())
                 .context("search failed")?;
             let (total, fruit) = match known {
                 Some((total, fruit)) => (total as usize, fruit),
@@ -345,8 +350,7 @@ fn run<C: Collector>(
                 Sort::Changed => ("changed_at", tantivy::Order::Desc),
                 _ => ("published", tantivy::Order::Desc),
             };
-            let by_date =
-                TopDocs::with_limit(limit).order_by_fast_field::<tantivy::DateTime>(field, order);
+            let by_date = top_docs().order_by_fast_field::<tantivy::DateTime>(field, order);
             let (total, top, fruit) = searcher
                 .search(&*query, &(Count, by_date, extra))
                 .context("search failed")?;

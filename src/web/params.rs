@@ -203,7 +203,7 @@ impl SearchParams {
         (self.page - 1).saturating_mul(self.size)
     }
 
-    /// The library request for hits up to the end of this page.
+    /// The library request for the hits of this page.
     pub fn to_request(&self) -> SearchRequest {
         SearchRequest {
             query: self.q.clone(),
@@ -215,7 +215,8 @@ impl SearchParams {
             affiliation: self.affiliation.clone(),
             since: self.since,
             until: self.until,
-            limit: self.offset() + self.size,
+            limit: self.size,
+            offset: self.offset(),
             sort: self.sort,
             changed: false,
         }
@@ -605,7 +606,7 @@ mod tests {
             (r.script.as_deref(), r.country.as_deref()),
             (Some("Hans"), Some("CN"))
         );
-        assert_eq!(r.limit, 20);
+        assert_eq!((r.limit, r.offset), (10, 10));
         let f = p.with_filter("lang", None);
         assert_eq!((f.lang.as_deref(), f.page), (None, 1));
         let n = parse("q=x&normalize=1").unwrap();

@@ -289,6 +289,37 @@ fn search_stemming_and_exact_forms() {
     assert!(q(&archive, "text:securite").is_empty());
 }
 
+/// `offset` skips the best hits in every order: a page equals that slice of one long search, and its
+/// total is every match (#31: a page reads and snippets its own hits only).
+#[test]
+fn search_offset_pages_equal_slices_of_one_search() {
+    let (_d, archive, _) = build();
+    for sort in [
+        search::Sort::Relevance,
+        search::Sort::Newest,
+        search::Sort::Oldest,
+    ] {
+        for query in ["bulk", "sanctions OR bulletin", "\"taiwan independence\"~3", ""] {
+            let mut all = req(query);
+            all.sort = sort;
+            let all = search::search(&archive, &all).unwrap();
+            assert!(all.total > 0, "{query}");
+            let ids: Vec<&str> = all.hits.iter().map(|h| h.id.as_str()).collect();
+            for (offset, limit) in [(0, 7), (7, 7), (3, 100), (all.total - 1, 5), (all.total, 5)] {
+                let mut page = req(query);
+                page.sort = sort;
+                page.offset = offset;
+                page.limit = limit;
+                let got = search::search(&archive, &page).unwrap();
+                assert_eq!(got.total, all.total, "{query} {sort:?} {offset}");
+                let want: Vec<&str> = ids.iter().skip(offset).take(limit).copied().collect();
+                let got: Vec<&str> = got.hits.iter().map(|h| h.id.as_str()).collect();
+                assert_eq!(got, want, "{query} {sort:?} offset {offset} limit {limit}");
+            }
+        }
+    }
+}
+
 #[test]
 fn search_phrases_with_slop_and_boolean_syntax() {
     let (_d, archive, articles) = build();

@@ -79,8 +79,8 @@ pub fn run_changes(state: &AppState, p: &SearchParams) -> Result<ChangesData, We
     let mut req = p.to_request();
     req.changed = true;
     req.sort = Sort::Changed;
-    let mut results = search::search(&state.archive, &req).map_err(WebError::internal)?;
-    let hits = results.hits.split_off(p.offset().min(results.hits.len()));
+    let results = search::search(&state.archive, &req).map_err(WebError::internal)?;
+    let hits = results.hits;
     let store = state.store()?;
     let mut rows = Vec::with_capacity(hits.len());
     for h in hits {

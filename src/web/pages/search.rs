@@ -281,10 +281,8 @@ pub fn run_search(state: &AppState, p: &SearchParams) -> Result<SearchData, WebE
         view::timeline_view(counts, interval)
     };
     let facets = view::facets_view(overview.facets);
-    let mut results = overview.results;
-    results.hits = results.hits.split_off(p.offset().min(results.hits.len()));
     Ok(SearchData {
-        results,
+        results: overview.results,
         facets,
         buckets,
         interval,
