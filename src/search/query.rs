@@ -83,7 +83,8 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
     let f = archive.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if !req.query.trim().is_empty() {
-        let q = user_query(&archive.index().schema(), &f, &req.query)?;
+        let lang = req.lang.as_ref().map(|v| v.to_ascii_lowercase());
+        let q = user_query(&archive.index().schema(), &f, &req.query, lang.as_deref())?;
         clauses.push((Occur::Must, q));
     }
     let term = |field, value: &str| -> Box<dyn Query> {
@@ -124,14 +125,24 @@ pub fn build_query(archive: &Archive, req: &SearchRequest) -> Result<Box<dyn Que
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// The user's query text as one tantivy query (no filters): checked, rewritten, parsed.
+/// The user's query text as one tantivy query (no filters): checked, rewritten, parsed. With the
+/// request's `lang` filter, bare terms look in that language's stemmed field alone: an article's stems
+/// are indexed in the field of its own language only, so the other languages' fields cannot match the
+/// filtered articles and would only cost a term look-up per segment each (same matches, same scores).
 fn user_query(
     schema: &tantivy::schema::Schema,
     f: &crate::index::Fields,
     text: &str,
+    lang: Option<&str>,
 ) -> Result<Box<dyn Query>, QueryError> {
+    let stems: Vec<(&str, Field)> = f
+        .stems
+        .iter()
+        .filter(|(l, _)| lang.is_none_or(|lang| lang == *l))
+        .copied()
+        .collect();
     let mut defaults = vec![f.title, f.text];
-    defaults.extend(f.stems.iter().map(|&(_, field)| field));
+    defaults.extend(stems.iter().map(|&(_, field)| field));
     static QUERY_TOKENIZERS: LazyLock<tantivy::tokenizer::TokenizerManager> =
         LazyLock::new(analysis::query_tokenizers);
     let mut parser = QueryParser::new(schema.clone(), defaults, QUERY_TOKENIZERS.clone());
@@ -151,7 +162,7 @@ fn user_query(
         )
     })?;
     parser
-        .build_query_from_user_input_ast(exact_phrases(ast, &f.stems))
+        .build_query_from_user_input_ast(exact_phrases(ast, &stems))
         .map_err(|e| parser_error(text, e))
 }
 
@@ -163,7 +174,7 @@ pub fn check_query(text: &str) -> Result<(), QueryError> {
     }
     static SCHEMA: LazyLock<(tantivy::schema::Schema, crate::index::Fields)> =
         LazyLock::new(crate::index::schema);
-    user_query(&SCHEMA.0, &SCHEMA.1, text).map(|_| ())
+    user_query(&SCHEMA.0, &SCHEMA.1, text, None).map(|_| ())
 }
 
 /// Quoted phrases (and quoted words) match the exact form: an unfielded one is looked for in `title`

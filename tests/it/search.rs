@@ -320,6 +320,56 @@ fn search_offset_pages_equal_slices_of_one_search() {
     }
 }
 
+/// With a `lang` filter a bare term looks in that language's stemmed field alone (#31): the same hits,
+/// in the same order with the same scores, as the whole query ANDed with `lang:` in the query text.
+#[test]
+fn search_lang_filter_keeps_hits_and_scores() {
+    let (_d, archive, _) = build();
+    let queries = [
+        "Украины",
+        "украина",
+        "sanctions",
+        "securite",
+        "台湾",
+        "sanctions OR Украины OR securite OR 台湾",
+        "\"taiwan independence\"~3",
+        "bulletin -sanctions",
+        "",
+    ];
+    let hits = |r: &SearchRequest| -> Vec<(String, f32)> {
+        search::search(&archive, r)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| (h.id, h.score))
+            .collect()
+    };
+    let mut compared = 0;
+    for query in queries {
+        for lang in ["ru", "EN", "fr", "zh", "ja"] {
+            let mut filtered = req(query);
+            filtered.lang = Some(lang.into());
+            let lower = lang.to_ascii_lowercase();
+            let spelled = if query.is_empty() {
+                req(&format!("lang:{lower}"))
+            } else {
+                req(&format!("({query}) AND lang:{lower}"))
+            };
+            let (a, b) = (hits(&filtered), hits(&spelled));
+            assert_eq!(
+                a.iter().map(|h| &h.0).collect::<Vec<_>>(),
+                b.iter().map(|h| &h.0).collect::<Vec<_>>(),
+                "{query} lang={lang}"
+            );
+            for ((id, x), (_, y)) in a.iter().zip(&b) {
+                assert!((x - y).abs() < 1e-4, "{query} lang={lang} {id}: {x} vs {y}");
+            }
+            compared += a.len();
+        }
+    }
+    assert!(compared > 10, "the cases should match something: {compared}");
+}
+
 #[test]
 fn search_phrases_with_slop_and_boolean_syntax() {
     let (_d, archive, articles) = build();
