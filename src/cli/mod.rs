@@ -876,10 +876,18 @@ fn run_daemon(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The config and the archive of a command that reads (one search at a time: each one may use every
+/// core across the index's segments, see [`Archive::set_search_threads`]).
 fn open_archive(config_path: &Path) -> anyhow::Result<(config::Config, Archive)> {
     let config = config::load(config_path)?;
-    let archive = Archive::open(&config.index_path)?;
+    let mut archive = Archive::open(&config.index_path)?;
+    archive.set_search_threads(search_threads())?;
     Ok((config, archive))
+}
+
+/// Threads of one search in a command: the cores, at most 8.
+pub fn search_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 fn search_cmd(config_path: &Path, args: SearchArgs) -> anyhow::Result<ExitCode> {

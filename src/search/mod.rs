@@ -327,10 +327,7 @@ fn run<C: Collector>(
         // A phrase (quoted, or a word the analyzer cuts in several tokens, as Chinese often is) is
         // checked against positions for every candidate either way (no pruning): one pass.
         Sort::Relevance if known.is_none() && needs_positions(&*query) => searcher
-            .search(
-                &*query,
-                &(Count, top_docs().order_by_score(), extra),
-            )
+            .search(&*query, &(Count, top_docs().order_by_score(), extra))
             .context("search failed")?,
         Sort::Relevance => {
             let top = searcher

@@ -289,6 +289,52 @@ fn search_stemming_and_exact_forms() {
     assert!(q(&archive, "text:securite").is_empty());
 }
 
+/// A search over the segments on several threads (as the CLI runs it) gives what one thread gives:
+/// hits, scores, order, totals, facets and the timeline.
+#[test]
+fn search_on_several_threads_equals_one_thread() {
+    let (d, one, _) = build();
+    assert!(
+        one.searcher().segment_readers().len() > 2,
+        "several segments"
+    );
+    let mut many = Archive::open(d.path()).unwrap();
+    many.set_search_threads(4).unwrap();
+    let hits = |a: &Archive, r: &SearchRequest| -> (usize, Vec<(String, f32)>) {
+        let res = search::search(a, r).unwrap();
+        (
+            res.total,
+            res.hits.into_iter().map(|h| (h.id, h.score)).collect(),
+        )
+    };
+    for query in [
+        "bulk",
+        "sanctions OR bulletin",
+        "\"taiwan independence\"~3",
+        "台湾",
+        "",
+    ] {
+        for sort in [search::Sort::Relevance, search::Sort::Newest] {
+            let mut r = req(query);
+            r.sort = sort;
+            r.limit = 25;
+            let (a, b) = (hits(&one, &r), hits(&many, &r));
+            assert!(a.0 > 0, "{query}");
+            assert_eq!(a, b, "{query} {sort:?}");
+            let (x, y) = (
+                search::overview(&one, &r).unwrap(),
+                search::overview(&many, &r).unwrap(),
+            );
+            assert_eq!(x.facets, y.facets, "{query}");
+            assert_eq!(
+                x.timeline(search::Interval::Day),
+                y.timeline(search::Interval::Day),
+                "{query}"
+            );
+        }
+    }
+}
+
 /// `offset` skips the best hits in every order: a page equals that slice of one long search, and its
 /// total is every match (#31: a page reads and snippets its own hits only).
 #[test]
@@ -299,7 +345,12 @@ fn search_offset_pages_equal_slices_of_one_search() {
         search::Sort::Newest,
         search::Sort::Oldest,
     ] {
-        for query in ["bulk", "sanctions OR bulletin", "\"taiwan independence\"~3", ""] {
+        for query in [
+            "bulk",
+            "sanctions OR bulletin",
+            "\"taiwan independence\"~3",
+            "",
+        ] {
             let mut all = req(query);
             all.sort = sort;
             let all = search::search(&archive, &all).unwrap();
@@ -367,7 +418,10 @@ fn search_lang_filter_keeps_hits_and_scores() {
             compared += a.len();
         }
     }
-    assert!(compared > 10, "the cases should match something: {compared}");
+    assert!(
+        compared > 10,
+        "the cases should match something: {compared}"
+    );
 }
 
 #[test]
