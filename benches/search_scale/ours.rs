@@ -164,8 +164,27 @@ pub fn side(
     dir: &Path,
     queries: &[(&'static str, Vec<Query>)],
 ) -> anyhow::Result<Outcome> {
-    let (index_secs, gen_secs, raw) = build(corpus, n, dir)?;
-    let archive = Archive::open(dir)?;
+    // `--reuse` (MW_BENCH_SEARCH_REUSE=1) queries the index already in `dir` when it holds `n`
+    // articles: no indexing figures then (0), the queries and the digest measured again.
+    let reuse = std::env::var("MW_BENCH_SEARCH_REUSE").is_ok_and(|v| v == "1")
+        && Archive::open(dir).is_ok_and(|a| a.num_articles() == n as u64);
+    let (index_secs, gen_secs, raw) = if reuse {
+        eprintln!(
+            "  mediawatch: reusing the {n} articles in {}",
+            dir.display()
+        );
+        (0.0, 0.0, 0)
+    } else {
+        build(corpus, n, dir)?
+    };
+    let mut archive = Archive::open(dir)?;
+    // As the CLI opens it: one search at a time, each over the segments on every core
+    // (MW_BENCH_SEARCH_THREADS to weigh another number).
+    let threads = std::env::var("MW_BENCH_SEARCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(mediawatch::cli::search_threads);
+    archive.set_search_threads(threads)?;
     archive.reload()?;
     let segments = archive.searcher().segment_readers().len();
     let stats = run_queries(queries, |q| run(&archive, q))?;
@@ -185,7 +204,8 @@ pub fn side(
         index_bytes: live,
         peak_rss_kb: crate::peak_rss_kb(),
         notes: format!(
-            "segments={segments} on_disk_bytes={on_disk} digest_day={date} digest_articles={day_total}"
+            "segments={segments} on_disk_bytes={on_disk} digest_day={date} digest_articles={day_total} search_threads={threads}{}",
+            if reuse { " reused" } else { "" }
         ),
         digest_ms: Some(digest_ms),
         queries: stats,
