@@ -81,7 +81,7 @@ echo "== export-parquet at scale (cargo bench --bench parquet_export)"
 MW_CORPUS="${MW_CORPUS:-$2}" "${CARGO:-cargo}" bench --bench parquet_export
 
 # --- web workspace load test (scripts/bench_web.sh; owned by the web workspace, self-contained) ---
-"$here/bench_web.sh"
+MW_CORPUS="${MW_CORPUS:-$2}" "$here/bench_web.sh"
 
 # --- alerts (issue #27): evaluation of 1,000 alerts per commit, commit to webhook receipt on 127.0.0.1.
 echo "== alerts: evaluation and commit to webhook (cargo bench --bench alerts)"
