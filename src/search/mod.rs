@@ -116,11 +116,12 @@ impl SearchRequest {
     /// The request's source filters alone: feed, affiliation, country, lang, script and the days
     /// (`since`, `until`), without the query and the campaign. What an attention share divides by: the
     /// archived articles of the same outlets, languages and period ([`histogram_normalized`],
-    /// [`compare()`]).
+    /// [`compare()`]). From the first hit on (`offset` 0): a page of hits is no filter.
     pub fn source_filters(&self) -> SearchRequest {
         SearchRequest {
             query: String::new(),
             campaign: None,
+            offset: 0,
             ..self.clone()
         }
     }
