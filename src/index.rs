@@ -186,6 +186,20 @@ type StrColumnCache = std::collections::HashMap<
     Option<tantivy::columnar::StrColumn>,
 >;
 
+/// The reader of `index` (at `path`), reloaded by hand ([`Archive::reload`]).
+fn open_reader(index: &Index, path: &Path) -> anyhow::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .with_context(|| {
+            format!(
+                "cannot read the index at {}: run `mediawatch check` to see which file is damaged and what to do",
+                path.display()
+            )
+        })
+}
+
 impl Archive {
     /// The string fast columns `names` of every segment of `searcher`: per name, by segment ordinal
     /// (`None` where a segment has no value for it).
@@ -281,16 +295,7 @@ impl Archive {
     fn from_index(index: Index, fields: Fields, path: PathBuf) -> anyhow::Result<Archive> {
         // Custom tokenizers are not stored in the index: register on every open.
         crate::analysis::register(index.tokenizers());
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .with_context(|| {
-                format!(
-                    "cannot read the index at {}: run `mediawatch check` to see which file is damaged and what to do",
-                    path.display()
-                )
-            })?;
+        let reader = open_reader(&index, &path)?;
         Ok(Archive {
             index,
             reader,
@@ -311,11 +316,7 @@ impl Archive {
         } else {
             self.index.set_executor(tantivy::Executor::single_thread());
         }
-        self.reader = self
-            .index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        self.reader = open_reader(&self.index, &self.path)?;
         Ok(())
     }
 

@@ -166,7 +166,7 @@ pub fn side(
 ) -> anyhow::Result<Outcome> {
     // `--reuse` (MW_BENCH_SEARCH_REUSE=1) queries the index already in `dir` when it holds `n`
     // articles: no indexing figures then (0), the queries and the digest measured again.
-    let reuse = std::env::var("MW_BENCH_SEARCH_REUSE").is_ok_and(|v| v == "1")
+    let reuse = crate::env_usize("MW_BENCH_SEARCH_REUSE", 0) == 1
         && Archive::open(dir).is_ok_and(|a| a.num_articles() == n as u64);
     let (index_secs, gen_secs, raw) = if reuse {
         eprintln!(
@@ -180,10 +180,7 @@ pub fn side(
     let mut archive = Archive::open(dir)?;
     // As the CLI opens it: one search at a time, each over the segments on every core
     // (MW_BENCH_SEARCH_THREADS to weigh another number).
-    let threads = std::env::var("MW_BENCH_SEARCH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(mediawatch::cli::search_threads);
+    let threads = crate::env_usize("MW_BENCH_SEARCH_THREADS", mediawatch::cli::search_threads());
     archive.set_search_threads(threads)?;
     archive.reload()?;
     let segments = archive.searcher().segment_readers().len();

@@ -505,7 +505,7 @@ pub struct DistinctiveTerm {
 pub struct TermsReport {
     /// The foreground query.
     pub query: String,
-    /// The background query (`None`: the whole archive).
+    /// The background query (`None`: the archive, whole or under the filters: see `background`).
     pub vs: Option<String>,
     /// `archive` (the whole archive, from the index), `filtered` (a sample of the archive under the
     /// filters) or `query` (a sample of the `vs` query's matches).
