@@ -184,6 +184,21 @@ pub fn side(
     archive.set_search_threads(threads)?;
     archive.reload()?;
     let segments = archive.searcher().segment_readers().len();
+    // MW_BENCH_SEARCH_WARM=1: first warm the index as `serve` does when it starts (the index's files,
+    // search files first, read into the page cache within half the memory available), timed apart
+    // from the queries.
+    let warm = if crate::env_usize("MW_BENCH_SEARCH_WARM", 0) == 1 {
+        let plan = archive.warmup(mediawatch::index::warm_budget().unwrap_or(u64::MAX));
+        let t = Instant::now();
+        let bytes = plan.read()?;
+        format!(
+            " warm_bytes={bytes} warm_skipped={} warm_ms={:.0}",
+            plan.skipped,
+            t.elapsed().as_secs_f64() * 1e3
+        )
+    } else {
+        String::new()
+    };
     let stats = run_queries(queries, |q| run(&archive, q))?;
     // Digest of the middle day of the year.
     let date = day(DAYS / 2).unwrap_or_default();
@@ -201,7 +216,7 @@ pub fn side(
         index_bytes: live,
         peak_rss_kb: crate::peak_rss_kb(),
         notes: format!(
-            "segments={segments} on_disk_bytes={on_disk} digest_day={date} digest_articles={day_total} search_threads={threads}{}",
+            "segments={segments} on_disk_bytes={on_disk} digest_day={date} digest_articles={day_total} search_threads={threads}{warm}{}",
             if reuse { " reused" } else { "" }
         ),
         digest_ms: Some(digest_ms),

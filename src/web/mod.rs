@@ -406,6 +406,7 @@ pub async fn serve(
     let token = token.or_else(|| config.web.token.clone());
     check_bind(&addr, token.as_deref())?;
     let archive = Archive::open(&config.index_path)?;
+    warm_in_background(&archive);
     let state = Arc::new(AppState::new(config, archive, token.as_deref()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -427,6 +428,53 @@ pub async fn serve(
     Ok(())
 }
 
+/// Reads the archive's files into memory in a thread of its own (search files first), so the first searches after
+/// a start do not each wait on the disk ([`crate::index::Warmup`]); says what it read when done.
+/// Requests are served meanwhile.
+fn warm_in_background(archive: &Archive) {
+    let Some(budget) = crate::index::warm_budget() else {
+        return;
+    };
+    let plan = archive.warmup(budget);
+    if plan.files.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("mw-warmup".into())
+        .spawn(move || {
+            let started = Instant::now();
+            match plan.read() {
+                Ok(bytes) => eprintln!(
+                    "mediawatch: read {} of the index into memory in {:.1} s{}",
+                    amount(bytes),
+                    started.elapsed().as_secs_f64(),
+                    if plan.skipped > 0 {
+                        format!(
+                            " ({} left on disk: more than half the memory available)",
+                            amount(plan.skipped)
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+                Err(e) => eprintln!("mediawatch: warning: warming the index: {e:#}"),
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("mediawatch: warning: cannot start the index warm-up: {e}");
+    }
+}
+
+/// `bytes` for a log line: "9.8 GB", "312.4 MB", "0.3 kB".
+fn amount(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        1_000_000_000.. => format!("{:.1} GB", b / 1e9),
+        1_000_000.. => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} kB", b / 1e3),
+    }
+}
+
 /// Health of every configured feed ([`crate::status`]) from the state store, if there is one yet.
 pub fn feed_status_rows(
     config: &Config,
@@ -446,6 +494,14 @@ pub fn feed_status_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_as_a_person_would_write_them() {
+        assert_eq!(amount(0), "0.0 kB");
+        assert_eq!(amount(61_234), "61.2 kB");
+        assert_eq!(amount(312_400_000), "312.4 MB");
+        assert_eq!(amount(9_816_106_910), "9.8 GB");
+    }
 
     #[test]
     fn non_loopback_needs_a_token() {

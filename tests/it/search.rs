@@ -289,6 +289,64 @@ fn search_stemming_and_exact_forms() {
     assert!(q(&archive, "text:securite").is_empty());
 }
 
+/// The warm-up `serve` runs at start reads the files of the loaded segments, search files first and the
+/// stored articles last, within its budget: the store, then positions, are what a budget too small for
+/// everything leaves out.
+#[test]
+fn warmup_reads_the_files_of_the_loaded_segments_within_its_budget() {
+    let (_d, archive, _) = build();
+    const ORDER: [&str; 6] = ["fieldnorm", "term", "fast", "idx", "pos", "store"];
+    let rank = |p: &std::path::Path| {
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        ORDER.iter().position(|o| *o == ext)
+    };
+    let all = archive.warmup(u64::MAX);
+    assert_eq!(all.skipped, 0);
+    let ranks: Vec<usize> = all
+        .files
+        .iter()
+        .map(|(p, _)| rank(p).unwrap_or_else(|| panic!("not an index file: {}", p.display())))
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    // Every loaded segment's files of each kind.
+    let segments = archive.searcher().segment_readers().len();
+    assert!(segments > 2);
+    for (r, kind) in ORDER.iter().enumerate() {
+        assert_eq!(
+            ranks.iter().filter(|&&x| x == r).count(),
+            segments,
+            "{kind}"
+        );
+    }
+    for (path, size) in &all.files {
+        assert_eq!(std::fs::metadata(path).unwrap().len(), *size);
+    }
+    assert_eq!(all.read().unwrap(), all.bytes());
+    assert!(all.bytes() > 0);
+
+    let of = |r: usize| -> u64 {
+        all.files
+            .iter()
+            .filter(|(p, _)| rank(p) == Some(r))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let (positions, store) = (of(4), of(5));
+    assert!(positions > 0 && store > 0);
+    let search_files = archive.warmup(all.bytes() - store);
+    assert_eq!(search_files.skipped, store);
+    assert!(search_files.files.iter().all(|(p, _)| rank(p) < Some(5)));
+    assert_eq!(search_files.read().unwrap(), all.bytes() - store);
+    let fewer = archive.warmup(all.bytes() - store - positions);
+    assert_eq!(fewer.skipped, store + positions);
+    assert!(fewer.files.iter().all(|(p, _)| rank(p) < Some(4)));
+
+    let none = archive.warmup(0);
+    assert!(none.files.is_empty());
+    assert_eq!(none.skipped, all.bytes());
+    assert_eq!(none.read().unwrap(), 0);
+}
+
 /// A search over the segments on several threads (as the CLI runs it) gives what one thread gives:
 /// hits, scores, order, totals, facets and the timeline.
 #[test]

@@ -1140,3 +1140,61 @@ fn serve_refuses_a_public_address_without_a_token() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("without a token"), "{err}");
 }
+
+/// `serve` warms the index in the background when it starts and says what it read, while it serves.
+#[test]
+fn serve_warms_the_index_and_says_so() {
+    use std::io::BufRead;
+    let f = fixture();
+    let cfg = f.dir.path().join("feeds.toml");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mediawatch"))
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .env_remove("MEDIAWATCH_TOKEN")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (mut serving, mut warmed) = (None, None);
+    while serving.is_none() || warmed.is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            break;
+        };
+        if line.contains("serving") {
+            serving = Some(line);
+        } else if line.contains("of the index into memory") {
+            warmed = Some(line);
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let serving = serving.expect("serve started");
+    assert!(serving.contains("http://127.0.0.1:"), "{serving}");
+    let warmed = warmed.expect("the warm-up's line");
+    // "mediawatch: read 61.2 kB of the index into memory in 0.0 s": some bytes,
+    // nothing left out.
+    let amount: f64 = warmed
+        .split_whitespace()
+        .nth(2)
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("{warmed}"));
+    assert!(amount > 0.0 && !warmed.contains("left on disk"), "{warmed}");
+}

@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use tantivy::collector::Count;
-use tantivy::directory::MmapDirectory;
 use tantivy::query::{Query, TermQuery};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing,
@@ -34,6 +33,10 @@ use tantivy::schema::{
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
+
+mod files;
+
+pub use files::{warm_budget, ArchiveDirectory, Warmup};
 
 use crate::analysis::{stem_tokenizer, PAIRS_TOKENIZER, STEM_LANGS, TOKENIZER};
 use crate::model::Article;
@@ -252,7 +255,7 @@ impl Archive {
             write_new_identity(&path)?;
         }
         let (schema, fields) = schema();
-        let directory = MmapDirectory::open(&path)
+        let directory = ArchiveDirectory::open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         let index = Index::open_or_create(directory, schema).with_context(|| {
             format!(
@@ -318,6 +321,12 @@ impl Archive {
         }
         self.reader = open_reader(&self.index, &self.path)?;
         Ok(())
+    }
+
+    /// What a warm-up of the loaded commit within `budget` bytes reads (see [`Warmup`]): for a
+    /// long-running reader, once when it starts.
+    pub fn warmup(&self, budget: u64) -> Warmup {
+        Warmup::plan(&self.searcher(), &self.path, budget)
     }
 
     /// The tantivy index.
