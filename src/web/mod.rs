@@ -428,9 +428,9 @@ pub async fn serve(
     Ok(())
 }
 
-/// Reads the archive's files into memory in a thread of its own (search files first), so the first searches after
-/// a start do not each wait on the disk ([`crate::index::Warmup`]); says what it read when done.
-/// Requests are served meanwhile.
+/// Reads the archive's files into memory in a thread of its own (search files first), so the first
+/// searches after a start do not each wait on the disk ([`crate::index::Warmup`]); says what it read
+/// when done. Requests are served meanwhile.
 fn warm_in_background(archive: &Archive) {
     let Some(budget) = crate::index::warm_budget() else {
         return;

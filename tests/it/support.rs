@@ -180,10 +180,17 @@ pub fn start_run(
     config: &Path,
     args: &[&str],
 ) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    start(config, &[&["run"], args].concat())
+}
+
+/// Starts `mediawatch --config CONFIG ARGS...`; its stderr lines arrive on the receiver.
+pub fn start(
+    config: &Path,
+    args: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediawatch"))
         .arg("--config")
         .arg(config)
-        .arg("run")
         .args(args)
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -1144,33 +1144,9 @@ fn serve_refuses_a_public_address_without_a_token() {
 /// `serve` warms the index in the background when it starts and says what it read, while it serves.
 #[test]
 fn serve_warms_the_index_and_says_so() {
-    use std::io::BufRead;
     let f = fixture();
     let cfg = f.dir.path().join("feeds.toml");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mediawatch"))
-        .args([
-            "--config",
-            cfg.to_str().unwrap(),
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .env_remove("MEDIAWATCH_TOKEN")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, rx) = crate::support::start(&cfg, &["serve", "--addr", "127.0.0.1:0"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let (mut serving, mut warmed) = (None, None);
     while serving.is_none() || warmed.is_none() {
