@@ -166,6 +166,13 @@ fn user_query(
         .map_err(|e| parser_error(text, e))
 }
 
+/// The query `text` as a search parses it (its aliases and dates rewritten first), before fields are
+/// resolved; `None` when it does not parse (a search with it fails with the reason).
+pub(super) fn parse(text: &str) -> Option<UserInputAst> {
+    let rewritten = rewrite_query(text).ok()?;
+    tantivy::query_grammar::parse_query(&rewritten).ok()
+}
+
 /// Checks a query as [`build_query`] parses it, without an archive (the config's alerts): the same
 /// errors a search with it would give.
 pub fn check_query(text: &str) -> Result<(), QueryError> {

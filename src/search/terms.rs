@@ -32,6 +32,7 @@ use std::sync::LazyLock;
 use anyhow::Context;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::PhraseQuery;
+use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::Term;
 
@@ -550,34 +551,37 @@ fn uniform(req: &TermsRequest, search: &SearchRequest) -> bool {
 }
 
 /// Whether a query holds words (or phrases) to rank by, rather than only filter fields (`feed:x`,
-/// `affiliation:state`, `published:[a TO b]`, ...), whose matches all score alike: those are sampled
-/// uniformly, not by an order that would be the index's.
+/// `affiliation:state`, `published:[a TO b]`, ...) and negated words, whose matches all score alike:
+/// those are sampled uniformly, not by an order that would be the index's. Read from the query as the
+/// search parses it, so a quoted filter value (`feed:"a b"`) is one filter.
 pub fn has_words(query: &str) -> bool {
-    let mut in_range = false;
-    for chunk in query.split_whitespace() {
-        if in_range {
-            in_range = !(chunk.contains(']') || chunk.contains('}'));
-            continue;
-        }
-        let token = chunk
-            .trim_start_matches(['(', '-', '+'])
-            .trim_end_matches(')');
-        if token.is_empty() || matches!(token, "AND" | "OR" | "NOT") {
-            continue;
-        }
-        let filter = token.split_once(':').is_some_and(|(field, _)| {
-            let field = field.to_ascii_lowercase();
-            field == "source"
-                || (field != "title" && field != "text" && super::QUERY_FIELDS.contains(&&*field))
-        });
-        if !filter {
-            return true;
-        }
-        let value = token.split_once(':').map_or("", |(_, v)| v);
-        in_range = (value.starts_with('[') || value.starts_with('{'))
-            && !(value.contains(']') || value.contains('}'));
+    super::query::parse(query).is_some_and(|ast| ranks(&ast))
+}
+
+/// Whether `ast` has a clause that scores: a word or phrase, in a text field or none, not under NOT.
+fn ranks(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses
+            .iter()
+            .any(|(occur, a)| *occur != Some(GrammarOccur::MustNot) && ranks(a)),
+        UserInputAst::Boost(a, _) => ranks(a),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Literal(l) => is_text_field(l.field_name.as_deref()),
+            UserInputLeaf::Regex { field, .. } => is_text_field(field.as_deref()),
+            UserInputLeaf::All
+            | UserInputLeaf::Range { .. }
+            | UserInputLeaf::Set { .. }
+            | UserInputLeaf::Exists { .. } => false,
+        },
     }
-    false
+}
+
+/// Unfielded, `title`, `text`, or a field that is not one of the filters.
+fn is_text_field(field: Option<&str>) -> bool {
+    field.is_none_or(|f| {
+        let f = f.to_ascii_lowercase();
+        f == "title" || f == "text" || !super::QUERY_FIELDS.contains(&&*f)
+    })
 }
 
 /// `sample` matches of `req`, read and analysed, with the match count and the articles: the best by
@@ -1051,8 +1055,20 @@ mod tests {
             "feed:xinhua-en",
             "(affiliation:state AND -lang:en)",
             "source:ria-ru published:[2026-01-01 TO 2026-02-01] campaign:c",
+            // A quoted filter value is one filter; negated words do not score.
+            "feed:\"a b\"",
+            "feed:xinhua-en -taiwan",
+            "campaign:c AND NOT \"one china\"",
+            "feed: IN [a b] published:>2026-01-01",
+            // Does not parse: the search fails, nothing to rank.
+            "taiwan AND (",
         ] {
             assert!(!has_words(q), "{q}");
+            assert_eq!(
+                super::super::query::parse(q).is_some(),
+                !q.ends_with('('),
+                "{q}"
+            );
         }
         for q in [
             "taiwan",
@@ -1060,6 +1076,10 @@ mod tests {
             "title:taiwan",
             "\"one china\"",
             "published:[2026-01-01 TO 2026-02-01] junta",
+            "(taiwan OR feed:x) AND lang:zh",
+            "taiwan^2 -feed:x",
+            "Title:taiwan",
+            "stem_en:sanction",
         ] {
             assert!(has_words(q), "{q}");
         }
