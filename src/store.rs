@@ -614,6 +614,29 @@ impl Store {
     }
 
     /// Names the file in an error of a store operation, and what to do.
+    /// The JSON row under `key` in `table`, `None` when the table or the row is absent; a row that
+    /// does not decode is an error naming it (`what` and the key).
+    fn json_row<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+        what: &str,
+    ) -> anyhow::Result<Option<T>> {
+        self.named((|| -> anyhow::Result<Option<T>> {
+            let txn = self.begin_read()?;
+            let Some(table) = read_table(&txn, table)? else {
+                return Ok(None);
+            };
+            match table.get(key)? {
+                Some(v) => Ok(Some(
+                    serde_json::from_slice(v.value())
+                        .with_context(|| format!("corrupt {what} {key}"))?,
+                )),
+                None => Ok(None),
+            }
+        })())
+    }
+
     fn named<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
         result.map_err(|e| {
             if crate::disk::is_full(&e) {
@@ -708,15 +731,9 @@ impl Store {
 
     /// The state of one feed (default when never fetched).
     pub fn feed_state(&self, feed_id: &str) -> anyhow::Result<FeedState> {
-        self.named((|| -> anyhow::Result<FeedState> {
-            let txn = self.begin_read()?;
-            let table = txn.open_table(FEEDS)?;
-            match table.get(feed_id)? {
-                Some(v) => serde_json::from_slice(v.value())
-                    .with_context(|| format!("corrupt state for feed {feed_id}")),
-                None => Ok(FeedState::default()),
-            }
-        })())
+        Ok(self
+            .json_row(FEEDS, feed_id, "state for feed")?
+            .unwrap_or_default())
     }
 
     /// All feed states by id. A state that does not decode (a damaged store) is left out with a warning
@@ -864,18 +881,7 @@ impl Store {
 
     /// Where the backfill of a feed stands (None when none was started).
     pub fn backfill_state(&self, feed_id: &str) -> anyhow::Result<Option<BackfillState>> {
-        self.named((|| -> anyhow::Result<Option<BackfillState>> {
-            let txn = self.begin_read()?;
-            let Some(table) = read_table(&txn, BACKFILL)? else {
-                return Ok(None);
-            };
-            match table.get(feed_id)? {
-                Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
-                    || format!("corrupt backfill position for feed {feed_id}"),
-                )?)),
-                None => Ok(None),
-            }
-        })())
+        self.json_row(BACKFILL, feed_id, "backfill position for feed")
     }
 
     /// Records where the backfill of a feed stands, durably.
@@ -1142,18 +1148,7 @@ impl Store {
 
     /// The revisit row of one article.
     pub fn revisit_state(&self, article_id: &str) -> anyhow::Result<Option<RevisitState>> {
-        self.named((|| -> anyhow::Result<Option<RevisitState>> {
-            let txn = self.begin_read()?;
-            let Some(table) = read_table(&txn, REVISITS)? else {
-                return Ok(None);
-            };
-            match table.get(article_id)? {
-                Some(v) => Ok(Some(serde_json::from_slice(v.value()).with_context(
-                    || format!("corrupt revisit row for article {article_id}"),
-                )?)),
-                None => Ok(None),
-            }
-        })())
+        self.json_row(REVISITS, article_id, "revisit row for article")
     }
 
     /// In one durable transaction, after the index commit of a revisit pass: the new versions (each with
@@ -2046,6 +2041,15 @@ mod tests {
         assert_eq!(ids, ["a"]);
         assert_eq!(unreadable, ["g"]);
         assert_eq!(store.feed_states().unwrap().len(), 1);
+        // One row read alone: an absent one is the default (or none), a garbled one an error naming it.
+        assert_eq!(store.feed_state("none").unwrap(), FeedState::default());
+        let err = format!("{:#}", store.feed_state("g").unwrap_err());
+        assert!(err.contains("corrupt state for feed g"), "{err}");
+        assert!(store.revisit_state("none").unwrap().is_none());
+        store.put_garbled_revisit_for_test("r");
+        let err = format!("{:#}", store.revisit_state("r").unwrap_err());
+        assert!(err.contains("corrupt revisit row for article r"), "{err}");
+        assert!(store.backfill_state("none").unwrap().is_none());
     }
 
     #[test]
