@@ -22,6 +22,9 @@
 //! `search_scale --report OURS_OUT FTS5_OUT` prints the table from two such outputs; `--side mediawatch
 //! --probe` (same --n, --dir) splits the term and boolean latency of an existing index into its stages.
 
+#[path = "common/synth.rs"]
+mod synth;
+use synth::env_usize;
 #[path = "search_scale/corpus.rs"]
 mod corpus;
 #[path = "search_scale/fts5.rs"]
@@ -126,13 +129,6 @@ pub fn peak_rss_kb() -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {

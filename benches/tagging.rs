@@ -17,6 +17,10 @@ use mediawatch::index::Archive;
 use mediawatch::model::{Affiliation, Article, LangInfo};
 use mediawatch::tag::{TagInput, Tagger};
 
+#[path = "common/synth.rs"]
+mod synth;
+use synth::env_usize;
+
 const EN: &[&str] = &[
     "the",
     "government",
@@ -179,13 +183,6 @@ fn article_text(rng: &mut Rng, i: usize) -> (String, String, &'static str) {
 
 fn per_sec(n: usize, started: Instant) -> f64 {
     n as f64 / started.elapsed().as_secs_f64().max(1e-9)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -11,6 +11,9 @@
 //! (default: a temporary directory, removed afterwards). MW_CORPUS: the shared corpus (vocabulary heads).
 //! Without `--bench` (under `cargo test --all-targets`) a smoke run of 2,000 articles.
 
+#[path = "common/synth.rs"]
+mod synth;
+use synth::env_usize;
 #[allow(dead_code)]
 #[path = "search_scale/corpus.rs"]
 mod corpus;
@@ -26,13 +29,6 @@ use mediawatch::search::SearchRequest;
 use corpus::Corpus;
 
 const TARGET_MS: f64 = 1000.0;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 /// The search benchmark's article without script, campaigns or a fetch delay (what this bench indexed).
 fn article(corpus: &Corpus, i: usize) -> Article {

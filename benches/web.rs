@@ -29,6 +29,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "common/synth.rs"]
+mod synth;
+use synth::env_usize;
 #[allow(dead_code)] // the search benchmark's generator; its query sets are not used here
 #[path = "search_scale/corpus.rs"]
 mod corpus;
@@ -46,13 +49,6 @@ fn build_archive(dir: &Path, corpus: &Corpus, n: usize) -> anyhow::Result<()> {
     }
     w.commit()?;
     Ok(())
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Distinct searches in the load test's mix, and the length of the request sequence drawn from them.

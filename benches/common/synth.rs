@@ -121,3 +121,12 @@ pub fn proc_status_mb(key: &str) -> Option<f64> {
 pub fn fmt_mb(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
 }
+
+/// A number from the environment variable `name` (underscores allowed: `1_000_000`), or `default` when
+/// it is unset or not a number.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
