@@ -152,25 +152,24 @@ fn user_query(
     for &(_, field) in &f.stems {
         parser.set_field_boost(field, 0.8);
     }
-    check_nesting(text)?;
-    check_length(text)?;
-    let rewritten = rewrite_query(text)?;
-    let ast = tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
-        parser_error(
-            text,
-            tantivy::query::QueryParserError::SyntaxError(rewritten.clone()),
-        )
-    })?;
+    let ast = parse(text)?;
     parser
         .build_query_from_user_input_ast(exact_phrases(ast, &stems))
         .map_err(|e| parser_error(text, e))
 }
 
-/// The query `text` as a search parses it (its aliases and dates rewritten first), before fields are
-/// resolved; `None` when it does not parse (a search with it fails with the reason).
-pub(super) fn parse(text: &str) -> Option<UserInputAst> {
-    let rewritten = rewrite_query(text).ok()?;
-    tantivy::query_grammar::parse_query(&rewritten).ok()
+/// The query `text` as a search parses it, before fields are resolved: its nesting and length checked
+/// before any recursive parser sees it, its aliases and dates rewritten, then tantivy's grammar.
+pub(super) fn parse(text: &str) -> Result<UserInputAst, QueryError> {
+    check_nesting(text)?;
+    check_length(text)?;
+    let rewritten = rewrite_query(text)?;
+    tantivy::query_grammar::parse_query(&rewritten).map_err(|_| {
+        parser_error(
+            text,
+            tantivy::query::QueryParserError::SyntaxError(rewritten.clone()),
+        )
+    })
 }
 
 /// Checks a query as [`build_query`] parses it, without an archive (the config's alerts): the same

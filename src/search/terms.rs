@@ -555,7 +555,7 @@ fn uniform(req: &TermsRequest, search: &SearchRequest) -> bool {
 /// those are sampled uniformly, not by an order that would be the index's. Read from the query as the
 /// search parses it, so a quoted filter value (`feed:"a b"`) is one filter.
 pub fn has_words(query: &str) -> bool {
-    super::query::parse(query).is_some_and(|ast| ranks(&ast))
+    super::query::parse(query).is_ok_and(|ast| ranks(&ast))
 }
 
 /// Whether `ast` has a clause that scores: a word or phrase, in a text field or none, not under NOT.
@@ -1065,11 +1065,16 @@ mod tests {
         ] {
             assert!(!has_words(q), "{q}");
             assert_eq!(
-                super::super::query::parse(q).is_some(),
+                super::super::query::parse(q).is_ok(),
                 !q.ends_with('('),
                 "{q}"
             );
         }
+        // Nested past the limit: refused before tantivy's recursive grammar sees it (20,000
+        // parentheses overflow a test thread's stack there), so no words and no crash.
+        let deep = format!("{}taiwan{}", "(".repeat(20_000), ")".repeat(20_000));
+        assert!(super::super::query::parse(&deep).is_err());
+        assert!(!has_words(&deep));
         for q in [
             "taiwan",
             "feed:xinhua-en taiwan",
