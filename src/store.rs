@@ -613,7 +613,6 @@ impl Store {
         self.put_signatures(rows)
     }
 
-    /// Names the file in an error of a store operation, and what to do.
     /// The JSON row under `key` in `table`, `None` when the table or the row is absent; a row that
     /// does not decode is an error naming it (`what` and the key).
     fn json_row<T: serde::de::DeserializeOwned>(
@@ -637,6 +636,7 @@ impl Store {
         })())
     }
 
+    /// Names the file in an error of a store operation, and what to do.
     fn named<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
         result.map_err(|e| {
             if crate::disk::is_full(&e) {
