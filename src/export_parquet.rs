@@ -843,24 +843,12 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
 
 /// An exclusive lock on the export folder (`DIR/.export.lock`), so two runs never write one folder.
 fn lock(dir: &Path) -> anyhow::Result<File> {
-    use fs4::fs_std::FileExt as _;
-    let path = dir.join(".export.lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    let locked = file
-        .try_lock_exclusive()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    anyhow::ensure!(
-        locked,
-        "another export-parquet is writing into {}: wait for it to finish",
-        dir.display()
-    );
-    Ok(file)
+    crate::index::try_lock_file(&dir.join(".export.lock"))?.with_context(|| {
+        format!(
+            "another export-parquet is writing into {}: wait for it to finish",
+            dir.display()
+        )
+    })
 }
 
 /// What to export and where.

@@ -897,7 +897,6 @@ impl WriterLock {
     /// Takes the lock of the index folder `dir`, or fails at once with [`LockedError`] if another
     /// process holds it.
     pub fn acquire(dir: &Path) -> anyhow::Result<WriterLock> {
-        use fs4::fs_std::FileExt as _;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("writer.lock");
         let key = std::fs::canonicalize(dir)
@@ -910,19 +909,9 @@ impl WriterLock {
             return Ok(WriterLock { path, held: None });
         }
         for _ in 0..3 {
-            let mut file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-            let locked = file
-                .try_lock_exclusive()
-                .with_context(|| format!("cannot lock {}", path.display()))?;
-            if !locked {
+            let Some(mut file) = try_lock_file(&path)? else {
                 return Err(locked_error(dir, &path).into());
-            }
+            };
             // The last holder removes the file before it lets go: if that happened between our open and
             // our lock, we hold a file nobody else will open. Open the one at the path again.
             if !is_file_at(&file, &path) {
@@ -946,6 +935,24 @@ impl WriterLock {
             path.display()
         )
     }
+}
+
+/// Opens (creating it if missing, never truncating) the file at `path` and takes an exclusive OS lock
+/// on it (`flock` through fs4) without waiting: `None` when another open file holds it. The lock goes
+/// when the returned file closes.
+pub fn try_lock_file(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    use fs4::fs_std::FileExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let locked = file
+        .try_lock_exclusive()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(locked.then_some(file))
 }
 
 /// The refusal when another process holds the lock: its PID and start time as it wrote them. The
