@@ -22,6 +22,11 @@
 //! `search_scale --report OURS_OUT FTS5_OUT` prints the table from two such outputs; `--side mediawatch
 //! --probe` (same --n, --dir) splits the term and boolean latency of an existing index into its stages.
 
+/// The binary's allocator (src/main.rs), so that indexing and searching allocate as `reindex`, `ingest`
+/// and `serve` do (the FTS5 side's SQLite allocates with the C library's malloc either way).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "common/synth.rs"]
 mod synth;
 use synth::env_usize;
