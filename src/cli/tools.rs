@@ -95,7 +95,7 @@ pub(super) fn extract_cmd(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         };
         let html = crate::charset::decode_text(&bytes, None);
         let opts = crate::extract::ExtractOptions::default();
-        let budget = crate::extract::WORK_BUDGET;
+        let budget = crate::extract::work_budget(html.len());
         let extracted =
             match crate::extract::extract_checked(&html, args.url.as_ref(), &opts, budget) {
                 Ok((extracted, _work)) => extracted,

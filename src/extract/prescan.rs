@@ -1,15 +1,16 @@
 //! A byte scan run before html5ever: drops the markup the extractor throws
 //! away anyway (scripts, styles, `<noscript>`, `<template>`, `<svg>`,
 //! `<math>`, `<iframe>`, `<textarea>`, HTML comments), so the parser sees
-//! fewer bytes, and cuts pathological nesting. When no caller selectors
+//! fewer bytes, flattens pathological nesting (tags deeper than 512 levels)
+//! and closes an unclosed `<title>`. When no caller selectors
 //! apply it also cuts the attributes the extractor never reads, void
 //! elements it never reads (`<img>`, `<source>`, non-canonical `<link>`s,
 //! `<meta>`s without a key) and whitespace-only text next to block tags.
 //!
 //! Kept: `<script>`s whose tag mentions `ld+json` or `text/template` (the
 //! metadata reads them), raw-text elements the metadata reads (`<title>`),
-//! and everything else byte for byte. Every cut is at an ASCII byte, so the
-//! pieces stay valid UTF-8. The rules follow the HTML tokenizer closely
+//! and everything else byte for byte. Every cut is at an ASCII byte or a
+//! character boundary, so the pieces stay valid UTF-8. The rules follow the HTML tokenizer closely
 //! enough for real pages (script escapes, raw text, foreign content with its
 //! HTML "breakout" tags, CDATA); where they differ the cost is at worst some
 //! junk text, never a panic.
@@ -17,10 +18,22 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// Nesting depth of container tags beyond which the rest of the document is
-/// dropped. html5ever's scope checks make parsing quadratic in nesting depth
-/// (100 000 nested `<div>`s take about a minute); real pages stay far below.
-pub(super) const MAX_NESTING: usize = 3000;
+/// Nesting depth beyond which start tags are cut and their content kept
+/// where it is, one level up (their end tags go too): the tree is at most
+/// this deep. html5ever's scope checks walk the stack of open elements for
+/// every paragraph and many other tags, so parsing costs the page's size
+/// times its depth (100 000 nested `<div>`s took about a minute; 1 MB of
+/// paragraphs under 3 000 `<div>`s 91 ms). Chromium's parser flattens the
+/// tree at the same depth (`kMaximumHTMLParserDOMTreeDepth`); no page of the
+/// corpora reaches it (the test `corpus_pages_stay_shallow`).
+pub(super) const MAX_DEPTH: usize = 512;
+
+/// Bytes of an unclosed `<title>`'s text that are kept. The title then runs
+/// to the end of the page (the tokenizer reads everything after it as its
+/// text, so the page has no body), and the metadata reads 4 kB of it
+/// (`MAX_TITLE_BYTES`): the rest is cut and the title closed, which spares
+/// html5ever reading megabytes character by character for nothing.
+pub(super) const UNCLOSED_TITLE_KEPT: usize = 64 * 1024;
 
 /// Formatting elements left open beyond which further formatting start tags
 /// are cut. html5ever re-opens every open formatting element (a clone of
@@ -143,7 +156,7 @@ fn lower<'b>(name: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
     }
 }
 
-/// Container tags counted for [`MAX_NESTING`].
+/// Container tags counted for [`MAX_DEPTH`].
 fn is_container(name: &[u8]) -> bool {
     matches!(
         lower(name, &mut [0; 16]),
@@ -345,9 +358,17 @@ fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
 
+/// Attributes of one start tag, by distinct name, beyond which the rest are
+/// cut: html5ever compares each attribute's name with all the ones before it
+/// in its tag, so 100 000 distinct names in one tag cost it 5 billion
+/// comparisons. Real tags carry a few, framework-heavy ones a few dozen.
+pub(super) const MAX_ATTRIBUTES: usize = 64;
+
 /// Parses the attributes of a start tag named `tag` from `from` (after the
-/// name) like the tokenizer does; pushes the byte ranges of attributes the
-/// extractor does not need onto `drop`. Returns the index after the tag's
+/// name) like the tokenizer does; pushes onto `drop` the byte ranges of the
+/// attributes the parser would drop (a repeated name: the first is kept),
+/// those past [`MAX_ATTRIBUTES`] and, with `strip`, those the extractor
+/// does not need. `names` is scratch space (the names kept). Returns the index after the tag's
 /// `>` (or the end), whether it is self-closing and, for `<link>` and
 /// `<meta>`, whether an attribute the metadata reads is there
 /// ([`link_or_meta_read`]; always true for other tags).
@@ -355,8 +376,11 @@ fn scan_attrs(
     b: &[u8],
     tag: &[u8],
     from: usize,
+    strip: bool,
+    names: &mut Vec<(usize, usize)>,
     drop: &mut Vec<(usize, usize)>,
 ) -> (usize, bool, bool) {
+    names.clear();
     let link_or_meta = tag.eq_ignore_ascii_case(b"link") || tag.eq_ignore_ascii_case(b"meta");
     let mut read = !link_or_meta;
     let mut j = from;
@@ -404,10 +428,21 @@ fn scan_attrs(
                 }
             }
         }
+        // The tokenizer keeps the first of two attributes of one name and
+        // finds the second by comparing it with every attribute before it:
+        // cut repeats here, and the distinct names past [`MAX_ATTRIBUTES`].
+        let repeat = names
+            .iter()
+            .any(|&(s, e)| b[s..e].eq_ignore_ascii_case(name));
+        if repeat || names.len() >= MAX_ATTRIBUTES {
+            drop.push((name_start, j));
+            continue;
+        }
+        names.push((name_start, name_start + name.len()));
         if link_or_meta && !read {
             read = link_or_meta_read(tag, name, value);
         }
-        if !attr_needed(tag, name, value) {
+        if strip && !attr_needed(tag, name, value) {
             drop.push((name_start, j));
         }
     }
@@ -486,19 +521,26 @@ fn comment_end(b: &[u8], start: usize) -> usize {
     b.len()
 }
 
-/// Index after the end tag `</name ...>` at or after `from`, or the end.
-fn end_tag_after(b: &[u8], from: usize, name: &[u8]) -> usize {
+/// Where the end tag `</name ...>` at or after `from` starts, if there is one.
+fn end_tag_at(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     let mut j = from;
     while let Some(p) = find_byte(b, j, b'<') {
         if b.get(p + 1) == Some(&b'/')
             && starts_ci(b, p + 2, name)
             && is_delim(b.get(p + 2 + name.len()))
         {
-            return find_byte(b, p + 2 + name.len(), b'>').map_or(b.len(), |e| e + 1);
+            return Some(p);
         }
         j = p + 1;
     }
-    b.len()
+    None
+}
+
+/// Index after the end tag `</name ...>` at or after `from`, or the end.
+fn end_tag_after(b: &[u8], from: usize, name: &[u8]) -> usize {
+    end_tag_at(b, from, name).map_or(b.len(), |p| {
+        find_byte(b, p + 2 + name.len(), b'>').map_or(b.len(), |e| e + 1)
+    })
 }
 
 /// Index after the `</script>` ending script data that starts at `from`,
@@ -679,7 +721,7 @@ fn template_end(b: &[u8], from: usize) -> usize {
 /// Elements that never deepen html5ever's stack of open elements when left
 /// unclosed: void ones, ones an opening sibling closes (`<p>`, `<li>`, table
 /// parts, headings, `<option>`), the document's own. Every other element
-/// counts for [`MAX_NESTING`] besides the [`is_container`] ones: an unknown
+/// counts for [`MAX_DEPTH`] besides the [`is_container`] ones: an unknown
 /// element (`<item>`, a custom element) nests like a `<div>`, and 100 000 of
 /// them inside an `<a>` took html5ever seconds (the fuzz harness found it).
 fn never_nests(name: &[u8]) -> bool {
@@ -738,14 +780,27 @@ fn never_nests(name: &[u8]) -> bool {
     )
 }
 
+/// Levels of the tree an element puts between its parent and its content:
+/// a table's content sits in a cell, under a row and a row group that
+/// html5ever adds when the markup leaves them out (`<table><td>x`), so a
+/// table counts four (its rows and cells never nest: [`never_nests`]).
+fn levels(name: &[u8]) -> usize {
+    if name.eq_ignore_ascii_case(b"table") {
+        4
+    } else {
+        1
+    }
+}
+
 /// Whether `b[gap..p]` is whitespace only (or empty).
 fn blank(b: &[u8], gap: Option<usize>, p: usize) -> bool {
     gap.and_then(|g| b.get(g..p))
         .is_some_and(|run| run.iter().all(|&c| is_space(c)))
 }
 
-/// The document with the dropped elements and comments cut out and the
-/// rest cut where container nesting first exceeds [`MAX_NESTING`].
+/// The document with the dropped elements and comments cut out, the tags
+/// nested deeper than [`MAX_DEPTH`] cut (their content kept) and the text of
+/// an unclosed `<title>` cut to [`UNCLOSED_TITLE_KEPT`].
 ///
 /// With `strip_attrs` (the caller applies no CSS selectors of its own, which
 /// may use any attribute or test `:empty`), attributes the extractor never
@@ -768,14 +823,22 @@ pub(super) struct Prepared<'a> {
     pub(super) starts: u64,
     /// Whether the work foreseen went over the limit: the rest is cut.
     pub(super) over: bool,
+    /// Start tags cut for [`MAX_DEPTH`] (their end tags went too). This and
+    /// `title_cut` say what the pre-scan changed in what is parsed; only the
+    /// tests read them (the corpora's pages change in neither way).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) flattened: u64,
+    /// Whether an unclosed `<title>`'s text was cut ([`UNCLOSED_TITLE_KEPT`]).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) title_cut: bool,
 }
 
 /// [`prepare`], stopping (the rest cut) once the work foreseen for parsing
 /// and walking the tree passes `max_units` ([`super::Work`] units: the summed
 /// nesting depth of the element starts, and two nodes per start): 1 MB of
-/// `<p>x</p>` inside 3 000 `<div>`s costs html5ever 3 000 steps per
-/// paragraph, and 10 MB of `<a>l</a>` 2.5 million nodes, so the parse is
-/// bounded before it starts.
+/// `<p>x</p>` inside 512 `<div>`s costs html5ever 512 steps per paragraph,
+/// and 1 MB of `<a>l</a>` 250 000 nodes, so the parse is bounded before it
+/// starts.
 pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> Prepared<'_> {
     let (mut depth_sum, mut starts, mut units) = (0u64, 0u64, 0u64);
     let b = html.as_bytes();
@@ -784,7 +847,11 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
     let mut depth = 0usize;
     let mut j = 0usize;
     let mut drops: Vec<(usize, usize)> = Vec::new();
+    let mut names: Vec<(usize, usize)> = Vec::new();
     let mut open = OpenNames::default();
+    // Elements whose start tags were cut for [`MAX_DEPTH`]: their end tags are cut too.
+    let mut flattened = OpenNames::default();
+    let (mut flattened_tags, mut title_cut) = (0u64, false);
     // Whitespace squeezing: `gap` is where the text after the last tag (or
     // dropped element) starts, `gap_boundary` whether a boundary tag is right
     // before that text, `pre` the depth of open whitespace-keeping elements.
@@ -840,7 +907,7 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
         // Counted too unless self-closing (`<path/>` in an SVG): see [`never_nests`].
         let nests = container || !never_nests(name);
         if closing {
-            if !open.close(name) && !acts_when_unopened(name) {
+            if flattened.close(name) || (!open.close(name) && !acts_when_unopened(name)) {
                 // Closes nothing: cut like a dropped element.
                 let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, false);
                 let (te, _) = tag_end(b, ne);
@@ -850,7 +917,7 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
                 continue;
             }
             if nests {
-                depth = depth.saturating_sub(1);
+                depth = depth.saturating_sub(levels(name));
             }
             let boundary = is_boundary(name) && !name.eq_ignore_ascii_case(b"hr");
             let transparent = is_transparent(name) || name.eq_ignore_ascii_case(b"hr");
@@ -888,12 +955,24 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
             j = te;
             continue;
         }
+        let deepens = matches!(act, Action::Other) && (container || (nests && !tag_end(b, ne).1));
+        if deepens && depth + levels(name) > MAX_DEPTH {
+            // One level too deep: the tag is cut, what it holds stays here.
+            let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, false);
+            let (te, _) = tag_end(b, ne);
+            cut(&mut out, &mut copied, p, te);
+            flattened.open(name);
+            flattened_tags += 1;
+            (gap, gap_boundary) = (Some(te), gap_boundary && was_blank);
+            j = te;
+            continue;
+        }
         let was_blank = squeeze(&mut out, &mut copied, gap, gap_boundary, pre, p, boundary);
         if matches!(act, Action::Other) {
             open.open(name);
             depth_sum += depth as u64;
             starts += 1;
-            units += depth as u64 + 2 * super::NODE_UNITS;
+            units += super::DEPTH_UNITS * depth as u64 + 2 * super::NODE_UNITS;
             if units > max_units {
                 cut(&mut out, &mut copied, p, b.len());
                 return Prepared {
@@ -901,25 +980,19 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
                     depth_sum,
                     starts,
                     over: true,
+                    flattened: flattened_tags,
+                    title_cut,
                 };
             }
         }
-        if matches!(act, Action::Other) && (container || (nests && !tag_end(b, ne).1)) {
-            depth += 1;
-            if depth > MAX_NESTING {
-                cut(&mut out, &mut copied, p, b.len());
-                return Prepared {
-                    text: Cow::Owned(out),
-                    depth_sum,
-                    starts,
-                    over: false,
-                };
-            }
+        if deepens {
+            depth += levels(name);
         }
-        let (te, self_closing) = if strip_attrs && matches!(act, Action::Other) {
+        let (te, self_closing) = if matches!(act, Action::Other) {
             drops.clear();
-            let (te, self_closing, read) = scan_attrs(b, name, ne, &mut drops);
-            if unread_void || !read {
+            let (te, self_closing, read) =
+                scan_attrs(b, name, ne, strip_attrs, &mut names, &mut drops);
+            if strip_attrs && (unread_void || !read) {
                 // Cut whole: a void element, so nothing follows to close.
                 cut(&mut out, &mut copied, p, te);
                 (gap, gap_boundary) = (Some(te), gap_boundary && was_blank);
@@ -947,6 +1020,19 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
                 gap = Some(j);
             }
             Action::Plaintext => break,
+            Action::KeepRaw
+                if name.eq_ignore_ascii_case(b"title") && end_tag_at(b, te, name).is_none() =>
+            {
+                let mut keep = te.saturating_add(UNCLOSED_TITLE_KEPT).min(b.len());
+                while !html.is_char_boundary(keep) {
+                    keep -= 1;
+                }
+                cut(&mut out, &mut copied, keep, b.len());
+                out.push_str("</title>");
+                title_cut = keep < b.len();
+                gap = None;
+                break;
+            }
             Action::KeepRaw => {
                 j = end_tag_after(b, te, name);
                 gap_boundary = if transparent {
@@ -993,12 +1079,15 @@ pub(super) fn prepare_within(html: &str, strip_attrs: bool, max_units: u64) -> P
         depth_sum,
         starts,
         over: false,
+        flattened: flattened_tags,
+        title_cut,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scraper::{Html, Selector};
 
     #[test]
     fn drops_junk_keeps_metadata_scripts() {
@@ -1145,27 +1234,137 @@ mod tests {
     }
 
     #[test]
-    fn cuts_deep_nesting_of_unknown_elements_but_not_self_closing_ones() {
-        let deep = "<a href=\"/x\">".to_string() + &"<item>".repeat(MAX_NESTING + 10) + "text";
-        let cut = prepare(&deep, true);
-        assert!(cut.len() < deep.len() && cut.ends_with("<item>"), "not cut");
-        let icons = "<x-icon name=\"a\"/>".repeat(MAX_NESTING + 10) + "<p>end";
+    fn flattens_deep_nesting_of_unknown_elements_but_not_self_closing_ones() {
+        let deep = "<a href=\"/x\">".to_string() + &"<item>".repeat(MAX_DEPTH + 10) + "text";
+        let p = prepare_within(&deep, true, u64::MAX);
+        // The `<a>` and 511 `<item>`s are kept, the 11 beyond cut; the text stays.
+        assert_eq!(
+            p.text,
+            "<a >".to_string() + &"<item>".repeat(MAX_DEPTH - 1) + "text"
+        );
+        assert_eq!(p.flattened, 11);
+        let icons = "<x-icon name=\"a\"/>".repeat(MAX_DEPTH + 10) + "<p>end";
+        let p = prepare_within(&icons, false, u64::MAX);
         assert!(
-            prepare(&icons, false).ends_with("<p>end"),
+            p.text.ends_with("<p>end") && p.flattened == 0,
             "self-closing tags cut"
         );
-        let paras = "<p>x<li>y<br>".repeat(MAX_NESTING + 10) + "end";
-        assert!(
-            prepare(&paras, false).ends_with("end"),
-            "unclosed <p> and <li> cut"
-        );
+        let paras = "<p>x<li>y<br>".repeat(MAX_DEPTH + 10) + "end";
+        let p = prepare_within(&paras, false, u64::MAX);
+        assert_eq!(p.text, paras, "unclosed <p> and <li> cut");
     }
 
     #[test]
-    fn cuts_deep_nesting() {
+    fn flattens_deep_nesting_and_keeps_what_follows() {
         assert_eq!(prepare("<div><p>a</p></div>", true), "<div><p>a</p></div>");
-        let deep = "<div>".repeat(MAX_NESTING + 10) + "x";
-        let cut = prepare(&deep, true);
-        assert_eq!(cut.len(), "<div>".len() * MAX_NESTING);
+        let n = MAX_DEPTH + 100;
+        let deep = "<div>".repeat(n) + "x" + &"</div>".repeat(n) + "<p>after</p>";
+        let p = prepare_within(&deep, true, u64::MAX);
+        // The tags beyond the depth are cut with their end tags, so the ones kept still pair up and
+        // what follows the deep part is outside it.
+        let kept = "<div>".repeat(MAX_DEPTH) + "x" + &"</div>".repeat(MAX_DEPTH) + "<p>after</p>";
+        assert_eq!(p.text, kept);
+        assert_eq!(p.flattened, 100);
+        let doc = Html::parse_document(&p.text);
+        let after = doc.select(&Selector::parse("body > p").unwrap()).count();
+        assert_eq!(
+            after, 1,
+            "the paragraph after the deep part is the body's child"
+        );
+        // A table's content sits four levels down: tables count four.
+        let tables = "<table><td>".repeat(200) + "cell";
+        let p = prepare_within(&tables, true, u64::MAX);
+        assert_eq!(p.flattened, 200 - (MAX_DEPTH / 4) as u64);
+        assert!(p.text.ends_with("cell"));
+    }
+
+    #[test]
+    fn repeated_and_surplus_attributes_are_cut() {
+        // A repeat is dropped by the tokenizer too (the first wins), whether attributes are stripped or not:
+        // here the second `style` would have hidden the paragraph.
+        let h = "<p style=\"color: red\" STYLE=\"display: none\" class=a Class=b>x</p>";
+        assert_eq!(prepare(h, true), "<p   class=a >x</p>");
+        assert_eq!(prepare(h, false), "<p style=\"color: red\"  class=a >x</p>");
+        // Past 64 distinct names the rest go (html5ever compares each name with every one before it).
+        let many: String = (0..10_000).map(|i| format!(" data-a{i}=\"v\"")).collect();
+        let h = format!("<div{many}>x</div>");
+        let kept = prepare(&h, false);
+        assert_eq!(kept.matches("data-a").count(), MAX_ATTRIBUTES);
+        assert!(kept.contains("data-a63=") && !kept.contains("data-a64="));
+        let doc = Html::parse_document(&kept);
+        let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
+        assert_eq!(div.value().attrs().count(), MAX_ATTRIBUTES);
+    }
+
+    #[test]
+    fn an_unclosed_title_is_cut_and_closed() {
+        let long = "<html><head><title>".to_string() + &"t ".repeat(UNCLOSED_TITLE_KEPT);
+        let p = prepare_within(&long, true, u64::MAX);
+        assert!(p.title_cut);
+        assert_eq!(
+            p.text.len(),
+            "<html><head><title>".len() + UNCLOSED_TITLE_KEPT + "</title>".len()
+        );
+        assert!(
+            p.text.ends_with("t </title>"),
+            "{}",
+            &p.text[p.text.len() - 20..]
+        );
+        // A multi-byte character at the cut is not split.
+        let wide = "<title>".to_string() + &"题".repeat(UNCLOSED_TITLE_KEPT);
+        let p = prepare_within(&wide, true, u64::MAX);
+        assert!(p.title_cut && p.text.ends_with("题</title>"));
+        // A short unclosed title is closed where the page ends (the same parse), a closed one untouched.
+        let p = prepare_within("<title>short", true, u64::MAX);
+        assert_eq!(
+            (p.text.as_ref(), p.title_cut),
+            ("<title>short</title>", false)
+        );
+        let closed = "<title>a</title><p>b</p>";
+        assert_eq!(prepare(closed, true), closed);
+        // Other raw-text elements keep the rest of the page (`<xmp>` shows it as text).
+        let xmp = "<xmp>".to_string() + &"x".repeat(UNCLOSED_TITLE_KEPT + 10);
+        assert_eq!(prepare(&xmp, true), xmp);
+    }
+
+    /// The corpora's pages (../shared, read in place when present) are far from [`MAX_DEPTH`] and close
+    /// their titles: neither rule changes what is parsed from a real page.
+    #[test]
+    fn corpus_pages_stay_shallow() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let dirs = [
+            "zyte-article-extraction/html",
+            "trafilatura-eval/html",
+            "gne-chinese-news/html",
+        ];
+        let mut pages = 0;
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                eprintln!("{dir} absent: skipped");
+                continue;
+            };
+            for e in entries.flatten() {
+                let raw = std::fs::read(e.path()).unwrap();
+                let bytes = if e.path().extension().is_some_and(|x| x == "gz") {
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut v)
+                        .unwrap();
+                    v
+                } else {
+                    raw
+                };
+                let html = String::from_utf8_lossy(&bytes);
+                let p = prepare_within(&html, true, u64::MAX);
+                assert_eq!(
+                    p.flattened,
+                    0,
+                    "{}: nested deeper than {MAX_DEPTH}",
+                    e.path().display()
+                );
+                assert!(!p.title_cut, "{}: an unclosed title", e.path().display());
+                pages += 1;
+            }
+        }
+        eprintln!("{pages} corpus pages: none deeper than {MAX_DEPTH}, no unclosed title");
     }
 }

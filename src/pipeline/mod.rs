@@ -309,7 +309,7 @@ pub struct PassReport {
     pub articles_tagged: usize,
     /// Articles whose text came from the feed because the page could not be used.
     pub articles_from_feed: usize,
-    /// Pages whose markup cost more than the extraction work budget ([`extract::WORK_BUDGET`]): archived
+    /// Pages whose markup cost more than the extraction work budget ([`extract::work_budget`]): archived
     /// with the feed's text (counted in `articles_from_feed` too; each one is also a notice).
     pub pages_over_budget: usize,
     /// Pages that failed and will be retried by a later pass (pending).
@@ -896,7 +896,7 @@ async fn process_entry(p: &Pipeline, f: &FeedSpec, entry: Entry, last_try: bool)
 }
 
 /// Extracts a fetched page with its feed's selectors under the per-page work budget (None when it is not
-/// HTML or text; an error when its markup costs more than [`extract::WORK_BUDGET`]). CPU work: call it off
+/// HTML or text; an error when its markup costs more than [`extract::work_budget`]). CPU work: call it off
 /// the I/O threads.
 pub(crate) fn extract_page(
     feed: &FeedSpec,
@@ -910,8 +910,12 @@ pub(crate) fn extract_page(
         content_selector: feed.content_selector.clone(),
         remove_selectors: feed.remove_selectors.clone(),
     };
-    let (extracted, _work) =
-        extract::extract_checked(&text, Some(&page.final_url), &options, extract::WORK_BUDGET)?;
+    let (extracted, _work) = extract::extract_checked(
+        &text,
+        Some(&page.final_url),
+        &options,
+        extract::work_budget(text.len()),
+    )?;
     Ok(Some(extracted))
 }
 
