@@ -315,13 +315,21 @@ fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
 /// element, `href` only on `<link>` (the canonical URL).
 fn attr_needed(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
     match lower(name, &mut [0; 16]) {
-        b"class" | b"id" | b"itemprop" | b"role" | b"hidden" | b"aria-hidden" | b"content"
-        | b"datetime" | b"pubdate" | b"lang" | b"xml:lang" | b"rel" | b"type" | b"name"
-        | b"property" | b"http-equiv" => true,
         b"style" => {
             let v = value.to_ascii_lowercase();
             v.windows(4).any(|w| w == b"none") || v.windows(6).any(|w| w == b"hidden")
         }
+        _ => attr_name_read(tag, name),
+    }
+}
+
+/// Whether an attribute of this name may be one the extractor reads
+/// ([`attr_needed`] without looking at its value).
+fn attr_name_read(tag: &[u8], name: &[u8]) -> bool {
+    match lower(name, &mut [0; 16]) {
+        b"class" | b"id" | b"itemprop" | b"role" | b"hidden" | b"aria-hidden" | b"content"
+        | b"datetime" | b"pubdate" | b"lang" | b"xml:lang" | b"rel" | b"type" | b"name"
+        | b"property" | b"http-equiv" | b"style" => true,
         b"href" => tag.eq_ignore_ascii_case(b"link"),
         _ => false,
     }
@@ -368,7 +376,7 @@ pub(super) const MAX_ATTRIBUTES: usize = 64;
 /// name) like the tokenizer does; pushes onto `drop` the byte ranges of the
 /// attributes the parser would drop (a repeated name: the first is kept),
 /// those past [`MAX_ATTRIBUTES`] and, with `strip`, those the extractor
-/// does not need. `names` is scratch space (the names kept). Returns the index after the tag's
+/// does not need. `names` is scratch space (the names that may be kept). Returns the index after the tag's
 /// `>` (or the end), whether it is self-closing and, for `<link>` and
 /// `<meta>`, whether an attribute the metadata reads is there
 /// ([`link_or_meta_read`]; always true for other tags).
@@ -431,14 +439,17 @@ fn scan_attrs(
         // The tokenizer keeps the first of two attributes of one name and
         // finds the second by comparing it with every attribute before it:
         // cut repeats here, and the distinct names past [`MAX_ATTRIBUTES`].
-        let repeat = names
-            .iter()
-            .any(|&(s, e)| b[s..e].eq_ignore_ascii_case(name));
-        if repeat || names.len() >= MAX_ATTRIBUTES {
-            drop.push((name_start, j));
-            continue;
+        // (With `strip`, the names never read are cut whatever they repeat.)
+        if !strip || attr_name_read(tag, name) {
+            let repeat = names
+                .iter()
+                .any(|&(s, e)| b[s..e].eq_ignore_ascii_case(name));
+            if repeat || names.len() >= MAX_ATTRIBUTES {
+                drop.push((name_start, j));
+                continue;
+            }
+            names.push((name_start, name_start + name.len()));
         }
-        names.push((name_start, name_start + name.len()));
         if link_or_meta && !read {
             read = link_or_meta_read(tag, name, value);
         }
@@ -1291,6 +1302,12 @@ mod tests {
         let kept = prepare(&h, false);
         assert_eq!(kept.matches("data-a").count(), MAX_ATTRIBUTES);
         assert!(kept.contains("data-a63=") && !kept.contains("data-a64="));
+        // Stripped, the names never read do not count: a class after them stays.
+        let h = format!("<div{many} class=body>x</div>");
+        assert_eq!(
+            prepare(&h, true).trim_start_matches("<div").trim_start(),
+            "class=body>x</div>"
+        );
         let doc = Html::parse_document(&kept);
         let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
         assert_eq!(div.value().attrs().count(), MAX_ATTRIBUTES);

@@ -613,23 +613,12 @@ mod tests {
         assert_eq!(l.entries.len(), 1);
         // Deeper: the tags past 512 levels are cut before parsing (html5ever's cost grows with the depth),
         // their content kept one level up, so the list is no longer a list and the selector finds
-        // nothing, which is reported, quickly.
-        let err = read(
-            &page(2_000),
-            PAGE,
-            &rules("ul.headlines li a", &[], &[], false),
-        )
-        .unwrap_err();
-        assert!(err.0.contains("matched nothing"), "{err}");
-        let started = std::time::Instant::now();
-        let err = read(
-            &page(100_000),
-            PAGE,
-            &rules("ul.headlines li a", &[], &[], false),
-        )
-        .unwrap_err();
-        assert!(err.0.contains("matched nothing"), "{err}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // nothing, which is reported.
+        for depth in [2_000, 100_000] {
+            let rules = rules("ul.headlines li a", &[], &[], false);
+            let err = read(&page(depth), PAGE, &rules).unwrap_err();
+            assert!(err.0.contains("matched nothing"), "{depth}: {err}");
+        }
     }
 
     #[test]
