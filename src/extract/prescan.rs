@@ -2,18 +2,18 @@
 //! away anyway (scripts, styles, `<noscript>`, `<template>`, `<svg>`,
 //! `<math>`, `<iframe>`, `<textarea>`, HTML comments), so the parser sees
 //! fewer bytes, flattens pathological nesting (tags deeper than 512 levels)
-//! and closes an unclosed `<title>`. When no caller selectors
-//! apply it also cuts the attributes the extractor never reads, void
-//! elements it never reads (`<img>`, `<source>`, non-canonical `<link>`s,
-//! `<meta>`s without a key) and whitespace-only text next to block tags.
+//! and closes an unclosed `<title>`. When no caller selectors apply it also
+//! cuts the attributes the extractor never reads, void elements it never
+//! reads (`<img>`, `<source>`, non-canonical `<link>`s, `<meta>`s without a
+//! key) and whitespace-only text next to block tags.
 //!
 //! Kept: `<script>`s whose tag mentions `ld+json` or `text/template` (the
 //! metadata reads them), raw-text elements the metadata reads (`<title>`),
 //! and everything else byte for byte. Every cut is at an ASCII byte or a
-//! character boundary, so the pieces stay valid UTF-8. The rules follow the HTML tokenizer closely
-//! enough for real pages (script escapes, raw text, foreign content with its
-//! HTML "breakout" tags, CDATA); where they differ the cost is at worst some
-//! junk text, never a panic.
+//! character boundary, so the pieces stay valid UTF-8. The rules follow the
+//! HTML tokenizer closely enough for real pages (script escapes, raw text,
+//! foreign content with its HTML "breakout" tags, CDATA); where they differ
+//! the cost is at worst some junk text, never a panic.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -310,21 +310,10 @@ fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
     memchr::memchr(c, b.get(from..)?).map(|o| from + o)
 }
 
-/// Attributes the extractor reads (the DOM hints and the metadata); the
-/// others are cut before parsing. `style` is kept only when it may hide the
-/// element, `href` only on `<link>` (the canonical URL).
-fn attr_needed(tag: &[u8], name: &[u8], value: &[u8]) -> bool {
-    match lower(name, &mut [0; 16]) {
-        b"style" => {
-            let v = value.to_ascii_lowercase();
-            v.windows(4).any(|w| w == b"none") || v.windows(6).any(|w| w == b"hidden")
-        }
-        _ => attr_name_read(tag, name),
-    }
-}
-
-/// Whether an attribute of this name may be one the extractor reads
-/// ([`attr_needed`] without looking at its value).
+/// Attributes the extractor may read, by name (the DOM hints and the
+/// metadata); the others are cut before parsing. `href` only on `<link>`
+/// (the canonical URL); `style` only when its value may hide the element
+/// ([`attr_value_read`]).
 fn attr_name_read(tag: &[u8], name: &[u8]) -> bool {
     match lower(name, &mut [0; 16]) {
         b"class" | b"id" | b"itemprop" | b"role" | b"hidden" | b"aria-hidden" | b"content"
@@ -333,6 +322,16 @@ fn attr_name_read(tag: &[u8], name: &[u8]) -> bool {
         b"href" => tag.eq_ignore_ascii_case(b"link"),
         _ => false,
     }
+}
+
+/// Whether an attribute [`attr_name_read`] keeps by its name is read with
+/// this value: a `style` only when it may hide the element, the others always.
+fn attr_value_read(name: &[u8], value: &[u8]) -> bool {
+    if !name.eq_ignore_ascii_case(b"style") {
+        return true;
+    }
+    let v = value.to_ascii_lowercase();
+    v.windows(4).any(|w| w == b"none") || v.windows(6).any(|w| w == b"hidden")
 }
 
 /// Void elements the extractor never reads (it removes them from the DOM):
@@ -376,8 +375,9 @@ pub(super) const MAX_ATTRIBUTES: usize = 64;
 /// name) like the tokenizer does; pushes onto `drop` the byte ranges of the
 /// attributes the parser would drop (a repeated name: the first is kept),
 /// those past [`MAX_ATTRIBUTES`] and, with `strip`, those the extractor
-/// does not need. `names` is scratch space (the names that may be kept). Returns the index after the tag's
-/// `>` (or the end), whether it is self-closing and, for `<link>` and
+/// does not need. `names` is scratch space (the names that may be kept).
+/// Returns the index after the tag's `>` (or the end), whether it is
+/// self-closing and, for `<link>` and
 /// `<meta>`, whether an attribute the metadata reads is there
 /// ([`link_or_meta_read`]; always true for other tags).
 fn scan_attrs(
@@ -440,7 +440,8 @@ fn scan_attrs(
         // finds the second by comparing it with every attribute before it:
         // cut repeats here, and the distinct names past [`MAX_ATTRIBUTES`].
         // (With `strip`, the names never read are cut whatever they repeat.)
-        if !strip || attr_name_read(tag, name) {
+        let read_by_name = attr_name_read(tag, name);
+        if !strip || read_by_name {
             let repeat = names
                 .iter()
                 .any(|&(s, e)| b[s..e].eq_ignore_ascii_case(name));
@@ -453,7 +454,7 @@ fn scan_attrs(
         if link_or_meta && !read {
             read = link_or_meta_read(tag, name, value);
         }
-        if strip && !attr_needed(tag, name, value) {
+        if strip && !(read_by_name && attr_value_read(name, value)) {
             drop.push((name_start, j));
         }
     }
@@ -1361,15 +1362,7 @@ mod tests {
                 continue;
             };
             for e in entries.flatten() {
-                let raw = std::fs::read(e.path()).unwrap();
-                let bytes = if e.path().extension().is_some_and(|x| x == "gz") {
-                    let mut v = Vec::new();
-                    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut v)
-                        .unwrap();
-                    v
-                } else {
-                    raw
-                };
+                let bytes = crate::snapshot::read_page(&e.path()).unwrap();
                 let html = String::from_utf8_lossy(&bytes);
                 let p = prepare_within(&html, true, u64::MAX);
                 assert_eq!(
