@@ -1,6 +1,5 @@
 //! Work units against time, page by page (calibration of `extract::Work`): prints a TSV line per file
 //! (HTML, or gzipped HTML) with its bytes, the work counted and the best of three wall times.
-use std::io::Read;
 use std::time::Instant;
 
 use mediawatch::extract::{extract_checked, ExtractOptions};
@@ -8,16 +7,7 @@ use mediawatch::extract::{extract_checked, ExtractOptions};
 fn main() {
     println!("path\tbytes\tscanned\tnodes\tdepth_sum\tvisits\tunits\tms");
     for path in std::env::args().skip(1) {
-        let raw = std::fs::read(&path).expect("read");
-        let bytes = if path.ends_with(".gz") {
-            let mut v = Vec::new();
-            flate2::read::GzDecoder::new(&raw[..])
-                .read_to_end(&mut v)
-                .expect("gz");
-            v
-        } else {
-            raw
-        };
+        let bytes = mediawatch::snapshot::read_page(path.as_ref()).expect("read");
         let html = String::from_utf8_lossy(&bytes);
         let mut best = f64::MAX;
         let mut work = None;

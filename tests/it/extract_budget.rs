@@ -258,12 +258,7 @@ fn ordinary_pages_stay_far_under_the_budget() {
     };
     let (mut worst_per_byte, mut worst_share, mut nodes_per_kb) = (0.0f64, 0.0f64, 0.0f64);
     for e in entries.flatten().take(200) {
-        let raw = std::fs::read(e.path()).unwrap();
-        let mut bytes = Vec::new();
-        use std::io::Read;
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut bytes)
-            .unwrap();
+        let bytes = mediawatch::snapshot::read_page(&e.path()).unwrap();
         let html = String::from_utf8_lossy(&bytes);
         let w = work_of(&html);
         worst_per_byte = worst_per_byte.max(w.total() as f64 / html.len().max(1) as f64);
